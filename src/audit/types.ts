@@ -1,0 +1,119 @@
+import type { Category, Risk } from '../detection/taxonomy.js';
+import type { Evidence, FreeTextHit } from '../detection/types.js';
+import type { SourceKind } from '../sources/types.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** Higher is worse. */
+export function severityRank(s: Severity): number {
+  return 4 - SEVERITIES.indexOf(s);
+}
+
+export type AuditStage = 'collection';
+
+/** Stable rule ids. Documented in docs/findings.md. */
+export type FindingRule =
+  | 'collection.purpose-not-declared'
+  | 'collection.plaintext-high-risk'
+  | 'collection.free-text-pii'
+  | 'collection.source-unreachable'
+  | 'collection.table-unreadable'
+  | 'collection.no-tables';
+
+export interface Location {
+  readonly source: string;
+  readonly schema?: string;
+  readonly table?: string;
+  readonly column?: string;
+}
+
+export interface Finding {
+  /** Stable across runs: a hash of rule + location (+ category). Same problem, same id. */
+  readonly id: string;
+  readonly rule: FindingRule;
+  readonly severity: Severity;
+  readonly title: string;
+  /** What was found, with counts. Never a raw personal value. */
+  readonly message: string;
+  /** One sentence: what to do about it. */
+  readonly remedy: string;
+  readonly location: Location;
+  readonly category?: Category;
+  /** `new` if the previous run of this stage did not have it. */
+  readonly status: 'new' | 'existing';
+}
+
+export interface InventoryItem {
+  readonly source: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly column: string;
+  readonly dataType: string;
+  readonly category: Category;
+  readonly risk: Risk;
+  readonly confidence: number;
+  readonly rowEstimate: number;
+  readonly evidence: Evidence;
+  /** Masked, at most three. */
+  readonly examples: readonly string[];
+  /** Personal data found inside this column's prose (the column itself may be `category` = null-like `free_text`). */
+  readonly freeText: readonly FreeTextHit[];
+  /** The declared purpose that covers this category, or null when none does. */
+  readonly purpose: string | null;
+}
+
+export interface SourceReport {
+  readonly name: string;
+  readonly kind: SourceKind;
+  readonly owner: string;
+  readonly purposes: readonly { readonly name: string; readonly categories: readonly string[] }[];
+  readonly status: 'ok' | 'error';
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly tables: number;
+  readonly columns: number;
+  readonly inventory: readonly InventoryItem[];
+  readonly durationMs: number;
+}
+
+export interface AuditDiff {
+  readonly previousRunId: string;
+  readonly previousFinishedAt: string;
+  /** Findings in this run and not in the previous one. */
+  readonly appeared: readonly Finding[];
+  /** Findings in the previous run that this run no longer has. */
+  readonly fixed: readonly Finding[];
+  /** Same id, different severity: `from` is the previous severity. */
+  readonly changedSeverity: readonly { readonly finding: Finding; readonly from: Severity }[];
+  /** Inventory columns that appeared / disappeared, as `source.schema.table.column`. */
+  readonly inventoryAdded: readonly string[];
+  readonly inventoryRemoved: readonly string[];
+}
+
+/**
+ * The result of one audit run. Its JSON form (`steward audit --json`) is a
+ * stable, documented interface: fields are added, never renamed or removed,
+ * within one `schemaVersion`.
+ */
+export interface AuditReport {
+  readonly schemaVersion: 1;
+  readonly tool: { readonly name: 'steward'; readonly version: string };
+  readonly run: {
+    readonly id: string;
+    readonly stage: AuditStage;
+    readonly startedAt: string;
+    readonly finishedAt: string;
+  };
+  readonly sources: readonly SourceReport[];
+  readonly findings: readonly Finding[];
+  readonly summary: {
+    readonly sources: number;
+    readonly tables: number;
+    readonly columns: number;
+    readonly personalColumns: number;
+    readonly findingsBySeverity: Readonly<Record<Severity, number>>;
+    readonly categories: Readonly<Record<string, number>>;
+  };
+  /** null on the first run. */
+  readonly diff: AuditDiff | null;
+}

@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+
+/** The databases Steward can audit. `mysql` covers MySQL and MariaDB. */
+export type SourceKind = 'postgres' | 'mysql' | 'sqlite';
+export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlite'];
+
+/** A table's address. `schema` is the Postgres schema / MySQL database / SQLite attached db ("main"). */
+export interface TableRef {
+  readonly schema: string;
+  readonly name: string;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** The database's own type name, lower case (`character varying`, `varchar(255)`, `TEXT`). */
+  readonly dataType: string;
+  /** Steward's coarse type, used by detection: only `text` columns carry free text. */
+  readonly typeClass: 'text' | 'integer' | 'decimal' | 'boolean' | 'date' | 'timestamp' | 'binary' | 'json' | 'uuid' | 'other';
+  readonly nullable: boolean;
+  /** Declared maximum length for text types, when the database knows it. */
+  readonly maxLength: number | null;
+  readonly comment: string | null;
+}
+
+export interface ForeignKey {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly referencedSchema: string;
+  readonly referencedTable: string;
+  readonly referencedColumns: readonly string[];
+}
+
+export interface TableInfo extends TableRef {
+  readonly kind: 'table' | 'view';
+  readonly columns: readonly ColumnInfo[];
+  /** Primary key columns in key order; empty when the table has none. */
+  readonly primaryKey: readonly string[];
+  readonly foreignKeys: readonly ForeignKey[];
+  /** Row count from catalog statistics (never `count(*)` on a large table); -1 when unknown. */
+  readonly rowEstimate: number;
+  readonly comment: string | null;
+}
+
+/**
+ * What a dialect can do, so that callers never branch on `kind`.
+ * Modelled on Kysely's adapter flags.
+ */
+export interface SourceCapabilities {
+  /** `TABLESAMPLE SYSTEM/BERNOULLI` is available for sampling. */
+  readonly supportsTablesample: boolean;
+  /** Several schemas/databases can hold tables. */
+  readonly supportsSchemas: boolean;
+  /** Privileges can be granted on single columns. */
+  readonly supportsColumnPrivileges: boolean;
+  /** `INSERT/UPDATE/DELETE … RETURNING`. */
+  readonly supportsReturning: boolean;
+  /** DDL runs inside a transaction and rolls back with it. */
+  readonly supportsTransactionalDdl: boolean;
+}
+
+export interface IntrospectOptions {
+  /** Schemas to list. Default: every non-system schema the connection can see. */
+  readonly schemas?: readonly string[];
+}
+
+export interface SampleOptions {
+  /** Upper bound on rows returned. */
+  readonly limit: number;
+  /** Columns to read (default: all). Quoted by the library. */
+  readonly columns?: readonly string[];
+}
+
+/** One row of a sample: column name → value as the driver returned it. */
+export type SampleRow = Readonly<Record<string, unknown>>;
+
+/**
+ * A connected customer database. One interface, one implementation per dialect
+ * in `src/sources/<dialect>/`. Detection and audit code never ask which database
+ * they are talking to.
+ */
+export interface Source {
+  readonly name: string;
+  readonly kind: SourceKind;
+  readonly capabilities: SourceCapabilities;
+  /** The query layer, for callers that need more than the methods below. */
+  readonly db: Kysely<any>;
+  /** Lists tables and views with columns, keys and row estimates. */
+  introspect(options?: IntrospectOptions): Promise<readonly TableInfo[]>;
+  /** Cheap row estimate from catalog statistics; -1 when the catalog does not know. */
+  estimateRows(table: TableRef): Promise<number>;
+  /**
+   * A bounded random sample of rows, without a full scan of large tables
+   * (TABLESAMPLE on Postgres, primary-key range probes elsewhere).
+   */
+  sample(table: TableInfo, options: SampleOptions): Promise<readonly SampleRow[]>;
+  /** Releases the connection pool. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** How to reach a source: what `steward.yml` says, after env interpolation. */
+export interface SourceConnection {
+  readonly name: string;
+  readonly kind: SourceKind;
+  /** `postgres://…`, `mysql://…`, or for SQLite a file path / `sqlite:path`. */
+  readonly url: string;
+  /** Milliseconds to wait for a connection before failing. */
+  readonly connectTimeoutMs?: number;
+}

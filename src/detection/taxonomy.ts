@@ -30,6 +30,7 @@ const categories = [
   { id: 'location.geolocation', label: 'Geolocation', risk: 'medium', encryptionRequired: false, description: 'Latitude/longitude pairs precise enough to locate a person.' },
   { id: 'credentials.secret', label: 'Secret or password', risk: 'high', encryptionRequired: true, description: 'Plain-text passwords, API tokens, private keys.' },
   { id: 'demographic.gender', label: 'Gender', risk: 'low', encryptionRequired: false, description: 'Gender or sex.' },
+  { id: 'content.free_text', label: 'Free text with personal data', risk: 'medium', encryptionRequired: false, description: 'Prose (notes, tickets, messages) in which personal data of other categories was found.' },
   { id: 'special.health', label: 'Health data', risk: 'high', encryptionRequired: true, description: 'GDPR Art. 9 special-category data about health.' },
 ] as const satisfies readonly CategoryInfo[];
 

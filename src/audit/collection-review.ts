@@ -1,0 +1,160 @@
+/**
+ * Data collection review — the first audit stage of the source text ("Identify
+ * data sources: track where customer information originates and confirm its
+ * relevance"). Pure functions from an inventory to findings; no I/O.
+ */
+import { createHash } from 'node:crypto';
+import { categoryInfo, categoryMatches } from '../detection/taxonomy.js';
+import type { Finding, FindingRule, InventoryItem, Location, Severity } from './types.js';
+
+export interface ResolvedPurpose {
+  readonly name: string;
+  readonly categories: readonly string[];
+}
+
+/** A finding before it is compared with the previous run. */
+export type DraftFinding = Omit<Finding, 'status'>;
+
+const RULE_CODES: Record<FindingRule, string> = {
+  'collection.purpose-not-declared': 'PND',
+  'collection.plaintext-high-risk': 'PHR',
+  'collection.free-text-pii': 'FTP',
+  'collection.source-unreachable': 'SRC',
+  'collection.table-unreadable': 'TBL',
+  'collection.no-tables': 'EMP',
+};
+
+/**
+ * Same rule, same place, same category → same id, run after run, machine after
+ * machine. The id is what history, diffs and suppressions key on.
+ */
+export function findingId(rule: FindingRule, location: Location, category?: string): string {
+  const key = [rule, location.source, location.schema ?? '', location.table ?? '', location.column ?? '', category ?? ''].join('\u0000');
+  return `${RULE_CODES[rule]}-${createHash('sha256').update(key).digest('hex').slice(0, 10)}`;
+}
+
+/** The purpose covering a category, or null. */
+export function coveringPurpose(purposes: readonly ResolvedPurpose[], category: string): string | null {
+  for (const p of purposes) if (p.categories.some((c) => categoryMatches(c, category))) return p.name;
+  return null;
+}
+
+export function where(l: Location): string {
+  return [l.schema, l.table, l.column].filter(Boolean).join('.') || l.source;
+}
+
+function draft(rule: FindingRule, severity: Severity, location: Location, fields: { title: string; message: string; remedy: string; category?: string }): DraftFinding {
+  return {
+    id: findingId(rule, location, fields.category),
+    rule,
+    severity,
+    location,
+    ...fields,
+  };
+}
+
+const PLAINTEXT_REMEDY: Record<string, string> = {
+  'financial.card':
+    'Do not keep full card numbers: store your payment provider\'s token and at most the last four digits (PCI DSS 3.4), or encrypt the column (`steward encrypt`, issue #4) until you can drop it.',
+  'credentials.secret':
+    'Store passwords only as slow salted hashes (argon2id, bcrypt) and move API tokens to a secrets manager; rotate every secret that was stored in plain text.',
+  'identity.government_id':
+    'Encrypt the column with a per-column key (`steward encrypt`, issue #4) and keep a blind index if you must look values up; drop it if no purpose needs it.',
+  'financial.bank_account':
+    'Encrypt the column with a per-column key (`steward encrypt`, issue #4), or keep only the payment provider\'s mandate reference.',
+  'special.health':
+    'Special-category data (GDPR Art. 9): encrypt the column, restrict who can read it, and document the Art. 9(2) condition you rely on.',
+};
+
+function plaintextSeverity(category: string): Severity {
+  return category === 'financial.card' || category === 'credentials.secret' ? 'critical' : 'high';
+}
+
+/**
+ * Findings for one source's inventory:
+ * - personal data whose category no declared purpose covers ("is this data relevant?");
+ * - high-risk categories stored in plain text (cards, government ids, secrets, bank accounts, health);
+ * - personal data embedded in free text.
+ */
+export function reviewInventory(
+  source: string,
+  purposes: readonly ResolvedPurpose[],
+  inventory: readonly InventoryItem[],
+): DraftFinding[] {
+  const findings: DraftFinding[] = [];
+  for (const item of inventory) {
+    const location: Location = { source, schema: item.schema, table: item.table, column: item.column };
+    const info = categoryInfo(item.category);
+    const encrypted = item.evidence.signals.some((s) => s.kind === 'steward-ciphertext');
+    const col = `${item.table}.${item.column}`;
+
+    const categoriesHere = item.category === 'content.free_text' ? item.freeText.map((h) => h.category) : [item.category];
+    for (const category of categoriesHere) {
+      if (coveringPurpose(purposes, category) !== null) continue;
+      const ci = categoryInfo(category);
+      findings.push(
+        draft('collection.purpose-not-declared', ci.risk === 'high' ? 'high' : 'medium', location, {
+          category,
+          title: `${ci.label} kept without a declared purpose`,
+          message: `${col} in source "${source}" holds ${category} (≈${fmtRows(item.rowEstimate)}), and no purpose declared for "${source}" covers that category.`,
+          remedy: `If the data is needed, add "${category}" to a purpose of source "${source}" in steward.yml with its legal basis; if not, stop collecting it and delete the column.`,
+        }),
+      );
+    }
+
+    if (info.encryptionRequired && !encrypted) {
+      findings.push(
+        draft('collection.plaintext-high-risk', plaintextSeverity(item.category), location, {
+          category: item.category,
+          title: `${info.label} stored in plain text`,
+          message: `${col} holds ${item.category} in plain text: ${item.evidence.matched || item.evidence.sampled} of ${item.evidence.sampled} sampled values; ≈${fmtRows(item.rowEstimate)}.`,
+          remedy: PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key (`steward encrypt`, issue #4), or drop it if no purpose needs it.',
+        }),
+      );
+    }
+
+    if (item.freeText.length > 0) {
+      const parts = item.freeText.map((h) => `${h.category} in ${h.rows}`).join(', ');
+      const high = item.freeText.some((h) => categoryInfo(h.category).risk === 'high');
+      findings.push(
+        draft('collection.free-text-pii', high ? 'high' : 'medium', location, {
+          title: 'Personal data inside free text',
+          message: `${col} is free text, and ${item.evidence.matched} of ${item.evidence.sampled} sampled rows contain personal data (${parts}).`,
+          remedy: 'Free text escapes column-level controls: redact personal data at write time, and make sure retention policies and subject-access searches cover this column.',
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+export function sourceUnreachableFinding(source: string, code: string, message: string): DraftFinding {
+  return draft('collection.source-unreachable', 'high', { source }, {
+    title: 'Source could not be audited',
+    message: `${message} (${code}).`,
+    remedy: 'Fix the connection (server up, sources[].url, credentials) and re-run `steward audit`; data that cannot be audited cannot be shown to be safe.',
+  });
+}
+
+export function tableUnreadableFinding(source: string, schema: string, table: string, code: string, message: string): DraftFinding {
+  return draft('collection.table-unreadable', 'medium', { source, schema, table }, {
+    title: 'Table could not be sampled',
+    message: `${message} (${code}). Its columns were classified by name only.`,
+    remedy: `Grant Steward's database user SELECT on ${schema}.${table}, or list it under sources[].exclude in steward.yml if it is out of scope.`,
+  });
+}
+
+export function noTablesFinding(source: string): DraftFinding {
+  return draft('collection.no-tables', 'info', { source }, {
+    title: 'No tables found',
+    message: `Source "${source}" has no tables or views Steward can see.`,
+    remedy: 'Check that sources[].url points at the right database and that sources[].schemas names the schemas that hold your tables.',
+  });
+}
+
+export function fmtRows(n: number): string {
+  if (n < 0) return '? rows';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M rows`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k rows`;
+  return `${n} rows`;
+}

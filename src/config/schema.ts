@@ -6,6 +6,10 @@ import { z } from 'zod';
  * check the file with the same rules the CLI applies.
  */
 
+/** Shown for a bad `sources[].url`; never includes the value (it may be a secret from the environment). */
+const CONNECTION_EXPECTED =
+  'expected a connection string: postgres://…, mysql://…, or a SQLite file path (use ${ENV_VAR} to keep secrets out of the file)';
+
 const identifier = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a name of letters, digits, "_" or "-", starting with a letter');
@@ -17,7 +21,7 @@ const categoryId = z
 export const purposeSchema = z
   .object({
     name: identifier.describe('Short name of the purpose, e.g. "order-fulfilment".'),
-    description: z.string().optional(),
+    description: z.string().optional().describe('What the data is used for, in a sentence a data subject would understand.'),
     legalBasis: z
       .enum(['consent', 'contract', 'legal-obligation', 'vital-interests', 'public-task', 'legitimate-interests'])
       .optional()
@@ -34,8 +38,8 @@ export const sourceSchema = z
     name: identifier.describe('Name used in reports and on the command line (--source).'),
     kind: z.enum(['postgres', 'mysql', 'sqlite']).describe('Database kind. "mysql" covers MySQL and MariaDB.'),
     url: z
-      .string()
-      .min(1)
+      .string({ error: CONNECTION_EXPECTED })
+      .min(1, { error: CONNECTION_EXPECTED })
       .describe(
         'Connection string; use ${ENV_VAR} so that secrets stay out of the file. postgres://…, mysql://…, or a SQLite file path.',
       ),
@@ -50,7 +54,7 @@ export const sourceSchema = z
       .default([])
       .describe('Tables or columns to skip: "schema.table", "table", "table.column"; "*" wildcards allowed.'),
     sampleRows: z.number().int().min(10).max(100_000).optional().describe('Rows sampled per table (default from audit.sampleRows).'),
-    connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000).describe('Give up connecting after this many milliseconds.'),
   })
   .strict();
 
@@ -63,8 +67,8 @@ const columnRuleSchema = z
 
 const detectorSchema = z
   .object({
-    id: identifier,
-    category: categoryId,
+    id: identifier.describe('Detector id, shown in findings as the signal that fired.'),
+    category: categoryId.describe('Data category of the values it recognises, e.g. "identity.government_id".'),
     pattern: z.string().min(1).describe('Regular expression a whole value must match (linear-time engine, no backreferences/lookaround).'),
     columnNames: z.array(z.string().min(1)).default([]).describe('Column-name regexes that strengthen this detector.'),
     scanFreeText: z.boolean().default(false).describe('Also look for the pattern inside free text.'),
@@ -73,7 +77,7 @@ const detectorSchema = z
 
 export const configSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('JSON Schema for editors; ignored by Steward.'),
     version: z.literal(1).default(1).describe('Config format version.'),
     state: z
       .object({
@@ -84,17 +88,22 @@ export const configSchema = z
           .describe('Steward\'s own store: a SQLite path relative to this file (default) or postgres://… for teams.'),
       })
       .strict()
-      .default({ url: '.steward/state.db' }),
+      .default({ url: '.steward/state.db' })
+      .describe("Steward's own store: audit history and findings."),
     purposes: z.array(purposeSchema).default([]).describe('Purposes shared by several sources.'),
-    sources: z.array(sourceSchema).min(1, 'at least one source'),
+    sources: z.array(sourceSchema).min(1, 'needs at least one source').describe('The databases to audit.'),
     detection: z
       .object({
-        columnRules: z.array(columnRuleSchema).default([]),
-        detectors: z.array(detectorSchema).default([]),
+        columnRules: z
+          .array(columnRuleSchema)
+          .default([])
+          .describe('Rules that decide a column outright by its name; the first match wins.'),
+        detectors: z.array(detectorSchema).default([]).describe('Your own value detectors, tried before the built-in ones.'),
         minConfidence: z.number().min(0).max(1).default(0.5).describe('Columns below this confidence are not reported.'),
       })
       .strict()
-      .default({ columnRules: [], detectors: [], minConfidence: 0.5 }),
+      .default({ columnRules: [], detectors: [], minConfidence: 0.5 })
+      .describe('Your own detection rules, added to the built-in detectors.'),
     audit: z
       .object({
         sampleRows: z.number().int().min(10).max(100_000).default(1000).describe('Rows sampled per table.'),
@@ -102,26 +111,98 @@ export const configSchema = z
         concurrency: z.number().int().min(1).max(32).default(4).describe('Tables audited at once per source.'),
       })
       .strict()
-      .default({ sampleRows: 1000, failOn: 'never', concurrency: 4 }),
+      .default({ sampleRows: 1000, failOn: 'never', concurrency: 4 })
+      .describe('Audit settings.'),
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    const seen = new Set<string>();
-    cfg.sources.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
-      seen.add(s.name);
-      const known = new Set(cfg.purposes.map((p) => p.name));
-      s.purposes.forEach((p, j) => {
-        if (typeof p === 'string' && !known.has(p)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['sources', i, 'purposes', j],
-            message: `unknown purpose "${p}": declare it under the top-level "purposes:" or inline it here`,
-          });
+  // Cross-references run even when other parts of the file are invalid (`when`), so
+  // that one run reports every problem; the input may then be partly malformed.
+  .superRefine(
+    (cfg, ctx) => {
+      if (!isRecord(cfg)) return;
+      const sources: unknown[] = Array.isArray(cfg.sources) ? cfg.sources : [];
+      const shared: unknown[] = Array.isArray(cfg.purposes) ? cfg.purposes : [];
+      const known = new Set(shared.map((p) => nameOf(p)).filter((n): n is string => n !== undefined));
+      const seen = new Map<string, number>();
+      sources.forEach((s, i) => {
+        const name = nameOf(s);
+        if (name !== undefined) {
+          const first = seen.get(name);
+          if (first !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sources', i, 'name'],
+              message: `duplicate source name "${name}" (also used by sources[${first}]): source names must be unique`,
+            });
+          } else seen.set(name, i);
         }
+        const kind = isRecord(s) ? s.kind : undefined;
+        const url = isRecord(s) ? s.url : undefined;
+        if (typeof url === 'string' && url.length > 0 && typeof kind === 'string' && !urlMatchesKind(kind, url)) {
+          ctx.addIssue({ code: 'custom', path: ['sources', i, 'url'], message: KIND_URL_EXPECTED[kind] ?? CONNECTION_EXPECTED });
+        }
+        const purposes: unknown[] = isRecord(s) && Array.isArray(s.purposes) ? s.purposes : [];
+        purposes.forEach((p, j) => {
+          if (typeof p === 'string' && !known.has(p)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sources', i, 'purposes', j],
+              message: `unknown purpose "${p}": declare it under the top-level "purposes:" or write it inline here`,
+            });
+          }
+        });
       });
-    });
-  });
+      const shareSeen = new Set<string>();
+      shared.forEach((p, i) => {
+        const name = nameOf(p);
+        if (name === undefined) return;
+        if (shareSeen.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['purposes', i, 'name'], message: `duplicate purpose name "${name}": purpose names must be unique` });
+        }
+        shareSeen.add(name);
+      });
+      const detectors: unknown[] = isRecord(cfg.detection) && Array.isArray(cfg.detection.detectors) ? cfg.detection.detectors : [];
+      const ids = new Set<string>();
+      detectors.forEach((d, i) => {
+        const id = isRecord(d) && typeof d.id === 'string' ? d.id : undefined;
+        if (id === undefined) return;
+        if (ids.has(id)) {
+          ctx.addIssue({ code: 'custom', path: ['detection', 'detectors', i, 'id'], message: `duplicate detector id "${id}": detector ids must be unique` });
+        }
+        ids.add(id);
+      });
+    },
+    { when: () => true },
+  );
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function nameOf(v: unknown): string | undefined {
+  return isRecord(v) && typeof v.name === 'string' ? v.name : undefined;
+}
+
+const KIND_URL_EXPECTED: Record<string, string> = {
+  postgres: 'expected a PostgreSQL connection string (postgres://user@host:5432/db) for kind "postgres"',
+  mysql: 'expected a MySQL/MariaDB connection string (mysql://user@host:3306/db) for kind "mysql"',
+  sqlite: 'expected a SQLite file path (or file:… / sqlite:… URL) for kind "sqlite", not a server connection string',
+};
+
+/** Whether a connection string fits the declared kind; a mismatch is a typo worth catching before connecting. */
+export function urlMatchesKind(kind: string, url: string): boolean {
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
+  switch (kind) {
+    case 'postgres':
+      return scheme === 'postgres' || scheme === 'postgresql';
+    case 'mysql':
+      return scheme === 'mysql' || scheme === 'mariadb';
+    case 'sqlite':
+      return scheme === undefined || scheme === 'file' || scheme === 'sqlite';
+    default:
+      return true;
+  }
+}
 
 export type StewardConfigInput = z.input<typeof configSchema>;
 export type StewardConfig = z.output<typeof configSchema>;

@@ -69,12 +69,12 @@ describe('loadConfig', () => {
   });
 
   it('reports a missing file with the fix', async () => {
-    const e = await loadConfig({ cwd: dir, env: {} }).catch((err: unknown) => err as ConfigError);
+    const e = (await loadConfig({ cwd: dir, env: {} }).catch((err: unknown) => err)) as ConfigError;
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.code).toBe('CONFIG_NOT_FOUND');
     expect(e.exitCode).toBe(3);
     expect(e.toUserString()).toEqual(expect.stringContaining('Run `steward init` to write one, or pass --config <file>'));
-    const e2 = await loadConfig({ cwd: dir, path: 'other.yml', env: {} }).catch((err: unknown) => err as ConfigError);
+    const e2 = (await loadConfig({ cwd: dir, path: 'other.yml', env: {} }).catch((err: unknown) => err)) as ConfigError;
     expect(e2.code).toBe('CONFIG_NOT_FOUND');
     expect(e2.message).toEqual(expect.stringContaining('other.yml does not exist'));
   });

@@ -26,7 +26,9 @@ const schema = {
   description: 'Configuration of Steward: the databases it audits, why the data is kept, and detection and audit settings.',
   ...Object.fromEntries(Object.entries(json).filter(([k]) => k !== '$schema')),
 };
-const out = path.join(root, 'schema/steward.schema.json');
+// `--out <file>` writes elsewhere (tests); default: the committed schema/steward.schema.json.
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 && process.argv[outArg + 1] ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'schema/steward.schema.json');
 await mkdir(path.dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(schema, null, 2)}\n`, 'utf8');
-console.log(`gen-json-schema: wrote ${path.relative(root, out)}`);
+console.log(`gen-json-schema: wrote ${path.relative(root, out) || out}`);

@@ -1,0 +1,39 @@
+/**
+ * The state store as the audit sees it (`AuditHistory` in src/audit/run-audit.ts):
+ * the previous comparable run, and recording the new one.
+ */
+import type { PreviousAudit } from '../audit/compare.js';
+import type { AuditReport } from '../audit/types.js';
+import { openStateStore, type StateStore } from './store.js';
+
+export interface StateAuditHistory {
+  /** The latest run of `stage` that audited every one of `coveredSources` successfully, with its findings and inventory. */
+  previousAudit(stage: string, coveredSources: readonly string[]): Promise<PreviousAudit | null>;
+  recordAudit(report: AuditReport): Promise<void>;
+  close(): Promise<void>;
+  readonly store: StateStore;
+}
+
+export function auditHistory(store: StateStore, options: { readonly configHash?: string | null } = {}): StateAuditHistory {
+  return {
+    store,
+    async previousAudit(stage, coveredSources) {
+      const run = await store.previousRun(stage, { sources: coveredSources });
+      if (!run) return null;
+      const [findings, inventory] = await Promise.all([store.loadFindings(run.id), store.loadInventory(run.id)]);
+      return { runId: run.id, finishedAt: run.finishedAt, findings, inventory };
+    },
+    recordAudit: (report) => store.recordAuditRun(report, { configHash: options.configHash ?? null }),
+    close: () => store.close(),
+  };
+}
+
+/** Opens the store at `url` (relative to `baseDir`, the directory of steward.yml). */
+export async function openAuditHistory(
+  url: string,
+  baseDir: string,
+  options: { readonly configHash?: string | null; readonly schema?: string } = {},
+): Promise<StateAuditHistory> {
+  const store = await openStateStore({ url, baseDir, ...(options.schema ? { schema: options.schema } : {}) });
+  return auditHistory(store, options);
+}

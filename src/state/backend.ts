@@ -1,0 +1,33 @@
+/**
+ * What the store needs from a database: a Kysely instance bound to its schema,
+ * an unbound one for the migrator, and the few facts that differ per dialect.
+ * One file per database (`sqlite.ts`, `postgres.ts`) implements it.
+ */
+import type { Kysely } from 'kysely';
+import type { StateDialect } from './migrations/types.js';
+import type { StateDatabase } from './tables.js';
+
+export interface StateBackend {
+  readonly dialect: StateDialect;
+  /** Queries against Steward's tables (schema-qualified on PostgreSQL). */
+  readonly db: Kysely<StateDatabase>;
+  /** The same connection, unbound, for Kysely's Migrator (which qualifies its own tables). */
+  readonly rootDb: Kysely<any>;
+  /** PostgreSQL schema holding every Steward table; undefined for SQLite. */
+  readonly schema: string | undefined;
+  /** For messages: the file path, or the URL without its password plus the schema. */
+  readonly location: string;
+  /** Does this table exist in the store's schema? */
+  tableExists(name: string): Promise<boolean>;
+  /** Maps a driver error to a reason and a fix a user can act on. */
+  explain(error: unknown): { reason: string; hint: string };
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function errorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,12 @@
+import { migration as m0001 } from './0001_audit_runs.js';
+import type { StateMigration } from './types.js';
+
+export type { MigrationContext, StateDialect, StateMigration } from './types.js';
+
+/**
+ * Every migration this Steward knows, served from code (not read from disk),
+ * so the built package migrates the same wherever it is installed. Append only.
+ */
+export const MIGRATIONS: Readonly<Record<string, StateMigration>> = Object.freeze({
+  '0001_audit_runs': m0001,
+});

@@ -1,0 +1,140 @@
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+import { StateError } from '../errors.js';
+import { errorCode, errorMessage, type StateBackend } from './backend.js';
+import type { StateDatabase } from './tables.js';
+
+/** SQLite runs DDL inside transactions; Kysely's adapter says otherwise to be safe for all drivers. */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class StateSqliteDialect extends SqliteDialect {
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating if needed) the SQLite state file: directory 0700, file 0600,
+ * WAL journal (its -wal/-shm files inherit the file's mode), foreign keys on.
+ */
+export function openSqliteBackend(file: string): StateBackend {
+  const memory = file === ':memory:';
+  const location = memory ? ':memory:' : file;
+  const fail = (reason: string, hint: string, cause: unknown): never => {
+    throw new StateError('STATE_OPEN', `Cannot open the state store ${location}: ${reason}`, { hint, cause });
+  };
+  if (!memory) {
+    const dir = path.dirname(file);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      fail(fsReason(e, dir), fsHint(e, dir), e);
+    }
+    try {
+      // Create with 0600 before SQLite does (it would use 0644): the file holds the data map.
+      closeSync(openSync(file, 'a', 0o600));
+    } catch (e) {
+      fail(fsReason(e, file), fsHint(e, file), e);
+    }
+  }
+  let raw: Database.Database;
+  try {
+    raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (e) {
+    return fail(sqliteReason(e), sqliteHint(e, file), e);
+  }
+  try {
+    if (!memory) raw.pragma('journal_mode = WAL');
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('synchronous = NORMAL');
+  } catch (e) {
+    raw.close();
+    fail(sqliteReason(e), sqliteHint(e, file), e);
+  }
+  const rootDb = new Kysely<any>({ dialect: new StateSqliteDialect({ database: raw }) });
+  return {
+    dialect: 'sqlite',
+    db: rootDb as Kysely<StateDatabase>,
+    rootDb,
+    schema: undefined,
+    location,
+    async tableExists(name) {
+      const r = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${name}`.execute(rootDb);
+      return Number(r.rows[0]?.n ?? 0) > 0;
+    },
+    explain: (e) => ({ reason: sqliteReason(e), hint: sqliteHint(e, file) }),
+  };
+}
+
+function fsReason(e: unknown, p: string): string {
+  switch (errorCode(e)) {
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${p}`;
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return `a parent of ${p} is a file, not a directory`;
+    case 'EROFS':
+      return `${p} is on a read-only file system`;
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EISDIR':
+      return `${p} is a directory`;
+    default:
+      return errorMessage(e);
+  }
+}
+
+function fsHint(e: unknown, p: string): string {
+  switch (errorCode(e)) {
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `Make ${path.dirname(p)} writable by this user, or set state.url in steward.yml to a path you can write`;
+    case 'ENOTDIR':
+    case 'EEXIST':
+    case 'EISDIR':
+      return 'Set state.url in steward.yml to a file path whose parent is a directory (default .steward/state.db)';
+    case 'ENOSPC':
+      return 'Free disk space, then run Steward again';
+    default:
+      return 'Check state.url in steward.yml';
+  }
+}
+
+function sqliteReason(e: unknown): string {
+  const code = errorCode(e);
+  if (code === 'SQLITE_NOTADB') return 'the file is not a SQLite database';
+  if (code === 'SQLITE_CORRUPT') return 'the database file is corrupt';
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return 'the store is locked by another process';
+  if (code?.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM') return `cannot write the file (${errorMessage(e)})`;
+  if (code === 'SQLITE_FULL') return 'no space left on the device';
+  return errorMessage(e);
+}
+
+function sqliteHint(e: unknown, file: string): string {
+  const code = errorCode(e);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+    return `Move ${file} aside (restore it from a backup if you have one), or set state.url in steward.yml to another path`;
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return 'Wait for the other Steward process to finish, then retry';
+  if (code === 'SQLITE_FULL') return 'Free disk space, then run Steward again';
+  return `Make ${file} and its directory writable by this user (${safeOwner(file)}), or set state.url in steward.yml to another path`;
+}
+
+function safeOwner(file: string): string {
+  try {
+    const s = statSync(file);
+    return `file owned by uid ${s.uid}, mode ${(s.mode & 0o777).toString(8)}`;
+  } catch {
+    return 'file missing';
+  }
+}

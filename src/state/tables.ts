@@ -1,0 +1,66 @@
+/** Row types of the state store, as Kysely sees them (after all migrations). */
+
+/** PostgreSQL returns `bigint` as a string; SQLite as a number. Read through `Number()`. */
+type BigIntColumn = number | string;
+
+export interface AuditRunsTable {
+  id: string;
+  stage: string;
+  started_at: string;
+  finished_at: string;
+  status: 'ok' | 'partial' | 'failed';
+  tool_version: string;
+  config_hash: string | null;
+  summary_json: string;
+}
+
+export interface RunSourcesTable {
+  run_id: string;
+  source: string;
+  status: 'ok' | 'error';
+  error_code: string | null;
+  tables: number;
+  columns: number;
+  duration_ms: BigIntColumn;
+}
+
+export interface FindingsTable {
+  run_id: string;
+  finding_id: string;
+  ordinal: number;
+  rule: string;
+  severity: string;
+  source: string;
+  schema: string | null;
+  table_name: string | null;
+  column_name: string | null;
+  category: string | null;
+  title: string;
+  message: string;
+  remedy: string;
+}
+
+export interface InventoryTable {
+  run_id: string;
+  ordinal: number;
+  source: string;
+  schema: string;
+  table_name: string;
+  column_name: string;
+  data_type: string;
+  category: string;
+  risk: string;
+  confidence: number;
+  row_estimate: BigIntColumn;
+  purpose: string | null;
+  evidence_json: string;
+  free_text_json: string;
+  examples_json: string;
+}
+
+export interface StateDatabase {
+  audit_runs: AuditRunsTable;
+  run_sources: RunSourcesTable;
+  findings: FindingsTable;
+  inventory: InventoryTable;
+}

@@ -18,6 +18,7 @@ import {
   fakeCardNumber,
   fakeNationalId,
   fakePhone,
+  fakePostcode,
   isoDate,
   isoTimestamp,
 } from './generators.js';
@@ -360,7 +361,7 @@ function populate(db: Database.Database, seed: number, customerCount: number): v
     ]);
     for (let a = 0; a < addressCount; a++) {
       const city = a === 0 ? home[0] : f.helpers.arrayElement(loc.cities)[0];
-      const address = { street: f.location.streetAddress(), city, postcode: f.location.zipCode() };
+      const address = { street: f.location.streetAddress(), city, postcode: fakePostcode(f, loc.country) };
       addresses.push(address);
       addAddress({ id: ++addressId, customer_id: id, ...address, country: loc.country });
     }

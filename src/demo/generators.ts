@@ -205,6 +205,23 @@ export function fakeIban(f: Faker, country: 'GB' | 'DE' | 'FR' | 'ES' | 'NL' | '
   return spaced ? iban.replace(/(.{4})/g, '$1 ').trim() : iban;
 }
 
+// ------------------------------------------------------------ postcodes
+
+const UK_AREAS = ['B', 'BS', 'CB', 'CF', 'E', 'EC', 'EH', 'G', 'L', 'LS', 'M', 'N', 'NE', 'NG', 'NW', 'OX', 'S', 'SE', 'SW', 'W'];
+const UK_INWARD_LETTERS = 'ABDEFGHJLNPQRSTUWXYZ';
+
+/** A well-formed UK postcode (`SW1 4DX`, `LS12 7QT`): area, district, space, sector digit and unit letters. */
+export function fakeUkPostcode(f: Faker): string {
+  const area = f.helpers.arrayElement(UK_AREAS);
+  const district = f.number.int({ min: 1, max: 20 });
+  return `${area}${district} ${f.number.int({ min: 0, max: 9 })}${chars(f, UK_INWARD_LETTERS, 2)}`;
+}
+
+/** A postcode in the country's format (faker's own for all but the UK, whose faker patterns are not valid postcodes). */
+export function fakePostcode(f: Faker, country: DemoCountry): string {
+  return country === 'GB' ? fakeUkPostcode(f) : f.location.zipCode();
+}
+
 // ------------------------------------------------------------ phones
 
 /**

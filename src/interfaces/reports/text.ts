@@ -1,0 +1,189 @@
+/**
+ * Plain-text layout for the terminal report: terminal-safe strings, display
+ * width (wide CJK/emoji count two cells, combining marks none), width-aware
+ * truncation and wrapping, and a small column aligner. Styling (colour) is
+ * applied after layout, so widths are always computed on visible text.
+ */
+
+/**
+ * Names come from customer databases: a column called "\x1b[2J" must not clear
+ * the user's screen. C0/C1 control characters (and DEL) become visible escapes.
+ */
+export function terminalSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+function charWidth(cp: number): number {
+  if (cp === 0) return 0;
+  // Combining marks and zero-width characters.
+  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0x20e3) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+/** Cells the string occupies in a monospace terminal. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += charWidth(ch.codePointAt(0)!);
+  return w;
+}
+
+/** Cut to at most `width` cells, ending with "…" when something was cut. */
+export function truncate(s: string, width: number): string {
+  if (width <= 0) return '';
+  if (displayWidth(s) <= width) return s;
+  let out = '';
+  let w = 0;
+  for (const ch of s) {
+    const cw = charWidth(ch.codePointAt(0)!);
+    if (w + cw > width - 1) break;
+    out += ch;
+    w += cw;
+  }
+  return `${out}…`;
+}
+
+export function padEnd(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - displayWidth(s)));
+}
+
+export function padStart(s: string, width: number): string {
+  return ' '.repeat(Math.max(0, width - displayWidth(s))) + s;
+}
+
+/** Word-wrap to `width` cells; words longer than a line are cut hard. */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(10, width);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    let rest = word;
+    while (displayWidth(rest) > w) {
+      if (line) {
+        lines.push(line);
+        line = '';
+      }
+      let head = '';
+      for (const ch of rest) {
+        if (displayWidth(head + ch) > w) break;
+        head += ch;
+      }
+      lines.push(head);
+      rest = rest.slice(head.length);
+    }
+    if (!rest) continue;
+    if (!line) line = rest;
+    else if (displayWidth(line) + 1 + displayWidth(rest) <= w) line += ` ${rest}`;
+    else {
+      lines.push(line);
+      line = rest;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.length ? lines : [''];
+}
+
+export interface Column {
+  readonly header: string;
+  readonly align?: 'left' | 'right';
+  /** Shrinks first when the table is wider than the terminal; higher shrinks first. */
+  readonly shrink?: number;
+  /** Never narrower than this (default: min(header width, 6)). */
+  readonly min?: number;
+  /** Left out entirely when the table cannot fit otherwise; higher goes first. */
+  readonly drop?: number;
+}
+
+export interface TableOptions {
+  /** Total width available, indentation included. */
+  readonly width: number;
+  readonly indent?: number;
+  readonly gap?: number;
+  /** Styles a laid-out cell; row -1 is the header. Receives padded text. */
+  readonly style?: (text: string, column: number, row: number) => string;
+}
+
+/**
+ * Aligns rows into columns that fit `width`: when too wide, the columns with
+ * the highest `shrink` give up cells first (their contents are truncated with "…").
+ */
+export function alignTable(columns: readonly Column[], rows: readonly (readonly string[])[], options: TableOptions): string[] {
+  const indent = options.indent ?? 0;
+  const gap = options.gap ?? 2;
+  const cells = rows.map((r) => columns.map((_, i) => terminalSafe(r[i] ?? '')));
+  let keep = columns.map((_, i) => i);
+  for (;;) {
+    const widths = fitWidths(
+      keep.map((i) => columns[i]!),
+      cells.map((r) => keep.map((i) => r[i]!)),
+      options.width - indent,
+      gap,
+    );
+    const droppable = keep.filter((i) => (columns[i]!.drop ?? 0) > 0).sort((a, b) => columns[b]!.drop! - columns[a]!.drop!);
+    if (widths.excess <= 0 || droppable.length === 0) {
+      return layoutRows(
+        keep.map((i) => columns[i]!),
+        cells.map((r) => keep.map((i) => r[i]!)),
+        widths.widths,
+        { indent, gap, style: (t, col, row) => (options.style ? options.style(t, keep[col]!, row) : t) },
+      );
+    }
+    keep = keep.filter((i) => i !== droppable[0]);
+  }
+}
+
+function fitWidths(columns: readonly Column[], cells: readonly (readonly string[])[], width: number, gap: number): { widths: number[]; excess: number } {
+  const widths = columns.map((c, i) => Math.max(displayWidth(c.header), ...cells.map((r) => displayWidth(r[i]!))));
+  const budget = width - gap * (columns.length - 1);
+  let excess = widths.reduce((a, b) => a + b, 0) - budget;
+  const order = columns.map((c, i) => ({ i, shrink: c.shrink ?? 0 })).sort((a, b) => b.shrink - a.shrink || b.i - a.i);
+  // First down to each column's minimum, then (only if still too wide) down to 3 cells.
+  for (const floor of [(i: number) => columns[i]!.min ?? Math.min(displayWidth(columns[i]!.header), 6), () => 3]) {
+    for (const { i, shrink } of order) {
+      if (excess <= 0 || shrink <= 0) continue;
+      const give = Math.min(excess, widths[i]! - floor(i));
+      if (give > 0) {
+        widths[i]! -= give;
+        excess -= give;
+      }
+    }
+  }
+  return { widths, excess };
+}
+
+function layoutRows(
+  columns: readonly Column[],
+  cells: readonly (readonly string[])[],
+  widths: readonly number[],
+  o: { indent: number; gap: number; style: (text: string, column: number, row: number) => string },
+): string[] {
+  const layout = (values: readonly string[], row: number) =>
+    ' '.repeat(o.indent) +
+    values
+      .map((v, i) => {
+        const text = truncate(v, widths[i]!);
+        const last = i === values.length - 1;
+        const padded = columns[i]!.align === 'right' ? padStart(text, widths[i]!) : last ? text : padEnd(text, widths[i]!);
+        return o.style(padded, i, row);
+      })
+      .join(' '.repeat(o.gap))
+      .replace(/ +$/, '');
+  return [layout(columns.map((c) => c.header), -1), ...cells.map((r, row) => layout(r, row))];
+}

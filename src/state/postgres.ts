@@ -31,7 +31,12 @@ export async function openPostgresBackend(url: string, schema: string): Promise<
   const explain = (e: unknown) => explainPg(e, schema);
   try {
     const exists = await sql<{ n: number }>`select count(*)::int as n from information_schema.schemata where schema_name = ${schema}`.execute(rootDb);
-    if ((exists.rows[0]?.n ?? 0) === 0) await sql`create schema if not exists ${sql.id(schema)}`.execute(rootDb);
+    if ((exists.rows[0]?.n ?? 0) === 0) {
+      // Two Stewards creating the schema at once: the loser gets a unique violation, not "already exists".
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(rootDb).catch((e: unknown) => {
+        if (errorCode(e) !== '23505' && errorCode(e) !== '42P06') throw e;
+      });
+    }
   } catch (e) {
     await rootDb.destroy().catch(() => {});
     const { reason, hint } = explain(e);

@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import { StateError } from '../errors.js';
 import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import type { StateDatabase } from './tables.js';
@@ -13,7 +13,26 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * `BEGIN IMMEDIATE`: a transaction takes the write lock up front, waiting up to
+ * busy_timeout, instead of failing with SQLITE_BUSY when two processes that both
+ * read first (the migrator does) try to upgrade to writing.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
 class StateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
   override createAdapter(): SqliteAdapter {
     return new TransactionalSqliteAdapter();
   }
@@ -36,7 +55,7 @@ export function openSqliteBackend(file: string): StateBackend {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (e) {
-      fail(fsReason(e, dir), fsHint(e, dir), e);
+      fail(fsReason(e, dir), fsHint(e, nearestExisting(dir)), e);
     }
     try {
       // Create with 0600 before SQLite does (it would use 0644): the file holds the data map.
@@ -75,6 +94,12 @@ export function openSqliteBackend(file: string): StateBackend {
   };
 }
 
+function nearestExisting(p: string): string {
+  let cur = p;
+  while (!existsSync(cur) && path.dirname(cur) !== cur) cur = path.dirname(cur);
+  return cur;
+}
+
 function fsReason(e: unknown, p: string): string {
   switch (errorCode(e)) {
     case 'EACCES':
@@ -94,12 +119,13 @@ function fsReason(e: unknown, p: string): string {
   }
 }
 
+/** `p`: what must become writable (the missing directory's parent, or the file). */
 function fsHint(e: unknown, p: string): string {
   switch (errorCode(e)) {
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return `Make ${path.dirname(p)} writable by this user, or set state.url in steward.yml to a path you can write`;
+      return `Make ${p} writable by this user, or set state.url in steward.yml to a path you can write`;
     case 'ENOTDIR':
     case 'EEXIST':
     case 'EISDIR':

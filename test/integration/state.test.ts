@@ -1,6 +1,9 @@
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -189,6 +192,25 @@ for (const backend of BACKENDS) {
         });
       });
     });
+
+    it('several processes opening a fresh store at once all migrate and record', async () => {
+      const loc = await location(backend);
+      const root = fileURLToPath(new URL('../../', import.meta.url));
+      const code = [
+        `import { openStateStore } from ${JSON.stringify(path.join(root, 'src/state/store.ts'))};`,
+        `import { stateReport } from ${JSON.stringify(path.join(root, 'test/fixtures/state-report.ts'))};`,
+        `const s = await openStateStore(JSON.parse(process.argv[1]));`,
+        `await s.recordAuditRun(stateReport({ id: 'p' + process.pid }), { configHash: null });`,
+        `await s.close();`,
+      ].join('\n');
+      const run = () =>
+        promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(loc)], { cwd: root });
+      await Promise.all(Array.from({ length: 3 }, run));
+      await withStore(loc, async (s) => {
+        expect(await s.migrations()).toEqual(['0001_audit_runs']);
+        expect(await s.listRuns()).toHaveLength(3);
+      });
+    }, 120_000);
 
     it('refuses a store written by a newer Steward, naming the upgrade', async () => {
       const loc = await location(backend);

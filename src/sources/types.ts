@@ -106,3 +106,12 @@ export interface SourceConnection {
   /** Milliseconds to wait for a connection before failing. */
   readonly connectTimeoutMs?: number;
 }
+
+/** How `openSource` opens a connection. */
+export interface OpenSourceOptions {
+  /**
+   * Open the session read-only: Postgres `default_transaction_read_only`, MySQL
+   * `SET SESSION TRANSACTION READ ONLY`, SQLite opened with `readonly`. Audits use this.
+   */
+  readonly readonly?: boolean;
+}

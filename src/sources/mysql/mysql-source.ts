@@ -1,0 +1,71 @@
+import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { redactUrl, toSourceError } from '../errors.js';
+import { SourceBase, type SourceLocation } from '../source-base.js';
+import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { MysqlIntrospector } from './mysql-introspector.js';
+import { MysqlSampler } from './mysql-sampler.js';
+
+export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
+  supportsTablesample: false,
+  supportsSchemas: true,
+  supportsColumnPrivileges: true,
+  // MariaDB has INSERT/DELETE … RETURNING, MySQL has none; callers must not rely on it.
+  supportsReturning: false,
+  supportsTransactionalDdl: false,
+});
+
+export class MysqlSource extends SourceBase {
+  readonly kind = 'mysql' as const;
+  readonly capabilities = MYSQL_CAPABILITIES;
+  protected readonly introspector: MysqlIntrospector;
+  protected readonly sampler: MysqlSampler;
+
+  constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
+    super(name, db, location);
+    this.introspector = new MysqlIntrospector(db);
+    this.sampler = new MysqlSampler(db, this.introspector);
+  }
+}
+
+/** Opens `conn.url` (`mysql://` or `mariadb://`) with a small mysql2 pool and checks the connection. */
+export async function connectMysql(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<MysqlSource> {
+  const location = mysqlLocation(conn.url);
+  const { default: mysql } = await import('mysql2');
+  let pool: MysqlPool;
+  try {
+    pool = mysql.createPool({
+      uri: conn.url.replace(/^mariadb:/i, 'mysql:'),
+      connectionLimit: 4,
+      connectTimeout: conn.connectTimeoutMs ?? 10_000,
+      supportBigNumbers: true,
+      dateStrings: true,
+    }) as unknown as MysqlPool;
+  } catch (e) {
+    throw toSourceError(e, { source: conn.name, kind: 'mysql', action: 'connect', ...location });
+  }
+  const db = new Kysely<any>({
+    dialect: new MysqlDialect({
+      pool,
+      ...(options.readonly
+        ? { onCreateConnection: async (c) => void (await c.executeQuery(CompiledQuery.raw('set session transaction read only'))) }
+        : {}),
+    }),
+  });
+  const source = new MysqlSource(conn.name, db, location);
+  try {
+    await source.verify();
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  return source;
+}
+
+function mysqlLocation(url: string): SourceLocation {
+  try {
+    const u = new URL(url);
+    return { target: redactUrl(url), ...(u.username ? { user: decodeURIComponent(u.username) } : {}) };
+  } catch {
+    return { target: redactUrl(url) };
+  }
+}

@@ -1,0 +1,81 @@
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { redactUrl, toSourceError } from '../errors.js';
+import { SourceBase, type SourceLocation } from '../source-base.js';
+import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { PostgresIntrospector } from './postgres-introspector.js';
+import { PostgresSampler } from './postgres-sampler.js';
+
+export const POSTGRES_CAPABILITIES: SourceCapabilities = Object.freeze({
+  supportsTablesample: true,
+  supportsSchemas: true,
+  supportsColumnPrivileges: true,
+  supportsReturning: true,
+  supportsTransactionalDdl: true,
+});
+
+/** The subset of pg's `Pool` that Steward needs (Kysely's `PostgresPool`): `connect()` and `end()`. */
+export type PostgresPoolLike = PostgresPool;
+
+export class PostgresSource extends SourceBase {
+  readonly kind = 'postgres' as const;
+  readonly capabilities = POSTGRES_CAPABILITIES;
+  protected readonly introspector: PostgresIntrospector;
+  protected readonly sampler: PostgresSampler;
+
+  constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
+    super(name, db, location);
+    this.introspector = new PostgresIntrospector(db);
+    this.sampler = new PostgresSampler(db, this.introspector);
+  }
+}
+
+/**
+ * A Postgres source over an existing pool (pg's `Pool`, or anything with the same
+ * `connect()`/`end()` shape, such as a PGlite adapter in tests). `close()` ends the pool.
+ *
+ * @example
+ * const source = createPostgresSource('shop', new pg.Pool({ connectionString }));
+ * const tables = await source.introspect();
+ */
+export function createPostgresSource(name: string, pool: PostgresPoolLike, location: SourceLocation = {}): PostgresSource {
+  return new PostgresSource(name, new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), location);
+}
+
+/** Opens `conn.url` with a small pg pool and checks the connection. */
+export async function connectPostgres(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<PostgresSource> {
+  const location = postgresLocation(conn.url);
+  const { default: pg } = await import('pg');
+  let pool: InstanceType<typeof pg.Pool>;
+  try {
+    pool = new pg.Pool({
+      connectionString: conn.url,
+      max: 4,
+      connectionTimeoutMillis: conn.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+      application_name: 'steward',
+      ...(options.readonly ? { options: '-c default_transaction_read_only=on' } : {}),
+    });
+  } catch (e) {
+    throw toSourceError(e, { source: conn.name, kind: 'postgres', action: 'connect', ...location });
+  }
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const source = createPostgresSource(conn.name, pool, location);
+  try {
+    await source.verify();
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  return source;
+}
+
+function postgresLocation(url: string): SourceLocation {
+  try {
+    const u = new URL(url);
+    return { target: redactUrl(url), ...(u.username ? { user: decodeURIComponent(u.username) } : {}) };
+  } catch {
+    return { target: redactUrl(url) };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What the three dialects share: error mapping around every call, argument
+ * checks, and an idempotent close. A dialect supplies its capability flags, an
+ * introspector and a sampler (`src/sources/<dialect>/`), like Kysely's dialects
+ * supply a driver, an adapter and an introspector.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { SourceError } from '../errors.js';
+import { toSourceError, type SourceErrorContext } from './errors.js';
+import type {
+  IntrospectOptions,
+  SampleOptions,
+  SampleRow,
+  Source,
+  SourceCapabilities,
+  SourceKind,
+  TableInfo,
+  TableRef,
+} from './types.js';
+
+export interface SourceIntrospector {
+  introspect(options: IntrospectOptions): Promise<TableInfo[]>;
+  estimateRows(table: TableRef): Promise<number>;
+}
+
+export interface SourceSampler {
+  /** `limit` is a positive integer; `columns` is non-empty (checked by the caller). */
+  sample(table: TableInfo, limit: number, columns: readonly string[]): Promise<SampleRow[]>;
+}
+
+/** Where a source lives, for error messages: already redacted, never a password. */
+export interface SourceLocation {
+  readonly target?: string;
+  readonly user?: string;
+  readonly file?: string;
+}
+
+export abstract class SourceBase implements Source {
+  abstract readonly kind: SourceKind;
+  abstract readonly capabilities: SourceCapabilities;
+  protected abstract readonly introspector: SourceIntrospector;
+  protected abstract readonly sampler: SourceSampler;
+
+  readonly name: string;
+  readonly db: Kysely<any>;
+  readonly #location: SourceLocation;
+  #closing: Promise<void> | undefined;
+
+  constructor(name: string, db: Kysely<any>, location: SourceLocation) {
+    this.name = name;
+    this.db = db;
+    this.#location = location;
+  }
+
+  /** Runs a trivial query so that connection errors surface when the source is opened. */
+  async verify(): Promise<void> {
+    await this.guard('connect', undefined, async () => {
+      await this.verifyQuery().execute(this.db);
+    });
+  }
+
+  /** The query `verify()` runs; a dialect overrides it when `select 1` proves too little. */
+  protected verifyQuery(): RawBuilder<unknown> {
+    return sql`select 1 as ok`;
+  }
+
+  /** Tables sorted by schema, then name, in code-point order (not the database's collation). */
+  async introspect(options: IntrospectOptions = {}): Promise<readonly TableInfo[]> {
+    const tables = await this.guard('list tables', undefined, () => this.introspector.introspect(options));
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return tables.sort((a, b) => cmp(a.schema, b.schema) || cmp(a.name, b.name));
+  }
+
+  estimateRows(table: TableRef): Promise<number> {
+    return this.guard('estimate rows of', table, () => this.introspector.estimateRows(table));
+  }
+
+  async sample(table: TableInfo, options: SampleOptions): Promise<readonly SampleRow[]> {
+    const limit = options.limit;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new SourceError('SOURCE_QUERY', this.name, `Source "${this.name}": cannot sample "${table.name}": limit must be a non-negative integer, got ${String(limit)}`, {
+        hint: 'Set audit.sampleRows in steward.yml to a whole number such as 1000',
+      });
+    }
+    const columns = options.columns ?? table.columns.map((c) => c.name);
+    if (limit === 0 || columns.length === 0) return [];
+    return this.guard('sample', table, () => this.sampler.sample(table, limit, columns));
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.db.destroy().catch(() => undefined);
+    return this.#closing;
+  }
+
+  protected errorContext(action: string, table?: TableRef): SourceErrorContext {
+    const { target, user, file } = this.#location;
+    return {
+      source: this.name,
+      kind: this.kind,
+      action,
+      ...(target !== undefined ? { target } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(file !== undefined ? { file } : {}),
+      ...(table ? { table: { schema: table.schema, name: table.name } } : {}),
+    };
+  }
+
+  protected async guard<T>(action: string, table: TableRef | undefined, fn: () => Promise<T>): Promise<T> {
+    if (this.#closing) {
+      throw new SourceError('SOURCE_QUERY', this.name, `Source "${this.name}": cannot ${action}: the source was closed`, {
+        hint: 'Open the source again with openSource()',
+      });
+    }
+    try {
+      return await fn();
+    } catch (e) {
+      throw toSourceError(e, this.errorContext(action, table));
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
+import { toSourceError } from '../errors.js';
+import { SourceBase, type SourceLocation } from '../source-base.js';
+import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { SqliteIntrospector } from './sqlite-introspector.js';
+import { SqliteSampler } from './sqlite-sampler.js';
+
+export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
+  supportsTablesample: false,
+  // Attached databases are schemas, but a source is one file: "main".
+  supportsSchemas: false,
+  supportsColumnPrivileges: false,
+  supportsReturning: true,
+  supportsTransactionalDdl: true,
+});
+
+export class SqliteSource extends SourceBase {
+  readonly kind = 'sqlite' as const;
+  readonly capabilities = SQLITE_CAPABILITIES;
+  protected readonly introspector: SqliteIntrospector;
+  protected readonly sampler: SqliteSampler;
+
+  constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
+    super(name, db, location);
+    this.introspector = new SqliteIntrospector(db);
+    this.sampler = new SqliteSampler(db, this.introspector);
+  }
+
+  /** Reading the schema, not just `select 1`, is what fails on a file that is not a database. */
+  protected override verifyQuery(): RawBuilder<unknown> {
+    return sql`select count(*) as n from sqlite_master`;
+  }
+}
+
+/**
+ * The file a SQLite source URL names: a plain path, `sqlite:path`, `sqlite://path`,
+ * `file:path` or `file:///abs/path` (query strings dropped). Relative paths resolve
+ * against `cwd`. `:memory:` stays as it is.
+ */
+export function sqliteFilePath(url: string, cwd: string = process.cwd()): string {
+  let p = url.trim();
+  if (/^sqlite:/i.test(p)) p = p.replace(/^sqlite:(\/\/)?/i, '');
+  else if (/^file:/i.test(p)) {
+    p = p.replace(/[?#].*$/, '');
+    p = /^file:\/\//i.test(p) ? fileURLToPath(p) : decodeURIComponent(p.slice('file:'.length));
+  }
+  if (p === ':memory:' || p === '') return ':memory:';
+  return path.resolve(cwd, p);
+}
+
+/** Opens the SQLite file `conn.url` names. A missing file is an error: a typo must not create an empty database. */
+export async function connectSqlite(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<SqliteSource> {
+  const file = sqliteFilePath(conn.url);
+  const location: SourceLocation = { target: file, file };
+  const { default: Database } = await import('better-sqlite3');
+  let database: InstanceType<typeof Database>;
+  try {
+    database = new Database(file, { readonly: options.readonly ?? false, fileMustExist: true, timeout: conn.connectTimeoutMs ?? 10_000 });
+  } catch (e) {
+    throw toSourceError(e, { source: conn.name, kind: 'sqlite', action: 'open', ...location });
+  }
+  const source = new SqliteSource(conn.name, new Kysely<any>({ dialect: new SqliteDialect({ database }) }), location);
+  try {
+    await source.verify();
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  return source;
+}

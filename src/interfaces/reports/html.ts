@@ -101,9 +101,8 @@ interface BarRow {
  * A horizontal (stacked) bar chart as inline SVG, one `<g class="bar">` per
  * row and one `<rect class="seg">` per non-zero segment; value at each bar's end.
  */
-function barChart(id: string, title: string, desc: string, rows: readonly BarRow[]): Html {
-  const width = 640;
-  const labelW = 200;
+function barChart(id: string, title: string, desc: string, rows: readonly BarRow[], geometry: { width: number; labelW: number }): Html {
+  const { width, labelW } = geometry;
   const valueW = 44;
   const rowH = 30;
   const barH = 18;
@@ -129,9 +128,9 @@ function barChart(id: string, title: string, desc: string, rows: readonly BarRow
         x += w;
         return rect;
       });
-    const label = truncateLabel(r.label, 28);
+    const label = truncateLabel(r.label, Math.floor((labelW - 24) / 7.2));
     return html`<g class="bar">
-<text class="label${r.emphasis ? ' emph' : ''}" x="${labelW - 10}" y="${y + barH / 2}" dy="0.35em" text-anchor="end">${label}${r.sublabel ? html`<tspan class="sub"> ${r.sublabel}</tspan>` : ''}</text>
+<text class="label${r.emphasis ? ' emph' : ''}" x="${labelW - 10}" y="${y + barH / 2}" dy="0.35em" text-anchor="end">${label !== r.label ? html`<title>${r.label}</title>` : ''}${label}${r.sublabel ? html`<tspan class="sub"> ${r.sublabel}</tspan>` : ''}</text>
 ${segs}
 <text class="value" x="${(x + 6).toFixed(1)}" y="${y + barH / 2}" dy="0.35em">${total}</text>
 </g>`;
@@ -235,7 +234,7 @@ function categoryChart(report: AuditReport): Html {
   return html`<figure class="card chart-card" id="categories">
 <figcaption><h3>Personal data by category</h3><p>Columns holding each category, stacked by source.</p></figcaption>
 ${legend}
-${barChart('chart-categories', 'Personal-data columns per category, stacked by source', desc, rows)}
+${barChart('chart-categories', 'Personal-data columns per category, stacked by source', desc, rows, { width: 640, labelW: 210 })}
 ${notAudited}
 ${dataTable}
 </figure>`;
@@ -253,7 +252,7 @@ function severityChart(report: AuditReport): Html {
   const desc = SEVERITIES.map((s) => `${SEVERITY_LABEL[s]}: ${counts[s]}`).join('; ');
   return html`<figure class="card chart-card" id="severity">
 <figcaption><h3>Findings by severity</h3><p>${plural(report.findings.length, 'finding')} in this run.</p></figcaption>
-${barChart('chart-severity', 'Findings by severity', desc, rows)}
+${barChart('chart-severity', 'Findings by severity', desc, rows, { width: 420, labelW: 90 })}
 <details class="chart-data"><summary>Chart data as a table</summary>
 <table><caption>Findings by severity</caption><thead><tr><th scope="col">Severity</th><th scope="col" class="num">Findings</th></tr></thead>
 <tbody>${SEVERITIES.map((s) => html`<tr><th scope="row">${SEVERITY_LABEL[s]}</th><td class="num">${counts[s]}</td></tr>`)}</tbody></table></details>
@@ -310,7 +309,7 @@ function findingsSection(report: AuditReport): Html {
   );
   return html`<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings <span class="count">${report.findings.length}</span></h2>
 <p class="lede">Worst first. Each finding has a stable id: the same problem keeps its id from run to run.</p>
-${items}
+<div id="finding-list">${items}</div>
 </section>`;
 }
 
@@ -407,6 +406,12 @@ code{font-family:var(--mono);font-size:.88em;overflow-wrap:anywhere}
 .verdict p{margin:6px 0 0;font-size:1.05rem}
 .v-critical{--v:var(--critical)}.v-attention{--v:var(--high)}.v-review{--v:var(--medium)}.v-clean{--v:var(--ok)}.v-empty{--v:var(--info)}
 .meta{margin:10px 0 0;color:var(--muted);font-size:.9rem}
+.toc{display:flex;flex-wrap:wrap;gap:4px 18px;margin:12px 2px 0;font-size:.9rem}
+.toc a{text-decoration:none}.toc a:hover{text-decoration:underline}
+.sev-filter{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:0 0 12px;font-size:.88rem}
+.sev-filter button{font:inherit;font-size:.82rem;font-weight:600;padding:2px 10px;border-radius:999px;border:1px solid var(--sc);background:var(--sb);color:var(--sc);cursor:pointer}
+.sev-filter button[aria-pressed=false]{background:transparent;opacity:.6;text-decoration:line-through}
+.sev-filter button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 .kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:20px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .kpi p{margin:0}
@@ -421,7 +426,7 @@ code{font-family:var(--mono);font-size:.88em;overflow-wrap:anywhere}
 .charts{display:grid;grid-template-columns:3fr 2fr;gap:14px;margin-top:14px}
 figure{margin:0}
 .chart-card figcaption p{margin:2px 0 8px;color:var(--muted);font-size:.9rem}
-.chart{display:block;max-width:100%;height:auto;font-family:var(--font)}
+.chart{display:block;width:100%;max-width:760px;height:auto;font-family:var(--font)}
 .chart .label{fill:var(--fg);font-size:13px}
 .chart .label.emph{font-weight:700}
 .chart .sub{fill:var(--critical);font-size:11px}
@@ -502,7 +507,7 @@ body{font-size:11pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 main{max-width:none;padding:0}
 .card,.finding,.kpi,figure,tr{break-inside:avoid}
 h2{break-after:avoid}
-.tools,details.chart-data summary{display:none}
+.tools,.toc,.sev-filter,details.chart-data summary{display:none}
 .charts{grid-template-columns:1fr 1fr}
 .table-wrap{overflow:visible}
 }
@@ -541,10 +546,24 @@ document.querySelectorAll('table[data-sortable]').forEach(function(table){
     });
   });
 });
+var list=document.getElementById('finding-list');
+if(list){
+  var bar=document.createElement('div');bar.className='sev-filter';bar.setAttribute('role','group');bar.setAttribute('aria-label','Show findings by severity');
+  var lab=document.createElement('span');lab.className='muted';lab.textContent='Show:';bar.appendChild(lab);
+  ['critical','high','medium','low','info'].forEach(function(sev){
+    var items=list.querySelectorAll('article[data-severity="'+sev+'"]');if(!items.length)return;
+    var b=document.createElement('button');b.type='button';b.className='sev-'+sev;b.setAttribute('aria-pressed','true');
+    b.textContent=sev+' ('+items.length+')';
+    b.addEventListener('click',function(){var on=b.getAttribute('aria-pressed')!=='true';b.setAttribute('aria-pressed',on?'true':'false');
+      Array.prototype.forEach.call(items,function(a){a.hidden=!on;});});
+    bar.appendChild(b);
+  });
+  list.parentNode.insertBefore(bar,list);
+}
 })();`;
 
 const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
-const CSP = `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+const CSP = `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(SCRIPT)}; base-uri 'none'; form-action 'none'`;
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -570,11 +589,12 @@ export function renderHtml(report: AuditReport): string {
 <main>
 <header>
 <div class="brand"><span><strong>Steward</strong> · personal-data audit (${report.run.stage} review)</span><span>${formatDate(report.run.startedAt)}</span></div>
-<div class="verdict v-${v.level}" role="status">
+<div class="verdict v-${v.level}">
 <div class="icon" aria-hidden="true">${VERDICT_ICON[v.level] ?? ''}</div>
 <div><h1>${v.headline}</h1><p>${capitalize(v.detail)}</p>
 <p class="meta">Sources: ${sourcesText} · run <code>${report.run.id}</code> · took ${formatDuration(runDurationMs(report))}</p></div>
 </div>
+<nav class="toc" aria-label="Sections"><a href="#overview">Overview</a><a href="#changes">Changes since last run</a><a href="#findings">Findings (${report.findings.length})</a><a href="#inventory">Inventory</a></nav>
 </header>
 ${kpis(report)}
 <section id="overview" aria-labelledby="overview-h"><h2 id="overview-h">Overview</h2>

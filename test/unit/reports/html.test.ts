@@ -40,6 +40,24 @@ describe('HTML report', () => {
     expect(count(html, /<script\b/g)).toBe(1);
   });
 
+  it('has balanced markup and an inline script that parses', () => {
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(() => new Function(script)).not.toThrow();
+    const body = html.replace(/<(script|style)>[\s\S]*?<\/\1>/g, '');
+    const VOID = new Set(['meta', 'br', 'input', 'img', 'link', 'hr']);
+    const stack: string[] = [];
+    for (const m of body.matchAll(/<(\/?)([a-zA-Z][\w-]*)\b[^<>]*?(\/?)>/g)) {
+      const [, close, name, selfClose] = m;
+      const tag = name!.toLowerCase();
+      if (VOID.has(tag) || selfClose) continue;
+      if (close) expect(stack.pop(), `</${tag}> at ${m.index}`).toBe(tag);
+      else stack.push(tag);
+    }
+    expect(stack).toEqual([]);
+    // Every "<" left in the text is the start of a tag: none comes from data.
+    expect(body.replace(/<(\/?)([a-zA-Z][\w-]*)\b[^<>]*?(\/?)>|<!doctype html>/g, '')).not.toContain('<');
+  });
+
   it('renders a hostile column name only as text', () => {
     expect(html).not.toContain(HOSTILE_COLUMN);
     expect(html).not.toContain('onerror=alert(1)>');

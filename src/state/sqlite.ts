@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
@@ -53,7 +53,9 @@ export function openSqliteBackend(file: string): StateBackend {
   if (!memory) {
     const dir = path.dirname(file);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // The store is a map of where personal data lives: keep Steward's own directory out of git.
+      if (created !== undefined && path.basename(dir) === '.steward') writeFileSync(path.join(dir, '.gitignore'), '*\n', { mode: 0o600 });
     } catch (e) {
       fail(fsReason(e, dir), fsHint(e, nearestExisting(dir)), e);
     }

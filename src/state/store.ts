@@ -175,6 +175,13 @@ async function migrate(backend: StateBackend): Promise<void> {
   );
 }
 
+/** Stored times are `toISOString()` UTC so that text order is time order in both databases. */
+function isoTime(value: string, field: string): string {
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw new InternalError(`run.${field} is not a time: ${JSON.stringify(value)}`);
+  return t.toISOString();
+}
+
 function chunks<T>(rows: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
@@ -268,8 +275,8 @@ export class StateStore {
           .values({
             id: runId,
             stage: report.run.stage,
-            started_at: report.run.startedAt,
-            finished_at: report.run.finishedAt,
+            started_at: isoTime(report.run.startedAt, 'startedAt'),
+            finished_at: isoTime(report.run.finishedAt, 'finishedAt'),
             status: meta.status ?? runStatus(report),
             tool_version: report.tool.version,
             config_hash: meta.configHash,

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -256,6 +256,7 @@ describe('sqlite: files and errors', () => {
     });
     expect((await stat(path.join(base, '.steward'))).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(base, '.steward', 'state.db'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(path.join(base, '.steward', '.gitignore'), 'utf8')).toBe('*\n');
     const db = new Database(path.join(base, '.steward', 'state.db'), { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

@@ -16,6 +16,8 @@ const servers = inject('servers');
 
 const MIXED = 'Mixed Case "Quoted"';
 const EVIL = 'x"; drop table y; --';
+/** A backtick breaks MySQL quoting the way a double quote breaks Postgres'. */
+const TICK = 'tick`) from y; --';
 
 function col(name: string, dataType: string, typeClass: ColumnInfo['typeClass'], nullable: boolean, maxLength: number | null = null, comment: string | null = null): ColumnInfo {
   return { name, dataType, typeClass, nullable, maxLength, comment };
@@ -53,10 +55,10 @@ function schemaDdl(d: DialectHarness, isMaria: boolean): string {
         constraint shipments_line_fk foreign key (order_id, line_no) references order_lines (order_id, line_no));
       create view customer_emails as select id, email from customers;
       create table ${q(MIXED)} (${q('Weird Col')} text, "order" integer, "select" text);
-      create table ${q(EVIL)} (id integer primary key, "from" text);
+      create table ${q(EVIL)} (id integer primary key, "from" text, ${q(TICK)} text);
       create table y (id integer);
       insert into ${q(MIXED)} values ('w1', 1, 's1'), ('w2', 2, 's2');
-      insert into ${q(EVIL)} values (1, 'a'), (2, 'b'), (3, 'c');
+      insert into ${q(EVIL)} values (1, 'a', 't1'), (2, 'b', 't2'), (3, 'c', 't3');
       insert into customers (email, full_name, avatar, prefs, external_id)
         values ('a@example.com', 'Ann', '\\x0102', '{"k": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
     `,
@@ -81,10 +83,10 @@ function schemaDdl(d: DialectHarness, isMaria: boolean): string {
         constraint shipments_line_fk foreign key (order_id, line_no) references order_lines (order_id, line_no));
       create view customer_emails as select id, email from customers;
       create table ${q(MIXED)} (${q('Weird Col')} text, \`order\` int, \`select\` text);
-      create table ${q(EVIL)} (id int primary key, \`from\` text);
+      create table ${q(EVIL)} (id int primary key, \`from\` text, ${q(TICK)} text);
       create table y (id int);
       insert into ${q(MIXED)} values ('w1', 1, 's1'), ('w2', 2, 's2');
-      insert into ${q(EVIL)} values (1, 'a'), (2, 'b'), (3, 'c');
+      insert into ${q(EVIL)} values (1, 'a', 't1'), (2, 'b', 't2'), (3, 'c', 't3');
       insert into customers (email, full_name, avatar, prefs, external_id)
         values ('a@example.com', 'Ann', x'0102', '{"k": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
     `,
@@ -110,10 +112,10 @@ function schemaDdl(d: DialectHarness, isMaria: boolean): string {
         constraint shipments_line_fk foreign key (order_id, line_no) references order_lines (order_id, line_no));
       create view customer_emails as select id, email from customers;
       create table ${q(MIXED)} (${q('Weird Col')} text, "order" integer, "select" text);
-      create table ${q(EVIL)} (id integer primary key, "from" text);
+      create table ${q(EVIL)} (id integer primary key, "from" text, ${q(TICK)} text);
       create table y (id integer);
       insert into ${q(MIXED)} values ('w1', 1, 's1'), ('w2', 2, 's2');
-      insert into ${q(EVIL)} values (1, 'a'), (2, 'b'), (3, 'c');
+      insert into ${q(EVIL)} values (1, 'a', 't1'), (2, 'b', 't2'), (3, 'c', 't3');
       insert into customers (email, full_name, avatar, prefs, external_id)
         values ('a@example.com', 'Ann', x'0102', '{"k": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');
     `,
@@ -245,7 +247,7 @@ forEachDialect('introspect', (d) => {
 
   it('handles awkward identifiers: mixed case, spaces, quotes, reserved words, SQL in a name', async () => {
     expect(table(MIXED).columns.map((c) => c.name)).toEqual(['Weird Col', 'order', 'select']);
-    expect(table(EVIL).columns.map((c) => c.name)).toEqual(['id', 'from']);
+    expect(table(EVIL).columns.map((c) => c.name)).toEqual(['id', 'from', TICK]);
     expect(table(EVIL).primaryKey).toEqual(['id']);
     const mixed = await source.sample(table(MIXED), { limit: 10 });
     expect([...mixed].sort((a, b) => String(a['Weird Col']).localeCompare(String(b['Weird Col'])))).toEqual([
@@ -254,6 +256,8 @@ forEachDialect('introspect', (d) => {
     ]);
     const evil = await source.sample(table(EVIL), { limit: 10, columns: ['from'] });
     expect(evil.map((r) => r.from).sort()).toEqual(['a', 'b', 'c']);
+    const ticks = await source.sample(table(EVIL), { limit: 10, columns: [TICK, 'id'] });
+    expect(ticks.map((r) => [r[TICK], Number(r.id)]).sort()).toEqual([['t1', 1], ['t2', 2], ['t3', 3]]);
     expect(await source.estimateRows(table(EVIL))).toBe(3);
     // Had the name been spliced into SQL, "drop table y" would have run.
     expect(await d.query(`select count(*) as n from y`)).toHaveLength(1);
@@ -395,6 +399,54 @@ forEachDialect('estimate and sample', (d) => {
     expect(err).toMatchObject({ code: 'SOURCE_NOT_FOUND', message: expect.stringContaining('ghost_table') });
   });
 });
+
+forEachDialect(
+  'partitions and materialized views',
+  (d) => {
+    let source: Source;
+    let tables: readonly TableInfo[];
+    beforeAll(async () => {
+      await d.exec(`
+        create table visits (id integer not null, at date not null, ip text, primary key (id, at)) partition by range (at);
+        create table visits_2024 partition of visits for values from ('2024-01-01') to ('2025-01-01');
+        create table visits_2025 partition of visits for values from ('2025-01-01') to ('2026-01-01');
+        insert into visits select g, date '2024-01-01' + (g % 700), '10.0.0.' || (g % 250) from generate_series(1, 30000) g;
+        create materialized view visit_ips as select distinct ip from visits;
+        create table refs (id integer primary key, visit_id integer, visit_at date, foreign key (visit_id, visit_at) references visits (id, at));
+        analyze;`);
+      source = await d.openSource();
+      tables = await source.introspect();
+    });
+    afterAll(async () => {
+      await source?.close();
+    });
+
+    it('lists a partitioned table once, with the sum of its partitions as estimate', () => {
+      expect(tables.map((t) => [t.name, t.kind])).toEqual([
+        ['refs', 'table'],
+        ['visit_ips', 'view'],
+        ['visits', 'table'],
+      ]);
+      const visits = tables.find((t) => t.name === 'visits')!;
+      expect(visits.primaryKey).toEqual(['id', 'at']);
+      expect(Math.abs(visits.rowEstimate - 30000)).toBeLessThanOrEqual(3000);
+      const refs = tables.find((t) => t.name === 'refs')!;
+      expect(refs.foreignKeys).toEqual([
+        { name: 'refs_visit_id_visit_at_fkey', columns: ['visit_id', 'visit_at'], referencedSchema: 'public', referencedTable: 'visits', referencedColumns: ['id', 'at'] },
+      ]);
+      expect(tables.find((t) => t.name === 'visit_ips')!.rowEstimate).toBe(250);
+    });
+
+    it('samples partitioned tables and materialized views, bounded', async () => {
+      const visits = tables.find((t) => t.name === 'visits')!;
+      const rows = await source.sample(visits, { limit: 100 });
+      expect(rows).toHaveLength(100);
+      expect(new Set(rows.map((r) => r.id)).size).toBe(100);
+      expect(await source.sample(tables.find((t) => t.name === 'visit_ips')!, { limit: 10 })).toHaveLength(10);
+    });
+  },
+  { kinds: ['postgres'] },
+);
 
 describe.runIf(servers.postgres)('postgres: sampling a 1M-row table', () => {
   let source: Source;

@@ -177,8 +177,13 @@ export function verdict(report: AuditReport): Verdict {
   return make('review', 'Review recommended', detail);
 }
 
+export function diffIsEmpty(diff: NonNullable<AuditReport['diff']>): boolean {
+  return !diff.appeared.length && !diff.fixed.length && !diff.changedSeverity.length && !diff.inventoryAdded.length && !diff.inventoryRemoved.length;
+}
+
 /** "2 new, 1 fixed, 1 changed severity" or "no changes". */
 export function diffCountsText(diff: NonNullable<AuditReport['diff']>): string {
+  if (diffIsEmpty(diff)) return 'no changes: same findings, same personal-data columns';
   const parts = [
     `${diff.appeared.length} new`,
     `${diff.fixed.length} fixed`,

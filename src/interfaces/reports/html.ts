@@ -20,6 +20,7 @@ import {
   compactNumber,
   countBySeverity,
   diffCountsText,
+  diffIsEmpty,
   evidenceText,
   formatDate,
   formatDuration,
@@ -264,6 +265,10 @@ function diffSection(report: AuditReport): Html {
   if (!d) {
     return html`<section id="changes" aria-labelledby="changes-h"><h2 id="changes-h">Changes since the last run</h2>
 <p class="card empty">This is the first audit run: there is nothing to compare with yet. The next run will show what is new and what was fixed.</p></section>`;
+  }
+  if (diffIsEmpty(d)) {
+    return html`<section id="changes" aria-labelledby="changes-h"><h2 id="changes-h">Changes since the last run</h2>
+<p class="card empty">Nothing changed since run <code>${d.previousRunId}</code> of ${formatDate(d.previousFinishedAt)}: same findings, same personal-data columns.</p></section>`;
   }
   const item = (f: Finding, extra?: Html) =>
     html`<li>${severityBadge(f.severity)}${extra ?? ''} <span class="d-title">${f.title}</span><br>${locationHtml(f)} <code class="fid">${f.id}</code></li>`;

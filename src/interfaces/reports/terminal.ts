@@ -25,7 +25,7 @@ import {
   spansSchemas,
   verdict,
 } from './format.js';
-import { alignTable, terminalSafe, truncate, wrap } from './text.js';
+import { alignTable, displayWidth, terminalSafe, truncate, wrap } from './text.js';
 
 export interface TerminalOptions {
   readonly color?: boolean;
@@ -156,14 +156,11 @@ function renderSource(src: SourceReport, c: Colors, width: number, line: (s?: st
     for (const l of wrap(safe(msg), width - 2)) line(`  ${c.red(l)}`);
     return;
   }
-  line(
-    `${c.bold(truncate(safe(src.name), Math.floor(width / 2)))} ${c.dim(
-      truncate(
-        `(${src.kind}) · owner ${safe(src.owner)} · ${plural(src.tables, 'table')} · ${plural(src.inventory.length, 'personal-data column')} · ${formatDuration(src.durationMs)}`,
-        Math.max(10, width - Math.min(Math.floor(width / 2), src.name.length) - 1),
-      ),
-    )}`,
-  );
+  const name = truncate(safe(src.name), Math.floor(width / 2));
+  const facts = ` (${src.kind}) · ${plural(src.tables, 'table')} · ${plural(src.columns, 'column')} · ${plural(src.inventory.length, 'personal-data column')} · ${formatDuration(src.durationMs)}`;
+  line(`${c.bold(name)}${c.dim(truncate(facts, Math.max(0, width - displayWidth(name))))}`);
+  const purposes = src.purposes.length ? `purposes: ${src.purposes.map((p) => p.name).join(', ')}` : 'no purposes declared';
+  for (const l of wrap(safe(`owner: ${src.owner || '—'} · ${purposes}`), width - 2)) line(`  ${c.dim(l)}`);
   if (src.inventory.length === 0) {
     line(`  ${c.dim('no personal data found')}`);
     return;

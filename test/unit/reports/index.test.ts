@@ -35,3 +35,15 @@ describe('renderReport', () => {
     for (const f of REPORT_FORMATS) expect(renderReport(fixtureReport, f)).toBe(renderReport(fixtureReport, f));
   });
 });
+
+describe('a diff with no changes', () => {
+  const unchanged: AuditReport = {
+    ...fixtureReport,
+    diff: { ...fixtureReport.diff!, appeared: [], fixed: [], changedSeverity: [], inventoryAdded: [], inventoryRemoved: [] },
+  };
+  it.each(['terminal', 'markdown', 'html'] as const)('%s says nothing changed', (format) => {
+    const out = renderReport(unchanged, format, { width: 200 });
+    expect(out).toMatch(/no changes|Nothing changed/);
+    expect(out).not.toContain('0 new');
+  });
+});

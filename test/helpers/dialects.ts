@@ -104,7 +104,16 @@ async function postgresServer(): Promise<Backend> {
   const { default: pg } = await import('pg');
   const name = uniqueName();
   const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
-  await admin.query(`create database ${quoteDouble(name)}`);
+  // Parallel test files create databases at once; template1 can be briefly busy (55006).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.query(`create database ${quoteDouble(name)}`);
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55006' || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;
   const url = u.toString();

@@ -29,6 +29,7 @@ import {
   formatRowsShort,
   inventoryKeyText,
   locationPath,
+  locationText,
   plural,
   runDurationMs,
   sortFindings,
@@ -129,7 +130,7 @@ function barChart(id: string, title: string, desc: string, rows: readonly BarRow
         x += w;
         return rect;
       });
-    const label = truncateLabel(r.label, Math.floor((labelW - 24) / 7.2));
+    const label = truncateLabel(r.label, Math.floor((labelW - 16) / 6.6));
     return html`<g class="bar">
 <text class="label${r.emphasis ? ' emph' : ''}" x="${labelW - 10}" y="${y + barH / 2}" dy="0.35em" text-anchor="end">${label !== r.label ? html`<title>${r.label}</title>` : ''}${label}${r.sublabel ? html`<tspan class="sub"> ${r.sublabel}</tspan>` : ''}</text>
 ${segs}
@@ -170,6 +171,16 @@ function severityBadge(s: Severity): Html {
 function locationHtml(f: Finding): Html {
   const path = locationPath(f.location);
   return html`<span class="loc"><span class="loc-src">${f.location.source}</span>${path ? html`<span class="loc-sep" aria-hidden="true"> › </span><code>${path}</code>` : ''}</span>`;
+}
+
+/** The most urgent findings (critical and high), linked to their entries: what to fix first. */
+function fixFirst(report: AuditReport): Html | '' {
+  const urgent = sortFindings(report.findings).filter((f) => f.severity === 'critical' || f.severity === 'high');
+  if (urgent.length === 0) return '';
+  const shown = urgent.slice(0, 3);
+  return html`<div class="fix-first"><p class="ff-title">Fix first</p><ol>${shown.map(
+    (f) => html`<li>${severityBadge(f.severity)} <a href="#finding-${f.id}">${f.title}</a> <span class="muted">— ${locationText(f.location)}</span></li>`,
+  )}</ol>${urgent.length > shown.length ? html`<p class="muted">and ${urgent.length - shown.length} more critical or high ${urgent.length - shown.length === 1 ? 'finding' : 'findings'} below.</p>` : ''}</div>`;
 }
 
 function kpis(report: AuditReport): Html {
@@ -411,6 +422,11 @@ code{font-family:var(--mono);font-size:.88em;overflow-wrap:anywhere}
 .verdict p{margin:6px 0 0;font-size:1.05rem}
 .v-critical{--v:var(--critical)}.v-attention{--v:var(--high)}.v-review{--v:var(--medium)}.v-clean{--v:var(--ok)}.v-empty{--v:var(--info)}
 .meta{margin:10px 0 0;color:var(--muted);font-size:.9rem}
+.fix-first{margin:12px 0 0;padding:10px 14px;border-radius:8px;background:var(--bg)}
+.fix-first .ff-title{margin:0 0 4px;font-size:.8rem;font-weight:700;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+.fix-first ol{margin:0;padding-left:1.3em}
+.fix-first li{margin:3px 0}
+.fix-first p.muted{margin:4px 0 0;font-size:.88rem}
 .toc{display:flex;flex-wrap:wrap;gap:4px 18px;margin:12px 2px 0;font-size:.9rem}
 .toc a{text-decoration:none}.toc a:hover{text-decoration:underline}
 .sev-filter{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:0 0 12px;font-size:.88rem}
@@ -513,7 +529,8 @@ main{max-width:none;padding:0}
 .card,.finding,.kpi,figure,tr{break-inside:avoid}
 h2{break-after:avoid}
 .tools,.toc,.sev-filter,details.chart-data summary{display:none}
-.charts{grid-template-columns:1fr 1fr}
+.charts{grid-template-columns:1fr}
+.chart{max-width:150mm}
 .table-wrap{overflow:visible}
 }
 @page{margin:14mm}
@@ -597,6 +614,7 @@ export function renderHtml(report: AuditReport): string {
 <div class="verdict v-${v.level}">
 <div class="icon" aria-hidden="true">${VERDICT_ICON[v.level] ?? ''}</div>
 <div><h1>${v.headline}</h1><p>${capitalize(v.detail)}</p>
+${fixFirst(report)}
 <p class="meta">Sources: ${sourcesText} · run <code>${report.run.id}</code> · took ${formatDuration(runDurationMs(report))}</p></div>
 </div>
 <nav class="toc" aria-label="Sections"><a href="#overview">Overview</a><a href="#changes">Changes since last run</a><a href="#findings">Findings (${report.findings.length})</a><a href="#inventory">Inventory</a></nav>

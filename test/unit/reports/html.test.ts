@@ -114,6 +114,9 @@ describe('HTML report', () => {
 
   it('shows the headline verdict, KPIs, the diff, the inventory and the footer', () => {
     expect(html).toMatch(/<h1>Action needed<\/h1>/);
+    // "Fix first" links the critical and high findings, worst first.
+    const ff = html.slice(html.indexOf('<div class="fix-first">'), html.indexOf('</ol>'));
+    expect([...ff.matchAll(/href="#finding-([^"]+)"/g)].map((m) => m[1])).toEqual(['PHR-1a2b3c4d5e', 'SRC-9f8e7d6c5b', 'PHR-0a9b8c7d6e']);
     expect(html).toMatch(/<p class="kpi-label">Personal-data columns<\/p><p class="kpi-value">11<\/p>/);
     expect(html).toContain('<span class="diff-n">2</span> new');
     expect(html).toContain('<span class="diff-n">1</span> fixed');

@@ -33,7 +33,8 @@ export function escapeMarkdown(s: string): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
+    // Brackets are escaped, so parentheses can never form a link and stay readable.
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/\r\n|\r|\n/g, ' ');
 }
 

@@ -115,7 +115,6 @@ export function renderSarif(report: AuditReport, options: SarifOptions = {}): st
       defaultConfiguration: { level: SARIF_LEVEL[sev] },
       properties: {
         tags: ['privacy', 'personal-data', 'steward', id.split('.')[0]!],
-        precision: 'high',
         'problem.severity': SARIF_LEVEL[sev] === 'note' ? 'recommendation' : SARIF_LEVEL[sev],
         'security-severity': SECURITY_SEVERITY[sev],
       },

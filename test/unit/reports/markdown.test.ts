@@ -26,7 +26,7 @@ describe('Markdown report', () => {
   it('escapes HTML in names', () => {
     expect(md).not.toContain(HOSTILE_COLUMN);
     expect(md).not.toContain('<img');
-    expect(md).toContain('&lt;img src=x onerror=alert\\(1\\)&gt;');
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
   it('lists every finding id and remedy, the diff and the inventory per source', () => {
@@ -44,7 +44,7 @@ describe('Markdown report', () => {
   });
 
   it('escapes Markdown syntax', () => {
-    expect(escapeMarkdown('*bold* _x_ [link](u) `code` a|b <b>')).toBe('\\*bold\\* \\_x\\_ \\[link\\]\\(u\\) \\`code\\` a\\|b &lt;b&gt;');
+    expect(escapeMarkdown('*bold* _x_ [link](u) `code` a|b <b>')).toBe('\\*bold\\* \\_x\\_ \\[link\\](u) \\`code\\` a\\|b &lt;b&gt;');
     expect(escapeMarkdown('two\nlines')).toBe('two lines');
   });
 

@@ -23,13 +23,16 @@ export function compareWithPrevious(
   inventory: readonly InventoryItem[],
   covered: readonly string[],
   previous: PreviousAudit | null,
+  /** Sources this run audited successfully (default: all covered). Only they can have "fixed" findings. */
+  completed: readonly string[] = covered,
 ): { findings: Finding[]; diff: AuditDiff | null } {
   if (!previous) return { findings: drafts.map((d) => ({ ...d, status: 'new' as const })), diff: null };
   const coveredSet = new Set(covered);
+  const completedSet = new Set(completed);
   const prevById = new Map(previous.findings.filter((f) => coveredSet.has(f.location.source)).map((f) => [f.id, f]));
   const findings: Finding[] = drafts.map((d) => ({ ...d, status: prevById.has(d.id) ? 'existing' : 'new' }));
   const currentIds = new Set(findings.map((f) => f.id));
-  const prevInv = new Set(previous.inventory.filter((i) => coveredSet.has(i.source)).map((i) => `${inventoryKey(i)}:${i.category}`));
+  const prevInv = new Set(previous.inventory.filter((i) => completedSet.has(i.source)).map((i) => `${inventoryKey(i)}:${i.category}`));
   const curInv = new Set(inventory.map((i) => `${inventoryKey(i)}:${i.category}`));
   return {
     findings,
@@ -37,7 +40,8 @@ export function compareWithPrevious(
       previousRunId: previous.runId,
       previousFinishedAt: previous.finishedAt,
       appeared: findings.filter((f) => f.status === 'new'),
-      fixed: [...prevById.values()].filter((f) => !currentIds.has(f.id)),
+      // An unreachable source's old findings are not fixed: nobody looked.
+      fixed: [...prevById.values()].filter((f) => !currentIds.has(f.id) && completedSet.has(f.location.source)),
       changedSeverity: findings.flatMap((f) => {
         const p = prevById.get(f.id);
         return p && p.severity !== f.severity ? [{ finding: f, from: p.severity }] : [];

@@ -64,4 +64,10 @@ describe('compareWithPrevious', () => {
     expect(r.diff!.fixed).toEqual([]);
     expect(r.diff!.inventoryRemoved).toEqual([]);
   });
+
+  it('an unreachable source has nothing fixed: its old findings were not looked at', () => {
+    const r = compareWithPrevious([f('down', 'db2')], [], ['db1', 'db2'], prev([f('a', 'db2'), f('b', 'db1')], [inv('db2', 'email')]), ['db1']);
+    expect(r.diff!.fixed.map((x) => x.id)).toEqual(['b']);
+    expect(r.diff!.inventoryRemoved).toEqual([]);
+  });
 });

@@ -1,0 +1,287 @@
+/**
+ * Runs the data collection review over the configured sources: connect,
+ * introspect, sample each table (bounded), classify each column, derive
+ * findings, compare with the previous run in the state store, record the run.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PurposeConfig, SourceConfig, StewardConfig } from '../config/schema.js';
+import { compileUserPattern, type UserPatterns } from '../config/index.js';
+import { createClassifier, type Classifier, type ColumnRule } from '../detection/classify.js';
+import { createCustomDetector } from '../detection/custom.js';
+import { categoryInfo } from '../detection/taxonomy.js';
+import { isStewardError, UsageError } from '../errors.js';
+import type { Source, SourceConnection, TableInfo } from '../sources/types.js';
+import { VERSION } from '../version.js';
+import {
+  noTablesFinding,
+  reviewInventory,
+  sourceUnreachableFinding,
+  tableUnreadableFinding,
+  coveringPurpose,
+  type DraftFinding,
+  type ResolvedPurpose,
+} from './collection-review.js';
+import { compareWithPrevious, type PreviousAudit } from './compare.js';
+import type { AuditReport, InventoryItem, Severity, SourceReport } from './types.js';
+import { SEVERITIES } from './types.js';
+
+export type AuditProgress =
+  | { readonly type: 'source-start'; readonly source: string }
+  | { readonly type: 'tables'; readonly source: string; readonly total: number }
+  | { readonly type: 'table-done'; readonly source: string; readonly table: string; readonly done: number; readonly total: number }
+  | { readonly type: 'source-done'; readonly source: string; readonly status: 'ok' | 'error' };
+
+/** What the state store offers the audit; implemented by src/state. */
+export interface AuditHistory {
+  previousAudit(stage: 'collection', coveredSources: readonly string[]): Promise<PreviousAudit | null>;
+  recordAudit(report: AuditReport): Promise<void>;
+}
+
+export interface AuditOptions {
+  readonly config: StewardConfig;
+  /** Only these sources (names); default all. */
+  readonly sources?: readonly string[];
+  /** Rows sampled per table; default `audit.sampleRows`. */
+  readonly sampleRows?: number;
+  /** Opens a source; defaults to `openSource` from src/sources (tests inject PGlite). */
+  readonly openSource: (conn: SourceConnection) => Promise<Source>;
+  readonly history?: AuditHistory;
+  readonly onProgress?: (event: AuditProgress) => void;
+  readonly now?: () => Date;
+  /** Compiled user patterns: detection.columnRules[i] and detection.detectors[i].pattern / columnNames. */
+  readonly patterns?: UserPatterns;
+}
+
+
+/** Compiles user patterns on the linear-time engine when the caller did not (library use without loadConfig). */
+function compilePatterns(config: StewardConfig): UserPatterns {
+  return {
+    columnRules: config.detection.columnRules.map((r, i) => compileUserPattern(r.pattern, `detection.columnRules[${i}].pattern`)),
+    detectors: config.detection.detectors.map((d, i) => ({
+      pattern: compileUserPattern(d.pattern, `detection.detectors[${i}].pattern`),
+      columnNames: d.columnNames.map((c, j) => compileUserPattern(c, `detection.detectors[${i}].columnNames[${j}]`)),
+    })),
+  };
+}
+
+export function buildClassifier(config: StewardConfig, given?: UserPatterns): Classifier {
+  const patterns = given ?? compilePatterns(config);
+  const rules: ColumnRule[] = config.detection.columnRules.map((r, i) => ({
+    pattern: patterns.columnRules[i]!,
+    category: r.category,
+  }));
+  const detectors = config.detection.detectors.map((d, i) =>
+    createCustomDetector({
+      id: d.id,
+      category: d.category,
+      pattern: patterns.detectors[i]!.pattern,
+      scanFreeText: d.scanFreeText,
+    }),
+  );
+  const detectorColumnNames = new Map(
+    config.detection.detectors.map((d, i) => [d.id, patterns.detectors[i]!.columnNames] as const),
+  );
+  return createClassifier({ columnRules: rules, detectors, detectorColumnNames });
+}
+
+export function resolvePurposes(source: SourceConfig, shared: readonly PurposeConfig[]): ResolvedPurpose[] {
+  return source.purposes.map((p) => {
+    if (typeof p !== 'string') return { name: p.name, categories: p.categories };
+    const found = shared.find((s) => s.name === p);
+    return { name: p, categories: found?.categories ?? [] };
+  });
+}
+
+/** `schema.table`, `table`, `table.column`, `schema.table.column`, with `*` wildcards. */
+export function compileExcludes(patterns: readonly string[]): (schema: string, table: string, column?: string) => boolean {
+  const res = patterns.map((p) => new RegExp(`^${p.split('*').map(escapeRe).join('.*')}$`, 'i'));
+  return (schema, table, column) => {
+    const names = column === undefined ? [`${schema}.${table}`, table] : [`${schema}.${table}.${column}`, `${table}.${column}`];
+    return res.some((re) => names.some((n) => re.test(n)));
+  };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+interface SourceResult {
+  readonly report: SourceReport;
+  readonly findings: DraftFinding[];
+}
+
+async function auditSource(
+  cfg: SourceConfig,
+  options: AuditOptions,
+  classifier: Classifier,
+): Promise<SourceResult> {
+  const started = Date.now();
+  const purposes = resolvePurposes(cfg, options.config.purposes);
+  const base = {
+    name: cfg.name,
+    kind: cfg.kind,
+    owner: cfg.owner,
+    purposes: purposes.map((p) => ({ name: p.name, categories: [...p.categories] })),
+  };
+  options.onProgress?.({ type: 'source-start', source: cfg.name });
+  let source: Source;
+  try {
+    source = await options.openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+  } catch (e) {
+    if (!isStewardError(e)) throw e;
+    options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'error' });
+    return {
+      report: { ...base, status: 'error', error: { code: e.code, message: e.toUserString() }, tables: 0, columns: 0, inventory: [], durationMs: Date.now() - started },
+      findings: [sourceUnreachableFinding(cfg.name, e.code, e.message)],
+    };
+  }
+  try {
+    const excluded = compileExcludes(cfg.exclude);
+    const all = await source.introspect(cfg.schemas ? { schemas: cfg.schemas } : {});
+    const tables = all.filter((t) => !excluded(t.schema, t.name));
+    options.onProgress?.({ type: 'tables', source: cfg.name, total: tables.length });
+    const sampleRows = options.sampleRows ?? cfg.sampleRows ?? options.config.audit.sampleRows;
+    const findings: DraftFinding[] = [];
+    let done = 0;
+    const perTable = await mapPool(tables, options.config.audit.concurrency, async (table) => {
+      const r = await auditTable(source, cfg.name, table, sampleRows, classifier, purposes, (col) => excluded(table.schema, table.name, col));
+      options.onProgress?.({ type: 'table-done', source: cfg.name, table: table.name, done: ++done, total: tables.length });
+      return r;
+    });
+    const inventory = perTable.flatMap((r) => r.inventory);
+    for (const r of perTable) if (r.finding) findings.push(r.finding);
+    findings.push(...reviewInventory(cfg.name, purposes, inventory));
+    if (tables.length === 0) findings.push(noTablesFinding(cfg.name));
+    options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'ok' });
+    return {
+      report: {
+        ...base,
+        status: 'ok',
+        tables: tables.length,
+        columns: tables.reduce((n, t) => n + t.columns.length, 0),
+        inventory,
+        durationMs: Date.now() - started,
+      },
+      findings,
+    };
+  } catch (e) {
+    if (!isStewardError(e)) throw e;
+    options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'error' });
+    return {
+      report: { ...base, status: 'error', error: { code: e.code, message: e.toUserString() }, tables: 0, columns: 0, inventory: [], durationMs: Date.now() - started },
+      findings: [sourceUnreachableFinding(cfg.name, e.code, e.message)],
+    };
+  } finally {
+    await source.close();
+  }
+}
+
+async function auditTable(
+  source: Source,
+  sourceName: string,
+  table: TableInfo,
+  sampleRows: number,
+  classifier: Classifier,
+  purposes: readonly ResolvedPurpose[],
+  columnExcluded: (column: string) => boolean,
+): Promise<{ inventory: InventoryItem[]; finding?: DraftFinding }> {
+  const columns = table.columns.filter((c) => c.typeClass !== 'binary' && !columnExcluded(c.name));
+  if (columns.length === 0) return { inventory: [] };
+  let rows: readonly Record<string, unknown>[] = [];
+  let finding: DraftFinding | undefined;
+  try {
+    rows = await source.sample(table, { limit: sampleRows, columns: columns.map((c) => c.name) });
+  } catch (e) {
+    if (!isStewardError(e)) throw e;
+    finding = tableUnreadableFinding(sourceName, table.schema, table.name, e.code, e.message);
+  }
+  const siblings = table.columns.map((c) => c.name);
+  const inventory: InventoryItem[] = [];
+  for (const column of columns) {
+    const values = rows.map((r) => r[column.name]);
+    const c = classifier.classifyColumn({ table: table.name, column: column.name, typeClass: column.typeClass, dataType: column.dataType, values, siblings });
+    if (c.category === null) continue;
+    inventory.push({
+      source: sourceName,
+      schema: table.schema,
+      table: table.name,
+      column: column.name,
+      dataType: column.dataType,
+      category: c.category,
+      risk: categoryInfo(c.category).risk,
+      confidence: c.confidence,
+      rowEstimate: table.rowEstimate,
+      evidence: c.evidence,
+      examples: c.examples,
+      freeText: c.freeText,
+      purpose: coveringPurpose(purposes, c.category),
+    });
+  }
+  return finding ? { inventory, finding } : { inventory };
+}
+
+/** Runs the collection review and, when a history is given, diffs against and records into it. */
+export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const wanted = options.sources;
+  const selected = wanted?.length ? options.config.sources.filter((s) => wanted.includes(s.name)) : options.config.sources;
+  const unknown = (wanted ?? []).filter((n) => !options.config.sources.some((s) => s.name === n));
+  if (unknown.length) {
+    throw new UsageError(`unknown source ${unknown.map((u) => `"${u}"`).join(', ')}`, {
+      hint: `Sources in steward.yml: ${options.config.sources.map((s) => s.name).join(', ')}`,
+    });
+  }
+  const classifier = buildClassifier(options.config, options.patterns);
+  // Sources are audited one after another: each gets the configured table concurrency.
+  const results: SourceResult[] = [];
+  for (const cfg of selected) results.push(await auditSource(cfg, options, classifier));
+
+  const drafts = results.flatMap((r) => r.findings).sort(compareFindings);
+  const inventory = results.flatMap((r) => r.report.inventory);
+  const covered = selected.map((s) => s.name);
+  const previous = options.history ? await options.history.previousAudit('collection', covered) : null;
+  const completed = results.filter((r) => r.report.status === 'ok').map((r) => r.report.name);
+  const { findings, diff } = compareWithPrevious(drafts, inventory, covered, previous, completed);
+
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) bySeverity[f.severity]++;
+  const categories: Record<string, number> = {};
+  for (const i of inventory) categories[i.category] = (categories[i.category] ?? 0) + 1;
+
+  const report: AuditReport = {
+    schemaVersion: 1,
+    tool: { name: 'steward', version: VERSION },
+    run: { id: randomUUID(), stage: 'collection', startedAt, finishedAt: now().toISOString() },
+    sources: results.map((r) => r.report),
+    findings,
+    summary: {
+      sources: results.length,
+      tables: results.reduce((n, r) => n + r.report.tables, 0),
+      columns: results.reduce((n, r) => n + r.report.columns, 0),
+      personalColumns: inventory.length,
+      findingsBySeverity: bySeverity,
+      categories,
+    },
+    diff,
+  };
+  if (options.history) await options.history.recordAudit(report);
+  return report;
+}
+
+function compareFindings(a: DraftFinding, b: DraftFinding): number {
+  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.id.localeCompare(b.id);
+}

@@ -1,0 +1,136 @@
+/**
+ * `steward` command line: parses arguments and lazy-imports one command module.
+ * Commands are plain async functions returning an exit code; they never call
+ * process.exit, so they are tested directly. Exit codes: see src/errors.ts.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { processIo, reportError, useColor, type Io } from './output.js';
+
+const FORMATS = ['terminal', 'json', 'markdown', 'html', 'sarif'] as const;
+const SEVERITY_CHOICES = ['critical', 'high', 'medium', 'low', 'info', 'never'] as const;
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').filter(Boolean)];
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (no finding reached --fail-on)
+  1  findings reached the --fail-on severity
+  2  bad usage (unknown flag or argument)
+  3  steward.yml missing, malformed or invalid, or an env var it needs is unset
+  4  a source database could not be reached, authenticated or read
+  5  Steward's state store could not be opened or migrated
+  70 internal error (a bug: please report it)
+
+Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config path.`;
+
+export function buildProgram(io: Io, run: (code: Promise<number>) => void): Command {
+  const program = new Command('steward')
+    .description("Finds, protects and retires your customers' personal data.")
+    .version(VERSION, '-V, --version')
+    .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride()
+    .addHelpText('after', `
+Examples:
+  $ npx steward demo                      build a demo shop database and audit it
+  $ npx steward init                      write a commented steward.yml
+  $ npx steward audit                     audit every source in steward.yml
+  $ npx steward audit --json | jq .summary
+${EXIT_CODES_HELP}`);
+
+  program
+    .command('demo')
+    .description('Build a realistic demo shop database (SQLite, fixed seed), write its steward.yml, and audit it.')
+    .option('--dir <dir>', 'where to put shop.db, steward.yml and .steward/', 'steward-demo')
+    .option('--customers <n>', 'number of customers', int('--customers', 10, 1_000_000))
+    .option('--seed <n>', 'random seed (same seed, same database)', int('--seed', 0, 2 ** 31 - 1))
+    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('terminal'))
+    .option('--out <file>', 'write the report to a file instead of stdout')
+    .option('--json', 'shorthand for --format json')
+    .addHelpText('after', `
+Examples:
+  $ npx steward demo
+  $ npx steward demo --format html --out report.html
+  $ npx steward demo --dir /tmp/demo --customers 20000 --json`)
+    .action((opts: Record<string, unknown>) => {
+      run(import('./commands/demo.js').then((m) => m.demo({ ...opts, color: program.opts().color } as never, io)));
+    });
+
+  program
+    .command('init')
+    .description('Write a commented steward.yml for your own databases.')
+    .option('-c, --config <file>', 'file to write', 'steward.yml')
+    .addOption(new Option('--kind <kind>', 'kind of the first source').choices(['postgres', 'mysql', 'sqlite']).default('postgres'))
+    .option('--force', 'overwrite an existing file')
+    .addHelpText('after', `
+Examples:
+  $ npx steward init
+  $ npx steward init --kind mysql --config config/steward.yml`)
+    .action((opts: Record<string, unknown>) => {
+      run(import('./commands/init.js').then((m) => m.init(opts as never, io)));
+    });
+
+  program
+    .command('audit')
+    .description('Audit the sources in steward.yml: inventory of personal data and the data collection review.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'audit only this source (repeatable, or comma-separated)', collect)
+    .addOption(new Option('-f, --format <format>', 'report format').choices(FORMATS).default('terminal'))
+    .option('-o, --out <file>', 'write the report to a file instead of stdout')
+    .option('--json', 'shorthand for --format json (machine-readable; documented in docs/report-schema.md)')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity (default: audit.failOn)').choices(SEVERITY_CHOICES))
+    .option('--sample-rows <n>', 'rows sampled per table', int('--sample-rows', 10, 100_000))
+    .option('--no-history', 'neither compare with nor record into the state store')
+    .addHelpText('after', `
+Examples:
+  $ npx steward audit
+  $ npx steward audit --source shop --format html --out report.html
+  $ npx steward audit --json | jq '.findings[] | select(.status == "new")'
+  $ npx steward audit --fail-on high          # in CI: fail the build on high or critical findings
+  $ npx steward audit --format sarif --out steward.sarif
+${EXIT_CODES_HELP}`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/audit.js').then((m) => m.audit({ ...opts, config, color: program.opts().color } as never, io)));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const json = argv.includes('--json');
+  const colorFlag = argv.includes('--no-color') ? false : undefined;
+  let pending: Promise<number> | undefined;
+  const program = buildProgram(io, (p) => {
+    pending = p;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (!pending) {
+      program.outputHelp();
+      return ExitCode.Usage;
+    }
+    return await pending;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; commander has already printed usage errors.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    return reportError(io, error, { json, color: useColor(io, colorFlag, 'stderr') });
+  }
+}

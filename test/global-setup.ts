@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { probeServers, type ServerAvailability } from './helpers/servers.js';
+import { MYSQL_URL, PG_URL, probeServers, type ServerAvailability } from './helpers/servers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,7 +10,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<void> {
   const { postgres, mysql } = await probeServers();
   project.provide('servers', { postgres, mysql });
-  const missing = [!postgres && 'PostgreSQL (127.0.0.1:5432)', !mysql && 'MariaDB/MySQL (127.0.0.1:3306)'].filter(Boolean);
+  const where = (u: string) => new URL(u).host;
+  const missing = [!postgres && `PostgreSQL (${where(PG_URL)})`, !mysql && `MariaDB/MySQL (${where(MYSQL_URL)})`].filter(Boolean);
   if (missing.length === 0) return;
   if (process.env.CI) {
     throw new Error(

@@ -88,7 +88,8 @@ export function isPublicIp(value: string): boolean {
 
 /**
  * IPv4 in prose: at a boundary that is not a digit, dot or word char; a
- * version string `1.2.3` or a longer dotted chain `1.2.3.4.5` does not count.
+ * version string `1.2.3`, a longer dotted chain `1.2.3.4.5` or a product version
+ * `Chrome/63.8.13.5` (user agents) does not count.
  * Each start reads ≤ 15 chars and starts are boundaries, so linear.
  */
 export function* scanIpv4(text: string): Generator<Match> {
@@ -97,6 +98,8 @@ export function* scanIpv4(text: string): Generator<Match> {
     if (!isDigit(text.charCodeAt(i))) continue;
     const p = at(text, i - 1);
     if (isWordChar(p) || p === 46) continue;
+    // `Chrome/120.0.0.1`: a product token's version, not an address (`http://1.2.3.4` still counts).
+    if (p === 47 && isWordChar(at(text, i - 2))) continue;
     const e = readIpv4(text, i);
     if (e > 0) {
       const q = at(text, e);

@@ -121,3 +121,12 @@ describe('user rules and detectors', () => {
     expect(k.scanText('card LC0123456789 used').map((m) => m.detector)).toContain('loyalty');
   });
 });
+
+describe('free-text scanning of user agents', () => {
+  it('does not take browser version numbers for IP addresses', () => {
+    const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/584.52 (KHTML, like Gecko) Chrome/76.3.1.4 Safari/551.83 Edg/122.2.0.13';
+    expect(c.scanText(ua)).toEqual([]);
+    expect(c.scanText('request from http://192.168.1.20/admin').map((m) => m.detector)).toEqual(['ipv4']);
+    expect(cat(col('access_log', 'user_agent', repeat([ua], 40)))).toBeNull();
+  });
+});

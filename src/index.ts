@@ -1,0 +1,22 @@
+/**
+ * Steward's typed library API: the same functions the `steward` CLI is built on.
+ *
+ * @example
+ *   import { loadConfig, runAudit, openSource, openAuditHistory, renderReport } from 'steward';
+ *   const { config, patterns, dir } = await loadConfig({ cwd: process.cwd() });
+ *   const history = await openAuditHistory(config.state.url, dir);
+ *   const report = await runAudit({ config, patterns, history, openSource });
+ *   await history.close();
+ *   console.log(renderReport(report, 'markdown'));
+ */
+export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
+export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
+export { compareWithPrevious, type PreviousAudit } from './audit/compare.js';
+export * from './audit/types.js';
+export { loadConfig, loadConfigText, initConfigText, writeInitConfig, configSchema, type LoadedConfig, type StewardConfig, type SourceConfig } from './config/index.js';
+export * from './detection/index.js';
+export { openSource, createPostgresSource, redactUrl, type Source, type SourceConnection, type SourceKind, type TableInfo, type ColumnInfo, type ForeignKey } from './sources/index.js';
+export { openStateStore, openAuditHistory, type StateStore } from './state/index.js';
+export { renderReport, REPORT_FORMATS, type ReportFormat } from './interfaces/reports/index.js';
+export * from './errors.js';
+export { VERSION } from './version.js';

@@ -45,25 +45,45 @@ export function cardBrand(digits: string): CardBrand | null {
   return null;
 }
 
+/**
+ * Printed card groupings: the first group has 4 digits, middle groups 4–6
+ * (4-4-4-4, 4-6-5 Amex, 4-6-4 Diners, 4-4-4-4-3), the last 1–6. Rules out
+ * IMEIs ("35-209900-176148-1") and other dashed ids.
+ */
+function groupsOk(lengths: readonly number[]): boolean {
+  if (lengths.length === 1) return true;
+  if (lengths[0] !== 4) return false;
+  for (let g = 1; g < lengths.length - 1; g++) if (lengths[g]! < 4 || lengths[g]! > 6) return false;
+  const last = lengths[lengths.length - 1]!;
+  return last >= 1 && last <= 6;
+}
+
 /** Digits of `s` if it is 12–19 digits with single space/dash group separators; else null. */
 function panDigits(s: string): string | null {
   if (s.length < 12 || s.length > 23) return null;
   let out = '';
   let prevSep = true; // no leading separator
   let sep = 0;
+  const lengths: number[] = [];
+  let g = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (isDigit(c)) {
       out += s[i];
       prevSep = false;
+      g++;
     } else if (c === 32 || c === 45) {
       if (prevSep) return null;
       if (sep !== 0 && sep !== c) return null; // one separator style
       sep = c;
       prevSep = true;
+      lengths.push(g);
+      g = 0;
     } else return null;
   }
   if (prevSep) return null;
+  lengths.push(g);
+  if (!groupsOk(lengths)) return null;
   return out.length >= 12 && out.length <= 19 ? out : null;
 }
 
@@ -126,6 +146,9 @@ export function* scanCards(text: string): Generator<Match> {
         if (d < 12) break;
         if (d > 19) continue;
         const e = groupEnds[g]!;
+        const lengths: number[] = [];
+        for (let k = 0; k <= g; k++) lengths.push(groupDigits[k]! - (k > 0 ? groupDigits[k - 1]! : 0));
+        if (!groupsOk(lengths)) continue;
         const pan = collectDigits(text, start, e);
         if (isPan(pan)) {
           yield match('card', 'financial.card', start, e);

@@ -109,6 +109,19 @@ monday tuesday wednesday thursday friday saturday sunday january february march 
 september october november december small medium large extra north south east west central
 street road avenue lane drive city town country state county region main high
 mr mrs ms miss dr prof sir madam herr frau monsieur madame senor senora signor signora
+fort lake port mount mountain saint st san santa sankt new old little great upper lower valley river beach bay island
+city village springs falls heights park view point harbor harbour island isles land
+inc llc ltd limited gmbh ag sa sas sarl srl spa bv nv co corp corporation company group holding holdings plc kg ohg ug
+and sons partners associates solutions systems services technologies international global industries enterprises
+ergonomic rustic intelligent handcrafted handmade refined practical sleek licensed generic gorgeous incredible fantastic
+awesome tasty unbranded small fresh frozen soft luxurious modern oriental bespoke elegant electronic recycled
+wooden steel concrete plastic cotton granite rubber metal bronze marble leather ceramic
+chair car computer keyboard mouse bike ball gloves pants shirt table shoes hat towels soap tuna chicken fish cheese
+bacon pizza salad sausages chips computer phone tablet laptop monitor camera watch bag book lamp desk sofa bed
+books movies music games electronics toys industrial tools grocery health beauty kids baby clothing outdoors sports
+jewelry automotive home garden shoes computers
+court cove landing dam meadows meadow crescent close terrace grove gardens square drove parade mews rise
+calle via rue huerta conjunto plaza paseo camino ronda avenida carrera sector seccion barrio colonia
 `;
 
 const split = (s: string): string[] => s.split(/\s+/).filter((w) => w.length > 0);

@@ -85,20 +85,31 @@ export function nameScore(value: string): number {
   const last = words[words.length - 1]!;
   let score: number;
   if (words.length === 1) {
-    if (initials > 0) score = SURNAMES.has(first) || FIRST_NAMES.has(first) ? 0.85 : 0.45;
-    else score = FIRST_NAMES.has(first) || SURNAMES.has(first) ? 0.7 : 0.25;
+    if (initials > 0) score = known(SURNAMES, first) || known(FIRST_NAMES, first) ? 0.85 : 0.45;
+    else score = known(FIRST_NAMES, first) || known(SURNAMES, first) ? 0.7 : 0.25;
     if (notName) score = Math.min(score, 0.1);
   } else {
+    // a known first name carries most weight; a known surname after an unknown first word
+    // ("Sierra Leone", "Fort Hannah") stays below the threshold
     score = 0.3;
-    if (FIRST_NAMES.has(first)) score += 0.45;
-    if (SURNAMES.has(last) || (FIRST_NAMES.has(last) && words.length > 1)) score += 0.35;
+    const firstKnown = known(FIRST_NAMES, first);
+    if (firstKnown) score += 0.45;
+    if (known(SURNAMES, last) || known(FIRST_NAMES, last)) score += firstKnown ? 0.35 : 0.25;
     // middle names
-    for (let i = 1; i < words.length - 1; i++) if (FIRST_NAMES.has(words[i]!) || SURNAMES.has(words[i]!)) score += 0.05;
+    for (let i = 1; i < words.length - 1; i++) if (known(FIRST_NAMES, words[i]!) || known(SURNAMES, words[i]!)) score += 0.05;
     if (notName === words.length) score = 0.05;
     else if (notName > 0) score -= 0.3 * notName;
   }
   if (allCaps) score -= 0.05;
   return Math.max(0, Math.min(1, Math.round(score * 100) / 100));
+}
+
+/** In the list as a whole, or (hyphenated "Anne-Marie", "Müller-Lüdenscheidt") by any part. */
+function known(set: ReadonlySet<string>, w: string): boolean {
+  if (set.has(w)) return true;
+  if (w.indexOf('-') === -1) return false;
+  for (const part of w.split('-')) if (set.has(part)) return true;
+  return false;
 }
 
 /** Threshold used by the detector's test(). */

@@ -1,6 +1,9 @@
 /**
- * Phone numbers via libphonenumber-js (max metadata: as fast as min in our
- * measurements, ~60k parses/s, and it validates number ranges, not only lengths).
+ * Phone numbers via libphonenumber-js with its `min` metadata (~60k parses/s,
+ * the same as `max` in our measurement; `min` validates each country's
+ * national number pattern and lengths, `max` also the per-type ranges, which
+ * rejects many plausible numbers for unallocated blocks — the shape rules
+ * below carry the precision instead).
  *
  * test(): international numbers (`+…` or `00…`) that are valid; national-format
  * numbers only when valid for one of `phoneOptions.regions` AND written like a
@@ -8,14 +11,14 @@
  * region's trunk prefix when it has one ("555-0199" is a local subscriber
  * number without area code in DE, not a full number). Dates, IPs, decimals,
  * SSN shapes and bare digit runs (order ids, timestamps) are rejected before
- * any parsing.
+ * any parsing. An extension (`x123`, `ext. 123`, `#123`) is allowed at the end.
  *
  * scan(): a hand-written linear scanner (libphonenumber's findNumbers takes
  * ~4.5 s on a 1 MB `'+1 '` run): maximal runs of phone characters, split into
  * segments at double spaces, slashes and ` +`; each segment ≤ 32 chars is
  * checked with test(); a longer segment only on its longest prefix and suffix.
  */
-import { Metadata, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { Metadata, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import type { Match, ValueDetector } from '../types.js';
 import { parseDateLike } from './date.js';
 import { isIpv4 } from './ip.js';
@@ -94,13 +97,19 @@ function shape(v: string): Shape | null {
   }
   if (g > 0) groups.push(g);
   if (open) return null;
+  // the last group of a phone number has at least 2 digits (rules out IMEIs, SKUs "12-345678-9")
+  if (groups.length > 1 && groups[groups.length - 1]! < 2) return null;
+  // US ZIP+4 "12345-6789"
+  if (len === 10 && v[5] === '-' && groups.length === 2) return null;
   if (!isDigit(v.charCodeAt(len - 1)) && v.charCodeAt(len - 1) !== 41) return null;
   if (digits.length < 7 || digits.length > 15) return null;
   // decimals and version-like dotted numbers
   if (dots > 0 && groups.length < 3) return null;
   // US SSN shape 3-2-4 with dashes
   if (len === 11 && v[3] === '-' && v[6] === '-' && groups.length === 3) return null;
-  return { digits, plus, formatted: seps > 0 || parens > 0 || digits[0] === '0' };
+  // bare digit runs count only when written with a trunk 0 and long enough (not "08915534" account numbers)
+  const formatted = seps > 0 || parens > 0 || (digits[0] === '0' && digits.length >= 10);
+  return { digits, plus, formatted };
 }
 
 function validInternational(v: string): boolean {
@@ -143,9 +152,26 @@ function remember(key: string, ok: boolean): void {
   cache.set(key, ok);
 }
 
+/** Length of a trailing extension (" x123", " ext. 123", " ext 123", " #123"), or 0. */
+function extensionLength(v: string): number {
+  let i = v.length;
+  while (i > 0 && isDigit(v.charCodeAt(i - 1))) i--;
+  const digits = v.length - i;
+  if (digits < 1 || digits > 6) return 0;
+  let j = i;
+  while (j > 0 && v.charCodeAt(j - 1) === 32) j--;
+  const lower = v.slice(Math.max(0, j - 10), j).toLowerCase();
+  for (const mark of [' extension', ' ext.', ' ext', ' x', ' #', ' x.']) {
+    if (lower.endsWith(mark)) return v.length - (j - mark.length);
+  }
+  return 0;
+}
+
 /** Whole value is a phone number (see module doc). */
 export function isPhoneNumber(value: string, regions: readonly CountryCode[] = phoneOptions.regions): boolean {
-  return checkPhone(boundedTrim(value, 32) ?? '', regions);
+  const v = boundedTrim(value, MAX_PHONE_CHARS + 16) ?? '';
+  const ext = extensionLength(v);
+  return checkPhone(ext > 0 ? v.slice(0, v.length - ext) : v, regions);
 }
 
 /** Trim a segment [s, e) to start at +/(/digit and end at a digit or a closing parenthesis. */

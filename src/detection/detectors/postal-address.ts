@@ -17,6 +17,22 @@ const EN_WORDS = new Set([
   'street', 'st', 'st.', 'road', 'rd', 'rd.', 'avenue', 'ave', 'ave.', 'av.', 'lane', 'ln', 'ln.', 'drive', 'dr', 'dr.',
   'boulevard', 'blvd', 'blvd.', 'way', 'court', 'ct', 'ct.', 'place', 'pl', 'pl.', 'terrace', 'close', 'crescent',
   'square', 'sq', 'highway', 'hwy', 'parkway', 'pkwy', 'circle', 'cir', 'mews', 'row', 'gardens', 'grove', 'walk', 'trail',
+  // USPS street suffixes and common UK ones
+  'alley', 'aly', 'bypass', 'causeway', 'center', 'centre', 'cliff', 'common', 'corner', 'course', 'cove', 'creek', 'crossing',
+  'curve', 'dale', 'estate', 'estates', 'expressway', 'expy', 'extension', 'ferry', 'field', 'fields', 'flat', 'flats', 'ford',
+  'forest', 'forge', 'fork', 'freeway', 'fwy', 'gateway', 'glen', 'green', 'harbor', 'haven', 'heights', 'hts', 'hill', 'hills',
+  'hollow', 'junction', 'key', 'keys', 'knoll', 'landing', 'loop', 'mall', 'manor', 'mead', 'meadow', 'meadows', 'mill', 'mills',
+  'motorway', 'orchard', 'oval', 'overpass', 'park', 'pass', 'path', 'pike', 'plaza', 'point', 'port', 'prairie', 'ranch', 'ridge',
+  'rise', 'run', 'shoal', 'shoals', 'shore', 'shores', 'skyway', 'spring', 'springs', 'spur', 'station', 'summit', 'ter', 'trace',
+  'track', 'trafficway', 'tunnel', 'turnpike', 'underpass', 'vale', 'valley', 'viaduct', 'view', 'villas', 'vista', 'wharf',
+  'woodlands', 'wynd', 'yard', 'bridge', 'brook', 'brooks', 'burg', 'canyon', 'causeway', 'centers', 'cliffs', 'corners',
+  'courts', 'coves', 'crest', 'crossroad', 'dam', 'drives', 'falls', 'fords', 'forks', 'fort', 'gardens', 'glens', 'greens',
+  'groves', 'harbors', 'inlet', 'island', 'islands', 'isle', 'junctions', 'knolls', 'lake', 'lakes', 'lodge', 'manors',
+  'mission', 'mount', 'mountain', 'mountains', 'neck', 'parks', 'parkways', 'passage', 'pine', 'pines', 'plaza', 'ports',
+  'ranch', 'rapids', 'ridges', 'river', 'roads', 'route', 'squares', 'stravenue', 'streets', 'throughway', 'trailer',
+  'valleys', 'views', 'village', 'villages', 'ville', 'walks', 'ways', 'well', 'wells',
+  'approach', 'bank', 'brow', 'chase', 'copse', 'croft', 'dell', 'drove', 'fold', 'gate', 'garth', 'glade', 'grange', 'lea',
+  'paddock', 'parade', 'brae',
 ]);
 /** French: the number immediately precedes the street word ("12 rue", "12 bis, avenue"). */
 const FR_WORDS = new Set([
@@ -27,9 +43,16 @@ const FR_WORDS = new Set([
 const AFTER_WORDS = new Set([
   // es
   'calle', 'c/', 'avenida', 'avda', 'avda.', 'av.', 'plaza', 'pza.', 'paseo', 'camino', 'carretera', 'ronda', 'travesia', 'glorieta', 'pasaje',
+  'rambla', 'callejon', 'cuesta', 'alameda', 'urbanizacion', 'barrio', 'poligono', 'paraje', 'rua', 'bajada', 'subida', 'costanilla',
+  'aldea', 'arrabal', 'arroyo', 'barranco', 'calleja', 'caserio', 'colonia', 'conjunto', 'explanada', 'extramuros', 'glorieta',
+  'huerta', 'jardines', 'lugar', 'manzana', 'masia', 'muelle', 'parcela', 'parque', 'partida', 'poblado', 'prolongacion',
+  'quinta', 'ramal', 'rampa', 'riera', 'rincon', 'sector', 'seccion', 'senda', 'travesia', 'urbanizacion',
   // it
-  'via', 'viale', 'piazza', 'p.za', 'corso', 'largo', 'vicolo', 'piazzale', 'strada', 'contrada',
+  'via', 'viale', 'piazza', 'p.za', 'corso', 'largo', 'vicolo', 'piazzale', 'strada', 'contrada', 'borgo', 'incrocio', 'rotonda',
+  'lungomare', 'lungotevere', 'salita', 'traversa', 'calle', 'fondamenta',
 ]);
+/** German "Am Markt 5", "An der Kirche 3", "Im Winkel 2", "Auf dem Berg 7": preposition, name, number. */
+const DE_PREPOSITIONS = new Set(['am', 'an', 'im', 'in', 'auf', 'zum', 'zur', 'unter', 'hinter', 'vor', 'bei', 'alte', 'alter', 'neue', 'neuer']);
 /** de/nl separate street words after the name, number right after ("Berliner Straße 12"). */
 const DE_NL_WORDS = new Set([
   'strasse', 'straße', 'str.', 'weg', 'platz', 'allee', 'gasse', 'ring', 'damm', 'ufer', 'chaussee', 'steig',
@@ -39,6 +62,10 @@ const DE_NL_WORDS = new Set([
 const SUFFIXES = [
   'strasse', 'straße', 'str.', 'str', 'weg', 'platz', 'allee', 'gasse', 'ring', 'damm', 'ufer', 'chaussee', 'steig', 'pfad',
   'straat', 'laan', 'plein', 'gracht', 'kade', 'singel', 'dijk', 'steeg',
+  'garten', 'berg', 'feld', 'markt', 'kamp', 'brink', 'stieg', 'graben', 'wall', 'bogen', 'hang', 'heide', 'winkel', 'grund',
+  'plantsoen', 'park', 'pad', 'hof', 'erf', 'veld', 'baan', 'wal', 'dreef', 'hoek',
+  'bruch', 'burg', 'wiese', 'wiesen', 'weide', 'horst', 'busch', 'holz', 'wald', 'tal', 'siedlung', 'hain', 'muehle', 'mühle',
+  'anger', 'flucht', 'stiege', 'zeile', 'promenade', 'kai',
 ];
 
 function stripAccents(s: string): string {
@@ -46,8 +73,9 @@ function stripAccents(s: string): string {
   return s;
 }
 
-/** House number: 1–5 digits, optional letter or bis/ter, or a range "12-14" / "12/3". */
+/** House number: 1–5 digits, optional letter or bis/ter, or a range "12-14" / "12/3"; Spanish "s/n". */
 export function isHouseNumber(t: string): boolean {
+  if (t === 's/n' || t === 's/n.') return true; // Spanish "sin número"
   let i = 0;
   while (i < t.length && isDigit(t.charCodeAt(i))) i++;
   if (i === 0 || i > 5 || t.charCodeAt(0) === 48) return false;
@@ -103,6 +131,10 @@ function findAddress(toks: readonly Tok[]): [number, number] | null {
       for (let k = w + 2; k <= Math.min(toks.length - 1, w + 5); k++) if (isHouseNumber(toks[k]!.t)) return [w, k];
     }
     if (DE_NL_WORDS.has(t) && w >= 1 && w + 1 < toks.length && isHouseNumber(toks[w + 1]!.t)) return [w - 1, w + 1];
+    // "Am Benthal 318": a German preposition opening the line, a capitalised name, a number
+    if (w === 0 && DE_PREPOSITIONS.has(t) && toks.length >= 3) {
+      for (let k = 2; k <= Math.min(toks.length - 1, 4); k++) if (isHouseNumber(toks[k]!.t)) return [0, k];
+    }
     if (isCompoundStreet(t) && w + 1 < toks.length) {
       if (isHouseNumber(toks[w + 1]!.t)) return [w, w + 1];
     }
@@ -113,7 +145,7 @@ function findAddress(toks: readonly Tok[]): [number, number] | null {
 export function isPostalAddress(value: string): boolean {
   const v = boundedTrim(value, 200) ?? '';
   if (v.length < 6 || v.length > MAX_ADDRESS_CHARS) return false;
-  // must contain at least one digit and one letter
+  // an address line has a digit somewhere (house number, or the postcode after "s/n")
   let digit = false;
   for (let i = 0; i < v.length && !digit; i++) digit = isDigit(v.charCodeAt(i));
   if (!digit) return false;

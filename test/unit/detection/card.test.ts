@@ -38,6 +38,8 @@ describe('card', () => {
     ['double separator', '4111  1111 1111 1111'],
     ['letters', '4111 1111 1111 111a'],
     ['order id', '100234'],
+    ['IMEI grouping (Luhn-valid, 35 prefix)', '35-209900-176148-1'],
+    ['first group not 4 digits', '41 1111 1111 1111 11'],
   ])('rejects %s', (_, v) => expect(isCardNumber(v)).toBe(false));
 
   it('Luhn', () => {

@@ -34,6 +34,12 @@ describe('person_name', () => {
     'Hello World!',
     '',
     'A',
+    'Sierra Leone',
+    'Fort Hannah',
+    'Saint Martin',
+    'Daniel Inc',
+    'Walter Cove',
+    'Rustic Granite Chair',
   ])('rejects %s', (v) => expect(personName.test(v)).toBe(false));
 
   it('scores shape-only unknown names low but non-zero, products zero-ish', () => {

@@ -24,6 +24,9 @@ describe('phone', () => {
     '612 34 56 78',
     '0171 1234567',
     '(02) 9374 4000',
+    '415-555-2671 x123',
+    '+44 20 7946 0958 ext. 12',
+    '(415) 555-2671 #7',
   ])('accepts %s', (v) => expect(phone.test(v)).toBe(true));
 
   it.each([
@@ -45,12 +48,17 @@ describe('phone', () => {
     ['SSN shape', '123-45-6789'],
     ['local number without area code', '555-0199'],
     ['invalid international', '+1 (555) 010-9999'],
-    ['invalid international', '+49 1234 56789'],
+    ['international, too short for GB', '+44 7911 12345'],
     ['card', '4111 1111 1111 1111'],
     ['version', '1.2.3'],
     ['letters', 'call me'],
     ['two plus signs', '+44 +20 7946 0958'],
     ['unbalanced', '(415 555-2671'],
+    ['IMEI', '35-209900-176148-1'],
+    ['ZIP+4', '07405-8849'],
+    ['zero-padded account number', '08915534'],
+    ['zero-padded id', '000123456789'],
+    ['extension only', 'x123'],
   ])('rejects %s %s', (_, v) => expect(phone.test(v)).toBe(false));
 
   it('honours a custom region list', () => {

@@ -22,6 +22,13 @@ describe('postal_address', () => {
     'Piazza Navona 5',
     'Kerkstraat 12',
     'Dorpslaan 7',
+    '764 Alene Expressway',
+    '3 Elisha Mead',
+    'Am Benthal 318',
+    'An der Kirche 3',
+    'Calle Mayor s/n, 28013 Madrid',
+    'Borgo Angelini 80',
+    'Rietmanplantsoen 11',
   ])('accepts %s', (v) => expect(postalAddress.test(v)).toBe(true));
   it.each([
     '2 Drive Bays',

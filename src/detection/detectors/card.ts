@@ -100,8 +100,9 @@ export function isPan(digits: string): boolean {
  * Cards in prose: maximal runs of digit groups joined by single spaces or
  * dashes, bounded by non-word characters. A run of 12–19 digits is checked
  * whole; a longer run (a card followed by an expiry or CVC) is checked on its
- * group-aligned prefixes. Linear: each run is read once and at most eight
- * prefixes of ≤ 19 digits are checked.
+ * group-aligned prefixes. An unseparated run needs 15+ digits in prose (EAN-13
+ * barcodes pass Luhn one time in ten). Linear: each run is read once and at
+ * most 32 group prefixes of ≤ 19 digits are checked.
  */
 const MAX_GROUPS = 32;
 const groupEnds = new Int32Array(MAX_GROUPS); // text index after each group of the current run
@@ -145,6 +146,9 @@ export function* scanCards(text: string): Generator<Match> {
         const d = groupDigits[g]!;
         if (d < 12) break;
         if (d > 19) continue;
+        // an unseparated run in prose needs 15+ digits: 12–14-digit runs are mostly EAN/GTIN codes
+        // and ids that pass Luhn by chance (one in ten)
+        if (g === 0 && d < 15) continue;
         const e = groupEnds[g]!;
         const lengths: number[] = [];
         for (let k = 0; k <= g; k++) lengths.push(groupDigits[k]! - (k > 0 ? groupDigits[k - 1]! : 0));

@@ -73,7 +73,8 @@ function readPair(s: string, i: number, minDecimals: number, lngFirst: boolean):
   if (b === null || b.decimals < minDecimals) return -1;
   const [lat, lng] = lngFirst ? [b.value, a.value] : [a.value, b.value];
   if (Math.abs(lat) > 90 || Math.abs(lng) > 180) return -1;
-  if (lat === 0 && lng === 0) return -1;
+  // both within 1° of (0, 0): fractions and ratios ("0.9565, 0.4355"), not a place people are
+  if (Math.abs(lat) < 1 && Math.abs(lng) < 1) return -1;
   return b.end;
 }
 

@@ -15,6 +15,9 @@ const MAX_TOKEN_CHARS = 25;
 
 /** Lower case, accents stripped, curly apostrophe normalised. */
 export function normalizeNameToken(t: string): string {
+  let ascii = true;
+  for (let i = 0; i < t.length && ascii; i++) ascii = t.charCodeAt(i) < 128;
+  if (ascii) return t.toLowerCase();
   return t.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/\u2019/g, "'").toLowerCase();
 }
 

@@ -20,7 +20,7 @@
  */
 import { Metadata, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import type { Match, ValueDetector } from '../types.js';
-import { parseDateLike } from './date.js';
+import { parseDateLike, readDateAt } from './date.js';
 import { isIpv4 } from './ip.js';
 import { at, isDigit, isWordChar, match, boundedTrim } from './util.js';
 
@@ -107,8 +107,17 @@ function shape(v: string): Shape | null {
   if (dots > 0 && groups.length < 3) return null;
   // US SSN shape 3-2-4 with dashes
   if (len === 11 && v[3] === '-' && v[6] === '-' && groups.length === 3) return null;
-  // bare digit runs count only when written with a trunk 0 and long enough (not "08915534" account numbers)
-  const formatted = seps > 0 || parens > 0 || (digits[0] === '0' && digits.length >= 10);
+  // bare digit runs count only when written with a trunk 0 and 10–12 digits (not "08915534" account numbers)
+  const bareTrunk = seps === 0 && parens === 0 && digits[0] === '0' && digits.length >= 10 && digits.length <= 12;
+  let formatted = seps > 0 || parens > 0 || bareTrunk;
+  // national numbers are grouped area/exchange first: a non-final group of 6+ digits ("612712-2400")
+  // is an id — except a trunk 0 plus a 5-digit area code ("016977 9751")
+  if (!plus && groups.length > 1) {
+    for (let k = 0; k < groups.length - 1; k++) {
+      const limit = k === 0 && digits[0] === '0' && (v[groups[0]!] === ' ' || v[0] === '(') ? 6 : 5;
+      if (groups[k]! > limit) formatted = false;
+    }
+  }
   return { digits, plus, formatted };
 }
 
@@ -127,7 +136,8 @@ function checkPhone(v: string, regions: readonly CountryCode[]): boolean {
   if (hit !== undefined) return hit;
   let ok = false;
   const s = shape(v);
-  if (s === null || isIpv4(v) || parseDateLike(v) !== null) {
+  // dates, and text that starts with a date ("2023-01-05 12" cut from a timestamp)
+  if (s === null || isIpv4(v) || parseDateLike(v) !== null || readDateAt(v, 0) !== null) {
     remember(key, false);
     return false;
   }
@@ -207,6 +217,8 @@ function* checkSegment(text: string, s0: number, e0: number, regions: readonly C
   const [s, e] = trimSegment(text, s0, e0);
   if (e - s < 7) return;
   if (isWordChar(at(text, s - 1)) || isWordChar(at(text, e))) return;
+  // part of a time or a host:port ("… 12:30:45", "10.0.0.1:5432")
+  if ((at(text, e) === 58 && isDigit(at(text, e + 1))) || (at(text, s - 1) === 58 && isDigit(at(text, s - 2)))) return;
   if (e - s <= MAX_PHONE_CHARS && digitCount(text, s, e) <= 15) {
     if (checkPhone(text.slice(s, e), regions)) yield match('phone', 'contact.phone', s, e);
     return;

@@ -51,6 +51,10 @@ describe('card', () => {
     const t = 'card 4111 1111 1111 1111 exp 12/25; other 4111111111111112; amex 378282246310005. 5555 5555 5555 4444 12 25';
     expect(scanTexts(card, t)).toEqual(['4111 1111 1111 1111', '378282246310005', '5555 5555 5555 4444']);
   });
+  it('needs 15+ digits for an unseparated run in prose (EAN-13 codes pass Luhn by chance)', () => {
+    expect(card.test('5630048243975')).toBe(true); // Maestro-shaped, Luhn-valid: the column decides
+    expect(scanTexts(card, 'ean 5630048243975, card 5018 0000 0009')).toEqual(['5018 0000 0009']);
+  });
   it('ignores digits glued to words', () => {
     expect(scanTexts(card, 'x4111111111111111 4111111111111111y')).toEqual([]);
   });

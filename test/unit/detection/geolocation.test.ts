@@ -13,6 +13,7 @@ describe('geolocation', () => {
     ['longitude out of range', '45.1234, 200.3456'],
     ['POINT latitude out of range', 'POINT(2.35 98.85)'],
     ['null island', '0.000, 0.000'],
+    ['ratios near (0, 0)', '0.9565, 0.4355'],
     ['version', '1.2.3'],
     ['three numbers', '48.8566, 2.3522, 3.4444'],
     ['single number', '48.8566'],

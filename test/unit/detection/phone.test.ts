@@ -23,6 +23,7 @@ describe('phone', () => {
     '06 12 34 56 78',
     '612 34 56 78',
     '0171 1234567',
+    '016977 9751',
     '(02) 9374 4000',
     '415-555-2671 x123',
     '+44 20 7946 0958 ext. 12',
@@ -59,6 +60,8 @@ describe('phone', () => {
     ['zero-padded account number', '08915534'],
     ['zero-padded id', '000123456789'],
     ['extension only', 'x123'],
+    ['6-4 grouped id', '612712-2400'],
+    ['13-digit bare run', '0757593505499'],
   ])('rejects %s %s', (_, v) => expect(phone.test(v)).toBe(false));
 
   it('honours a custom region list', () => {
@@ -74,6 +77,10 @@ describe('phone', () => {
   it('splits adjacent numbers and recovers a number after a long digit run', () => {
     expect(scanTexts(phone, '+44 20 7946 0958 +1 415 555 2671')).toEqual(['+44 20 7946 0958', '+1 415 555 2671']);
     expect(scanTexts(phone, 'ticket 12345 67890 020 7946 0958')).toEqual(['020 7946 0958']);
+  });
+  it('does not take numbers out of timestamps, dates or host:port', () => {
+    const log = '2023-01-05 12:30:45 GET /x from 10.0.0.1:5432; 05.01.2023 14:22; at 2023-01-05 12 noon';
+    expect(scanTexts(phone, log)).toEqual([]);
   });
   it('does not match inside words or ids', () => {
     expect(scanTexts(phone, 'id abc020 7946 0958 and 020 7946 0958x')).toEqual([]);

@@ -170,6 +170,8 @@ const DOB_CUES = [
   'nacido', 'nacida', 'nacimiento', 'nato', 'nata', 'nascita', 'geboortedatum', 'geboren op',
 ];
 
+const isDateRunChar = (c: number): boolean => isDigit(c) || c === 45 || c === 46 || c === 47;
+
 /**
  * Birth dates in prose: a date preceded within 30 characters by a birth cue
  * (`born`, `DOB`, `geboren`, `né le`, `fecha de nacimiento`, `nato il`…).
@@ -179,9 +181,14 @@ const DOB_CUES = [
 export function* scanBirthDates(text: string, now: Date = new Date()): Generator<Match> {
   const n = text.length;
   for (let i = 0; i + 8 <= n; i++) {
-    if (!isDigit(text.charCodeAt(i)) || isWordChar(at(text, i - 1)) || at(text, i - 1) === 46) continue;
-    const p = readDateAt(text, i);
-    if (p === null) continue;
+    if (!isDigit(text.charCodeAt(i))) continue;
+    const prev = at(text, i - 1);
+    const p = isWordChar(prev) || prev === 46 || prev === 45 || prev === 47 ? null : readDateAt(text, i);
+    if (p === null) {
+      // skip the rest of this run of digits and date separators
+      while (i + 1 < n && isDateRunChar(text.charCodeAt(i + 1))) i++;
+      continue;
+    }
     const e = i + p.length;
     const t = p.date.getTime();
     if (!isWordChar(at(text, e)) && !p.hasTime && t >= MIN_BIRTH && t <= now.getTime()) {

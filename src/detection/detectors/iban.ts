@@ -87,22 +87,31 @@ export function* scanIbans(text: string): Generator<Match> {
     if (!isUpper(c1) || !isDigit(text.charCodeAt(i + 2)) || !isDigit(text.charCodeAt(i + 3))) continue;
     const len = IBAN_LENGTHS[text.slice(i, i + 2)];
     if (len === undefined) continue;
-    let compact = '';
+    let count = 0;
+    let spaced = false;
     let j = i;
     let groupLen = 0;
-    while (j < n && compact.length < len) {
+    while (j < n && count < len) {
       const c = text.charCodeAt(j);
       if (c === 32 && groupLen === 4 && isAsciiAlnum(at(text, j + 1))) {
         groupLen = 0;
+        spaced = true;
         j++;
         continue;
       }
       if (!isDigit(c) && !isUpper(c)) break;
-      compact += text[j];
+      count++;
       groupLen++;
       j++;
     }
-    if (compact.length === len && !isWordChar(at(text, j)) && isCompactIban(compact)) {
+    if (count !== len) continue;
+    if (isWordChar(at(text, j))) {
+      // a longer run of groups ("DE89 DE89 DE89 …"): no IBAN starts inside it
+      i = j - 1;
+      continue;
+    }
+    const compact = spaced ? text.slice(i, j).split(' ').join('') : text.slice(i, j);
+    if (isCompactIban(compact)) {
       yield match('iban', 'financial.bank_account', i, j);
       i = j;
     }

@@ -105,7 +105,9 @@ export function isNumericPostcode(value: string, country?: string): boolean {
 }
 
 export function isPostcode(value: string): boolean {
-  return isUkPostcode(value) || isUsZipPlus4(value) || isCaPostcode(value) || isNlPostcode(value);
+  const v = boundedTrim(value, 10);
+  if (v === null || v.length < 5) return false;
+  return isUkPostcode(v) || isUsZipPlus4(v) || isCaPostcode(v) || isNlPostcode(v);
 }
 
 export const postcode: ValueDetector = {

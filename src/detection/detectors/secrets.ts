@@ -271,11 +271,22 @@ export function looksLikePlainPassword(value: string): boolean {
 const PASSWORD_CUES = ['password', 'passwort', 'passwd', 'pwd', 'kennwort', 'mot de passe', 'contraseña', 'contrasena', 'pass'];
 const CUE_VERBS = new Set(['is', 'ist', 'est', 'es', 'è', 'e', 'was', 'lautet', 'era']);
 
+/** `s` has `lowerWord` at i, ASCII case-insensitively (no allocation). */
+function startsWithIgnoreCase(s: string, i: number, lowerWord: string): boolean {
+  if (s.length - i < lowerWord.length) return false;
+  for (let k = 0; k < lowerWord.length; k++) {
+    let c = s.charCodeAt(i + k);
+    if (c >= 65 && c <= 90) c |= 0x20;
+    if (c !== lowerWord.charCodeAt(k) && !(c > 127 && s[i + k]!.toLowerCase() === lowerWord[k])) return false;
+  }
+  return true;
+}
+
 /** A password given in prose after a cue: "password: Tr0ub4dor&3", "Passwort ist Hallo123!". */
 function readPasswordAssignment(s: string, i: number): [number, number] | null {
   let cueEnd = -1;
   for (const cue of PASSWORD_CUES) {
-    if (s.length - i >= cue.length && s.slice(i, i + cue.length).toLowerCase() === cue && !isWordChar(at(s, i + cue.length))) {
+    if (startsWithIgnoreCase(s, i, cue) && !isWordChar(at(s, i + cue.length))) {
       cueEnd = i + cue.length;
       break;
     }
@@ -299,7 +310,7 @@ function readPasswordAssignment(s: string, i: number): [number, number] | null {
   let te = j;
   while (te > t0 && ',.;:!?)'.includes(s[te - 1]!)) te--;
   const tok = s.slice(t0, te);
-  if (tok.length < 4 || tok.length > 64 || !looksLikePlainPassword(tok)) return null;
+  if (tok.length < 4 || tok.length > 64) return null;
   // prose words ("password is incorrect") are not passwords: need a digit, a symbol or mixed case
   let digit = false;
   let symbol = false;
@@ -313,6 +324,7 @@ function readPasswordAssignment(s: string, i: number): [number, number] | null {
     else symbol = true;
   }
   if (!(digit || symbol || (up && low && k0Upper(tok)))) return null;
+  if (!looksLikePlainPassword(tok)) return null;
   return [t0, te];
 }
 /** Mixed case counts only when not just a capitalised word ("Hello" no, "heLLo" yes). */

@@ -11,11 +11,6 @@ export const isLower = (c: number): boolean => c >= 97 && c <= 122;
 export const isAsciiLetter = (c: number): boolean => isUpper(c) || isLower(c);
 export const isAsciiAlnum = (c: number): boolean => isDigit(c) || isAsciiLetter(c);
 export const isHex = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-/** Any Unicode letter (cheap path for ASCII). */
-export function isLetter(c: number): boolean {
-  if (c < 128) return isAsciiLetter(c);
-  return /\p{L}/u.test(String.fromCharCode(c));
-}
 /** A "word" character for boundary checks: ASCII alnum, `_`, or any non-ASCII letter-ish code unit. */
 export function isWordChar(c: number): boolean {
   if (Number.isNaN(c)) return false;
@@ -27,51 +22,8 @@ export const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 |
 /** Char code at i, or NaN outside the string (so every predicate is false). */
 export const at = (s: string, i: number): number => (i >= 0 && i < s.length ? s.charCodeAt(i) : Number.NaN);
 
-/** Digits of a string, or null if any char other than digits and the allowed separators is present. */
-export function digitsOnly(s: string, separators = ' -'): string | null {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    const c = s.charCodeAt(i);
-    if (isDigit(c)) out += ch;
-    else if (!separators.includes(ch)) return null;
-  }
-  return out;
-}
-
-export function allDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isDigit(s.charCodeAt(i))) return false;
-  return true;
-}
-
-/** Remove spaces (any run) from a short string. */
-export function stripSpaces(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) out += s[i];
-  return out;
-}
-
 export function match(detector: string, category: Category, start: number, end: number): Match {
   return { detector, category, start, end };
-}
-
-/**
- * Runs of characters accepted by `inRun`, bounded by word boundaries on both
- * sides, as [start, end) pairs. Linear: every char is visited once.
- */
-export function* runs(text: string, inRun: (c: number) => boolean): Generator<[number, number]> {
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!inRun(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < n && inRun(text.charCodeAt(i))) i++;
-    yield [start, i];
-  }
 }
 
 /**

@@ -186,6 +186,7 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
   const gated = options.gates !== false;
   const gateOf = (d: ValueDetector) => (gated && !userIds.has(d.id) ? GATES[d.id] : undefined);
   const gatedDetectors = detectors.map((d) => ({ d, gate: gateOf(d) }));
+  const byPriority = [...gatedDetectors].sort((a, b) => rank(a.d.id) - rank(b.d.id));
   /** The detectors that accept a value. */
   function accepting(v: string, list: readonly { d: ValueDetector; gate: ((f: Features) => boolean) | undefined }[]): ValueDetector[] {
     const f = features(v);
@@ -442,11 +443,12 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
   function classifyValue(value: string) {
     const t = value.trim();
     if (!t) return null;
-    let best: ValueDetector | null = null;
-    for (const d of accepting(t, gatedDetectors)) {
-      if (!best || rank(d.id) < rank(best.id)) best = d;
+    // Detectors in priority order: the first that accepts is the answer.
+    const f = features(t);
+    for (const { d, gate } of byPriority) {
+      if ((!gate || gate(f)) && d.test(t)) return { detector: d.id, category: d.category };
     }
-    return best ? { detector: best.id, category: best.category } : null;
+    return null;
   }
 
   return { classifyColumn, classifyValue, scanText };

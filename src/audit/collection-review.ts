@@ -55,13 +55,13 @@ function draft(rule: FindingRule, severity: Severity, location: Location, fields
 
 const PLAINTEXT_REMEDY: Record<string, string> = {
   'financial.card':
-    'Do not keep full card numbers: store your payment provider\'s token and at most the last four digits (PCI DSS 3.4), or encrypt the column (`steward encrypt`, issue #4) until you can drop it.',
+    'Do not keep full card numbers: store your payment provider\'s token and at most the last four digits (PCI DSS 3.4), or encrypt the column until you can drop it.',
   'credentials.secret':
     'Store passwords only as slow salted hashes (argon2id, bcrypt) and move API tokens to a secrets manager; rotate every secret that was stored in plain text.',
   'identity.government_id':
-    'Encrypt the column with a per-column key (`steward encrypt`, issue #4) and keep a blind index if you must look values up; drop it if no purpose needs it.',
+    'Encrypt the column with a per-column key and keep a blind index if you must look values up; drop it if no purpose needs it.',
   'financial.bank_account':
-    'Encrypt the column with a per-column key (`steward encrypt`, issue #4), or keep only the payment provider\'s mandate reference.',
+    'Encrypt the column with a per-column key, or keep only the payment provider\'s mandate reference.',
   'special.health':
     'Special-category data (GDPR Art. 9): encrypt the column, restrict who can read it, and document the Art. 9(2) condition you rely on.',
 };
@@ -108,7 +108,7 @@ export function reviewInventory(
           category: item.category,
           title: `${info.label} stored in plain text`,
           message: `${col} holds ${item.category} in plain text: ${item.evidence.matched || item.evidence.sampled} of ${item.evidence.sampled} sampled values; ≈${fmtRows(item.rowEstimate)}.`,
-          remedy: PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key (`steward encrypt`, issue #4), or drop it if no purpose needs it.',
+          remedy: PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.',
         }),
       );
     }

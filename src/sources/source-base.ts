@@ -6,7 +6,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SourceError } from '../errors.js';
-import { toSourceError, type SourceErrorContext } from './errors.js';
+import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
 import type {
   IntrospectOptions,
   SampleOptions,
@@ -117,4 +117,25 @@ export abstract class SourceBase implements Source {
       throw toSourceError(e, this.errorContext(action, table));
     }
   }
+}
+
+/** Where a server source points, for messages: the URL without its password, and the user. */
+export function serverLocation(url: string): SourceLocation {
+  try {
+    const u = new URL(url);
+    return { target: redactUrl(url), ...(u.username ? { user: decodeURIComponent(u.username) } : {}) };
+  } catch {
+    return { target: redactUrl(url) };
+  }
+}
+
+/** Runs the source's check query; closes the pool and rethrows when it fails. */
+export async function verified<S extends SourceBase>(source: S): Promise<S> {
+  try {
+    await source.verify();
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  return source;
 }

@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
-import { redactUrl, toSourceError } from '../errors.js';
-import { SourceBase, type SourceLocation } from '../source-base.js';
+import { toSourceError } from '../errors.js';
+import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
 import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
@@ -29,7 +29,7 @@ export class MysqlSource extends SourceBase {
 
 /** Opens `conn.url` (`mysql://` or `mariadb://`) with a small mysql2 pool and checks the connection. */
 export async function connectMysql(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<MysqlSource> {
-  const location = mysqlLocation(conn.url);
+  const location = serverLocation(conn.url);
   const { default: mysql } = await import('mysql2');
   let pool: MysqlPool;
   try {
@@ -52,20 +52,6 @@ export async function connectMysql(conn: SourceConnection, options: OpenSourceOp
     }),
   });
   const source = new MysqlSource(conn.name, db, location);
-  try {
-    await source.verify();
-  } catch (e) {
-    await source.close();
-    throw e;
-  }
-  return source;
+  return verified(source);
 }
 
-function mysqlLocation(url: string): SourceLocation {
-  try {
-    const u = new URL(url);
-    return { target: redactUrl(url), ...(u.username ? { user: decodeURIComponent(u.username) } : {}) };
-  } catch {
-    return { target: redactUrl(url) };
-  }
-}

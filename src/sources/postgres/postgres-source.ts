@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
-import { redactUrl, toSourceError } from '../errors.js';
-import { SourceBase, type SourceLocation } from '../source-base.js';
+import { toSourceError } from '../errors.js';
+import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
 import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { PostgresSampler } from './postgres-sampler.js';
@@ -43,7 +43,7 @@ export function createPostgresSource(name: string, pool: PostgresPoolLike, locat
 
 /** Opens `conn.url` with a small pg pool and checks the connection. */
 export async function connectPostgres(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<PostgresSource> {
-  const location = postgresLocation(conn.url);
+  const location = serverLocation(conn.url);
   const { default: pg } = await import('pg');
   let pool: InstanceType<typeof pg.Pool>;
   try {
@@ -62,20 +62,6 @@ export async function connectPostgres(conn: SourceConnection, options: OpenSourc
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const source = createPostgresSource(conn.name, pool, location);
-  try {
-    await source.verify();
-  } catch (e) {
-    await source.close();
-    throw e;
-  }
-  return source;
+  return verified(source);
 }
 
-function postgresLocation(url: string): SourceLocation {
-  try {
-    const u = new URL(url);
-    return { target: redactUrl(url), ...(u.username ? { user: decodeURIComponent(u.username) } : {}) };
-  } catch {
-    return { target: redactUrl(url) };
-  }
-}

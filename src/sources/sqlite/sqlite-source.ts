@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import { toSourceError } from '../errors.js';
-import { SourceBase, type SourceLocation } from '../source-base.js';
+import { SourceBase, verified, type SourceLocation } from '../source-base.js';
 import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
@@ -62,11 +62,5 @@ export async function connectSqlite(conn: SourceConnection, options: OpenSourceO
     throw toSourceError(e, { source: conn.name, kind: 'sqlite', action: 'open', ...location });
   }
   const source = new SqliteSource(conn.name, new Kysely<any>({ dialect: new SqliteDialect({ database }) }), location);
-  try {
-    await source.verify();
-  } catch (e) {
-    await source.close();
-    throw e;
-  }
-  return source;
+  return verified(source);
 }

@@ -173,3 +173,18 @@ function latest(runs: readonly StageRun[]): StageRun | null {
   for (const r of runs) if (!best || r.finishedAt.getTime() > best.finishedAt.getTime()) best = r;
   return best;
 }
+
+/** The schedule steward.yml asks for: per source and stage, its own frequency, else the top-level one, else the default. */
+export function scheduleEntries(config: {
+  readonly schedule: Partial<Record<ScheduledStage, string | undefined>>;
+  readonly sources: readonly { readonly name: string; readonly schedule?: Partial<Record<ScheduledStage, string | undefined>> | undefined }[];
+}): ScheduleEntry[] {
+  const stages: ScheduledStage[] = ['collection', 'access', 'integrity'];
+  return config.sources.flatMap((s, i) =>
+    stages.map((stage) => {
+      const own = s.schedule?.[stage];
+      const text = own ?? config.schedule[stage] ?? DEFAULT_FREQUENCIES[stage];
+      return { source: s.name, stage, frequency: parseFrequency(text, own ? `sources[${i}].schedule.${stage}` : `schedule.${stage}`) };
+    }),
+  );
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseFrequency, parseIsoDuration } from '../audit/schedule.js';
 
 /**
  * The `steward.yml` schema. The JSON Schema in `schema/steward.schema.json` is
@@ -33,6 +34,27 @@ export const purposeSchema = z
   })
   .strict();
 
+/** An ISO-8601 duration (`P3M`) or a cron expression (`0 3 1 * *`, UTC). */
+const frequency = z
+  .string()
+  .min(1)
+  .refine((v) => {
+    try {
+      parseFrequency(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an ISO-8601 duration such as "P3M" (quarterly), "P1M" (monthly), "P6M" (bi-annual), or a cron expression such as "0 3 1 * *"');
+
+export const scheduleSchema = z
+  .object({
+    collection: frequency.optional().describe('Data collection review (default P3M, quarterly).'),
+    access: frequency.optional().describe('Access verification (default P1M, monthly).'),
+    integrity: frequency.optional().describe('Integrity check (default P6M, bi-annual).'),
+  })
+  .strict();
+
 export const sourceSchema = z
   .object({
     name: identifier.describe('Name used in reports and on the command line (--source).'),
@@ -55,6 +77,7 @@ export const sourceSchema = z
       .describe('Tables or columns to skip: "schema.table", "table", "table.column"; "*" wildcards allowed.'),
     sampleRows: z.number().int().min(10).max(100_000).optional().describe('Rows sampled per table (default from audit.sampleRows).'),
     connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000).describe('Give up connecting after this many milliseconds.'),
+    schedule: scheduleSchema.optional().describe('How often each audit stage runs for this source (overrides the top-level schedule).'),
   })
   .strict();
 
@@ -113,6 +136,17 @@ export const configSchema = z
       .strict()
       .default({ sampleRows: 1000, failOn: 'never', concurrency: 4 })
       .describe('Audit settings.'),
+    schedule: scheduleSchema
+      .extend({
+        retryAfter: z
+          .string()
+          .refine((v) => parseIsoDuration(v) !== null, 'an ISO-8601 duration such as "PT1H"')
+          .default('PT1H')
+          .describe('A stage whose last run failed is retried this long after the failure.'),
+      })
+      .strict()
+      .default({ retryAfter: 'PT1H' })
+      .describe('How often each audit stage runs (steward audit --due, steward schedule, steward run).'),
   })
   .strict()
   // Cross-references run even when other parts of the file are invalid (`when`), so

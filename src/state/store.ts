@@ -26,6 +26,15 @@ const CHUNK = 500;
 
 export type RunStatus = 'ok' | 'partial' | 'failed';
 
+/** One source's part in one run, as the scheduler sees it. */
+export interface StageRunRecord {
+  readonly source: string;
+  readonly stage: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly status: 'ok' | 'failed';
+}
+
 export interface StoredRunSource {
   readonly name: string;
   readonly status: 'ok' | 'error';
@@ -396,6 +405,28 @@ export class StateStore {
   }
 
   /** Closes the connection (pool). Idempotent. */
+  /**
+   * Per source, every recorded run of every stage (or one stage), for the
+   * scheduler: a source that errored in a run counts as a failed run of that stage.
+   */
+  async stageRuns(stage?: string): Promise<StageRunRecord[]> {
+    return this.#read(async () => {
+      let q = this.#db
+        .selectFrom('run_sources')
+        .innerJoin('audit_runs', 'audit_runs.id', 'run_sources.run_id')
+        .select(['run_sources.source', 'audit_runs.stage', 'audit_runs.started_at', 'audit_runs.finished_at', 'run_sources.status']);
+      if (stage) q = q.where('audit_runs.stage', '=', stage);
+      const rows = await q.orderBy('audit_runs.finished_at').execute();
+      return rows.map((r) => ({
+        source: r.source,
+        stage: r.stage,
+        startedAt: new Date(r.started_at),
+        finishedAt: new Date(r.finished_at),
+        status: r.status === 'ok' ? ('ok' as const) : ('failed' as const),
+      }));
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

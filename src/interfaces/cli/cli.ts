@@ -95,6 +95,7 @@ Examples:
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity (default: audit.failOn)').choices(SEVERITY_CHOICES))
     .option('--sample-rows <n>', 'rows sampled per table', int('--sample-rows', 10, 100_000))
     .option('--no-history', 'neither compare with nor record into the state store')
+    .option('--due', 'only the sources whose collection review is due by the schedule (see `steward schedule`)')
     .addHelpText('after', `
 Examples:
   $ npx steward audit
@@ -102,10 +103,28 @@ Examples:
   $ npx steward audit --json | jq '.findings[] | select(.status == "new")'
   $ npx steward audit --fail-on high          # in CI: fail the build on high or critical findings
   $ npx steward audit --format sarif --out steward.sarif
+  $ npx steward audit --due                  # from cron: only what the schedule says is due
 ${EXIT_CODES_HELP}`)
     .action((opts: Record<string, unknown>) => {
       const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
       run(import('./commands/audit.js').then((m) => m.audit({ ...opts, config, color: program.opts().color } as never, io)));
+    });
+
+  program
+    .command('schedule')
+    .description('Show the last and next run of every audit stage per source, and what is due or overdue.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Frequencies are ISO-8601 durations or cron expressions (UTC), per stage, in steward.yml:
+  schedule: { collection: P3M, access: P1M, integrity: P6M, retryAfter: PT1H }
+
+Examples:
+  $ npx steward schedule
+  $ npx steward schedule --json | jq '.stages[] | select(.overdue)'`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/schedule.js').then((m) => m.schedule({ ...opts, config, color: program.opts().color } as never, io)));
     });
 
   return program;

@@ -20,11 +20,26 @@ export interface AuditCommandOptions {
   readonly color?: boolean;
   /** false: do not read or write the state store (one-off audit). */
   readonly history?: boolean;
+  /** Only the sources whose collection review is due by the schedule. */
+  readonly due?: boolean;
 }
 
 /** `steward audit`: returns the process exit code. */
 export async function audit(options: AuditCommandOptions, io: Io): Promise<number> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  let sources = options.source;
+  if (options.due) {
+    const { loadSchedule } = await import('./schedule.js');
+    const { statuses } = await loadSchedule({ config: loaded.path }, io, new Date());
+    const due = statuses.filter((s) => s.stage === 'collection' && s.due && (!sources?.length || sources.includes(s.source)));
+    if (due.length === 0) {
+      const next = statuses.filter((s) => s.stage === 'collection').sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
+      io.stderr.write(`steward: no collection review is due${next ? `; next: source "${next.source}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
+      if (options.json) io.stdout.write(`${JSON.stringify({ due: [] })}\n`);
+      return ExitCode.Ok;
+    }
+    sources = due.map((s) => s.source);
+  }
   const format: ReportFormat = options.json ? 'json' : (options.format ?? 'terminal');
   const history = options.history === false ? null : await openAuditHistory(loaded.config.state.url, loaded.dir);
   const bar = progressBar(io, format === 'terminal' || Boolean(options.out));
@@ -33,7 +48,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
     report = await runAudit({
       config: loaded.config,
       patterns: loaded.patterns,
-      sources: options.source,
+      sources,
       sampleRows: options.sampleRows,
       openSource: (conn) => openSource(conn, { readonly: true }),
       ...(history ? { history } : {}),

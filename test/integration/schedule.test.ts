@@ -1,0 +1,67 @@
+/** The schedule from a real state store: runs recorded by audits drive what is due. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemoDatabase } from '../../src/demo/build-demo.js';
+import { audit } from '../../src/interfaces/cli/commands/audit.js';
+import { loadSchedule, schedule } from '../../src/interfaces/cli/commands/schedule.js';
+import type { Io } from '../../src/interfaces/cli/output.js';
+
+function io(cwd: string): Io & { out: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  stdout.on('data', (b) => (out += String(b)));
+  stderr.resume();
+  return { stdout, stderr, env: {}, cwd, out: () => out };
+}
+
+describe('schedule over the state store', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'steward-schedule-'));
+    await buildDemoDatabase(path.join(dir, 'shop.db'), { customers: 50 });
+    writeFileSync(
+      path.join(dir, 'steward.yml'),
+      ['sources:', '  - name: shop', '    kind: sqlite', '    url: shop.db', '    owner: t', '    purposes: [{ name: all, categories: ["*"] }]', '    schedule: { collection: P1M }', '  - name: gone', '    kind: sqlite', '    url: missing.db', '    owner: t'].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('never-run stages are due; after an audit the collection stage is not, until its period ends', async () => {
+    const before = await loadSchedule({}, io(dir), new Date());
+    expect(before.statuses.filter((s) => s.stage === 'collection').map((s) => [s.source, s.reason])).toEqual([
+      ['shop', 'never-run'],
+      ['gone', 'never-run'],
+    ]);
+    await audit({ due: true }, io(dir));
+    const now = new Date();
+    const after = (await loadSchedule({}, io(dir), now)).statuses.filter((s) => s.stage === 'collection');
+    expect(after.map((s) => [s.source, s.due, s.reason])).toEqual([
+      ['shop', false, 'not-due'],
+      ['gone', false, 'waiting-to-retry'], // the missing database failed: retried after retryAfter
+    ]);
+    const later = new Date(now.getTime() + 40 * 86_400_000);
+    const due = (await loadSchedule({}, io(dir), later)).statuses.filter((s) => s.stage === 'collection');
+    expect(due.map((s) => [s.source, s.due, s.overdue])).toEqual([
+      ['shop', true, true],
+      ['gone', true, false],
+    ]);
+  });
+
+  it('steward schedule --json lists every stage of every source', async () => {
+    const o = io(dir);
+    expect(await schedule({ json: true }, o)).toBe(0);
+    const parsed = JSON.parse(o.out()) as { stages: { source: string; stage: string; runnable: boolean }[] };
+    expect(parsed.stages.map((s) => `${s.source}/${s.stage}/${s.runnable}`)).toEqual([
+      'shop/collection/true',
+      'shop/access/false',
+      'shop/integrity/false',
+      'gone/collection/true',
+      'gone/access/false',
+      'gone/integrity/false',
+    ]);
+  });
+});

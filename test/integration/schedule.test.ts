@@ -65,3 +65,36 @@ describe('schedule over the state store', () => {
     ]);
   });
 });
+
+describe('steward run (injected clock and sleep)', () => {
+  it('runs what is due, sleeps until the next due time, runs again when it comes, stops on abort', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'steward-run-'));
+    try {
+      await buildDemoDatabase(path.join(dir, 'shop.db'), { customers: 30 });
+      writeFileSync(path.join(dir, 'steward.yml'), ['sources:', '  - name: shop', '    kind: sqlite', '    url: shop.db', '    owner: t', 'schedule: { collection: P7D }'].join('\n'));
+      const { runDaemon } = await import('../../src/interfaces/cli/commands/run.js');
+      const { openStateStore } = await import('../../src/state/index.js');
+      let clock = new Date();
+      const sleeps: number[] = [];
+      const controller = new AbortController();
+      const code = await runDaemon({ interval: 86_400 }, io(dir), {
+        now: () => clock,
+        signal: controller.signal,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          clock = new Date(clock.getTime() + ms);
+          if (sleeps.length === 8) controller.abort();
+        },
+      });
+      expect(code).toBe(0);
+      // Seven one-day sleeps reach the 7-day due time; the eighth sleep follows the second run.
+      expect(sleeps.slice(0, 7).every((ms) => ms === 86_400_000)).toBe(true);
+      const store = await openStateStore({ url: '.steward/state.db', baseDir: dir });
+      const runs = await store.stageRuns('collection');
+      await store.close();
+      expect(runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -127,6 +127,20 @@ Examples:
       run(import('./commands/schedule.js').then((m) => m.schedule({ ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  program
+    .command('run')
+    .description('Stay in the foreground and run due audit stages as time passes (a daemon without cron).')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('--interval <seconds>', 'longest sleep between schedule checks', int('--interval', 1, 86_400), 300)
+    .addHelpText('after', `
+Examples:
+  $ npx steward run
+  $ npx steward run --config /etc/steward/steward.yml --interval 60`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/run.js').then((m) => m.runDaemon({ ...opts, config } as never, io)));
+    });
+
   return program;
 }
 

@@ -22,6 +22,8 @@ export interface AuditCommandOptions {
   readonly history?: boolean;
   /** Only the sources whose collection review is due by the schedule. */
   readonly due?: boolean;
+  /** The clock the schedule is read with (tests, `steward run`). */
+  readonly now?: () => Date;
 }
 
 /** `steward audit`: returns the process exit code. */
@@ -30,7 +32,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
   let sources = options.source;
   if (options.due) {
     const { loadSchedule } = await import('./schedule.js');
-    const { statuses } = await loadSchedule({ config: loaded.path }, io, new Date());
+    const { statuses } = await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
     const due = statuses.filter((s) => s.stage === 'collection' && s.due && (!sources?.length || sources.includes(s.source)));
     if (due.length === 0) {
       const next = statuses.filter((s) => s.stage === 'collection').sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
@@ -49,6 +51,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
       config: loaded.config,
       patterns: loaded.patterns,
       sources,
+      ...(options.now ? { now: options.now } : {}),
       sampleRows: options.sampleRows,
       openSource: (conn) => openSource(conn, { readonly: true }),
       ...(history ? { history } : {}),

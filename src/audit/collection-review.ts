@@ -22,6 +22,7 @@ const RULE_CODES: Record<FindingRule, string> = {
   'collection.source-unreachable': 'SRC',
   'collection.table-unreadable': 'TBL',
   'collection.no-tables': 'EMP',
+  'schedule.stage-overdue': 'OVD',
 };
 
 /**
@@ -157,4 +158,15 @@ export function fmtRows(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M rows`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k rows`;
   return `${n} rows`;
+}
+
+/** A stage that ran (or is running) later than its schedule allowed: evidence a compliance reader needs. */
+export function stageOverdueFinding(source: string, stage: string, frequency: string, dueAt: Date, overdueByMs: number): DraftFinding {
+  const days = Math.ceil(overdueByMs / 86_400_000);
+  return draft('schedule.stage-overdue', days > 30 ? 'medium' : 'low', { source }, {
+    category: `stage:${stage}`,
+    title: `The ${stage} audit stage is overdue`,
+    message: `Source "${source}": the ${stage} stage (every ${frequency}) was due at ${dueAt.toISOString()} and is ${days} day(s) late.`,
+    remedy: 'Run due stages from cron with `steward audit --due`, or keep `steward run` running, so that audits happen on their schedule.',
+  });
 }

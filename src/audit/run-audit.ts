@@ -16,6 +16,7 @@ import {
   noTablesFinding,
   reviewInventory,
   sourceUnreachableFinding,
+  stageOverdueFinding,
   tableUnreadableFinding,
   coveringPurpose,
   type DraftFinding,
@@ -48,6 +49,8 @@ export interface AuditOptions {
   readonly history?: AuditHistory;
   readonly onProgress?: (event: AuditProgress) => void;
   readonly now?: () => Date;
+  /** Overdue stages of the audited sources when the run started (from the schedule), reported as findings. */
+  readonly overdue?: readonly { readonly source: string; readonly stage: string; readonly frequency: string; readonly nextDue: Date; readonly overdueByMs: number }[];
   /** Compiled user patterns: detection.columnRules[i] and detection.detectors[i].pattern / columnNames. */
   readonly patterns?: UserPatterns;
 }
@@ -250,7 +253,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const results: SourceResult[] = [];
   for (const cfg of selected) results.push(await auditSource(cfg, options, classifier));
 
-  const drafts = results.flatMap((r) => r.findings).sort(compareFindings);
+  const overdue = (options.overdue ?? [])
+    .filter((o) => selected.some((s) => s.name === o.source))
+    .map((o) => stageOverdueFinding(o.source, o.stage, o.frequency, o.nextDue, o.overdueByMs));
+  const drafts = [...results.flatMap((r) => r.findings), ...overdue].sort(compareFindings);
   const inventory = results.flatMap((r) => r.report.inventory);
   const covered = selected.map((s) => s.name);
   const previous = options.history ? await options.history.previousAudit('collection', covered) : null;

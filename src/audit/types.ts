@@ -19,7 +19,8 @@ export type FindingRule =
   | 'collection.free-text-pii'
   | 'collection.source-unreachable'
   | 'collection.table-unreadable'
-  | 'collection.no-tables';
+  | 'collection.no-tables'
+  | 'schedule.stage-overdue';
 
 export interface Location {
   readonly source: string;

@@ -51,6 +51,19 @@ describe('schedule over the state store', () => {
     ]);
   });
 
+  it('an audit that starts after its stage fell overdue records that as a finding', async () => {
+    const o = io(dir);
+    const late = new Date(Date.now() + 40 * 86_400_000);
+    await audit({ json: true, source: ['shop'], now: () => late }, o);
+    const report = JSON.parse(o.out()) as { findings: { rule: string; location: { source: string }; message: string }[] };
+    const overdue = report.findings.filter((f) => f.rule === 'schedule.stage-overdue');
+    expect(overdue.map((f) => f.location.source)).toEqual(['shop']);
+    expect(overdue[0]!.message).toMatch(/collection stage \(every P1M\)/);
+    // Recorded with that clock: the stage is no longer overdue afterwards.
+    const after = (await loadSchedule({}, io(dir), late)).statuses.find((s) => s.source === 'shop' && s.stage === 'collection')!;
+    expect(after.overdue).toBe(false);
+  });
+
   it('steward schedule --json lists every stage of every source', async () => {
     const o = io(dir);
     expect(await schedule({ json: true }, o)).toBe(0);

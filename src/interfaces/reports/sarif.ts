@@ -36,7 +36,8 @@ const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
   info: '0.0',
 };
 
-const RULE_TEXT: Readonly<Record<FindingRule, { name: string; short: string; full: string }>> = {
+/** Rules without text here fall back to a name derived from the rule id (see ruleText). */
+const RULE_TEXT: Readonly<Partial<Record<FindingRule, { name: string; short: string; full: string }>>> = {
   'collection.purpose-not-declared': {
     name: 'PurposeNotDeclared',
     short: 'Personal data kept without a declared purpose',
@@ -66,6 +67,11 @@ const RULE_TEXT: Readonly<Record<FindingRule, { name: string; short: string; ful
     name: 'NoTables',
     short: 'No tables found',
     full: 'A source or schema has no tables or views Steward can see; the configuration may point at the wrong database.',
+  },
+  'schedule.stage-overdue': {
+    name: 'StageOverdue',
+    short: 'Audit stage overdue',
+    full: 'An audit stage ran later than its schedule (quarterly collection review, monthly access verification, bi-annual integrity check by default).',
   },
 };
 

@@ -30,9 +30,9 @@ export interface AuditCommandOptions {
 export async function audit(options: AuditCommandOptions, io: Io): Promise<number> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   let sources = options.source;
+  const { loadSchedule } = await import('./schedule.js');
+  const { statuses } = options.history === false ? { statuses: [] } : await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
   if (options.due) {
-    const { loadSchedule } = await import('./schedule.js');
-    const { statuses } = await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
     const due = statuses.filter((s) => s.stage === 'collection' && s.due && (!sources?.length || sources.includes(s.source)));
     if (due.length === 0) {
       const next = statuses.filter((s) => s.stage === 'collection').sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
@@ -51,6 +51,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
       config: loaded.config,
       patterns: loaded.patterns,
       sources,
+      overdue: statuses.filter((s) => s.overdue),
       ...(options.now ? { now: options.now } : {}),
       sampleRows: options.sampleRows,
       openSource: (conn) => openSource(conn, { readonly: true }),

@@ -4,6 +4,7 @@
  */
 import type { PreviousAudit } from '../audit/compare.js';
 import type { AuditReport } from '../audit/types.js';
+import os from 'node:os';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface StateAuditHistory {
@@ -23,7 +24,22 @@ export function auditHistory(store: StateStore, options: { readonly configHash?:
       const [findings, inventory] = await Promise.all([store.loadFindings(run.id), store.loadInventory(run.id)]);
       return { runId: run.id, finishedAt: run.finishedAt, findings, inventory };
     },
-    recordAudit: (report) => store.recordAuditRun(report, { configHash: options.configHash ?? null }),
+    async recordAudit(report) {
+      await store.recordAuditRun(report, { configHash: options.configHash ?? null });
+      // Locations and counts only: the activity log never holds a personal value.
+      await store.appendActivity({
+        at: report.run.finishedAt,
+        actor: currentActor(),
+        action: 'audit.run',
+        subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
+        details: {
+          sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
+          findingsBySeverity: report.summary.findingsBySeverity,
+          new: report.diff?.appeared.length ?? report.findings.length,
+          fixed: report.diff?.fixed.length ?? 0,
+        },
+      });
+    },
     close: () => store.close(),
   };
 }
@@ -36,4 +52,13 @@ export async function openAuditHistory(
 ): Promise<StateAuditHistory> {
   const store = await openStateStore({ url, baseDir, ...(options.schema ? { schema: options.schema } : {}) });
   return auditHistory(store, options);
+}
+
+/** The OS user running Steward, for the activity log. */
+export function currentActor(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }

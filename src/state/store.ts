@@ -12,6 +12,7 @@ import { InternalError, StateError, UsageError, isStewardError } from '../errors
 import { VERSION } from '../version.js';
 import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { GENESIS_HASH, entryHash, redactPersonalData, verifyChain, type ActivityEntry, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -427,6 +428,91 @@ export class StateStore {
     });
   }
 
+  /**
+   * Appends one entry to the hash-chained activity log and returns it. Appends
+   * are serialised (SQLite: the write lock `BEGIN IMMEDIATE` takes; PostgreSQL:
+   * an exclusive table lock), so concurrent writers never fork the chain.
+   * Strings recognised as personal data are masked before they are written.
+   */
+  async appendActivity(entry: Omit<ActivityEntry, 'seq' | 'at'> & { readonly at?: string }): Promise<StoredActivity> {
+    this.#open();
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        if (this.#backend.dialect === 'postgres') {
+          await sql`lock table ${sql.id(this.#backend.schema!, 'activity_log')} in exclusive mode`.execute(trx);
+        }
+        const last = await trx.selectFrom('activity_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        if (last && (last.hash === null || !/^[0-9a-f]{64}$/.test(last.hash))) {
+          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) is incomplete or damaged, so nothing can be chained to it`, {
+            hint: 'Run `steward log verify` to see what is wrong, and restore the state store from a backup if the log was tampered with',
+          });
+        }
+        const prevHash = last?.hash ?? GENESIS_HASH;
+        const full: ActivityEntry = {
+          seq: last ? Number(last.seq) + 1 : 1,
+          at: entry.at ?? new Date().toISOString(),
+          actor: entry.actor,
+          action: entry.action,
+          subject: redactPersonalData(entry.subject),
+          details: redactPersonalData(entry.details),
+        };
+        const hash = entryHash(prevHash, full);
+        await trx
+          .insertInto('activity_log')
+          .values({
+            seq: full.seq,
+            at: full.at,
+            actor: full.actor,
+            action: full.action,
+            subject_json: JSON.stringify(full.subject),
+            details_json: JSON.stringify(full.details),
+            prev_hash: prevHash,
+            hash,
+          })
+          .execute();
+        return { ...full, prevHash, hash };
+      });
+    } catch (e) {
+      if (isStewardError(e)) throw e;
+      throw this.#writeError(`Cannot append to the activity log in ${this.#backend.location}`, e);
+    }
+  }
+
+  /** Activity log entries in seq order, read in batches of `batch` (memory stays bounded per batch). */
+  async *activityBatches(options: { readonly afterSeq?: number; readonly batch?: number } = {}): AsyncGenerator<StoredActivity[]> {
+    const size = options.batch ?? 1000;
+    let after = options.afterSeq ?? 0;
+    for (;;) {
+      const rows = await this.#read(() =>
+        this.#db.selectFrom('activity_log').selectAll().where('seq', '>', after).orderBy('seq').limit(size).execute(),
+      );
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({
+        seq: Number(r.seq),
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        subject: parseJson(r.subject_json),
+        details: parseJson(r.details_json),
+        prevHash: r.prev_hash,
+        hash: r.hash,
+      }));
+      after = Number(rows[rows.length - 1]!.seq);
+      if (rows.length < size) return;
+    }
+  }
+
+  /** Checks the whole chain; names the first broken entry. */
+  async verifyActivityLog(): Promise<VerifyResult> {
+    return verifyChain(this.activityBatches());
+  }
+
+  /** The stored hash of entry `seq`, or null when there is no such entry. */
+  async activityHash(seq: number): Promise<string | null> {
+    const row = await this.#read(() => this.#db.selectFrom('activity_log').select('hash').where('seq', '=', seq).executeTakeFirst());
+    return row?.hash ?? null;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -493,5 +579,15 @@ export class StateStore {
   #writeError(what: string, e: unknown): StateError {
     const { reason, hint } = this.#backend.explain(e);
     return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause: e });
+  }
+}
+
+/** A JSON object column; a value that does not parse (tampering) is kept as text so verify can report it. */
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  } catch {
+    return { unparsable: text };
   }
 }

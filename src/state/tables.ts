@@ -58,7 +58,20 @@ export interface InventoryTable {
   examples_json: string;
 }
 
+export interface ActivityLogTable {
+  seq: BigIntColumn;
+  at: string;
+  actor: string;
+  action: string;
+  subject_json: string;
+  details_json: string;
+  prev_hash: string;
+  /** Null or malformed only when the entry was cut mid-write or tampered with. */
+  hash: string | null;
+}
+
 export interface StateDatabase {
+  activity_log: ActivityLogTable;
   audit_runs: AuditRunsTable;
   run_sources: RunSourcesTable;
   findings: FindingsTable;

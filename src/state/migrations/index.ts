@@ -1,4 +1,5 @@
 import { migration as m0001 } from './0001_audit_runs.js';
+import { migration as m0002 } from './0002_activity_log.js';
 import type { StateMigration } from './types.js';
 
 export type { MigrationContext, StateDialect, StateMigration } from './types.js';
@@ -9,4 +10,5 @@ export type { MigrationContext, StateDialect, StateMigration } from './types.js'
  */
 export const MIGRATIONS: Readonly<Record<string, StateMigration>> = Object.freeze({
   '0001_audit_runs': m0001,
+  '0002_activity_log': m0002,
 });

@@ -19,6 +19,8 @@ export const ExitCode = {
   Source: 4,
   /** Steward's own state store could not be opened or migrated. */
   State: 5,
+  /** The activity log or a checkpoint does not verify: evidence was changed. */
+  Tampered: 6,
   /** A bug in Steward. */
   Internal: 70,
 } as const;
@@ -38,6 +40,7 @@ export type ErrorCode =
   | 'SOURCE_QUERY'
   | 'STATE_OPEN'
   | 'STATE_MIGRATE'
+  | 'LOG_TAMPERED'
   | 'INTERNAL';
 
 export interface StewardErrorOptions {
@@ -104,6 +107,13 @@ export class SourceError extends StewardError {
 export class StateError extends StewardError {
   constructor(code: Extract<ErrorCode, `STATE_${string}`>, message: string, options?: StewardErrorOptions) {
     super(code, ExitCode.State, message, options);
+  }
+}
+
+/** The activity log, or a checkpoint of it, does not verify. */
+export class TamperError extends StewardError {
+  constructor(message: string, options?: StewardErrorOptions) {
+    super('LOG_TAMPERED', ExitCode.Tampered, message, options);
   }
 }
 

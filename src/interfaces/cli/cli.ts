@@ -29,6 +29,7 @@ Exit codes:
   3  steward.yml missing, malformed or invalid, or an env var it needs is unset
   4  a source database could not be reached, authenticated or read
   5  Steward's state store could not be opened or migrated
+  6  the activity log (or a checkpoint of it) does not verify: evidence was changed
   70 internal error (a bug: please report it)
 
 Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config path.`;
@@ -139,6 +140,54 @@ Examples:
     .action((opts: Record<string, unknown>) => {
       const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
       run(import('./commands/run.js').then((m) => m.runDaemon({ ...opts, config } as never, io)));
+    });
+
+  const log = program
+    .command('log')
+    .description('Show the hash-chained activity log (every audit run and, later, every change Steward makes).')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('--action <action>', 'only entries of this action, e.g. audit.run')
+    .option('--since <date>', 'only entries at or after this ISO-8601 date')
+    .option('--limit <n>', 'only the last n entries', int('--limit', 1, 1_000_000))
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward log --limit 20
+  $ npx steward log verify
+  $ openssl genpkey -algorithm ed25519 -out ~/steward-log.pem && openssl pkey -in ~/steward-log.pem -pubout -out steward-log.pub
+  $ npx steward log checkpoint --key ~/steward-log.pem --out checkpoints/2026-11.json
+  $ npx steward log verify --checkpoint checkpoints/2026-11.json --public-key steward-log.pub`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/log.js').then((m) => m.logList({ ...opts, config } as never, io)));
+    });
+  log
+    .command('verify')
+    .description('Check every entry of the activity log (and optionally a signed checkpoint); exit 6 naming the first broken entry.')
+    .option('-c, --config <file>', 'config file')
+    .option('--checkpoint <file>', 'a checkpoint written by `steward log checkpoint`')
+    .option('--public-key <pem>', 'the Ed25519 public key the checkpoint was signed with')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward log verify
+  $ npx steward log verify --checkpoint cp.json --public-key steward-log.pub`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? (log.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/log.js').then((m) => m.logVerify({ ...opts, config } as never, io)));
+    });
+  log
+    .command('checkpoint')
+    .description('Sign the current head of the activity log with an Ed25519 private key kept away from the store.')
+    .requiredOption('--key <pem>', 'Ed25519 private key (PEM)')
+    .option('-c, --config <file>', 'config file')
+    .option('-o, --out <file>', 'write the checkpoint here instead of stdout')
+    .addHelpText('after', `
+Examples:
+  $ npx steward log checkpoint --key ~/steward-log.pem --out cp.json`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? (log.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/log.js').then((m) => m.logCheckpoint({ ...opts, config } as never, io)));
     });
 
   return program;

@@ -23,6 +23,11 @@ const RULE_CODES: Record<FindingRule, string> = {
   'collection.table-unreadable': 'TBL',
   'collection.no-tables': 'EMP',
   'schedule.stage-overdue': 'OVD',
+  'integrity.invalid-values': 'INV',
+  'integrity.duplicates': 'DUP',
+  'integrity.required-null': 'REQ',
+  'integrity.stale-records': 'STL',
+  'integrity.orphaned-rows': 'ORP',
 };
 
 /**

@@ -20,7 +20,12 @@ export type FindingRule =
   | 'collection.source-unreachable'
   | 'collection.table-unreadable'
   | 'collection.no-tables'
-  | 'schedule.stage-overdue';
+  | 'schedule.stage-overdue'
+  | 'integrity.invalid-values'
+  | 'integrity.duplicates'
+  | 'integrity.required-null'
+  | 'integrity.stale-records'
+  | 'integrity.orphaned-rows';
 
 export interface Location {
   readonly source: string;

@@ -78,6 +78,23 @@ export const sourceSchema = z
     sampleRows: z.number().int().min(10).max(100_000).optional().describe('Rows sampled per table (default from audit.sampleRows).'),
     connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000).describe('Give up connecting after this many milliseconds.'),
     schedule: scheduleSchema.optional().describe('How often each audit stage runs for this source (overrides the top-level schedule).'),
+    integrity: z
+      .object({
+        required: z.array(z.string().regex(/^[^.]+\.[^.]+$/, '"table.column"')).default([]).describe('Columns that must never be null ("customers.email").'),
+        staleAfter: z
+          .string()
+          .refine((v) => parseIsoDuration(v) !== null, 'an ISO-8601 duration such as "P2Y"')
+          .optional()
+          .describe('Records whose updated column is older than this are stale ("P2Y").'),
+        updatedColumns: z.record(z.string(), z.string()).default({}).describe('Per table, the column that says when a record was last updated ({ customers: updated_at }).'),
+        references: z
+          .record(z.string().regex(/^[^.]+\.[^.]+$/), z.string().regex(/^[^.]+\.[^.]+$/))
+          .default({})
+          .describe('Foreign keys no constraint enforces: { "orders.customer_id": "customers.id" }.'),
+      })
+      .strict()
+      .optional()
+      .describe('Integrity check settings: required columns, staleness, unenforced references.'),
   })
   .strict();
 

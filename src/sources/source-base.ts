@@ -8,6 +8,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SourceError } from '../errors.js';
 import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
 import type {
+  IntegrityExpressions,
   IntrospectOptions,
   SampleOptions,
   SampleRow,
@@ -38,6 +39,7 @@ export interface SourceLocation {
 export abstract class SourceBase implements Source {
   abstract readonly kind: SourceKind;
   abstract readonly capabilities: SourceCapabilities;
+  abstract readonly integrity: IntegrityExpressions;
   protected abstract readonly introspector: SourceIntrospector;
   protected abstract readonly sampler: SourceSampler;
 

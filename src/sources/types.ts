@@ -74,6 +74,29 @@ export interface SampleOptions {
 export type SampleRow = Readonly<Record<string, unknown>>;
 
 /**
+ * SQL expressions a dialect supplies for integrity checks pushed down into the
+ * database (one scan per table). Each takes a column reference and returns a
+ * boolean (or text) expression; identifiers arrive already quoted by Kysely.
+ */
+export interface IntegrityExpressions {
+  /** True when a non-null value is not shaped like an email address. */
+  invalidEmail(column: RawSql): RawSql;
+  /** True when a non-null value does not hold 7–15 digits after removing separators. */
+  invalidPhone(column: RawSql): RawSql;
+  /** True when a non-null date value is in the future or before 1900. */
+  impossibleBirthDate(column: RawSql): RawSql;
+  /** True when a non-null timestamp is older than the given ISO instant. */
+  olderThan(column: RawSql, isoInstant: string): RawSql;
+  /** A case-folded text form of the value, for duplicate detection. */
+  folded(column: RawSql): RawSql;
+  /** Whether the value was exact (true) or approximated (SQLite has no regular expressions). */
+  readonly exact: boolean;
+}
+
+/** Kysely's RawBuilder, re-exported so that source types do not depend on its generics. */
+export type RawSql = import('kysely').RawBuilder<unknown>;
+
+/**
  * A connected customer database. One interface, one implementation per dialect
  * in `src/sources/<dialect>/`. Detection and audit code never ask which database
  * they are talking to.
@@ -93,6 +116,8 @@ export interface Source {
    * (TABLESAMPLE on Postgres, primary-key range probes elsewhere).
    */
   sample(table: TableInfo, options: SampleOptions): Promise<readonly SampleRow[]>;
+  /** Expressions for integrity checks pushed down into SQL. */
+  readonly integrity: IntegrityExpressions;
   /** Releases the connection pool. Safe to call twice. */
   close(): Promise<void>;
 }

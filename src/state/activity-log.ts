@@ -12,12 +12,13 @@
  * and a later `verifyCheckpoint()` proves the log still holds that exact prefix.
  *
  * Entries hold ids, names, counts and locations, never raw personal values:
- * `redactPersonalData` masks any string in which a detector recognises one.
+ * `assertNoPersonalData` refuses any string in which a detector recognises one.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { createClassifier } from '../detection/classify.js';
 import { maskValue } from '../detection/mask.js';
-import { InternalError } from '../errors.js';
+import { InternalError, TamperError, UsageError } from '../errors.js';
+import type { StateStore } from './store.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -33,6 +34,9 @@ export interface ActivityEntry {
   readonly subject: Readonly<Record<string, unknown>>;
   readonly details: Readonly<Record<string, unknown>>;
 }
+
+/** What a caller appends: seq and hash are the store's; `at` defaults to now. */
+export type NewActivity = Omit<ActivityEntry, 'seq' | 'at'> & { readonly at?: string };
 
 export interface StoredActivity extends ActivityEntry {
   readonly prevHash: string;
@@ -71,49 +75,69 @@ export interface VerifyResult {
   readonly firstBroken?: { readonly seq: number; readonly reason: BreakReason; readonly detail: string };
 }
 
+/** Finds which entry (if any) stores `hash`; used only once a break is found, to tell a reordering from an edit. */
+export type SeqOfHash = (hash: string) => Promise<number | null>;
+
 /**
- * Checks the log in seq order (read in batches from the store) and names the
- * first broken entry. It holds the entries in memory to tell a reordering from
- * an edit: fine for years of audit activity (a few hundred bytes an entry);
- * a log of many millions of entries would want a two-pass variant.
+ * Checks the log in seq order and names the first broken entry. Entries are
+ * consumed as a stream (the store reads them in bounded batches) with one
+ * entry of lookahead, so memory stays flat however long the log is. After the
+ * first break the rest is only counted.
  */
-export async function verifyChain(batches: AsyncIterable<readonly StoredActivity[]>): Promise<VerifyResult> {
-  const rows: StoredActivity[] = [];
-  for await (const batch of batches) rows.push(...batch);
+export async function verifyChain(batches: AsyncIterable<readonly StoredActivity[]>, seqOfHash: SeqOfHash = async () => null): Promise<VerifyResult> {
+  const it = entries(batches)[Symbol.asyncIterator]();
+  const pull = async (): Promise<StoredActivity | undefined> => {
+    const n = await it.next();
+    return n.done ? undefined : n.value;
+  };
+  let count = 0;
+  let lastSeq = 0;
+  let lastHash = GENESIS_HASH;
   let prevHash = GENESIS_HASH;
   let prevPrevHash: string | null = null;
   let expected = 1;
-  const laterHashes = new Map<string, number>();
-  for (const r of rows) if (r.hash) laterHashes.set(r.hash, r.seq);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const broken = (seq: number, reason: BreakReason, detail: string): VerifyResult => ({
-      ok: false,
-      entries: rows.length,
-      lastSeq: rows[rows.length - 1]!.seq,
-      lastHash: rows[rows.length - 1]!.hash ?? '',
-      firstBroken: { seq, reason, detail },
-    });
-    if (r.seq > expected) return broken(expected, 'removed', `entry ${expected} is missing (the next entry is ${r.seq})`);
-    if (r.seq < expected) return broken(r.seq, 'inserted', `entry ${r.seq} appears twice`);
+  let broken: VerifyResult['firstBroken'];
+  let cur = await pull();
+  while (cur) {
+    const next = await pull();
+    count++;
+    lastSeq = cur.seq;
+    lastHash = cur.hash ?? '';
+    if (!broken) broken = await check(cur, next);
+    if (!broken) {
+      prevPrevHash = prevHash;
+      prevHash = cur.hash!;
+      expected = cur.seq + 1;
+    }
+    cur = next;
+  }
+  return broken ? { ok: false, entries: count, lastSeq, lastHash, firstBroken: broken } : { ok: true, entries: count, lastSeq, lastHash };
+
+  async function check(r: StoredActivity, next: StoredActivity | undefined): Promise<VerifyResult['firstBroken']> {
+    const at = (seq: number, reason: BreakReason, detail: string) => ({ seq, reason, detail });
+    if (r.seq > expected) return at(expected, 'removed', `entry ${expected} is missing (the next entry is ${r.seq})`);
+    if (r.seq < expected) return at(r.seq, 'inserted', `entry ${r.seq} appears twice`);
     if (r.prevHash !== prevHash) {
       if (prevPrevHash !== null && r.prevHash === prevPrevHash) {
-        return broken(r.seq - 1, 'inserted', `entry ${r.seq - 1} was inserted: entry ${r.seq} links to the entry before it`);
+        return at(r.seq - 1, 'inserted', `entry ${r.seq - 1} was inserted: entry ${r.seq} links to the entry before it`);
       }
-      const target = laterHashes.get(r.prevHash);
-      if (target !== undefined && target > r.seq) return broken(r.seq, 'reordered', `entry ${r.seq} links to entry ${target}, which comes after it`);
-      return broken(r.seq, 'changed', `entry ${r.seq} does not link to entry ${r.seq - 1}`);
+      const target = HEX64.test(r.prevHash) ? await seqOfHash(r.prevHash) : null;
+      if (target !== null && target > r.seq) return at(r.seq, 'reordered', `entry ${r.seq} links to entry ${target}, which comes after it`);
+      return at(r.seq, 'changed', `entry ${r.seq} does not link to entry ${r.seq - 1}`);
     }
+    // A forged entry whose own hash is wrong: the entry after it still links to the one before it.
+    const inserted = () => (next && next.seq === r.seq + 1 && next.prevHash === r.prevHash ? at(r.seq, 'inserted', `entry ${r.seq} was inserted: entry ${next.seq} links to the entry before it`) : undefined);
     if (r.hash === null || !HEX64.test(r.hash)) {
-      const last = i === rows.length - 1;
-      return broken(r.seq, last ? 'truncated' : 'changed', last ? `the last entry (${r.seq}) was cut mid-write: it has no valid hash` : `entry ${r.seq} has no valid hash`);
+      if (!next) return at(r.seq, 'truncated', `the last entry (${r.seq}) was cut mid-write: it has no valid hash`);
+      return inserted() ?? at(r.seq, 'changed', `entry ${r.seq} has no valid hash`);
     }
-    if (entryHash(r.prevHash, r) !== r.hash) return broken(r.seq, 'changed', `entry ${r.seq} was altered after it was written`);
-    prevPrevHash = prevHash;
-    prevHash = r.hash;
-    expected = r.seq + 1;
+    if (entryHash(r.prevHash, r) !== r.hash) return inserted() ?? at(r.seq, 'changed', `entry ${r.seq} was altered after it was written`);
+    return undefined;
   }
-  return { ok: true, entries: rows.length, lastSeq: expected - 1, lastHash: prevHash };
+}
+
+async function* entries(batches: AsyncIterable<readonly StoredActivity[]>): AsyncGenerator<StoredActivity> {
+  for await (const batch of batches) yield* batch;
 }
 
 // ---- signed checkpoints
@@ -157,23 +181,64 @@ export function checkpointSignatureValid(c: Checkpoint, publicKeyPem: string): b
 // ---- no personal data in the log
 
 let guard: ReturnType<typeof createClassifier> | undefined;
-/** Categories a log entry may name (where, when) — everything else recognised is masked. */
-const ALLOWED = new Set(['identity.person_name', 'identity.date_of_birth', 'network.ip_address', 'contact.postcode', 'contact.postal_address', 'location.geolocation']);
+/**
+ * Categories whose value shapes are also the shapes of what a log entry
+ * legitimately holds: server addresses (network.ip_address), timestamps
+ * (identity.date_of_birth), names of things (identity.person_name) and number
+ * pairs (location.geolocation). Every other category a detector recognises is
+ * refused.
+ */
+const ALLOWED = new Set(['identity.person_name', 'identity.date_of_birth', 'network.ip_address', 'location.geolocation']);
 
 /**
- * A copy of `value` in which every string a detector recognises as personal data
- * (an email, a card, a phone, an ID, a secret…) is masked. Entries are built from
- * ids, names and counts; this is the safety net, not the mechanism.
+ * The log holds ids, names of sources/tables/columns, counts and locations —
+ * never a raw personal value. Entries are built that way by the code that
+ * appends them; this guard is the safety net: any string leaf of `value` that
+ * a Steward detector classifies as personal data (an email, a card number, a
+ * phone number, a national ID, a secret…) is a bug in the caller, reported as
+ * an InternalError naming where it was, never the value itself.
  */
-export function redactPersonalData<T>(value: T): T {
-  guard ??= createClassifier();
+export function assertNoPersonalData(value: unknown, where = 'entry'): void {
   if (typeof value === 'string') {
+    guard ??= createClassifier();
     const hit = guard.classifyValue(value);
-    return (hit && !ALLOWED.has(hit.category) ? maskValue(value, hit.category) : value) as T;
+    if (hit && !ALLOWED.has(hit.category)) {
+      throw new InternalError(`refusing to write personal data to the activity log: ${where} holds a value classified as ${hit.category} (${maskValue(value, hit.category)})`, {
+        hint: 'Log entries hold ids, counts and locations only; log the location of the value, not the value',
+      });
+    }
+  } else if (Array.isArray(value)) value.forEach((v, i) => assertNoPersonalData(v, `${where}[${i}]`));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertNoPersonalData(v, `${where}.${k}`);
+}
+
+// ---- the log as a whole, on a state store
+
+/** Appends one entry (serialised across writers; see StateStore.appendActivity). */
+export function appendActivity(store: StateStore, entry: NewActivity): Promise<StoredActivity> {
+  return store.appendActivity(entry);
+}
+
+/** Verifies the whole chain, streaming it in bounded batches. */
+export function verifyActivityLog(store: StateStore): Promise<VerifyResult> {
+  return store.verifyActivityLog();
+}
+
+/** Signs the current head of an intact, non-empty log. */
+export async function exportCheckpoint(store: StateStore, options: { readonly privateKeyPem: string; readonly at?: string }): Promise<Checkpoint> {
+  const head = await store.verifyActivityLog();
+  if (!head.ok) throw new TamperError(`refusing to checkpoint a broken log (entry ${head.firstBroken!.seq}, ${head.firstBroken!.reason})`, { hint: 'Run `steward log verify` first' });
+  if (head.entries === 0) throw new UsageError('the activity log is empty: nothing to checkpoint', { hint: 'Run an audit first' });
+  return checkpoint({ seq: head.lastSeq, hash: head.lastHash }, options.privateKeyPem, options.at ?? new Date().toISOString());
+}
+
+export type CheckpointCheck = { readonly ok: true } | { readonly ok: false; readonly reason: 'signature' | 'rewritten'; readonly detail: string };
+
+/** The checkpoint is signed by `publicKeyPem` and the log still holds its hash at its seq. */
+export async function verifyCheckpoint(c: Checkpoint, publicKeyPem: string, store: StateStore): Promise<CheckpointCheck> {
+  if (!checkpointSignatureValid(c, publicKeyPem)) return { ok: false, reason: 'signature', detail: 'the checkpoint is not signed by that public key, or was edited' };
+  const held = await store.activityHash(c.seq);
+  if (held !== c.hash) {
+    return { ok: false, reason: 'rewritten', detail: held === null ? `the log no longer has entry ${c.seq}, checkpointed at ${c.at}` : `entry ${c.seq} no longer has the hash checkpointed at ${c.at}: the log was rewritten` };
   }
-  if (Array.isArray(value)) return value.map((v) => redactPersonalData(v)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactPersonalData(v)])) as T;
-  }
-  return value;
+  return { ok: true };
 }

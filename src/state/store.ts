@@ -12,7 +12,7 @@ import { InternalError, StateError, UsageError, isStewardError } from '../errors
 import { VERSION } from '../version.js';
 import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { GENESIS_HASH, entryHash, redactPersonalData, verifyChain, type ActivityEntry, type StoredActivity, type VerifyResult } from './activity-log.js';
+import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -432,10 +432,13 @@ export class StateStore {
    * Appends one entry to the hash-chained activity log and returns it. Appends
    * are serialised (SQLite: the write lock `BEGIN IMMEDIATE` takes; PostgreSQL:
    * an exclusive table lock), so concurrent writers never fork the chain.
-   * Strings recognised as personal data are masked before they are written.
+   * A string recognised as personal data is refused (InternalError): the log
+   * holds ids, counts and locations only.
    */
-  async appendActivity(entry: Omit<ActivityEntry, 'seq' | 'at'> & { readonly at?: string }): Promise<StoredActivity> {
+  async appendActivity(entry: NewActivity): Promise<StoredActivity> {
     this.#open();
+    assertNoPersonalData(entry.subject, 'subject');
+    assertNoPersonalData(entry.details, 'details');
     try {
       return await this.#db.transaction().execute(async (trx) => {
         if (this.#backend.dialect === 'postgres') {
@@ -453,8 +456,8 @@ export class StateStore {
           at: entry.at ?? new Date().toISOString(),
           actor: entry.actor,
           action: entry.action,
-          subject: redactPersonalData(entry.subject),
-          details: redactPersonalData(entry.details),
+          subject: entry.subject,
+          details: entry.details,
         };
         const hash = entryHash(prevHash, full);
         await trx
@@ -504,7 +507,10 @@ export class StateStore {
 
   /** Checks the whole chain; names the first broken entry. */
   async verifyActivityLog(): Promise<VerifyResult> {
-    return verifyChain(this.activityBatches());
+    return verifyChain(this.activityBatches(), async (hash) => {
+      const row = await this.#read(() => this.#db.selectFrom('activity_log').select('seq').where('hash', '=', hash).limit(1).executeTakeFirst());
+      return row ? Number(row.seq) : null;
+    });
   }
 
   /** The stored hash of entry `seq`, or null when there is no such entry. */

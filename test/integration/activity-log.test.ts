@@ -9,7 +9,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkpoint, checkpointSignatureValid, entryHash } from '../../src/state/activity-log.js';
+import { InternalError } from '../../src/errors.js';
+import { appendActivity, checkpoint, checkpointSignatureValid, entryHash, exportCheckpoint, verifyActivityLog, verifyCheckpoint } from '../../src/state/activity-log.js';
 import { openStateStore, type StateStore } from '../../src/state/index.js';
 import { inject, PG_URL } from '../helpers/servers.js';
 
@@ -132,12 +133,61 @@ for (const backend of backends) {
       await store.close();
     });
 
-    it('masks personal data that a caller puts into an entry', async () => {
+    it('refuses personal data that a caller puts into an entry, and writes nothing', async () => {
       const store = await freshStore(backend);
-      const e = await store.appendActivity({ actor: 't', action: 'dsr.export', subject: { email: 'jane.doe@example.com' }, details: { card: '4111 1111 1111 1111' } });
-      expect(JSON.stringify(e)).not.toContain('jane.doe@example.com');
-      expect(JSON.stringify(e)).not.toContain('4111 1111 1111 1111');
+      await seed(store, 1);
+      await expect(store.appendActivity({ actor: 't', action: 'dsr.export', subject: { email: 'jane.doe@example.com' }, details: {} })).rejects.toThrow(InternalError);
+      const err = await appendActivity(store, { actor: 't', action: 'dsr.export', subject: {}, details: { rows: [{ card: '4111 1111 1111 1111' }] } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InternalError);
+      expect((err as Error).message).toMatch(/details\.rows\[0\]\.card holds a value classified as financial\.card/);
+      expect((err as Error).message).not.toContain('4111 1111 1111 1111');
+      expect(await verifyActivityLog(store)).toMatchObject({ ok: true, entries: 1 });
+      await store.close();
+    });
+
+    it('catches a forged entry inserted in the middle whose own hash is wrong', async () => {
+      const store = await freshStore(backend);
+      await seed(store, 5);
+      const h2 = (await store.activityHash(2))!;
+      await tamper(store, 'update activity_log set seq = seq + 100 where seq >= 3');
+      await tamper(store, 'update activity_log set seq = seq - 99 where seq >= 103');
+      await tamper(store, `insert into activity_log (seq, at, actor, action, subject_json, details_json, prev_hash, hash) values (3, '2026-01-01T00:00:00.000Z', 'mallory', 'audit.run', '{}', '{}', '${h2}', '${'a'.repeat(64)}')`);
+      const r = await store.verifyActivityLog();
+      expect(r).toMatchObject({ ok: false, entries: 6, firstBroken: { seq: 3, reason: 'inserted' } });
+      await store.close();
+    });
+
+    it('verifies a log longer than one read batch', async () => {
+      const store = await freshStore(backend);
+      await seed(store, 2500);
+      expect(await store.verifyActivityLog()).toMatchObject({ ok: true, entries: 2500, lastSeq: 2500 });
+      await tamper(store, `update activity_log set actor = 'mallory' where seq = 2222`);
+      expect(await store.verifyActivityLog()).toMatchObject({ ok: false, entries: 2500, firstBroken: { seq: 2222, reason: 'changed' } });
+      await store.close();
+    }, 120_000);
+
+    it('exportCheckpoint / verifyCheckpoint: signed, verified, and failing after the log is rewritten', async () => {
+      const store = await freshStore(backend);
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      await expect(exportCheckpoint(store, { privateKeyPem })).rejects.toThrow(/empty/);
+      await seed(store, 3);
+      const cp = await exportCheckpoint(store, { privateKeyPem });
+      expect(cp).toMatchObject({ seq: 3, hash: await store.activityHash(3) });
+      expect(await verifyCheckpoint(cp, pub, store)).toEqual({ ok: true });
+      await seed(store, 1); // appending keeps an old checkpoint valid
+      expect(await verifyCheckpoint(cp, pub, store)).toEqual({ ok: true });
+      const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      expect(await verifyCheckpoint(cp, other, store)).toMatchObject({ ok: false, reason: 'signature' });
+      expect(await verifyCheckpoint({ ...cp, hash: 'b'.repeat(64) }, pub, store)).toMatchObject({ ok: false, reason: 'signature' });
+      // Rewrite the log from entry 2 on, consistently: the chain verifies, the checkpoint does not.
+      await tamper(store, 'delete from activity_log where seq >= 2');
+      await seed(store, 3);
       expect((await store.verifyActivityLog()).ok).toBe(true);
+      expect(await verifyCheckpoint(cp, pub, store)).toMatchObject({ ok: false, reason: 'rewritten' });
+      await tamper(store, 'delete from activity_log where seq >= 2');
+      expect(await verifyCheckpoint(cp, pub, store)).toMatchObject({ ok: false, reason: 'rewritten', detail: expect.stringMatching(/no longer has entry 3/) });
       await store.close();
     });
 

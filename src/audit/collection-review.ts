@@ -142,10 +142,17 @@ export function sourceUnreachableFinding(source: string, code: string, message: 
   });
 }
 
-export function tableUnreadableFinding(source: string, schema: string, table: string, code: string, message: string): DraftFinding {
+export function tableUnreadableFinding(
+  source: string,
+  schema: string,
+  table: string,
+  code: string,
+  message: string,
+  consequence = 'Its columns were classified by name only.',
+): DraftFinding {
   return draft('collection.table-unreadable', 'medium', { source, schema, table }, {
-    title: 'Table could not be sampled',
-    message: `${message} (${code}). Its columns were classified by name only.`,
+    title: 'Table could not be read',
+    message: `${message} (${code}). ${consequence}`,
     remedy: `Grant Steward's database user SELECT on ${schema}.${table}, or list it under sources[].exclude in steward.yml if it is out of scope.`,
   });
 }

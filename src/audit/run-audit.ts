@@ -23,7 +23,8 @@ import {
   type ResolvedPurpose,
 } from './collection-review.js';
 import { compareWithPrevious, type PreviousAudit } from './compare.js';
-import type { AuditReport, InventoryItem, Severity, SourceReport } from './types.js';
+import type { AuditReport, AuditStage, InventoryItem, Severity, SourceReport } from './types.js';
+import { checkTable, integrityFindings, type TableIntegrity } from './integrity.js';
 import { SEVERITIES } from './types.js';
 
 export type AuditProgress =
@@ -34,7 +35,7 @@ export type AuditProgress =
 
 /** What the state store offers the audit; implemented by src/state. */
 export interface AuditHistory {
-  previousAudit(stage: 'collection', coveredSources: readonly string[]): Promise<PreviousAudit | null>;
+  previousAudit(stage: AuditStage, coveredSources: readonly string[]): Promise<PreviousAudit | null>;
   recordAudit(report: AuditReport): Promise<void>;
 }
 
@@ -51,6 +52,8 @@ export interface AuditOptions {
   readonly now?: () => Date;
   /** Overdue stages of the audited sources when the run started (from the schedule), reported as findings. */
   readonly overdue?: readonly { readonly source: string; readonly stage: string; readonly frequency: string; readonly nextDue: Date; readonly overdueByMs: number }[];
+  /** `collection` (default): the data collection review. `integrity`: validity, duplicates, staleness and orphans, in SQL. */
+  readonly stage?: AuditStage;
   /** Compiled user patterns: detection.columnRules[i] and detection.detectors[i].pattern / columnNames. */
   readonly patterns?: UserPatterns;
 }
@@ -166,7 +169,8 @@ async function auditSource(
     });
     const inventory = perTable.flatMap((r) => r.inventory);
     for (const r of perTable) if (r.finding) findings.push(r.finding);
-    findings.push(...reviewInventory(cfg.name, purposes, inventory));
+    if ((options.stage ?? 'collection') === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
+    else findings.push(...(await integrityOf(source, cfg, tables, inventory, options)));
     if (tables.length === 0) findings.push(noTablesFinding(cfg.name));
     options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'ok' });
     return {
@@ -259,7 +263,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const drafts = [...results.flatMap((r) => r.findings), ...overdue].sort(compareFindings);
   const inventory = results.flatMap((r) => r.report.inventory);
   const covered = selected.map((s) => s.name);
-  const previous = options.history ? await options.history.previousAudit('collection', covered) : null;
+  const previous = options.history ? await options.history.previousAudit(options.stage ?? 'collection', covered) : null;
   const completed = results.filter((r) => r.report.status === 'ok').map((r) => r.report.name);
   const { findings, diff } = compareWithPrevious(drafts, inventory, covered, previous, completed);
 
@@ -271,7 +275,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const report: AuditReport = {
     schemaVersion: 1,
     tool: { name: 'steward', version: VERSION },
-    run: { id: randomUUID(), stage: 'collection', startedAt, finishedAt: now().toISOString() },
+    run: { id: randomUUID(), stage: options.stage ?? 'collection', startedAt, finishedAt: now().toISOString() },
     sources: results.map((r) => r.report),
     findings,
     summary: {
@@ -286,6 +290,36 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   };
   if (options.history) await options.history.recordAudit(report);
   return report;
+}
+
+/**
+ * The integrity stage for one open source: checks the tables that hold personal
+ * data (from this run's classification) or that steward.yml names. A table that
+ * cannot be checked (dropped since the schedule ran, no privilege) becomes a
+ * finding; the other tables are still checked.
+ */
+async function integrityOf(source: Source, cfg: SourceConfig, tables: readonly TableInfo[], inventory: readonly InventoryItem[], options: AuditOptions): Promise<DraftFinding[]> {
+  const ic = {
+    required: cfg.integrity?.required ?? [],
+    staleAfter: cfg.integrity?.staleAfter,
+    updatedColumns: cfg.integrity?.updatedColumns ?? {},
+    references: cfg.integrity?.references ?? {},
+  };
+  const named = new Set([...ic.required.map((r) => r.split('.')[0]!), ...Object.keys(ic.updatedColumns), ...Object.keys(ic.references).map((r) => r.split('.')[0]!)]);
+  const now = options.now?.() ?? new Date();
+  const findings: DraftFinding[] = [];
+  const results: TableIntegrity[] = [];
+  const relevant = tables.filter((t) => t.kind === 'table' && (named.has(t.name) || inventory.some((i) => i.table === t.name && i.schema === t.schema)));
+  await mapPool(relevant, options.config.audit.concurrency, async (t) => {
+    try {
+      results.push(await checkTable(source, t, inventory.filter((i) => i.table === t.name && i.schema === t.schema), ic, now));
+    } catch (e) {
+      const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      findings.push(tableUnreadableFinding(cfg.name, t.schema, t.name, isStewardError(e) ? e.code : 'SOURCE_QUERY', `The integrity check of ${t.schema}.${t.name} failed: ${reason}`, 'Its integrity figures are missing from this run.'));
+    }
+  });
+  results.sort((a, b) => a.table.localeCompare(b.table));
+  return [...findings, ...integrityFindings(cfg.name, results, ic.staleAfter)];
 }
 
 function compareFindings(a: DraftFinding, b: DraftFinding): number {

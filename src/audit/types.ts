@@ -10,7 +10,7 @@ export function severityRank(s: Severity): number {
   return 4 - SEVERITIES.indexOf(s);
 }
 
-export type AuditStage = 'collection';
+export type AuditStage = 'collection' | 'integrity';
 
 /** Stable rule ids. Documented in docs/findings.md. */
 export type FindingRule =

@@ -15,7 +15,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
-import type { FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
+import type { ActivityLogTable, FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
 
 /** Where the store lives when `state.url` is not set: relative to the config file's directory. */
 export const DEFAULT_STATE_URL = '.steward/state.db';
@@ -481,25 +481,31 @@ export class StateStore {
     }
   }
 
-  /** Activity log entries in seq order, read in batches of `batch` (memory stays bounded per batch). */
-  async *activityBatches(options: { readonly afterSeq?: number; readonly batch?: number } = {}): AsyncGenerator<StoredActivity[]> {
+  /**
+   * Activity log entries in seq order, read in batches of `batch` (memory stays
+   * bounded per batch), optionally only one action and/or from `since` (ISO) on.
+   * With `last`, only the last `last` matching entries (still in seq order).
+   */
+  async *activityBatches(
+    options: { readonly afterSeq?: number; readonly batch?: number; readonly action?: string; readonly since?: string; readonly last?: number } = {},
+  ): AsyncGenerator<StoredActivity[]> {
     const size = options.batch ?? 1000;
     let after = options.afterSeq ?? 0;
+    const filtered = () => {
+      let q = this.#db.selectFrom('activity_log').selectAll();
+      if (options.action !== undefined) q = q.where('action', '=', options.action);
+      if (options.since !== undefined) q = q.where('at', '>=', options.since);
+      return q;
+    };
+    if (options.last !== undefined) {
+      const rows = await this.#read(() => filtered().where('seq', '>', after).orderBy('seq', 'desc').limit(options.last!).execute());
+      if (rows.length) yield rows.reverse().map(toActivity);
+      return;
+    }
     for (;;) {
-      const rows = await this.#read(() =>
-        this.#db.selectFrom('activity_log').selectAll().where('seq', '>', after).orderBy('seq').limit(size).execute(),
-      );
+      const rows = await this.#read(() => filtered().where('seq', '>', after).orderBy('seq').limit(size).execute());
       if (rows.length === 0) return;
-      yield rows.map((r) => ({
-        seq: Number(r.seq),
-        at: r.at,
-        actor: r.actor,
-        action: r.action,
-        subject: parseJson(r.subject_json),
-        details: parseJson(r.details_json),
-        prevHash: r.prev_hash,
-        hash: r.hash,
-      }));
+      yield rows.map(toActivity);
       after = Number(rows[rows.length - 1]!.seq);
       if (rows.length < size) return;
     }
@@ -586,6 +592,19 @@ export class StateStore {
     const { reason, hint } = this.#backend.explain(e);
     return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause: e });
   }
+}
+
+function toActivity(r: Selectable<ActivityLogTable>): StoredActivity {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    subject: parseJson(r.subject_json),
+    details: parseJson(r.details_json),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }
 
 /** A JSON object column; a value that does not parse (tampering) is kept as text so verify can report it. */

@@ -1,6 +1,8 @@
 /** Integrity check pushed into SQL, on every database, with seeded defects of every kind and exact counts. */
 import { beforeAll, expect, it } from 'vitest';
 import { checkTable, integrityFindings } from '../../src/audit/integrity.js';
+import { runAudit } from '../../src/audit/run-audit.js';
+import { loadConfigText } from '../../src/config/index.js';
 import type { InventoryItem } from '../../src/audit/types.js';
 import { forEachDialect } from '../helpers/dialects.js';
 
@@ -80,5 +82,34 @@ forEachDialect('integrity check', (d) => {
     } finally {
       await source.close();
     }
+  });
+
+  it('runs as the integrity stage of an audit: classification finds the columns, SQL counts the defects', async () => {
+    const { config, patterns } = loadConfigText(
+      [
+        'sources:',
+        '  - name: s',
+        `    kind: ${d.kind}`,
+        `    url: ${JSON.stringify(d.url ?? 'postgres://pglite')}`,
+        '    owner: t',
+        '    integrity:',
+        '      required: [customers.phone]',
+        '      staleAfter: P2Y',
+        '      updatedColumns: { customers: updated_at }',
+        '      references: { orders.customer_id: customers.id }',
+      ].join('\n'),
+      { file: 'steward.yml', cwd: process.cwd(), env: {} },
+    );
+    const report = await runAudit({ config, patterns, stage: 'integrity', openSource: () => d.openSource(), now: () => now });
+    expect(report.run.stage).toBe('integrity');
+    expect(report.findings.map((f) => `${f.rule}:${f.location.table}.${f.location.column}`).sort()).toEqual([
+      'integrity.duplicates:customers.email',
+      'integrity.invalid-values:customers.date_of_birth',
+      'integrity.invalid-values:customers.email',
+      'integrity.invalid-values:customers.phone',
+      'integrity.orphaned-rows:orders.customer_id',
+      'integrity.required-null:customers.phone',
+      'integrity.stale-records:customers.updated_at',
+    ]);
   });
 });

@@ -71,10 +71,10 @@ describe('schedule over the state store', () => {
     expect(parsed.stages.map((s) => `${s.source}/${s.stage}/${s.runnable}`)).toEqual([
       'shop/collection/true',
       'shop/access/false',
-      'shop/integrity/false',
+      'shop/integrity/true',
       'gone/collection/true',
       'gone/access/false',
-      'gone/integrity/false',
+      'gone/integrity/true',
     ]);
   });
 });

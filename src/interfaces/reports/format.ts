@@ -168,7 +168,11 @@ export function verdict(report: AuditReport): Verdict {
   }
   const mapped = `${plural(personal, 'personal-data column')} mapped`;
   if (report.findings.length === 0) {
-    return make('clean', 'All clear', `no findings; ${mapped}, each covered by a declared purpose and protected as its category requires.`);
+    const why =
+      report.run.stage === 'integrity'
+        ? 'their values valid, unique where they identify a person, and up to date'
+        : 'each covered by a declared purpose and protected as its category requires';
+    return make('clean', 'All clear', `no findings; ${mapped}, ${why}.`);
   }
   const failedText = failed ? `; ${plural(failed, 'source')} could not be audited` : '';
   const detail = `${severityCountsText(counts)} ${report.findings.length === 1 ? 'finding' : 'findings'}${failedText}; ${mapped}.`;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.js';
 import { runAudit, type AuditProgress } from '../../../audit/run-audit.js';
-import { SEVERITIES, severityRank, type AuditReport, type Severity } from '../../../audit/types.js';
+import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type Severity } from '../../../audit/types.js';
 import { openSource } from '../../../sources/index.js';
 import { openAuditHistory } from '../../../state/audit-history.js';
 import { renderReport, type ReportFormat } from '../../reports/index.js';
@@ -20,7 +20,9 @@ export interface AuditCommandOptions {
   readonly color?: boolean;
   /** false: do not read or write the state store (one-off audit). */
   readonly history?: boolean;
-  /** Only the sources whose collection review is due by the schedule. */
+  /** Which audit stage to run (default collection). */
+  readonly stage?: AuditStage;
+  /** Every runnable stage that is due by the schedule, for the sources whose stage is due. */
   readonly due?: boolean;
   /** The clock the schedule is read with (tests, `steward run`). */
   readonly now?: () => Date;
@@ -29,44 +31,70 @@ export interface AuditCommandOptions {
 /** `steward audit`: returns the process exit code. */
 export async function audit(options: AuditCommandOptions, io: Io): Promise<number> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
-  let sources = options.source;
-  const { loadSchedule } = await import('./schedule.js');
+  const { loadSchedule, RUNNABLE_STAGES } = await import('./schedule.js');
   const { statuses } = options.history === false ? { statuses: [] } : await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
+  const format: ReportFormat = options.json ? 'json' : (options.format ?? 'terminal');
+
+  // What to run: one stage for the given sources, or (--due) every runnable stage that is due.
+  let plan: { stage: AuditStage; sources: readonly string[] | undefined }[];
   if (options.due) {
-    const due = statuses.filter((s) => s.stage === 'collection' && s.due && (!sources?.length || sources.includes(s.source)));
-    if (due.length === 0) {
-      const next = statuses.filter((s) => s.stage === 'collection').sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
-      io.stderr.write(`steward: no collection review is due${next ? `; next: source "${next.source}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
-      if (options.json) io.stdout.write(`${JSON.stringify({ due: [] })}\n`);
+    plan = [...RUNNABLE_STAGES]
+      .map((stage) => ({
+        stage: stage as AuditStage,
+        sources: statuses.filter((s) => s.stage === stage && s.due && (!options.source?.length || options.source.includes(s.source))).map((s) => s.source),
+      }))
+      .filter((p) => p.sources.length > 0);
+    if (plan.length === 0) {
+      const next = statuses.filter((s) => RUNNABLE_STAGES.has(s.stage)).sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
+      io.stderr.write(`steward: no audit stage is due${next ? `; next: ${next.stage} of source "${next.source}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
+      if (options.json) io.stdout.write(`${JSON.stringify({ runs: [] })}\n`);
       return ExitCode.Ok;
     }
-    sources = due.map((s) => s.source);
-  }
-  const format: ReportFormat = options.json ? 'json' : (options.format ?? 'terminal');
+  } else plan = [{ stage: options.stage ?? 'collection', sources: options.source }];
+
   const history = options.history === false ? null : await openAuditHistory(loaded.config.state.url, loaded.dir);
   const bar = progressBar(io, format === 'terminal' || Boolean(options.out));
-  let report: AuditReport;
+  const reports: AuditReport[] = [];
   try {
-    report = await runAudit({
-      config: loaded.config,
-      patterns: loaded.patterns,
-      sources,
-      overdue: statuses.filter((s) => s.overdue),
-      ...(options.now ? { now: options.now } : {}),
-      sampleRows: options.sampleRows,
-      openSource: (conn) => openSource(conn, { readonly: true }),
-      ...(history ? { history } : {}),
-      onProgress: (e: AuditProgress) => {
-        if (e.type === 'table-done') bar.update(e.done, e.total, `${e.source}: ${e.table}`);
-      },
-    });
+    for (const { stage, sources } of plan) {
+      reports.push(
+        await runAudit({
+          config: loaded.config,
+          patterns: loaded.patterns,
+          stage,
+          sources,
+          overdue: statuses.filter((s) => s.overdue),
+          ...(options.now ? { now: options.now } : {}),
+          sampleRows: options.sampleRows,
+          openSource: (conn) => openSource(conn, { readonly: true }),
+          ...(history ? { history } : {}),
+          onProgress: (e: AuditProgress) => {
+            if (e.type === 'table-done') bar.update(e.done, e.total, `${stage} ${e.source}: ${e.table}`);
+          },
+        }),
+      );
+    }
   } finally {
     bar.done();
     await history?.close();
   }
   for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${w}\n`);
-  await emit(report, format, options, io);
-  return exitCodeFor(report, options.failOn ?? loaded.config.audit.failOn);
+  if (options.due && format === 'json' && !options.out) {
+    io.stdout.write(`${JSON.stringify({ runs: reports }, null, 2)}\n`);
+  } else {
+    for (const [i, report] of reports.entries()) {
+      const out = options.out && reports.length > 1 ? withStage(options.out, plan[i]!.stage) : options.out;
+      await emit(report, format, { ...options, ...(out ? { out } : {}) }, io);
+    }
+  }
+  const failOn = options.failOn ?? loaded.config.audit.failOn;
+  return Math.max(...reports.map((r) => exitCodeFor(r, failOn)));
+}
+
+/** report.html → report.integrity.html when one command writes several stages. */
+function withStage(file: string, stage: string): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.${stage}${ext}`;
 }
 
 export async function emit(report: AuditReport, format: ReportFormat, options: { out?: string; color?: boolean }, io: Io): Promise<void> {

@@ -4,7 +4,7 @@
  * Migrations are served from code and run on open.
  */
 import path from 'node:path';
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type Selectable } from 'kysely';
 import type { AuditReport, Finding, FindingRule, InventoryItem, Location, Severity } from '../audit/types.js';
 import type { Evidence, FreeTextHit } from '../detection/types.js';
 import type { Risk } from '../detection/taxonomy.js';

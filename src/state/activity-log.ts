@@ -159,7 +159,7 @@ function signedBody(c: Pick<Checkpoint, 'format' | 'seq' | 'hash' | 'at'>): Buff
 
 export function checkpoint(head: { seq: number; hash: string }, privateKeyPem: string, at: string): Checkpoint {
   const key = createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new InternalError('checkpoint key must be an Ed25519 private key');
+  if (key.asymmetricKeyType !== 'ed25519') throw new UsageError(`the checkpoint key is an ${key.asymmetricKeyType ?? 'unknown'} key, not an Ed25519 private key`, { hint: 'Create one with `openssl genpkey -algorithm ed25519 -out steward-log.pem`' });
   const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const body = { format: 'steward-log-checkpoint/1' as const, seq: head.seq, hash: head.hash, at };
   return {

@@ -10,7 +10,8 @@ import { buildDemoDatabase } from '../../src/demo/build-demo.js';
 import { audit } from '../../src/interfaces/cli/commands/audit.js';
 import { logCheckpoint, logList, logVerify } from '../../src/interfaces/cli/commands/log.js';
 import type { Io } from '../../src/interfaces/cli/output.js';
-import { ExitCode, TamperError } from '../../src/errors.js';
+import { ExitCode, TamperError, UsageError } from '../../src/errors.js';
+import { openStateStore } from '../../src/state/index.js';
 
 function io(cwd: string): Io & { out: () => string } {
   const stdout = new PassThrough();
@@ -57,5 +58,63 @@ describe('steward log', () => {
     expect(err).toBeInstanceOf(TamperError);
     expect(err.exitCode).toBe(ExitCode.Tampered);
     expect(err.message).toContain('broken at entry 2 (changed)');
+    const j = io(dir);
+    expect(await logVerify({ json: true }, j)).toBe(ExitCode.Tampered);
+    expect(JSON.parse(j.out())).toMatchObject({ ok: false, entries: 2, firstBroken: { seq: 2, reason: 'changed' } });
+  });
+
+  it('filters, limits, checkpoints a rewritten log as broken, and rejects bad keys and checkpoint files', async () => {
+    const d = mkdtempSync(path.join(dir, 'f-'));
+    writeFileSync(path.join(d, 'steward.yml'), 'sources:\n  - name: shop\n    kind: sqlite\n    url: shop.db\n    owner: t\n');
+    const store = await openStateStore({ url: path.join(d, '.steward', 'state.db'), baseDir: d });
+    for (let i = 1; i <= 6; i++) {
+      await store.appendActivity({ at: `2026-0${i}-01T00:00:00.000Z`, actor: 'ops', action: i % 2 ? 'audit.run' : 'finding.state', subject: { runId: `r${i}` }, details: { i } });
+    }
+    const seqs = async (o: Parameters<typeof logList>[0]) => {
+      const x = io(d);
+      expect(await logList({ ...o, json: true }, x)).toBe(0);
+      return (JSON.parse(x.out()) as { seq: number }[]).map((e) => e.seq);
+    };
+    expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await seqs({ action: 'audit.run' })).toEqual([1, 3, 5]);
+    expect(await seqs({ since: '2026-03-15' })).toEqual([4, 5, 6]);
+    expect(await seqs({ action: 'finding.state', limit: 2 })).toEqual([4, 6]);
+    expect(await seqs({ action: 'nothing' })).toEqual([]);
+    const table = io(d);
+    await logList({ limit: 1 }, table);
+    expect(table.out()).toMatch(/seq +at +actor +action/);
+    expect(table.out()).toMatch(/ +6 +2026-06-01T00:00:00.000Z +ops +finding.state +\{"runId":"r6"\} · \{"i":6\}/);
+    await expect(logList({ since: 'yesterday-ish' }, io(d))).rejects.toThrow(UsageError);
+
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path.join(d, 'k.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(path.join(d, 'k.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const printed = io(d);
+    expect(await logCheckpoint({ key: 'k.pem' }, printed)).toBe(0);
+    writeFileSync(path.join(d, 'cp.json'), printed.out());
+    expect(JSON.parse(printed.out())).toMatchObject({ seq: 6 });
+    // Rewrite the tail consistently through the store: the chain holds, the checkpoint does not.
+    const raw = new Database(path.join(d, '.steward', 'state.db'));
+    raw.prepare('delete from activity_log where seq >= 5').run();
+    raw.close();
+    await store.appendActivity({ actor: 'mallory', action: 'audit.run', subject: {}, details: {} });
+    await store.appendActivity({ actor: 'mallory', action: 'audit.run', subject: {}, details: {} });
+    await store.close();
+    expect(await logVerify({}, io(d))).toBe(0);
+    const err = (await logVerify({ checkpoint: 'cp.json', publicKey: 'k.pub' }, io(d)).catch((e: unknown) => e)) as TamperError;
+    expect(err).toBeInstanceOf(TamperError);
+    expect(err.message).toMatch(/entry 6 no longer has the hash checkpointed/);
+    const j = io(d);
+    expect(await logVerify({ checkpoint: 'cp.json', publicKey: 'k.pub', json: true }, j)).toBe(ExitCode.Tampered);
+    expect(JSON.parse(j.out())).toMatchObject({ ok: false, entries: 6, checkpoint: { seq: 6, ok: false, reason: 'rewritten' } });
+
+    writeFileSync(path.join(d, 'junk.json'), '{"seq":');
+    await expect(logVerify({ checkpoint: 'junk.json', publicKey: 'k.pub' }, io(d))).rejects.toThrow(/not a Steward log checkpoint/);
+    await expect(logVerify({ checkpoint: 'cp.json' }, io(d))).rejects.toThrow(/go together/);
+    writeFileSync(path.join(d, 'rsa.pem'), generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await expect(logCheckpoint({ key: 'rsa.pem' }, io(d))).rejects.toThrow(/rsa key, not an Ed25519 private key/);
+    writeFileSync(path.join(d, 'bad.pem'), 'not a key');
+    await expect(logCheckpoint({ key: 'bad.pem' }, io(d))).rejects.toThrow(UsageError);
+    await expect(logCheckpoint({ key: 'missing.pem' }, io(d))).rejects.toThrow(/cannot read the key missing.pem/);
   });
 });

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDemoDatabase } from '../../src/demo/build-demo.js';
 import { audit } from '../../src/interfaces/cli/commands/audit.js';
+import { main } from '../../src/interfaces/cli/cli.js';
 import { logCheckpoint, logList, logVerify } from '../../src/interfaces/cli/commands/log.js';
 import type { Io } from '../../src/interfaces/cli/output.js';
 import { ExitCode, TamperError, UsageError } from '../../src/errors.js';
@@ -116,5 +117,28 @@ describe('steward log', () => {
     writeFileSync(path.join(d, 'bad.pem'), 'not a key');
     await expect(logCheckpoint({ key: 'bad.pem' }, io(d))).rejects.toThrow(UsageError);
     await expect(logCheckpoint({ key: 'missing.pem' }, io(d))).rejects.toThrow(/cannot read the key missing.pem/);
+  });
+
+  it('through the CLI: --json after the subcommand, exit 6 on tampering, help with examples', async () => {
+    const d = mkdtempSync(path.join(dir, 'm-'));
+    writeFileSync(path.join(d, 'steward.yml'), 'sources:\n  - name: shop\n    kind: sqlite\n    url: shop.db\n    owner: t\n');
+    const store = await openStateStore({ url: path.join(d, '.steward', 'state.db'), baseDir: d });
+    for (let i = 1; i <= 3; i++) await store.appendActivity({ actor: 'ops', action: 'audit.run', subject: { runId: `r${i}` }, details: { i } });
+    await store.close();
+    const ok = io(d);
+    expect(await main(['log', 'verify', '--json'], ok)).toBe(0);
+    expect(JSON.parse(ok.out())).toMatchObject({ ok: true, entries: 3, lastSeq: 3 });
+    const listed = io(d);
+    expect(await main(['log', '--action', 'audit.run', '--limit', '2', '--json'], listed)).toBe(0);
+    expect((JSON.parse(listed.out()) as { seq: number }[]).map((e) => e.seq)).toEqual([2, 3]);
+    const raw = new Database(path.join(d, '.steward', 'state.db'));
+    raw.prepare('delete from activity_log where seq = 2').run();
+    raw.close();
+    const bad = io(d);
+    expect(await main(['log', 'verify', '--json'], bad)).toBe(ExitCode.Tampered);
+    expect(JSON.parse(bad.out())).toMatchObject({ ok: false, firstBroken: { seq: 2, reason: 'removed' } });
+    expect(await main(['log', 'verify'], io(d))).toBe(6);
+    const help = io(d);
+    expect(await main(['log', 'checkpoint', '--help'], help)).toBe(0);
   });
 });

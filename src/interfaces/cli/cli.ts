@@ -173,10 +173,13 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ npx steward log verify
-  $ npx steward log verify --checkpoint cp.json --public-key steward-log.pub`)
+  $ npx steward log verify --checkpoint cp.json --public-key steward-log.pub
+  $ npx steward log verify --json | jq .firstBroken     # exit 6: {"seq":3,"reason":"changed",…}`)
     .action((opts: Record<string, unknown>) => {
       const config = (opts.config as string | undefined) ?? (log.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
-      run(import('./commands/log.js').then((m) => m.logVerify({ ...opts, config } as never, io)));
+      // `log` has its own --json, which commander gives to the parent wherever it appears.
+      const json = Boolean(opts.json ?? log.opts().json);
+      run(import('./commands/log.js').then((m) => m.logVerify({ ...opts, json, config } as never, io)));
     });
   log
     .command('checkpoint')

@@ -38,6 +38,12 @@ describe('steward log', () => {
     const entries = JSON.parse(list.out()) as { seq: number; action: string; details: { new: number } }[];
     expect(entries.map((e) => [e.seq, e.action])).toEqual([[1, 'audit.run'], [2, 'audit.run']]);
     expect(entries[1]!.details.new).toBe(0);
+    // What an audit run records: the run, its stage and sources, counts only.
+    expect(entries[0]).toMatchObject({
+      subject: { runId: expect.any(String), stage: 'collection', sources: ['shop'] },
+      details: { sources: [{ name: 'shop', status: 'ok' }], findingsBySeverity: { critical: expect.any(Number), high: expect.any(Number) }, fixed: 0 },
+    });
+    expect((entries[0]!.details as unknown as { new: number }).new).toBeGreaterThan(0);
     // No personal value from the demo database in the log.
     const db = new Database(path.join(dir, 'shop.db'), { readonly: true });
     const emails = db.prepare('select email from customers limit 20').all() as { email: string }[];

@@ -5,6 +5,7 @@
 import type { PreviousAudit } from '../audit/compare.js';
 import type { AuditReport } from '../audit/types.js';
 import os from 'node:os';
+import { StateError } from '../errors.js';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface StateAuditHistory {
@@ -27,21 +28,32 @@ export function auditHistory(store: StateStore, options: { readonly configHash?:
     async recordAudit(report) {
       await store.recordAuditRun(report, { configHash: options.configHash ?? null });
       // Locations and counts only: the activity log never holds a personal value.
-      await store.appendActivity({
-        at: report.run.finishedAt,
-        actor: currentActor(),
-        action: 'audit.run',
-        subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
-        details: {
-          sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
-          findingsBySeverity: report.summary.findingsBySeverity,
-          new: report.diff?.appeared.length ?? report.findings.length,
-          fixed: report.diff?.fixed.length ?? 0,
-        },
-      });
+      await logAuditRun(store, report);
     },
     close: () => store.close(),
   };
+}
+
+/** The `audit.run` activity log entry of a recorded run. */
+async function logAuditRun(store: StateStore, report: AuditReport): Promise<void> {
+  try {
+    await store.appendActivity({
+      at: report.run.finishedAt,
+      actor: currentActor(),
+      action: 'audit.run',
+      subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
+      details: {
+        sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
+        findingsBySeverity: report.summary.findingsBySeverity,
+        new: report.diff?.appeared.length ?? report.findings.length,
+        fixed: report.diff?.fixed.length ?? 0,
+      },
+    });
+  } catch (e) {
+    // The run itself is stored; say so, so nobody re-runs or restores in a hurry.
+    if (e instanceof StateError) throw new StateError('STATE_OPEN', `Audit run ${report.run.id} was recorded, but not in the activity log: ${e.message}`, { hint: e.hint, cause: e });
+    throw e;
+  }
 }
 
 /** Opens the store at `url` (relative to `baseDir`, the directory of steward.yml). */

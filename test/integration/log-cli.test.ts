@@ -11,7 +11,7 @@ import { audit } from '../../src/interfaces/cli/commands/audit.js';
 import { main } from '../../src/interfaces/cli/cli.js';
 import { logCheckpoint, logList, logVerify } from '../../src/interfaces/cli/commands/log.js';
 import type { Io } from '../../src/interfaces/cli/output.js';
-import { ExitCode, TamperError, UsageError } from '../../src/errors.js';
+import { ExitCode, StateError, TamperError, UsageError } from '../../src/errors.js';
 import { openStateStore } from '../../src/state/index.js';
 
 function io(cwd: string): Io & { out: () => string } {
@@ -67,6 +67,16 @@ describe('steward log', () => {
     expect(err.message).toContain('broken at entry 2 (changed)');
     const j = io(dir);
     expect(await logVerify({ json: true }, j)).toBe(ExitCode.Tampered);
+    // A log whose last entry was cut mid-write: the next audit is stored, and says the log could not take it.
+    const cut = new Database(path.join(dir, '.steward', 'state.db'));
+    cut.prepare('update activity_log set hash = substr(hash, 1, 10) where seq = 2').run();
+    cut.close();
+    const e3 = (await audit({ format: 'json' }, io(dir)).catch((e: unknown) => e)) as StateError;
+    expect(e3).toBeInstanceOf(StateError);
+    expect(e3.message).toMatch(/^Audit run .+ was recorded, but not in the activity log: .*last entry \(2\) is incomplete/);
+    const runs = new Database(path.join(dir, '.steward', 'state.db'), { readonly: true });
+    expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(3);
+    runs.close();
     expect(JSON.parse(j.out())).toMatchObject({ ok: false, entries: 2, firstBroken: { seq: 2, reason: 'changed' } });
   });
 

@@ -19,12 +19,8 @@ import { openSource } from '../src/sources/index.js';
 import { LABELS, type Dialect } from './corpus/labelled.js';
 import { loadCorpus } from './corpus/load.js';
 import { score, printScores, type Prediction } from './scoring.js';
+import { opt } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const ROWS = Number(opt('rows', '400'));
 const SEED = Number(opt('seed', '7'));
 const DIALECTS = opt('dialects', 'postgres,mysql,sqlite').split(',') as Dialect[];

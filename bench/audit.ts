@@ -13,15 +13,11 @@ import { runAudit } from '../src/audit/run-audit.js';
 import { loadConfigText } from '../src/config/index.js';
 import { openSource } from '../src/sources/index.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const URL_ = opt('url', process.env.STEWARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const SIZES = opt('sizes', '100000,1000000,10000000').split(',').map(Number);
 
 import { ensureBenchTable, schemaFor } from './pg-fixtures.js';
+import { args, opt } from './args.js';
 
 async function countFloor(n: number): Promise<number> {
   const client = new pg.Client({ connectionString: URL_ });

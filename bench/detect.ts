@@ -15,13 +15,9 @@ import { createRequire } from 'node:module';
 import { createClassifier } from '../src/detection/classify.js';
 import { LABELLED_TABLES, FREE_TEXT } from './corpus/labelled.js';
 import { printScores, score, type Prediction } from './scoring.js';
+import { opt } from './args.js';
 
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const ROWS = Number(opt('rows', '300'));
 const SEED = Number(opt('seed', '11'));
 const ROUNDS = Number(opt('rounds', '3'));

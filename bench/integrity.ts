@@ -13,12 +13,8 @@ import { checkTable } from '../src/audit/integrity.js';
 import type { InventoryItem } from '../src/audit/types.js';
 import { openSource } from '../src/sources/index.js';
 import { ensureBenchTable, schemaFor } from './pg-fixtures.js';
+import { args, opt } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
 const URL_ = opt('url', process.env.STEWARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const SIZES = opt('sizes', '100000,1000000,10000000').split(',').map(Number);
 

@@ -9,6 +9,5 @@ export {
   type StoredRun,
   type StoredRunSource,
 } from './store.js';
-export { diffAudits, markNew, type StoredAudit } from './diff.js';
 export { auditHistory, openAuditHistory, type StateAuditHistory } from './audit-history.js';
 export { MIGRATIONS, type StateMigration, type MigrationContext, type StateDialect } from './migrations/index.js';

@@ -3,25 +3,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildDemoDatabase } from '../../src/demo/build-demo.js';
 import { audit } from '../../src/interfaces/cli/commands/audit.js';
 import { main } from '../../src/interfaces/cli/cli.js';
 import { logCheckpoint, logList, logVerify } from '../../src/interfaces/cli/commands/log.js';
-import type { Io } from '../../src/interfaces/cli/output.js';
+import { captureIo } from '../helpers/io.js';
 import { ExitCode, StateError, TamperError, UsageError } from '../../src/errors.js';
 import { openStateStore } from '../../src/state/index.js';
 
-function io(cwd: string): Io & { out: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  stdout.on('data', (b) => (out += String(b)));
-  stderr.resume();
-  return { stdout, stderr, env: {}, cwd, out: () => out };
-}
+const io = captureIo;
 
 describe('steward log', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steward-logcli-'));

@@ -2,21 +2,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoDatabase } from '../../src/demo/build-demo.js';
 import { audit } from '../../src/interfaces/cli/commands/audit.js';
 import { loadSchedule, schedule } from '../../src/interfaces/cli/commands/schedule.js';
-import type { Io } from '../../src/interfaces/cli/output.js';
+import { captureIo } from '../helpers/io.js';
 
-function io(cwd: string): Io & { out: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  stdout.on('data', (b) => (out += String(b)));
-  stderr.resume();
-  return { stdout, stderr, env: {}, cwd, out: () => out };
-}
+const io = captureIo;
 
 describe('schedule over the state store', () => {
   let dir: string;

@@ -21,6 +21,12 @@ export const ExitCode = {
   State: 5,
   /** The activity log or a checkpoint does not verify: evidence was changed. */
   Tampered: 6,
+  /**
+   * Encryption: a master key that is missing, malformed, insecurely stored or
+   * not the one the data keys were wrapped under; a ciphertext that is tampered
+   * with, not Steward's, or needs a key version that is unknown or destroyed.
+   */
+  Crypto: 7,
   /** A bug in Steward. */
   Internal: 70,
 } as const;
@@ -41,6 +47,14 @@ export type ErrorCode =
   | 'STATE_OPEN'
   | 'STATE_MIGRATE'
   | 'LOG_TAMPERED'
+  | 'CRYPTO_MASTER_KEY'
+  | 'CRYPTO_WRONG_KEY'
+  | 'CRYPTO_TAMPERED'
+  | 'CRYPTO_UNKNOWN_KEY_VERSION'
+  | 'CRYPTO_KEY_DESTROYED'
+  | 'CRYPTO_NOT_CIPHERTEXT'
+  | 'TLS_UNREACHABLE'
+  | 'TLS_HANDSHAKE'
   | 'INTERNAL';
 
 export interface StewardErrorOptions {
@@ -114,6 +128,36 @@ export class StateError extends StewardError {
 export class TamperError extends StewardError {
   constructor(message: string, options?: StewardErrorOptions) {
     super('LOG_TAMPERED', ExitCode.Tampered, message, options);
+  }
+}
+
+/**
+ * `steward tls check`: the host could not be reached (`TLS_UNREACHABLE`) or it
+ * answered but no TLS handshake with it succeeded (`TLS_HANDSHAKE`). Exit 4, like
+ * an unreachable source.
+ */
+export class TlsError extends StewardError {
+  /** `host:port` as it was checked. */
+  readonly target: string;
+  constructor(code: Extract<ErrorCode, `TLS_${string}`>, target: string, message: string, options?: StewardErrorOptions) {
+    super(code, ExitCode.Source, message, options);
+    this.target = target;
+  }
+}
+
+/**
+ * Encryption failed safely (exit 7). Codes:
+ * - `CRYPTO_MASTER_KEY`: the master key is missing, malformed, or its file is readable by others;
+ * - `CRYPTO_WRONG_KEY`: the master key (or passphrase) is not the one the data keys were wrapped under;
+ * - `CRYPTO_TAMPERED`: a ciphertext or wrapped key was changed, or copied to another row/column;
+ * - `CRYPTO_UNKNOWN_KEY_VERSION`: the ciphertext names a key version the keyring does not have;
+ * - `CRYPTO_KEY_DESTROYED`: the key version was destroyed (crypto-shredded): the data is gone;
+ * - `CRYPTO_NOT_CIPHERTEXT`: the value is not a Steward ciphertext (`stw1:…`).
+ * Messages name key ids and versions only, never key material or plaintext.
+ */
+export class CryptoError extends StewardError {
+  constructor(code: Extract<ErrorCode, `CRYPTO_${string}`>, message: string, options?: StewardErrorOptions) {
+    super(code, ExitCode.Crypto, message, options);
   }
 }
 

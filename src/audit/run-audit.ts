@@ -25,7 +25,12 @@ import {
 import { compareWithPrevious, type PreviousAudit } from './compare.js';
 import type { AuditReport, AuditStage, InventoryItem, Severity, SourceReport } from './types.js';
 import { checkTable, integrityFindings, type TableIntegrity } from './integrity.js';
-import { SEVERITIES } from './types.js';
+import { SEVERITIES, type SourceAccess } from './types.js';
+import { reviewAccess, type AccessConfig } from './access.js';
+
+function accessConfig(cfg: SourceConfig): AccessConfig {
+  return { authorized: cfg.access?.authorized ?? [], rowLevelSecurity: cfg.access?.rowLevelSecurity ?? [] };
+}
 
 export type AuditProgress =
   | { readonly type: 'source-start'; readonly source: string }
@@ -52,7 +57,7 @@ export interface AuditOptions {
   readonly now?: () => Date;
   /** Overdue stages of the audited sources when the run started (from the schedule), reported as findings. */
   readonly overdue?: readonly { readonly source: string; readonly stage: string; readonly frequency: string; readonly nextDue: Date; readonly overdueByMs: number }[];
-  /** `collection` (default): the data collection review. `integrity`: validity, duplicates, staleness and orphans, in SQL. */
+  /** `collection` (default): the data collection review. `access`: who can read personal data. `integrity`: validity, duplicates, staleness and orphans, in SQL. */
   readonly stage?: AuditStage;
   /** Compiled user patterns: detection.columnRules[i] and detection.detectors[i].pattern / columnNames. */
   readonly patterns?: UserPatterns;
@@ -169,8 +174,14 @@ async function auditSource(
     });
     const inventory = perTable.flatMap((r) => r.inventory);
     for (const r of perTable) if (r.finding) findings.push(r.finding);
-    if ((options.stage ?? 'collection') === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
-    else findings.push(...(await integrityOf(source, cfg, tables, inventory, options)));
+    const stage = options.stage ?? 'collection';
+    let access: SourceAccess | undefined;
+    if (stage === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
+    else if (stage === 'access') {
+      const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
+      findings.push(...review.findings);
+      access = review.access;
+    } else findings.push(...(await integrityOf(source, cfg, tables, inventory, options)));
     if (tables.length === 0) findings.push(noTablesFinding(cfg.name));
     options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'ok' });
     return {
@@ -181,6 +192,7 @@ async function auditSource(
         columns: tables.reduce((n, t) => n + t.columns.length, 0),
         inventory,
         durationMs: Date.now() - started,
+        ...(access ? { access } : {}),
       },
       findings,
     };

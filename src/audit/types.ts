@@ -10,7 +10,7 @@ export function severityRank(s: Severity): number {
   return 4 - SEVERITIES.indexOf(s);
 }
 
-export type AuditStage = 'collection' | 'integrity';
+export type AuditStage = 'collection' | 'access' | 'integrity';
 
 /** Stable rule ids. Documented in docs/findings.md. */
 export type FindingRule =
@@ -21,6 +21,16 @@ export type FindingRule =
   | 'collection.table-unreadable'
   | 'collection.no-tables'
   | 'schedule.stage-overdue'
+  | 'access.unauthorized-read'
+  | 'access.file-readable'
+  | 'access.directory-writable'
+  | 'access.privileged-role'
+  | 'access.password-no-expiry'
+  | 'access.rls-disabled'
+  | 'access.default-privileges'
+  | 'access.weak-account'
+  | 'access.insecure-transport'
+  | 'access.catalog-unreadable'
   | 'integrity.invalid-values'
   | 'integrity.duplicates'
   | 'integrity.required-null'
@@ -80,6 +90,31 @@ export interface SourceReport {
   readonly columns: number;
   readonly inventory: readonly InventoryItem[];
   readonly durationMs: number;
+  /** Access stage only: who reaches which personal data, and how. */
+  readonly access?: SourceAccess;
+}
+
+/** One path from a principal to personal columns of one table. */
+export interface AccessEdge {
+  readonly principal: string;
+  /** `app_ro`, `member of analyst`, `SELECT on public.customers`. */
+  readonly path: readonly string[];
+  /** The grant at the end of the path, as a label. */
+  readonly grant: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly { readonly column: string; readonly category: string; readonly authorized: boolean }[];
+}
+
+/** The access graph of one source (the HTML report draws it). */
+export interface SourceAccess {
+  /** Principals that reach personal data; `authorized` when every column they reach is. */
+  readonly principals: readonly { readonly name: string; readonly kind: string; readonly login: boolean; readonly superuser: boolean; readonly authorized: boolean }[];
+  readonly edges: readonly AccessEdge[];
+  /** Whether the server refuses unencrypted connections, where it has such a setting. */
+  readonly requireSecureTransport?: boolean;
+  /** Catalogs Steward could not read. */
+  readonly problems: readonly string[];
 }
 
 export interface AuditDiff {

@@ -95,6 +95,29 @@ export const sourceSchema = z
       .strict()
       .optional()
       .describe('Integrity check settings: required columns, staleness, unenforced references.'),
+    access: z
+      .object({
+        authorized: z
+          .array(
+            z
+              .object({
+                principal: z
+                  .string()
+                  .min(1)
+                  .describe('Who: a Postgres role, a MySQL account ("app@%", or "app" for every host), PUBLIC, or for SQLite "others" / "group <gid>".'),
+                tables: z.array(z.string().min(1)).min(1).optional().describe('Tables it may read ("customers", "public.customers", "*" wildcards); default every table.'),
+                categories: z.array(categoryId).min(1).optional().describe('Data categories it may read ("contact.email", "contact.*"); default every category.'),
+                reason: z.string().optional().describe('Why it is authorized, for the person who reviews this file.'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Principals authorized to read personal data. Access by anyone else is a finding. Membership of an authorized role counts as authorized.'),
+        rowLevelSecurity: z.array(z.string().min(1)).default([]).describe('Tables that must have row-level security enabled (Postgres).'),
+      })
+      .strict()
+      .optional()
+      .describe('Access verification: who may read personal data in this source.'),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SourceError } from '../errors.js';
 import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
 import type {
+  AccessSnapshot,
   IntegrityExpressions,
   IntrospectOptions,
   SampleOptions,
@@ -22,6 +23,10 @@ import type {
 export interface SourceIntrospector {
   introspect(options: IntrospectOptions): Promise<TableInfo[]>;
   estimateRows(table: TableRef): Promise<number>;
+}
+
+export interface SourceAccessReader {
+  read(options: IntrospectOptions): Promise<AccessSnapshot>;
 }
 
 export interface SourceSampler {
@@ -42,6 +47,7 @@ export abstract class SourceBase implements Source {
   abstract readonly integrity: IntegrityExpressions;
   protected abstract readonly introspector: SourceIntrospector;
   protected abstract readonly sampler: SourceSampler;
+  protected abstract readonly accessReader: SourceAccessReader;
 
   readonly name: string;
   readonly db: Kysely<any>;
@@ -87,6 +93,10 @@ export abstract class SourceBase implements Source {
     const columns = options.columns ?? table.columns.map((c) => c.name);
     if (limit === 0 || columns.length === 0) return [];
     return this.guard('sample', table, () => this.sampler.sample(table, limit, columns));
+  }
+
+  readAccess(options: IntrospectOptions = {}): Promise<AccessSnapshot> {
+    return this.guard('read the privileges of', undefined, () => this.accessReader.read(options));
   }
 
   close(): Promise<void> {

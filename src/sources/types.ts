@@ -1,4 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { AccessSnapshot } from './access-types.js';
+
+export type * from './access-types.js';
 
 /** The databases Steward can audit. `mysql` covers MySQL and MariaDB. */
 export type SourceKind = 'postgres' | 'mysql' | 'sqlite';
@@ -118,6 +121,12 @@ export interface Source {
   sample(table: TableInfo, options: SampleOptions): Promise<readonly SampleRow[]>;
   /** Expressions for integrity checks pushed down into SQL. */
   readonly integrity: IntegrityExpressions;
+  /**
+   * Who can read what: roles, memberships, grants, row-level security, default
+   * privileges (servers) or file modes (SQLite), for access verification. A
+   * catalog the connection may not read becomes a `problems` entry, not an error.
+   */
+  readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
   /** Releases the connection pool. Safe to call twice. */
   close(): Promise<void>;
 }

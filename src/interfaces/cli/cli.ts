@@ -96,7 +96,7 @@ Examples:
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity (default: audit.failOn)').choices(SEVERITY_CHOICES))
     .option('--sample-rows <n>', 'rows sampled per table', int('--sample-rows', 10, 100_000))
     .option('--no-history', 'neither compare with nor record into the state store')
-    .addOption(new Option('--stage <stage>', 'audit stage: collection (inventory, purposes, plaintext) or integrity (validity, duplicates, staleness, orphans)').choices(['collection', 'integrity']).default('collection'))
+    .addOption(new Option('--stage <stage>', 'audit stage: collection (inventory, purposes, plaintext), access (who can read personal data) or integrity (validity, duplicates, staleness, orphans)').choices(['collection', 'access', 'integrity']).default('collection'))
     .option('--due', 'run every stage that is due by the schedule, for the sources it is due for (see `steward schedule`)')
     .addHelpText('after', `
 Examples:
@@ -105,6 +105,7 @@ Examples:
   $ npx steward audit --json | jq '.findings[] | select(.status == "new")'
   $ npx steward audit --fail-on high          # in CI: fail the build on high or critical findings
   $ npx steward audit --format sarif --out steward.sarif
+  $ npx steward audit --stage access         # who can read personal data, by which path; REVOKE statements printed
   $ npx steward audit --stage integrity      # validity, duplicates, staleness, orphans, computed in SQL
   $ npx steward audit --due                  # from cron: only what the schedule says is due
 ${EXIT_CODES_HELP}`)

@@ -5,6 +5,7 @@ import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '..
 import { MYSQL_INTEGRITY } from './mysql-integrity.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
+import { MysqlAccessReader } from './mysql-access.js';
 
 export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsTablesample: false,
@@ -21,11 +22,13 @@ export class MysqlSource extends SourceBase {
   readonly integrity = MYSQL_INTEGRITY;
   protected readonly introspector: MysqlIntrospector;
   protected readonly sampler: MysqlSampler;
+  protected readonly accessReader: MysqlAccessReader;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
     super(name, db, location);
     this.introspector = new MysqlIntrospector(db);
     this.sampler = new MysqlSampler(db, this.introspector);
+    this.accessReader = new MysqlAccessReader(db);
   }
 }
 

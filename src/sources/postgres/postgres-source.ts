@@ -5,6 +5,7 @@ import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '..
 import { POSTGRES_INTEGRITY } from './postgres-integrity.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { PostgresSampler } from './postgres-sampler.js';
+import { PostgresAccessReader } from './postgres-access.js';
 
 export const POSTGRES_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsTablesample: true,
@@ -23,11 +24,13 @@ export class PostgresSource extends SourceBase {
   readonly integrity = POSTGRES_INTEGRITY;
   protected readonly introspector: PostgresIntrospector;
   protected readonly sampler: PostgresSampler;
+  protected readonly accessReader: PostgresAccessReader;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
     super(name, db, location);
     this.introspector = new PostgresIntrospector(db);
     this.sampler = new PostgresSampler(db, this.introspector);
+    this.accessReader = new PostgresAccessReader(db);
   }
 }
 

@@ -7,6 +7,7 @@ import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '..
 import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
+import { SqliteAccessReader } from './sqlite-access.js';
 
 export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsTablesample: false,
@@ -23,11 +24,13 @@ export class SqliteSource extends SourceBase {
   readonly integrity = SQLITE_INTEGRITY;
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
+  protected readonly accessReader: SqliteAccessReader;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
     super(name, db, location);
     this.introspector = new SqliteIntrospector(db);
     this.sampler = new SqliteSampler(db, this.introspector);
+    this.accessReader = new SqliteAccessReader(location.file);
   }
 
   /** Reading the schema, not just `select 1`, is what fails on a file that is not a database. */

@@ -11,7 +11,7 @@ export interface ScheduleCommandOptions {
 }
 
 /** Stages `steward audit --due` can run in this version; the others are listed but not run yet. */
-export const RUNNABLE_STAGES: ReadonlySet<string> = new Set(['collection', 'integrity']);
+export const RUNNABLE_STAGES: ReadonlySet<string> = new Set(['collection', 'access', 'integrity']);
 
 /** Loads steward.yml and the run history, and computes every stage's status at `now`. */
 export async function loadSchedule(options: { config?: string | undefined }, io: Io, now: Date): Promise<{ statuses: StageStatus[]; configPath: string }> {

@@ -17,9 +17,6 @@ export const MIN_EC_BITS = 256;
 /** One year: what HSTS preload lists and most guidance ask for. */
 export const MIN_HSTS_MAX_AGE = 31_536_000;
 
-/** OpenSSL verification errors that are about the validity period, reported by their own rules. */
-const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-
 const TRUST_ERRORS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
   SELF_SIGNED_CERT_IN_CHAIN: 'the chain ends in a self-signed root that is not trusted',
@@ -127,9 +124,10 @@ export function tlsFindings(probe: TlsProbeResult, now: Date = new Date(probe.ch
     }
 
     // Chain of trust.
+    // Validity-period errors have their own rules above; `issuerTrusted` says whether the chain is trusted apart from them.
     const trustError = probe.trust.error;
-    if (!probe.trust.trusted && (cert.selfSigned || trustError === null || !TIME_ERRORS.has(trustError))) {
-      const why = cert.selfSigned ? TRUST_ERRORS.DEPTH_ZERO_SELF_SIGNED_CERT! : (trustError && TRUST_ERRORS[trustError]) ?? 'the chain does not verify';
+    if (!probe.trust.trusted && !probe.trust.issuerTrusted) {
+      const why = cert.selfSigned ? TRUST_ERRORS.DEPTH_ZERO_SELF_SIGNED_CERT! : (trustError && TRUST_ERRORS[trustError]) ?? 'the issuer is not trusted';
       add('tls.cert-untrusted', {
         severity: 'high',
         title: cert.selfSigned ? 'Self-signed certificate' : 'Certificate chain not trusted',
@@ -186,7 +184,7 @@ export function tlsFindings(probe: TlsProbeResult, now: Date = new Date(probe.ch
       add('tls.hsts-short', {
         severity: 'low',
         title: 'HSTS max-age under a year',
-        message: `For ${probe.target.url ?? subject}, HSTS max-age is ${hsts.maxAge} s (${durationText(hsts.maxAge)}); browsers forget it after that and the next http:// visit can be downgraded.`,
+        message: `For ${probe.target.url ?? subject}, HSTS max-age is ${hsts.maxAge} s${durationText(hsts.maxAge) === `${hsts.maxAge} s` ? '' : ` (${durationText(hsts.maxAge)})`}; browsers forget it after that and the next http:// visit can be downgraded.`,
         remedy: `Raise max-age to at least ${MIN_HSTS_MAX_AGE} (one year)${hsts.includeSubDomains ? '' : ' and add includeSubDomains'}.`,
       });
     }

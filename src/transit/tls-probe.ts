@@ -79,6 +79,7 @@ export function shortTlsError(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
+  if (message.startsWith('no answer within')) return message;
   if (code && NETWORK_REASONS[code]) return `${NETWORK_REASONS[code]} (${code})`;
   const openssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
   if (openssl) return openssl[1]!.trim();
@@ -180,6 +181,62 @@ const iso = (s: string) => {
   return Number.isNaN(t) ? s : new Date(t).toISOString();
 };
 
+/** The certificates the server sent (and, when verified, the root), leaf first, without repeats. */
+function peerChain(peer: tls.DetailedPeerCertificate): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = peer; c && c.raw && !seen.has(c.fingerprint256) && out.length < 10; c = c.issuerCertificate) {
+    seen.add(c.fingerprint256);
+    out.push(new X509Certificate(c.raw));
+  }
+  return out;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function storeCertificates(trust: TrustStore): X509Certificate[] {
+  const bundles = trust.ca === undefined ? tls.rootCertificates : typeof trust.ca === 'string' ? [trust.ca] : trust.ca;
+  const out: X509Certificate[] = [];
+  for (const bundle of bundles) {
+    for (const m of bundle.matchAll(PEM_CERTIFICATE)) {
+      try {
+        out.push(new X509Certificate(m[0]));
+      } catch {
+        // A malformed entry in a bundle: skip it, as OpenSSL does.
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether `chain` (leaf first) leads to a certificate of `store`, checking
+ * issuer names and signatures but not validity periods. Used when OpenSSL's
+ * one reported error is about time and so hides whether the issuer is trusted.
+ */
+export function chainLeadsToStore(chain: readonly X509Certificate[], store: readonly X509Certificate[]): boolean {
+  const trusted = new Set(store.map((c) => c.fingerprint256));
+  const issuedBy = (c: X509Certificate, issuer: X509Certificate) => {
+    try {
+      return c.checkIssued(issuer) && c.verify(issuer.publicKey);
+    } catch {
+      return false;
+    }
+  };
+  let current = chain[0];
+  for (let depth = 0; current && depth < 10; depth++) {
+    const cert: X509Certificate = current;
+    if (trusted.has(cert.fingerprint256)) return true;
+    if (store.some((ca) => issuedBy(cert, ca))) return true;
+    const next = chain.find((c) => c.fingerprint256 !== cert.fingerprint256 && issuedBy(cert, c));
+    if (!next) return false;
+    current = next;
+  }
+  return false;
+}
+
+const TIME_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
 /** Public facts of the leaf certificate and the chain behind it. */
 export function certificateInfo(peer: tls.DetailedPeerCertificate): CertificateInfo {
   const x = new X509Certificate(peer.raw);
@@ -190,17 +247,12 @@ export function certificateInfo(peer: tls.DetailedPeerCertificate): CertificateI
   const bits = details.modulusLength ?? (curve ? (CURVE_BITS[curve] ?? null) : type === 'ed25519' ? 256 : type === 'ed448' ? 456 : null);
   let selfSigned = false;
   try {
-    selfSigned = x.checkIssued(x) && x.verify(x.publicKey);
+    // Not checkIssued(): OpenSSL's issuer check also wants keyCertSign, which a self-signed leaf lacks.
+    selfSigned = x.subject === x.issuer && x.verify(x.publicKey);
   } catch {
     selfSigned = false;
   }
-  const chain: ChainCertificate[] = [];
-  const seen = new Set<string>();
-  for (let c: tls.DetailedPeerCertificate | undefined = peer; c && c.raw && !seen.has(c.fingerprint256) && chain.length < 10; c = c.issuerCertificate) {
-    seen.add(c.fingerprint256);
-    const cx = new X509Certificate(c.raw);
-    chain.push({ subject: dn(cx.subject), issuer: dn(cx.issuer), validTo: iso(cx.validTo) });
-  }
+  const chain: ChainCertificate[] = peerChain(peer).map((cx) => ({ subject: dn(cx.subject), issuer: dn(cx.issuer), validTo: iso(cx.validTo) }));
   return {
     subject: dn(x.subject),
     issuer: dn(x.issuer),
@@ -306,6 +358,10 @@ export async function probeTls(target: TlsTarget, options: TlsProbeOptions = {})
   const certificate = source.peer ? certificateInfo(source.peer) : null;
   const identityError = source.peer ? tls.checkServerIdentity(servername, source.peer) : new Error('the server sent no certificate');
 
+  const trusted = source.authorized && source.peer !== null;
+  const trustError = trusted ? null : (source.authorizationError ?? 'NO_CERTIFICATE');
+  const issuerTrusted = trusted || (source.peer !== null && trustError !== null && TIME_ERRORS.has(trustError) && chainLeadsToStore(peerChain(source.peer), storeCertificates(trust)));
+
   const hsts = target.url ? await readHsts(target.url, servername, trust, timeoutMs, versionOptions(usedVersion)) : null;
 
   return {
@@ -316,7 +372,7 @@ export async function probeTls(target: TlsTarget, options: TlsProbeOptions = {})
     negotiated: first!.ok ? { protocol: first!.protocol, cipher: first!.cipher } : null,
     defaultHandshakeError: first!.ok ? null : first!.error,
     certificate,
-    trust: { trusted: source.authorized && source.peer !== null, error: source.authorized ? null : (source.authorizationError ?? 'NO_CERTIFICATE'), caSource: trust.label },
+    trust: { trusted, error: trustError, issuerTrusted, caSource: trust.label },
     hostname: { name: servername, matches: identityError === undefined, error: identityError ? identityError.message : null },
     hsts,
   };

@@ -95,6 +95,12 @@ export interface TlsProbeResult {
     readonly trusted: boolean;
     /** OpenSSL's verification error code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`, …) or null. */
     readonly error: string | null;
+    /**
+     * The chain leads to a trusted root when validity periods are left aside.
+     * OpenSSL reports one error only: for an expired certificate from an unknown
+     * CA it says `CERT_HAS_EXPIRED`; this tells whether the issuer is trusted too.
+     */
+    readonly issuerTrusted: boolean;
     /** `system (<file>)`, `node (bundled Mozilla roots)`, or `file (<path>)`. */
     readonly caSource: string;
   };

@@ -131,6 +131,33 @@ Examples:
       run(import('./commands/schedule.js').then((m) => m.schedule({ ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  const tlsCommand = program.command('tls').description('Check encryption in transit: TLS of web servers and other TLS endpoints.');
+  tlsCommand
+    .command('check')
+    .description('Handshake with a host: protocol versions accepted, cipher, certificate (chain, name, expiry, key), and HSTS for https:// URLs.')
+    .argument('<target>', 'https://host[:port][/path] (also reads HSTS) or host:port')
+    .option('--servername <name>', 'name for SNI and the certificate check (default: the host)')
+    .option('--ca <pem>', 'trust these CA certificates instead of the system store (an internal CA)')
+    .option('--timeout <ms>', 'per connection', int('--timeout', 100, 600_000), 10_000)
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding reaches this severity').choices(SEVERITY_CHOICES).default('high'))
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Findings: TLS 1.0/1.1 accepted (high), expired certificate (critical), expiring within
+30 days (medium), self-signed or untrusted chain (high), name mismatch (high), RSA key
+under 2048 bits (high), no HSTS (medium), HSTS max-age under a year (low).
+
+Examples:
+  $ npx steward tls check https://shop.example.com
+  $ npx steward tls check db.internal:8443 --ca internal-ca.pem --servername db.internal
+  $ npx steward tls check 10.0.0.5:443 --servername shop.example.com --fail-on medium
+  $ npx steward tls check https://shop.example.com --json | jq '.findings[].rule'
+
+Exit codes: 0 no finding reached --fail-on, 1 one did, 2 bad usage,
+  4 the host could not be reached or no TLS handshake with it succeeded.`)
+    .action((target: string, opts: Record<string, unknown>) => {
+      run(import('./commands/tls.js').then((m) => m.tlsCheck({ ...opts, target, color: program.opts().color } as never, io)));
+    });
+
   program
     .command('run')
     .description('Stay in the foreground and run due audit stages as time passes (a daemon without cron).')

@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
+import { StateKeyStore } from './keys.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { ActivityLogTable, FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -206,6 +207,7 @@ export class StateStore {
   readonly #backend: StateBackend;
   readonly #db: Kysely<StateDatabase>;
   #closed = false;
+  #keys: StateKeyStore | undefined;
 
   /** @internal Use {@link openStateStore}. */
   constructor(backend: StateBackend) {
@@ -221,6 +223,11 @@ export class StateStore {
   /** The file path, or the URL without password plus the schema. */
   get location(): string {
     return this.#backend.location;
+  }
+
+  /** Wrapped data keys and master key records, for the keyring (src/crypto/keyring.ts). */
+  get keys(): StateKeyStore {
+    return (this.#keys ??= new StateKeyStore(this.#backend, () => this.#open()));
   }
 
   /** Names of the migrations applied to this store, in order. */

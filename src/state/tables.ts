@@ -70,8 +70,37 @@ export interface ActivityLogTable {
   hash: string | null;
 }
 
+/** Wrapped data keys and blind-index secrets (migration 0003); never plaintext keys. */
+export interface DataKeysTable {
+  key_id: string;
+  version: number;
+  source: string;
+  table_name: string;
+  column_name: string;
+  kind: 'dek' | 'bidx';
+  state: 'active' | 'retired' | 'destroyed';
+  kek_id: string;
+  /** Null once destroyed. */
+  wrapped: string | null;
+  messages_reserved: BigIntColumn;
+  message_limit: BigIntColumn;
+  created_at: string;
+  retired_at: string | null;
+  destroyed_at: string | null;
+}
+
+/** Master keys seen by the store (id = fingerprint), with scrypt parameters for passphrase keys. */
+export interface MasterKeysTable {
+  id: string;
+  kind: string;
+  params_json: string | null;
+  created_at: string;
+}
+
 export interface StateDatabase {
   activity_log: ActivityLogTable;
+  data_keys: DataKeysTable;
+  master_keys: MasterKeysTable;
   audit_runs: AuditRunsTable;
   run_sources: RunSourcesTable;
   findings: FindingsTable;

@@ -232,10 +232,13 @@ for (const backend of backends) {
       const store = await freshStore(backend);
       await tamper(store, `insert into audit_runs (id, stage, started_at, finished_at, status, tool_version, config_hash, summary_json) values ('old-run', 'collection', '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z', 'ok', '0.0.1', null, '{}')`);
       await tamper(store, 'drop table activity_log');
-      await tamper(store, `delete from steward_migration where name = '0002_activity_log'`);
+      // A store that old predates the keyring (0003) too.
+      await tamper(store, 'drop table data_keys');
+      await tamper(store, 'drop table master_keys');
+      await tamper(store, `delete from steward_migration where name in ('0002_activity_log', '0003_keys')`);
       await store.close();
       const reopened = backend === 'sqlite' ? await openStateStore({ url: store.location, baseDir: tmp }) : await openStateStore({ url: PG_URL, baseDir: tmp, schema: schemas[schemas.length - 1]! });
-      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log']);
+      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']);
       expect((await reopened.getRun('old-run'))?.toolVersion).toBe('0.0.1');
       await reopened.appendActivity({ actor: 't', action: 'x', subject: {}, details: {} });
       expect((await reopened.verifyActivityLog()).ok).toBe(true);

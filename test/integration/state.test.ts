@@ -87,11 +87,11 @@ for (const backend of BACKENDS) {
       const loc = await location(backend);
       await withStore(loc, async (s) => {
         expect(s.dialect).toBe(backend);
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']);
         await s.recordAuditRun(stateReport(), { configHash: 'abc' });
       });
       await withStore(loc, async (s) => {
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']);
         expect((await s.listRuns()).map((r) => r.id)).toEqual(['run-1']);
       });
     });
@@ -207,7 +207,7 @@ for (const backend of BACKENDS) {
         promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(loc)], { cwd: root });
       await Promise.all(Array.from({ length: 3 }, run));
       await withStore(loc, async (s) => {
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']);
         expect(await s.listRuns()).toHaveLength(3);
       });
     }, 120_000);
@@ -215,17 +215,17 @@ for (const backend of BACKENDS) {
     it('refuses a store written by a newer Steward, naming the upgrade', async () => {
       const loc = await location(backend);
       await withStore(loc, async (s) => s.recordAuditRun(stateReport(), { configHash: null }));
-      await rawExec(backend, loc, `insert into steward_migration (name, timestamp) values ('0002_from_the_future', '2030-01-01T00:00:00.000Z')`);
+      await rawExec(backend, loc, `insert into steward_migration (name, timestamp) values ('0099_from_the_future', '2030-01-01T00:00:00.000Z')`);
       const err = await openStateStore(loc).then(
         () => null,
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(StateError);
       expect((err as StateError).code).toBe('STATE_MIGRATE');
-      expect((err as StateError).message).toMatch(/written by a newer Steward.*version 2 \(0002_from_the_future\).*0002_from_the_future/);
+      expect((err as StateError).message).toMatch(/written by a newer Steward.*version 99 \(0099_from_the_future\).*0099_from_the_future/);
       expect((err as StateError).hint).toMatch(/Upgrade Steward/);
       // Nothing was touched: removing the row makes the store usable again, data intact.
-      await rawExec(backend, loc, `delete from steward_migration where name = '0002_from_the_future'`);
+      await rawExec(backend, loc, `delete from steward_migration where name = '0099_from_the_future'`);
       await withStore(loc, async (s) => expect((await s.loadFindings('run-1')).length).toBe(3));
     });
 
@@ -242,7 +242,7 @@ for (const backend of BACKENDS) {
       expect(err.hint).toMatch(/run Steward again/);
       // The migration ran in one transaction: none of its tables were left behind.
       await rawExec(backend, loc, 'drop table findings');
-      await withStore(loc, async (s) => expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log']));
+      await withStore(loc, async (s) => expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']));
     });
   });
 }
@@ -325,7 +325,7 @@ describe.skipIf(!servers.postgres)('postgres: schema and errors', () => {
         'select table_name from information_schema.tables where table_schema = $1 order by table_name',
         [loc.schema],
       );
-      expect(r.rows.map((x) => x.table_name)).toEqual(['activity_log', 'audit_runs', 'findings', 'inventory', 'run_sources', 'steward_migration', 'steward_migration_lock']);
+      expect(r.rows.map((x) => x.table_name)).toEqual(['activity_log', 'audit_runs', 'data_keys', 'findings', 'inventory', 'master_keys', 'run_sources', 'steward_migration', 'steward_migration_lock']);
     } finally {
       await client.end();
     }

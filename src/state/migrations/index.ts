@@ -1,5 +1,6 @@
 import { migration as m0001 } from './0001_audit_runs.js';
 import { migration as m0002 } from './0002_activity_log.js';
+import { migration as m0003 } from './0003_keys.js';
 import type { StateMigration } from './types.js';
 
 export type { MigrationContext, StateDialect, StateMigration } from './types.js';
@@ -11,4 +12,5 @@ export type { MigrationContext, StateDialect, StateMigration } from './types.js'
 export const MIGRATIONS: Readonly<Record<string, StateMigration>> = Object.freeze({
   '0001_audit_runs': m0001,
   '0002_activity_log': m0002,
+  '0003_keys': m0003,
 });

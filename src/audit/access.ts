@@ -211,9 +211,7 @@ export function reviewAccess(
         if (isEveryone(p)) severity = ESCALATE[severity];
         const location: Location =
           g.scope === 'server' ? { source: sourceName } : g.scope === 'schema' ? { source: sourceName, schema: g.schema! } : { source: sourceName, schema: g.schema!, table: g.table! };
-        const listed = [...groupByTable(bad).values()]
-          .map((items) => `${where(items[0]!.schema, items[0]!.table)}: ${items.map((i) => `${i.column} [${i.category}]`).join(', ')}`)
-          .join('; ');
+        const listed = listColumns(bad, 8);
         const fix = fixFor(g, route, bad, tables, snapshot);
         const file = g.privilege === 'FILE-READ';
         const who = p.kind === 'public' ? 'PUBLIC (every role)' : p.name === 'others' && p.kind === 'os' ? 'every user of this machine' : p.name;
@@ -325,6 +323,15 @@ export function reviewAccess(
       problems: snapshot.problems.map((p) => p.what),
     },
   };
+}
+
+/** `public.customers: email [contact.email], phone [contact.phone]; …`, at most `max` columns, then how many more. */
+function listColumns(items: readonly InventoryItem[], max: number): string {
+  const shown = items.slice(0, max);
+  const text = [...groupByTable(shown).values()]
+    .map((cols) => `${where(cols[0]!.schema, cols[0]!.table)}: ${cols.map((i) => `${i.column} [${i.category}]`).join(', ')}`)
+    .join('; ');
+  return items.length > max ? `${text}; and ${items.length - max} more` : text;
 }
 
 function groupByTable(items: readonly InventoryItem[]): Map<string, InventoryItem[]> {

@@ -176,12 +176,17 @@ async function auditSource(
     for (const r of perTable) if (r.finding) findings.push(r.finding);
     const stage = options.stage ?? 'collection';
     let access: SourceAccess | undefined;
+    let integrity: TableIntegrity[] | undefined;
     if (stage === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
     else if (stage === 'access') {
       const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
       findings.push(...review.findings);
       access = review.access;
-    } else findings.push(...(await integrityOf(source, cfg, tables, inventory, options)));
+    } else {
+      const checked = await integrityOf(source, cfg, tables, inventory, options);
+      findings.push(...checked.findings);
+      integrity = checked.results;
+    }
     if (tables.length === 0) findings.push(noTablesFinding(cfg.name));
     options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'ok' });
     return {
@@ -193,6 +198,7 @@ async function auditSource(
         inventory,
         durationMs: Date.now() - started,
         ...(access ? { access } : {}),
+        ...(integrity ? { integrity } : {}),
       },
       findings,
     };
@@ -310,7 +316,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
  * cannot be checked (dropped since the schedule ran, no privilege) becomes a
  * finding; the other tables are still checked.
  */
-async function integrityOf(source: Source, cfg: SourceConfig, tables: readonly TableInfo[], inventory: readonly InventoryItem[], options: AuditOptions): Promise<DraftFinding[]> {
+async function integrityOf(
+  source: Source,
+  cfg: SourceConfig,
+  tables: readonly TableInfo[],
+  inventory: readonly InventoryItem[],
+  options: AuditOptions,
+): Promise<{ findings: DraftFinding[]; results: TableIntegrity[] }> {
   const ic = {
     required: cfg.integrity?.required ?? [],
     staleAfter: cfg.integrity?.staleAfter,
@@ -331,7 +343,7 @@ async function integrityOf(source: Source, cfg: SourceConfig, tables: readonly T
     }
   });
   results.sort((a, b) => a.table.localeCompare(b.table));
-  return [...findings, ...integrityFindings(cfg.name, results, ic.staleAfter)];
+  return { findings: [...findings, ...integrityFindings(cfg.name, results, ic.staleAfter)], results };
 }
 
 function compareFindings(a: DraftFinding, b: DraftFinding): number {

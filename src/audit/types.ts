@@ -1,6 +1,7 @@
 import type { Category, Risk } from '../detection/taxonomy.js';
 import type { Evidence, FreeTextHit } from '../detection/types.js';
 import type { SourceKind } from '../sources/types.js';
+import type { TableIntegrity } from './integrity.js';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -92,6 +93,20 @@ export interface SourceReport {
   readonly durationMs: number;
   /** Access stage only: who reaches which personal data, and how. */
   readonly access?: SourceAccess;
+  /** Integrity stage only: the figures per checked table, computed in SQL. */
+  readonly integrity?: readonly TableIntegrity[];
+}
+
+/** When each stage of each audited source last ran and is next due (added by the CLI from the state store). */
+export interface ReportScheduleEntry {
+  readonly source: string;
+  readonly stage: string;
+  readonly frequency: string;
+  readonly lastSuccess: string | null;
+  readonly lastFailure: string | null;
+  readonly nextDue: string;
+  readonly due: boolean;
+  readonly overdue: boolean;
 }
 
 /** One path from a principal to personal columns of one table. */
@@ -157,4 +172,6 @@ export interface AuditReport {
   };
   /** null on the first run. */
   readonly diff: AuditDiff | null;
+  /** The schedule after this run, for the audited sources; absent without a state store. */
+  readonly schedule?: readonly ReportScheduleEntry[];
 }

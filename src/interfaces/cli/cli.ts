@@ -85,7 +85,7 @@ Examples:
       run(import('./commands/init.js').then((m) => m.init(opts as never, io)));
     });
 
-  program
+  const auditCmd = program
     .command('audit')
     .description('Audit the sources in steward.yml: inventory of personal data and the data collection review.')
     .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
@@ -112,6 +112,46 @@ ${EXIT_CODES_HELP}`)
     .action((opts: Record<string, unknown>) => {
       const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
       run(import('./commands/audit.js').then((m) => m.audit({ ...opts, config, color: program.opts().color } as never, io)));
+    });
+  /** `--stage` given on the command line after `audit diff`/`audit runs` lands on `audit`; its default must not. */
+  const parentStage = () => (auditCmd.getOptionValueSource('stage') === 'cli' ? (auditCmd.opts().stage as string) : undefined);
+  auditCmd
+    .command('diff')
+    .description('What changed between two recorded audit runs of one stage: findings that appeared, were fixed or changed severity; personal-data columns added or removed.')
+    .argument('[from]', 'run id (or a unique prefix); alone: compare it with the run before it')
+    .argument('[to]', 'run id (or a unique prefix); default: the latest run of the stage')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .addOption(new Option('--stage <stage>', 'stage to compare when no run is named (default: collection)').choices(['collection', 'access', 'integrity']))
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward audit diff                       # latest collection run vs the one before
+  $ npx steward audit diff --stage access        # latest access run vs the one before
+  $ npx steward audit diff 3f2a9c1e 8b7d0e44     # two named runs (ids from \`steward audit runs\`)
+  $ npx steward audit diff --json | jq '.fixed[].id'`)
+    .action((from: string | undefined, to: string | undefined, opts: Record<string, unknown>) => {
+      // `audit` has --stage and --config too, and commander gives them to it wherever they appear.
+      const parent = auditCmd.opts();
+      const config = (opts.config as string | undefined) ?? (parent.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      const stage = (opts.stage as string | undefined) ?? parentStage();
+      run(import('./commands/audit-diff.js').then((m) => m.auditDiff(from, to, { ...opts, stage, config, json: opts.json ?? parent.json, color: program.opts().color } as never, io)));
+    });
+  auditCmd
+    .command('runs')
+    .description('List recorded audit runs, newest first, with their ids for `steward audit diff`.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .addOption(new Option('--stage <stage>', 'only runs of this stage').choices(['collection', 'access', 'integrity']))
+    .option('--limit <n>', 'at most n runs', int('--limit', 1, 100_000), 20)
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward audit runs
+  $ npx steward audit runs --stage integrity --limit 5 --json`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      const parent = auditCmd.opts();
+      const stage = (opts.stage as string | undefined) ?? parentStage();
+      run(import('./commands/audit-diff.js').then((m) => m.auditRuns({ ...opts, stage, config: config ?? parent.config, json: opts.json ?? parent.json } as never, io)));
     });
 
   program

@@ -379,6 +379,145 @@ ${report.sources.length ? html`<p class="lede">Where personal data lives, per so
 </section>`;
 }
 
+// ---------------------------------------------------------------------------
+// Access, integrity and schedule (the stages beyond the inventory)
+
+/**
+ * Who reaches which personal data, as a two-column graph: principals on the
+ * left, tables on the right, one line per path; red where some column on the
+ * path is not authorized in steward.yml.
+ */
+function accessGraph(src: SourceReport): Html {
+  const a = src.access!;
+  const principals = [...a.principals].sort((x, y) => Number(x.authorized) - Number(y.authorized) || x.name.localeCompare(y.name, 'en'));
+  const tables = [...new Set(a.edges.map((e) => `${e.schema}.${e.table}`))].sort((x, y) => x.localeCompare(y, 'en'));
+  const rowH = 30;
+  const top = 28;
+  const width = 760;
+  const leftX = 250;
+  const rightX = 510;
+  const height = top + Math.max(principals.length, tables.length, 1) * rowH + 8;
+  const py = (name: string) => top + principals.findIndex((p) => p.name === name) * rowH + rowH / 2;
+  const ty = (t: string) => top + tables.indexOf(t) * rowH + rowH / 2;
+  // One line per principal and table; unauthorized wins when several paths join them.
+  const lines = new Map<string, { p: string; t: string; bad: boolean; cols: number; via: string }>();
+  for (const e of a.edges) {
+    const t = `${e.schema}.${e.table}`;
+    const key = `${e.principal}\u0000${t}`;
+    const bad = e.columns.some((c) => !c.authorized);
+    const prev = lines.get(key);
+    lines.set(key, { p: e.principal, t, bad: bad || (prev?.bad ?? false), cols: Math.max(prev?.cols ?? 0, e.columns.length), via: prev ? `${prev.via}; ${e.path.join(' → ')}` : e.path.join(' → ') });
+  }
+  const edges = [...lines.values()]
+    .sort((x, y) => Number(x.bad) - Number(y.bad))
+    .map((l) => {
+      const y1 = py(l.p);
+      const y2 = ty(l.t);
+      const mid = (leftX + rightX) / 2;
+      return html`<path class="edge ${l.bad ? 'edge-bad' : 'edge-ok'}" d="M${leftX + 6} ${y1} C${mid} ${y1} ${mid} ${y2} ${rightX - 6} ${y2}"><title>${l.via}${l.bad ? ' (not authorized)' : ' (authorized)'}</title></path>`;
+    });
+  const pNodes = principals.map(
+    (p) => html`<g class="node"><circle cx="${leftX}" cy="${py(p.name)}" r="5" class="${p.authorized ? 'dot-ok' : 'dot-bad'}"/><text x="${leftX - 12}" y="${py(p.name)}" dy="0.35em" text-anchor="end" class="label${p.authorized ? '' : ' emph'}">${truncateLabel(p.name, 30)}<tspan class="sub"> ${p.superuser ? 'superuser' : p.kind === 'public' ? 'everyone' : p.login ? 'login' : p.kind}</tspan></text></g>`,
+  );
+  const tNodes = tables.map((t) => {
+    const cols = new Set(a.edges.filter((e) => `${e.schema}.${e.table}` === t).flatMap((e) => e.columns.map((c) => c.column)));
+    return html`<g class="node"><rect x="${rightX - 5}" y="${ty(t) - 5}" width="10" height="10" class="dot-table"/><text x="${rightX + 12}" y="${ty(t)}" dy="0.35em" class="label">${truncateLabel(t, 30)}<tspan class="sub"> ${plural(cols.size, 'column')}</tspan></text></g>`;
+  });
+  const bad = principals.filter((p) => !p.authorized).length;
+  return html`<svg class="chart access-graph" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="ag-${slug(src.name)}-t ag-${slug(src.name)}-d" preserveAspectRatio="xMinYMin meet">
+<title id="ag-${slug(src.name)}-t">Who can read personal data in ${src.name}</title>
+<desc id="ag-${slug(src.name)}-d">${plural(principals.length, 'principal')} reach ${plural(tables.length, 'table')} holding personal data; ${bad} of them without authorization.</desc>
+<text x="${leftX - 12}" y="14" text-anchor="end" class="axis">who</text><text x="${rightX + 12}" y="14" class="axis">personal data</text>
+${edges}${pNodes}${tNodes}
+</svg>`;
+}
+
+function accessSection(report: AuditReport): Html | '' {
+  const sources = report.sources.filter((s) => s.access);
+  if (sources.length === 0) return '';
+  const parts = sources.map((s) => {
+    const a = s.access!;
+    const rows = [...a.edges]
+      .sort((x, y) => Number(x.columns.every((c) => c.authorized)) - Number(y.columns.every((c) => c.authorized)) || x.principal.localeCompare(y.principal, 'en'))
+      .map((e) => {
+        const ok = e.columns.every((c) => c.authorized);
+        return html`<tr><th scope="row"><code>${e.principal}</code></th><td>${e.path.slice(1).join(' → ')}</td><td><code>${e.schema}.${e.table}</code></td>
+<td>${e.columns.map((c, i) => html`${i ? ', ' : ''}<span class="${c.authorized ? '' : 'bad'}">${c.column}</span> <span class="cat-id">${c.category}</span>`)}</td>
+<td>${ok ? html`<span class="ok">authorized</span>` : html`<span class="bad">not authorized</span>`}</td></tr>`;
+      });
+    const transport = a.requireSecureTransport === undefined ? '' : a.requireSecureTransport ? html` · server requires TLS` : html` · <span class="bad">server accepts unencrypted connections</span>`;
+    return html`<section class="source card" aria-labelledby="acc-${slug(s.name)}"><h3 id="acc-${slug(s.name)}">${s.name}</h3>
+<p class="src-meta">${plural(a.principals.length, 'principal')} reach personal data · ${plural(a.principals.filter((p) => !p.authorized).length, 'without authorization', 'without authorization')}${transport}${a.problems.length ? html` · <span class="bad">could not read ${a.problems.join(', ')}</span>` : ''}</p>
+${a.edges.length ? accessGraph(s) : html`<p class="empty">Nobody but Steward's view of the catalog reaches personal data here.</p>`}
+${a.edges.length ? html`<div class="table-wrap"><table data-sortable><caption>Paths to personal data in ${s.name}</caption>
+<thead><tr><th scope="col" data-type="text">Principal</th><th scope="col" data-type="text">Path</th><th scope="col" data-type="text">Table</th><th scope="col" data-type="text">Columns</th><th scope="col" data-type="text">Status</th></tr></thead>
+<tbody>${rows}</tbody></table></div>` : ''}
+</section>`;
+  });
+  return html`<section id="access" aria-labelledby="access-h"><h2 id="access-h">Who can read personal data</h2>
+<p class="lede">Every role, account or file permission that reaches a personal-data column, and the path it takes (membership, grant, ownership). Red paths are not authorized in <code>steward.yml</code> (<code>sources[].access.authorized</code>); each has a finding with the statement that removes it.</p>
+${parts}</section>`;
+}
+
+function integritySection(report: AuditReport): Html | '' {
+  const sources = report.sources.filter((s) => s.integrity && s.integrity.length > 0);
+  if (sources.length === 0) return '';
+  const parts = sources.map((s) => {
+    const results = s.integrity!;
+    const chartRows: BarRow[] = results.flatMap((t) =>
+      t.columns
+        .filter((c) => (c.invalid ?? 0) + (c.duplicateRows ?? 0) > 0)
+        .map((c) => ({
+          label: `${t.table}.${c.column}`,
+          sublabel: `of ${compactNumber(c.nonNull)}`,
+          segments: [
+            { value: c.invalid ?? 0, colorClass: 'fill-medium', title: `${c.invalid ?? 0} invalid values` },
+            { value: c.duplicateRows ?? 0, colorClass: 'fill-low', title: `${c.duplicateRows ?? 0} duplicate rows` },
+          ],
+        })),
+    );
+    const pct = (part: number, whole: number) => (whole > 0 ? formatPercent(part / whole) : '—');
+    const rows = results.flatMap((t) => [
+      ...t.columns.map(
+        (c) => html`<tr><th scope="row"><code>${t.table}.${c.column}</code></th><td>${categoryLabel(c.category)}</td><td class="num" data-value="${c.nonNull}">${compactNumber(c.nonNull)}</td>
+<td class="num" data-value="${c.invalid ?? -1}">${c.invalid === undefined ? '—' : html`${c.invalid} <span class="muted">(${pct(c.invalid, c.nonNull)})</span>`}</td>
+<td class="num" data-value="${c.duplicateRows ?? -1}">${c.duplicateRows === undefined ? '—' : html`${c.duplicateRows}${c.duplicatedValues ? html` <span class="muted">(${plural(c.duplicatedValues, 'value')})</span>` : ''}`}</td>
+<td class="examples">${[...(c.invalidExamples ?? []), ...(c.duplicateExamples ?? [])].slice(0, 3).map((x, k) => html`${k ? html`<br>` : ''}<code>${x}</code>`)}</td></tr>`,
+      ),
+    ]);
+    const tableFacts = results.flatMap((t) => [
+      ...t.requiredNulls.filter((q) => q.nulls > 0).map((q) => html`<li><code>${t.table}.${q.column}</code>: ${q.nulls} of ${compactNumber(t.rows)} rows empty though required</li>`),
+      ...(t.stale && t.stale.rows > 0 ? [html`<li><code>${t.table}</code>: ${t.stale.rows} of ${compactNumber(t.rows)} rows (${pct(t.stale.rows, t.rows)}) not updated since ${t.stale.before.slice(0, 10)}</li>`] : []),
+      ...t.orphans.filter((o) => o.rows > 0).map((o) => html`<li><code>${t.table}.${o.column}</code>: ${o.rows} rows point to a missing ${o.references}</li>`),
+    ]);
+    return html`<section class="source card" aria-labelledby="int-${slug(s.name)}"><h3 id="int-${slug(s.name)}">${s.name}</h3>
+<p class="src-meta">${plural(results.length, 'table')} checked in SQL${results.some((t) => !t.exact) ? ' · approximate validity rules (SQLite has no regular expressions)' : ''}</p>
+${chartRows.length ? barChart(`int-chart-${slug(s.name)}`, `Invalid and duplicate values in ${s.name}`, chartRows.map((r) => `${r.label}: ${r.segments.map((g) => g.title).join(', ')}`).join('; '), chartRows, { width: 640, labelW: 220 }) : html`<p class="empty">No invalid or duplicate values.</p>`}
+${tableFacts.length ? html`<ul class="facts">${tableFacts}</ul>` : ''}
+<div class="table-wrap"><table data-sortable><caption>Integrity figures per column in ${s.name}</caption>
+<thead><tr><th scope="col" data-type="text">Column</th><th scope="col" data-type="text">Category</th><th scope="col" data-type="num" class="num">Values</th><th scope="col" data-type="num" class="num">Invalid</th><th scope="col" data-type="num" class="num">Duplicates</th><th scope="col" data-type="text">Masked examples</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+</section>`;
+  });
+  return html`<section id="integrity" aria-labelledby="integrity-h"><h2 id="integrity-h">Integrity of personal data</h2>
+<p class="lede">Whether stored personal data is accurate and up to date: values that cannot be right, the same identifying value on several records, required values missing, stale records and rows that point nowhere. Counted by the database over every row.</p>
+${parts}</section>`;
+}
+
+function scheduleSection(report: AuditReport): Html | '' {
+  const entries = report.schedule ?? [];
+  if (entries.length === 0) return '';
+  const rows = entries.map((e) => {
+    const state = e.overdue ? html`<span class="bad">overdue</span>` : e.due ? html`<span class="warn">due now</span>` : html`<span class="ok">on schedule</span>`;
+    return html`<tr><th scope="row">${e.source}</th><td>${e.stage}</td><td><code>${e.frequency}</code></td><td>${e.lastSuccess ? formatDate(e.lastSuccess) : html`<span class="muted">never</span>`}${e.lastFailure && (!e.lastSuccess || e.lastFailure > e.lastSuccess) ? html` <span class="bad">(failed ${formatDate(e.lastFailure)})</span>` : ''}</td><td>${formatDate(e.nextDue)}</td><td>${state}</td></tr>`;
+  });
+  return html`<section id="schedule" aria-labelledby="schedule-h"><h2 id="schedule-h">Audit schedule</h2>
+<p class="lede">When each audit stage last ran for these sources and when it is next due (<code>steward audit --due</code> runs what is due).</p>
+<div class="table-wrap card"><table><caption>Stages per source</caption>
+<thead><tr><th scope="col">Source</th><th scope="col">Stage</th><th scope="col">Every</th><th scope="col">Last run</th><th scope="col">Next due</th><th scope="col">Status</th></tr></thead>
+<tbody>${rows}</tbody></table></div></section>`;
+}
+
 const slugs = new Map<string, string>();
 /** A safe id fragment for any name (hashing keeps distinct names distinct). */
 function slug(name: string): string {
@@ -454,6 +593,9 @@ figure{margin:0}
 .chart .value{fill:var(--muted);font-size:12px;font-weight:600}
 .chart .grid{stroke:var(--grid);stroke-width:1}
 .chart .seg{stroke:var(--card);stroke-width:1}
+.edge{fill:none;stroke-width:1.6;opacity:.8}.edge-ok{stroke:var(--line)}.edge-bad{stroke:var(--critical);stroke-width:2.2}
+.dot-ok{fill:var(--ok)}.dot-bad{fill:var(--critical)}.dot-table{fill:var(--accent)}.chart .axis{font-size:11px;fill:var(--muted);text-transform:uppercase;letter-spacing:.05em}
+span.bad{color:var(--critical);font-weight:600}span.ok{color:var(--ok)}span.warn{color:var(--medium);font-weight:600}ul.facts{margin:.5em 0 1em 1.2em;padding:0}
 .fill-critical{fill:var(--critical)}.fill-high{fill:var(--high)}.fill-medium{fill:var(--medium)}.fill-low{fill:var(--low)}.fill-info{fill:var(--info)}
 .legend{list-style:none;padding:0;margin:0 0 6px;display:flex;flex-wrap:wrap;gap:6px 16px;font-size:.88rem}
 .legend li{display:flex;align-items:center;gap:6px}
@@ -617,7 +759,7 @@ export function renderHtml(report: AuditReport): string {
 ${fixFirst(report)}
 <p class="meta">Sources: ${sourcesText} · run <code>${report.run.id}</code> · took ${formatDuration(runDurationMs(report))}</p></div>
 </div>
-<nav class="toc" aria-label="Sections"><a href="#overview">Overview</a><a href="#changes">Changes since last run</a><a href="#findings">Findings (${report.findings.length})</a><a href="#inventory">Inventory</a></nav>
+<nav class="toc" aria-label="Sections"><a href="#overview">Overview</a><a href="#changes">Changes since last run</a><a href="#findings">Findings (${report.findings.length})</a>${report.sources.some((s) => s.access) ? html`<a href="#access">Access</a>` : ''}${report.sources.some((s) => s.integrity?.length) ? html`<a href="#integrity">Integrity</a>` : ''}${report.schedule?.length ? html`<a href="#schedule">Schedule</a>` : ''}<a href="#inventory">Inventory</a></nav>
 </header>
 ${kpis(report)}
 <section id="overview" aria-labelledby="overview-h"><h2 id="overview-h">Overview</h2>
@@ -628,6 +770,9 @@ ${severityChart(report)}
 </section>
 ${diffSection(report)}
 ${findingsSection(report)}
+${accessSection(report)}
+${integritySection(report)}
+${scheduleSection(report)}
 ${inventorySection(report)}
 <footer>
 <p>Generated by steward ${report.tool.version} · run <code>${report.run.id}</code> · ${report.run.stage} review · started ${formatDate(report.run.startedAt)}, finished ${formatDate(report.run.finishedAt)} · report schema v${report.schemaVersion}</p>

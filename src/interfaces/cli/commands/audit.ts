@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.js';
 import { runAudit, type AuditProgress } from '../../../audit/run-audit.js';
-import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type Severity } from '../../../audit/types.js';
+import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type ReportScheduleEntry, type Severity } from '../../../audit/types.js';
+import type { StageStatus } from '../../../audit/schedule.js';
 import { openSource } from '../../../sources/index.js';
 import { openAuditHistory } from '../../../state/audit-history.js';
 import { renderReport, type ReportFormat } from '../../reports/index.js';
@@ -78,6 +79,14 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
     bar.done();
     await history?.close();
   }
+  if (history) {
+    // The schedule after these runs, so that reports say when each stage is next due.
+    const after = (await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date())).statuses;
+    for (const [i, r] of reports.entries()) {
+      const audited = new Set(r.sources.map((s) => s.name));
+      reports[i] = { ...r, schedule: after.filter((s) => audited.has(s.source)).map(scheduleEntry) };
+    }
+  }
   for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${w}\n`);
   if (options.due && format === 'json' && !options.out) {
     io.stdout.write(`${JSON.stringify({ runs: reports }, null, 2)}\n`);
@@ -89,6 +98,19 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
   }
   const failOn = options.failOn ?? loaded.config.audit.failOn;
   return Math.max(...reports.map((r) => exitCodeFor(r, failOn)));
+}
+
+function scheduleEntry(s: StageStatus): ReportScheduleEntry {
+  return {
+    source: s.source,
+    stage: s.stage,
+    frequency: s.frequency,
+    lastSuccess: s.lastSuccess?.toISOString() ?? null,
+    lastFailure: s.lastFailure?.toISOString() ?? null,
+    nextDue: s.nextDue.toISOString(),
+    due: s.due,
+    overdue: s.overdue,
+  };
 }
 
 /** report.html → report.integrity.html when one command writes several stages. */

@@ -146,3 +146,60 @@ describe('HTML report', () => {
     expect(html.length).toBeGreaterThan(10_000);
   });
 });
+
+describe('HTML report: access, integrity and schedule', () => {
+  const src = fixtureReport.sources[0]!;
+  const report: AuditReport = {
+    ...fixtureReport,
+    sources: [
+      {
+        ...src,
+        access: {
+          principals: [
+            { name: 'app', kind: 'role', login: true, superuser: false, authorized: true },
+            { name: HOSTILE_COLUMN, kind: 'role', login: true, superuser: false, authorized: false },
+          ],
+          edges: [
+            { principal: 'app', path: ['app', 'SELECT on public.customers'], grant: 'SELECT on public.customers', schema: 'public', table: 'customers', columns: [{ column: 'email', category: 'contact.email', authorized: true }] },
+            { principal: HOSTILE_COLUMN, path: [HOSTILE_COLUMN, 'member of analyst', 'SELECT on public.customers'], grant: 'SELECT on public.customers', schema: 'public', table: 'customers', columns: [{ column: 'email', category: 'contact.email', authorized: false }] },
+          ],
+          requireSecureTransport: false,
+          problems: [],
+        },
+        integrity: [
+          { schema: 'public', table: 'customers', rows: 100, exact: true, columns: [{ column: 'email', category: 'contact.email', nonNull: 90, invalid: 7, invalidExamples: ['j***@e***'], duplicateRows: 3, duplicatedValues: 2, duplicateExamples: [] }], requiredNulls: [{ column: 'phone', nulls: 4 }], stale: { column: 'updated_at', rows: 6, before: '2024-11-24T00:00:00.000Z' }, orphans: [] },
+        ],
+      },
+      ...fixtureReport.sources.slice(1),
+    ],
+    schedule: [
+      { source: src.name, stage: 'access', frequency: 'P1M', lastSuccess: '2026-11-01T00:00:00.000Z', lastFailure: null, nextDue: '2026-12-01T00:00:00.000Z', due: false, overdue: false },
+      { source: src.name, stage: 'integrity', frequency: 'P6M', lastSuccess: null, lastFailure: null, nextDue: '2026-01-01T00:00:00.000Z', due: true, overdue: true },
+    ],
+  };
+  const doc = renderReport(report, 'html');
+
+  it('draws the access graph: one node per principal and table, the unauthorized path in red', () => {
+    const start = doc.indexOf('<svg class="chart access-graph"');
+    expect(start).toBeGreaterThan(-1);
+    const graph = doc.slice(start, doc.indexOf('</svg>', start));
+    expect(count(graph, /class="edge edge-bad"/g)).toBe(1);
+    expect(count(graph, /class="edge edge-ok"/g)).toBe(1);
+    expect(count(graph, /<circle /g)).toBe(2);
+    expect(graph).toContain('member of analyst');
+    // Names from the database are escaped everywhere.
+    expect(doc).not.toContain(HOSTILE_COLUMN);
+    expect(doc).toContain('server accepts unencrypted connections');
+  });
+
+  it('shows integrity figures and the schedule, and links them from the contents', () => {
+    expect(doc).toContain('id="integrity"');
+    expect(doc).toContain(`7 <span class="muted">(8%)</span>`);
+    expect(doc).toContain('4 of 100 rows empty though required');
+    expect(doc).toContain('id="schedule"');
+    expect(count(doc, /<span class="bad">overdue<\/span>/g)).toBe(1);
+    for (const id of ['access', 'integrity', 'schedule']) expect(doc).toContain(`<a href="#${id}">`);
+    // Without these parts, no empty sections.
+    for (const id of ['access', 'integrity', 'schedule']) expect(html).not.toContain(`id="${id}"`);
+  });
+});

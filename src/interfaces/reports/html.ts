@@ -417,11 +417,11 @@ function accessGraph(src: SourceReport): Html {
       return html`<path class="edge ${l.bad ? 'edge-bad' : 'edge-ok'}" d="M${leftX + 6} ${y1} C${mid} ${y1} ${mid} ${y2} ${rightX - 6} ${y2}"><title>${l.via}${l.bad ? ' (not authorized)' : ' (authorized)'}</title></path>`;
     });
   const pNodes = principals.map(
-    (p) => html`<g class="node"><circle cx="${leftX}" cy="${py(p.name)}" r="5" class="${p.authorized ? 'dot-ok' : 'dot-bad'}"/><text x="${leftX - 12}" y="${py(p.name)}" dy="0.35em" text-anchor="end" class="label${p.authorized ? '' : ' emph'}">${truncateLabel(p.name, 30)}<tspan class="sub"> ${p.superuser ? 'superuser' : p.kind === 'public' ? 'everyone' : p.login ? 'login' : p.kind}</tspan></text></g>`,
+    (p) => html`<g class="node"><circle cx="${leftX}" cy="${py(p.name)}" r="5" class="${p.authorized ? 'dot-ok' : 'dot-bad'}"/><text x="${leftX - 12}" y="${py(p.name)}" dy="0.35em" text-anchor="end" class="label${p.authorized ? '' : ' emph'}">${truncateLabel(p.name, 30)}<tspan class="kind"> ${p.superuser ? 'superuser' : p.kind === 'public' ? 'everyone' : p.login ? 'login' : p.kind}</tspan></text></g>`,
   );
   const tNodes = tables.map((t) => {
     const cols = new Set(a.edges.filter((e) => `${e.schema}.${e.table}` === t).flatMap((e) => e.columns.map((c) => c.column)));
-    return html`<g class="node"><rect x="${rightX - 5}" y="${ty(t) - 5}" width="10" height="10" class="dot-table"/><text x="${rightX + 12}" y="${ty(t)}" dy="0.35em" class="label">${truncateLabel(t, 30)}<tspan class="sub"> ${plural(cols.size, 'column')}</tspan></text></g>`;
+    return html`<g class="node"><rect x="${rightX - 5}" y="${ty(t) - 5}" width="10" height="10" class="dot-table"/><text x="${rightX + 12}" y="${ty(t)}" dy="0.35em" class="label">${truncateLabel(t, 30)}<tspan class="kind"> ${plural(cols.size, 'column')}</tspan></text></g>`;
   });
   const bad = principals.filter((p) => !p.authorized).length;
   return html`<svg class="chart access-graph" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-labelledby="ag-${slug(src.name)}-t ag-${slug(src.name)}-d" preserveAspectRatio="xMinYMin meet">
@@ -442,7 +442,7 @@ function accessSection(report: AuditReport): Html | '' {
       .map((e) => {
         const ok = e.columns.every((c) => c.authorized);
         return html`<tr><th scope="row"><code>${e.principal}</code></th><td>${e.path.slice(1).join(' → ')}</td><td><code>${e.schema}.${e.table}</code></td>
-<td>${e.columns.map((c, i) => html`${i ? ', ' : ''}<span class="${c.authorized ? '' : 'bad'}">${c.column}</span> <span class="cat-id">${c.category}</span>`)}</td>
+<td>${e.columns.map((c) => html`<span class="colref"><span class="${c.authorized ? '' : 'bad'}">${c.column}</span><span class="cat-id">${c.category}</span></span>`)}</td>
 <td>${ok ? html`<span class="ok">authorized</span>` : html`<span class="bad">not authorized</span>`}</td></tr>`;
       });
     const transport = a.requireSecureTransport === undefined ? '' : a.requireSecureTransport ? html` · server requires TLS` : html` · <span class="bad">server accepts unencrypted connections</span>`;
@@ -492,6 +492,7 @@ function integritySection(report: AuditReport): Html | '' {
     ]);
     return html`<section class="source card" aria-labelledby="int-${slug(s.name)}"><h3 id="int-${slug(s.name)}">${s.name}</h3>
 <p class="src-meta">${plural(results.length, 'table')} checked in SQL${results.some((t) => !t.exact) ? ' · approximate validity rules (SQLite has no regular expressions)' : ''}</p>
+${chartRows.length ? html`<ul class="legend" aria-label="Legend"><li><span class="swatch fill-bg-medium" aria-hidden="true"></span>invalid values</li><li><span class="swatch fill-bg-low" aria-hidden="true"></span>duplicate rows</li></ul>` : ''}
 ${chartRows.length ? barChart(`int-chart-${slug(s.name)}`, `Invalid and duplicate values in ${s.name}`, chartRows.map((r) => `${r.label}: ${r.segments.map((g) => g.title).join(', ')}`).join('; '), chartRows, { width: 640, labelW: 220 }) : html`<p class="empty">No invalid or duplicate values.</p>`}
 ${tableFacts.length ? html`<ul class="facts">${tableFacts}</ul>` : ''}
 <div class="table-wrap"><table data-sortable><caption>Integrity figures per column in ${s.name}</caption>
@@ -594,6 +595,8 @@ figure{margin:0}
 .chart .grid{stroke:var(--grid);stroke-width:1}
 .chart .seg{stroke:var(--card);stroke-width:1}
 .edge{fill:none;stroke-width:1.6;opacity:.8}.edge-ok{stroke:var(--line)}.edge-bad{stroke:var(--critical);stroke-width:2.2}
+.chart .kind{fill:var(--muted);font-size:11px}.colref{display:inline-block;margin:0 .9em .2em 0;vertical-align:top}
+.swatch{display:inline-block;width:12px;height:12px;border-radius:2px}.fill-bg-medium{background:var(--medium)}.fill-bg-low{background:var(--low)}
 .dot-ok{fill:var(--ok)}.dot-bad{fill:var(--critical)}.dot-table{fill:var(--accent)}.chart .axis{font-size:11px;fill:var(--muted);text-transform:uppercase;letter-spacing:.05em}
 span.bad{color:var(--critical);font-weight:600}span.ok{color:var(--ok)}span.warn{color:var(--medium);font-weight:600}ul.facts{margin:.5em 0 1em 1.2em;padding:0}
 .fill-critical{fill:var(--critical)}.fill-high{fill:var(--high)}.fill-medium{fill:var(--medium)}.fill-low{fill:var(--low)}.fill-info{fill:var(--info)}

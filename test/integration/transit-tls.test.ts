@@ -51,8 +51,8 @@ function tlsServer(kc: KeyAndCert, extra: tls.TlsOptions = {}): Promise<Running>
   return listen(server);
 }
 
-function httpsServer(kc: KeyAndCert, hsts: string | null): Promise<Running> {
-  const server = https.createServer({ key: kc.key, cert: kc.cert }, (_req, res) => {
+function httpsServer(kc: KeyAndCert, hsts: string | null, extra: tls.TlsOptions = {}): Promise<Running> {
+  const server = https.createServer({ key: kc.key, cert: kc.cert, ...extra }, (_req, res) => {
     if (hsts !== null) res.setHeader('Strict-Transport-Security', hsts);
     res.end('ok');
   });
@@ -93,6 +93,7 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
       ['httpsHsts', httpsServer(certs.good, 'max-age=31536000; includeSubDomains')],
       ['httpsNoHsts', httpsServer(certs.good, null)],
       ['httpsShortHsts', httpsServer(certs.good, 'max-age=86400')],
+      ['httpsOldOnly', httpsServer(certs.good, 'max-age=31536000', { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })],
       // Speaks plain text, not TLS.
       ['plain', listen(net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n')))],
       // Accepts the connection and never says a word.
@@ -233,6 +234,12 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
     expect(rules(p)).toEqual([['tls.hsts-short', 'low']]);
   });
 
+  it('HTTPS server on TLS 1.0/1.1 only: HSTS is still read (over the old protocol); the protocol is the one finding', async () => {
+    const p = await probe(`https://127.0.0.1:${servers.httpsOldOnly!.port}/`);
+    expect(rules(p)).toEqual([['tls.protocol-outdated', 'high']]);
+    expect(p.hsts).toMatchObject({ status: 200, maxAge: 31_536_000 });
+  });
+
   it('https:// URL to a TLS server that does not speak HTTP: no HSTS readable is the medium finding', async () => {
     const p = await probe(`https://127.0.0.1:${servers.good!.port}/`);
     expect(rules(p)).toEqual([['tls.hsts-missing', 'medium']]);
@@ -245,6 +252,12 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
     expect(error).toBeInstanceOf(TlsError);
     expect(error).toMatchObject({ code: 'TLS_UNREACHABLE', exitCode: 4, target: `127.0.0.1:${closedPort}` });
     expect((error as TlsError).message).toBe(`cannot reach 127.0.0.1:${closedPort}: connection refused (ECONNREFUSED)`);
+  });
+
+  it('a host name that does not resolve: TLS_UNREACHABLE naming the name', async () => {
+    const error = await probe('steward-test.invalid:443').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TLS_UNREACHABLE', exitCode: 4 });
+    expect((error as Error).message).toMatch(/^cannot reach steward-test\.invalid:443: host name (not found|lookup failed)/);
   });
 
   it('a port that answers in plain text, or not at all: TLS_HANDSHAKE, exit 4', async () => {

@@ -96,12 +96,25 @@ export function renderTlsReport(probe: TlsProbeResult, findings: readonly Transi
   line(c.dim(truncate(`${probe.checkedAt.slice(0, 16).replace('T', ' ')}Z · name checked: ${safe(probe.servername)} · steward ${VERSION}`, width)));
   line();
 
-  const versions = [...probe.protocols].reverse().map((p) => {
+  // One chunk per version, packed into lines by their plain width, then styled.
+  const chunks = [...probe.protocols].reverse().map((p) => {
     const old = OUTDATED_TLS_VERSIONS.includes(p.version);
-    const state = p.accepted === null ? c.dim('untested') : p.accepted ? (old ? c.red('accepted') : c.green('accepted')) : old ? c.green('refused') : c.dim('refused');
-    return `${p.version} ${state}`;
+    const state = p.accepted === null ? 'untested' : p.accepted ? 'accepted' : 'refused';
+    const style = p.accepted === null ? c.dim : p.accepted ? (old ? c.red : c.green) : old ? c.green : c.dim;
+    return { plain: `${p.version} ${state}`, styled: `${p.version} ${style(state)}` };
   });
-  line(`  ${c.dim('Protocols'.padEnd(LABEL))}${versions.join(' · ')}`);
+  const rows: (typeof chunks)[] = [[]];
+  let used = 0;
+  for (const chunk of chunks) {
+    const add = (used ? 3 : 0) + chunk.plain.length;
+    if (used && used + add > width - 2 - LABEL) {
+      rows.push([]);
+      used = 0;
+    }
+    rows.at(-1)!.push(chunk);
+    used += used ? 3 + chunk.plain.length : chunk.plain.length;
+  }
+  rows.forEach((r, i) => line(`  ${i === 0 ? c.dim('Protocols'.padEnd(LABEL)) : ' '.repeat(LABEL)}${r.map((x) => x.styled).join(' · ')}`));
   fact('Negotiated', probe.negotiated ? `${probe.negotiated.protocol} · ${safe(probe.negotiated.cipher)}` : `default handshake failed: ${safe(probe.defaultHandshakeError ?? 'unknown')}`, probe.negotiated ? undefined : c.red);
 
   const cert = probe.certificate;
@@ -140,9 +153,14 @@ export function renderTlsReport(probe: TlsProbeResult, findings: readonly Transi
   line();
   const counts = severityCountsText(countTransitBySeverity(sorted));
   const failOn = options.failOn ?? 'high';
-  if (sorted.length === 0) line(c.bold(c.green(`✔ ${label}: no findings.`)));
-  else if (reachesFailOn(sorted, failOn)) line(c.bold(c.red(`✖ ${label}: ${sorted.length} finding${sorted.length === 1 ? '' : 's'} (${counts}); --fail-on ${failOn} reached.`)));
-  else line(c.bold(c.yellow(`! ${label}: ${sorted.length} finding${sorted.length === 1 ? '' : 's'} (${counts}), below --fail-on ${failOn}.`)));
+  const n = `${sorted.length} finding${sorted.length === 1 ? '' : 's'} (${counts})`;
+  const [verdictText, verdictStyle] =
+    sorted.length === 0
+      ? [`✔ ${label}: no findings.`, c.green]
+      : reachesFailOn(sorted, failOn)
+        ? [`✖ ${label}: ${n}; --fail-on ${failOn} reached.`, c.red]
+        : [`! ${label}: ${n}, below --fail-on ${failOn}.`, c.yellow];
+  for (const l of wrap(safe(verdictText), width)) line(c.bold(verdictStyle(l)));
   return `${out.join('\n')}\n`;
 }
 

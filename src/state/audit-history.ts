@@ -3,7 +3,7 @@
  * the previous comparable run, and recording the new one.
  */
 import type { PreviousAudit } from '../audit/compare.js';
-import type { AuditReport } from '../audit/types.js';
+import type { AuditReport, Finding } from '../audit/types.js';
 import os from 'node:os';
 import { StateError } from '../errors.js';
 import { openStateStore, type StateStore } from './store.js';
@@ -36,19 +36,36 @@ export function auditHistory(store: StateStore, options: { readonly configHash?:
 
 /** The `audit.run` activity log entry of a recorded run. */
 async function logAuditRun(store: StateStore, report: AuditReport): Promise<void> {
+  const actor = currentActor();
+  const at = report.run.finishedAt;
+  const where = (f: Finding) => ({ source: f.location.source, ...(f.location.schema ? { schema: f.location.schema } : {}), ...(f.location.table ? { table: f.location.table } : {}), ...(f.location.column ? { column: f.location.column } : {}) });
+  const change = (action: string, f: Finding, extra: Record<string, unknown> = {}) => ({
+    at,
+    actor,
+    action,
+    subject: { findingId: f.id, runId: report.run.id },
+    details: { rule: f.rule, severity: f.severity, stage: report.run.stage, location: where(f), ...(f.category ? { category: f.category } : {}), ...extra },
+  });
+  // Each finding's lifecycle (appeared, fixed, severity changed) is evidence of its own.
+  const appeared = report.diff ? report.diff.appeared : report.findings;
   try {
-    await store.appendActivity({
-      at: report.run.finishedAt,
-      actor: currentActor(),
-      action: 'audit.run',
-      subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
-      details: {
-        sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
-        findingsBySeverity: report.summary.findingsBySeverity,
-        new: report.diff?.appeared.length ?? report.findings.length,
-        fixed: report.diff?.fixed.length ?? 0,
+    await store.appendActivities([
+      {
+        at,
+        actor,
+        action: 'audit.run',
+        subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
+        details: {
+          sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
+          findingsBySeverity: report.summary.findingsBySeverity,
+          new: report.diff?.appeared.length ?? report.findings.length,
+          fixed: report.diff?.fixed.length ?? 0,
+        },
       },
-    });
+      ...appeared.map((f) => change('finding.appeared', f)),
+      ...(report.diff?.fixed ?? []).map((f) => change('finding.fixed', f)),
+      ...(report.diff?.changedSeverity ?? []).map(({ finding, from }) => change('finding.severity-changed', finding, { from })),
+    ]);
   } catch (e) {
     // The run itself is stored; say so, so nobody re-runs or restores in a hurry.
     if (e instanceof StateError) throw new StateError('STATE_OPEN', `Audit run ${report.run.id} was recorded, but not in the activity log: ${e.message}`, { hint: e.hint, cause: e });

@@ -443,48 +443,124 @@ export class StateStore {
    * holds ids, counts and locations only.
    */
   async appendActivity(entry: NewActivity): Promise<StoredActivity> {
+    return (await this.appendActivities([entry]))[0]!;
+  }
+
+  /**
+   * Appends several entries in one transaction (all or none), chained in order.
+   * Same serialisation and personal-data guard as {@link appendActivity}.
+   */
+  async appendActivities(entries: readonly NewActivity[]): Promise<StoredActivity[]> {
     this.#open();
-    assertNoPersonalData(entry.subject, 'subject');
-    assertNoPersonalData(entry.details, 'details');
+    for (const entry of entries) {
+      assertNoPersonalData(entry.subject, 'subject');
+      assertNoPersonalData(entry.details, 'details');
+    }
+    if (entries.length === 0) return [];
     try {
       return await this.#db.transaction().execute(async (trx) => {
-        if (this.#backend.dialect === 'postgres') {
-          await sql`lock table ${sql.id(this.#backend.schema!, 'activity_log')} in exclusive mode`.execute(trx);
-        }
+        await this.#lockActivity(trx);
         const last = await trx.selectFrom('activity_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
         if (last && (last.hash === null || !/^[0-9a-f]{64}$/.test(last.hash))) {
           throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) is incomplete or damaged, so nothing can be chained to it`, {
-            hint: 'Run `steward log verify` to see what is wrong, and restore the state store from a backup if the log was tampered with',
+            hint: 'Run `steward log verify` to see what is wrong; if it says the last entry was cut mid-write, `steward log repair` completes it (and logs that it did); if the log was tampered with, restore the state store from a backup',
           });
         }
-        const prevHash = last?.hash ?? GENESIS_HASH;
-        const full: ActivityEntry = {
-          seq: last ? Number(last.seq) + 1 : 1,
-          at: entry.at ?? new Date().toISOString(),
-          actor: entry.actor,
-          action: entry.action,
-          subject: entry.subject,
-          details: entry.details,
-        };
-        const hash = entryHash(prevHash, full);
-        await trx
-          .insertInto('activity_log')
-          .values({
-            seq: full.seq,
-            at: full.at,
-            actor: full.actor,
-            action: full.action,
-            subject_json: JSON.stringify(full.subject),
-            details_json: JSON.stringify(full.details),
-            prev_hash: prevHash,
-            hash,
-          })
-          .execute();
-        return { ...full, prevHash, hash };
+        let prevHash = last?.hash ?? GENESIS_HASH;
+        let seq = last ? Number(last.seq) : 0;
+        const out: StoredActivity[] = [];
+        for (const entry of entries) {
+          const full: ActivityEntry = {
+            seq: ++seq,
+            at: entry.at ?? new Date().toISOString(),
+            actor: entry.actor,
+            action: entry.action,
+            subject: entry.subject,
+            details: entry.details,
+          };
+          const hash = entryHash(prevHash, full);
+          await trx
+            .insertInto('activity_log')
+            .values({
+              seq: full.seq,
+              at: full.at,
+              actor: full.actor,
+              action: full.action,
+              subject_json: JSON.stringify(full.subject),
+              details_json: JSON.stringify(full.details),
+              prev_hash: prevHash,
+              hash,
+            })
+            .execute();
+          out.push({ ...full, prevHash, hash });
+          prevHash = hash;
+        }
+        return out;
       });
     } catch (e) {
       if (isStewardError(e)) throw e;
       throw this.#writeError(`Cannot append to the activity log in ${this.#backend.location}`, e);
+    }
+  }
+
+  /**
+   * Completes a last entry that was cut mid-write (it has no valid hash but links
+   * correctly to the entry before it and its content is whole JSON): computes its
+   * hash, then appends a `log.repaired` entry saying so, in one transaction.
+   * Anything else that is broken is not a cut write and is refused: that is
+   * tampering, and only a backup restores it. `dryRun` says what it would do.
+   */
+  async repairActivityLog(options: { readonly actor: string; readonly dryRun?: boolean; readonly at?: string }): Promise<{ readonly repaired: StoredActivity | null; readonly message: string }> {
+    this.#open();
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        await this.#lockActivity(trx);
+        const rows = await trx.selectFrom('activity_log').selectAll().orderBy('seq', 'desc').limit(2).execute();
+        const last = rows[0];
+        if (!last || (last.hash !== null && /^[0-9a-f]{64}$/.test(last.hash))) return { repaired: null, message: 'The last entry of the activity log is complete: nothing to repair' };
+        const before = rows[1];
+        const expectedPrev = before ? before.hash : GENESIS_HASH;
+        if (before && Number(before.seq) !== Number(last.seq) - 1) {
+          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) does not follow entry ${before.seq}: entries are missing, which a cut write cannot cause`, { hint: 'Run `steward log verify` and restore the state store from a backup' });
+        }
+        if (last.prev_hash !== expectedPrev) {
+          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) does not link to the entry before it: it was altered, not cut mid-write`, { hint: 'Run `steward log verify` and restore the state store from a backup' });
+        }
+        let entry: Pick<ActivityEntry, 'subject' | 'details'>;
+        try {
+          entry = { subject: JSON.parse(last.subject_json) as ActivityEntry['subject'], details: JSON.parse(last.details_json) as ActivityEntry['details'] };
+        } catch {
+          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) was cut inside its content, which cannot be completed`, { hint: 'Restore the state store from a backup taken before the interruption' });
+        }
+        const full: ActivityEntry = { seq: Number(last.seq), at: last.at, actor: last.actor, action: last.action, subject: entry.subject, details: entry.details };
+        const hash = entryHash(last.prev_hash, full);
+        const message = `Entry ${full.seq} (${full.action} at ${full.at}) had no valid hash: it was completed, and a log.repaired entry records that`;
+        if (options.dryRun) return { repaired: null, message: `Would repair: ${message.replace(': it was completed', '; it would be completed')}` };
+        await trx.updateTable('activity_log').set({ hash }).where('seq', '=', full.seq).execute();
+        const note: ActivityEntry = {
+          seq: full.seq + 1,
+          at: options.at ?? new Date().toISOString(),
+          actor: options.actor,
+          action: 'log.repaired',
+          subject: { seq: full.seq },
+          details: { reason: 'last entry had no valid hash (cut mid-write)', action: full.action, at: full.at, storedHash: last.hash ?? null, completedHash: hash },
+        };
+        const noteHash = entryHash(hash, note);
+        await trx
+          .insertInto('activity_log')
+          .values({ seq: note.seq, at: note.at, actor: note.actor, action: note.action, subject_json: JSON.stringify(note.subject), details_json: JSON.stringify(note.details), prev_hash: hash, hash: noteHash })
+          .execute();
+        return { repaired: { ...note, prevHash: hash, hash: noteHash }, message };
+      });
+    } catch (e) {
+      if (isStewardError(e)) throw e;
+      throw this.#writeError(`Cannot repair the activity log in ${this.#backend.location}`, e);
+    }
+  }
+
+  async #lockActivity(trx: Kysely<StateDatabase>): Promise<void> {
+    if (this.#backend.dialect === 'postgres') {
+      await sql`lock table ${sql.id(this.#backend.schema!, 'activity_log')} in exclusive mode`.execute(trx);
     }
   }
 

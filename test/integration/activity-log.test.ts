@@ -246,3 +246,54 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe.skipIf(backend === 'postgres' && !inject('servers').postgres)(`${backend}: repairing a last entry cut mid-write`, () => {
+    const filled = async () => {
+      const store = await freshStore(backend);
+      for (let i = 1; i <= 4; i++) await store.appendActivity({ actor: 'ops', action: 'audit.run', subject: { runId: `r${i}` }, details: { i } });
+      return store;
+    };
+
+    it('completes the entry, logs the repair, and the chain verifies and takes new entries again', async () => {
+      const store = await filled();
+      try {
+        await tamper(store, 'update activity_log set hash = null where seq = 4');
+        expect((await store.verifyActivityLog()).firstBroken).toMatchObject({ seq: 4, reason: 'truncated' });
+        await expect(store.appendActivity({ actor: 'ops', action: 'audit.run', subject: {}, details: {} })).rejects.toThrow(/last entry \(4\) is incomplete/);
+        // Dry run: says what it would do, changes nothing.
+        const dry = await store.repairActivityLog({ actor: 'ops', dryRun: true });
+        expect(dry).toMatchObject({ repaired: null, message: expect.stringMatching(/^Would repair: Entry 4/) });
+        expect((await store.verifyActivityLog()).ok).toBe(false);
+        const done = await store.repairActivityLog({ actor: 'ops', at: '2026-11-27T00:00:00.000Z' });
+        expect(done.repaired).toMatchObject({ seq: 5, action: 'log.repaired', subject: { seq: 4 }, details: { action: 'audit.run', storedHash: null } });
+        expect(await store.verifyActivityLog()).toMatchObject({ ok: true, entries: 5 });
+        await store.appendActivity({ actor: 'ops', action: 'audit.run', subject: {}, details: {} });
+        expect(await store.verifyActivityLog()).toMatchObject({ ok: true, entries: 6 });
+        // Nothing left to repair.
+        expect((await store.repairActivityLog({ actor: 'ops' })).repaired).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
+    const refused: [string, string, RegExp][] = [
+      ['an entry that links elsewhere (altered, not cut)', `update activity_log set hash = null, prev_hash = '${'1'.repeat(64)}' where seq = 4`, /does not link to the entry before it/],
+      ['content cut inside its JSON', `update activity_log set hash = null, details_json = '{"i":' where seq = 4`, /cut inside its content/],
+      ['a gap before the last entry', `delete from activity_log where seq = 3; update activity_log set hash = null where seq = 4`, /entries are missing/],
+    ];
+    for (const [title, statement, message] of refused) {
+      it(`refuses to repair ${title}, and changes nothing`, async () => {
+        const store = await filled();
+        try {
+          await tamper(store, statement);
+          const before = await store.verifyActivityLog();
+          await expect(store.repairActivityLog({ actor: 'ops' })).rejects.toThrow(message);
+          expect(await store.verifyActivityLog()).toEqual(before);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+  });
+}

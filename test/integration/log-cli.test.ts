@@ -27,9 +27,20 @@ describe('steward log', () => {
 
     const list = io(dir);
     expect(await logList({ json: true }, list)).toBe(0);
-    const entries = JSON.parse(list.out()) as { seq: number; action: string; details: { new: number } }[];
-    expect(entries.map((e) => [e.seq, e.action])).toEqual([[1, 'audit.run'], [2, 'audit.run']]);
+    const all = JSON.parse(list.out()) as { seq: number; action: string; subject: Record<string, unknown>; details: Record<string, unknown> & { new: number } }[];
+    // The first run: its audit.run entry, then one finding.appeared entry per finding; the second run changed nothing.
+    const entries = all.filter((e) => e.action === 'audit.run');
+    const appeared = all.filter((e) => e.action === 'finding.appeared');
+    expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+    expect(all[0]!.action).toBe('audit.run');
+    expect(appeared).toHaveLength(entries[0]!.details.new);
+    expect(all[all.length - 1]!.action).toBe('audit.run');
+    expect(entries).toHaveLength(2);
     expect(entries[1]!.details.new).toBe(0);
+    // A finding's entry: its id, the run, rule, severity and location; never the message.
+    expect(appeared[0]).toMatchObject({ subject: { findingId: expect.stringMatching(/^[A-Z]{3}-[0-9a-f]{10}$/), runId: all[0]!.subject.runId }, details: { rule: expect.any(String), severity: expect.any(String), stage: 'collection', location: { source: 'shop' } } });
+    expect(JSON.stringify(appeared)).not.toContain('"message"');
+    const total = all.length;
     // What an audit run records: the run, its stage and sources, counts only.
     expect(entries[0]).toMatchObject({
       subject: { runId: expect.any(String), stage: 'collection', sources: ['shop'] },
@@ -48,28 +59,28 @@ describe('steward log', () => {
     expect(await logCheckpoint({ key: 'k.pem', out: 'cp.json' }, io(dir))).toBe(0);
     const ok = io(dir);
     expect(await logVerify({ checkpoint: 'cp.json', publicKey: 'k.pub' }, ok)).toBe(0);
-    expect(ok.out()).toContain('intact: 2 entries; checkpoint at entry 2 holds');
+    expect(ok.out()).toContain(`intact: ${total} entries; checkpoint at entry ${total} holds`);
 
     const state = new Database(path.join(dir, '.steward', 'state.db'));
-    state.prepare(`update activity_log set details_json = replace(details_json, '"fixed":0', '"fixed":5') where seq = 2`).run();
+    state.prepare(`update activity_log set details_json = replace(details_json, '"fixed":0', '"fixed":5') where seq = ?`).run(total);
     state.close();
     const err = (await logVerify({}, io(dir)).catch((e: unknown) => e)) as TamperError;
     expect(err).toBeInstanceOf(TamperError);
     expect(err.exitCode).toBe(ExitCode.Tampered);
-    expect(err.message).toContain('broken at entry 2 (changed)');
+    expect(err.message).toContain(`broken at entry ${total} (changed)`);
     const j = io(dir);
     expect(await logVerify({ json: true }, j)).toBe(ExitCode.Tampered);
     // A log whose last entry was cut mid-write: the next audit is stored, and says the log could not take it.
     const cut = new Database(path.join(dir, '.steward', 'state.db'));
-    cut.prepare('update activity_log set hash = substr(hash, 1, 10) where seq = 2').run();
+    cut.prepare('update activity_log set hash = substr(hash, 1, 10) where seq = ?').run(total);
     cut.close();
     const e3 = (await audit({ format: 'json' }, io(dir)).catch((e: unknown) => e)) as StateError;
     expect(e3).toBeInstanceOf(StateError);
-    expect(e3.message).toMatch(/^Audit run .+ was recorded, but not in the activity log: .*last entry \(2\) is incomplete/);
+    expect(e3.message).toMatch(new RegExp(`^Audit run .+ was recorded, but not in the activity log: .*last entry \\(${total}\\) is incomplete`));
     const runs = new Database(path.join(dir, '.steward', 'state.db'), { readonly: true });
     expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(3);
     runs.close();
-    expect(JSON.parse(j.out())).toMatchObject({ ok: false, entries: 2, firstBroken: { seq: 2, reason: 'changed' } });
+    expect(JSON.parse(j.out())).toMatchObject({ ok: false, firstBroken: { seq: total, reason: 'changed' } });
   });
 
   it('filters, limits, checkpoints a rewritten log as broken, and rejects bad keys and checkpoint files', async () => {
@@ -148,5 +159,30 @@ describe('steward log', () => {
     expect(await main(['log', 'verify'], io(d))).toBe(6);
     const help = io(d);
     expect(await main(['log', 'checkpoint', '--help'], help)).toBe(0);
+  });
+
+  it('log repair: completes a cut last entry through the CLI (dry run first), then verify passes and audits log again', async () => {
+    const d = mkdtempSync(path.join(dir, 'r-'));
+    writeFileSync(path.join(d, 'steward.yml'), 'sources:\n  - name: shop\n    kind: sqlite\n    url: shop.db\n    owner: t\n');
+    const store = await openStateStore({ url: path.join(d, '.steward', 'state.db'), baseDir: d });
+    for (let i = 1; i <= 3; i++) await store.appendActivity({ actor: 'ops', action: 'audit.run', subject: { runId: `r${i}` }, details: { i } });
+    await store.close();
+    const raw = new Database(path.join(d, '.steward', 'state.db'));
+    raw.prepare('update activity_log set hash = null where seq = 3').run();
+    raw.close();
+    expect(await main(['log', 'verify', '--json'], io(d))).toBe(ExitCode.Tampered);
+    const dry = io(d);
+    expect(await main(['log', 'repair', '--dry-run', '--json'], dry)).toBe(0);
+    expect(JSON.parse(dry.out())).toMatchObject({ repaired: false, dryRun: true, message: expect.stringContaining('Entry 3 (audit.run') });
+    expect(await main(['log', 'verify', '--json'], io(d))).toBe(ExitCode.Tampered);
+    const fixed = io(d);
+    expect(await main(['log', 'repair'], fixed)).toBe(0);
+    expect(fixed.out()).toContain('Entry 3 (audit.run');
+    const ok = io(d);
+    expect(await main(['log', 'verify', '--json'], ok)).toBe(0);
+    expect(JSON.parse(ok.out())).toMatchObject({ ok: true, entries: 4 });
+    const list = io(d);
+    await main(['log', '--action', 'log.repaired', '--json'], list);
+    expect((JSON.parse(list.out()) as { subject: { seq: number } }[]).map((e) => e.subject.seq)).toEqual([3]);
   });
 });

@@ -250,6 +250,22 @@ Examples:
       run(import('./commands/log.js').then((m) => m.logVerify({ ...opts, json, config } as never, io)));
     });
   log
+    .command('repair')
+    .description("Complete a last entry that was cut mid-write (no hash, content whole, linked to the entry before it) and log that it was repaired; anything else broken is refused.")
+    .option('-c, --config <file>', 'config file')
+    .option('--dry-run', 'say what would be repaired, change nothing')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward log verify              # exit 6: "the last entry (41) was cut mid-write"
+  $ npx steward log repair --dry-run
+  $ npx steward log repair && npx steward log verify`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? (log.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      const json = Boolean(opts.json ?? log.opts().json);
+      run(import('./commands/log.js').then((m) => m.logRepair({ ...opts, json, config } as never, io)));
+    });
+  log
     .command('checkpoint')
     .description('Sign the current head of the activity log with an Ed25519 private key kept away from the store.')
     .requiredOption('--key <pem>', 'Ed25519 private key (PEM)')

@@ -160,3 +160,21 @@ export async function logCheckpoint(options: LogCheckpointOptions, io: Io): Prom
   } else io.stdout.write(text);
   return 0;
 }
+
+export interface LogRepairOptions extends Common {
+  readonly dryRun?: boolean;
+}
+
+/**
+ * `steward log repair`: completes a last entry that was cut mid-write (its
+ * content is whole and links to the entry before it, but it has no hash), and
+ * appends a `log.repaired` entry saying so. Anything else broken is refused:
+ * that is tampering, for a backup to fix.
+ */
+export async function logRepair(options: LogRepairOptions, io: Io): Promise<number> {
+  const { currentActor } = await import('../../../state/audit-history.js');
+  const result = await withStore(options, io, (store) => store.repairActivityLog({ actor: currentActor(), dryRun: options.dryRun ?? false }));
+  if (options.json) io.stdout.write(`${JSON.stringify({ repaired: result.repaired !== null, dryRun: options.dryRun ?? false, message: result.message, ...(result.repaired ? { entry: result.repaired } : {}) })}\n`);
+  else io.stdout.write(`${result.message}.\n`);
+  return 0;
+}

@@ -369,11 +369,17 @@ export class FieldEncryption {
   }
 
   /** Encrypts `value` for its place (`context`): returns a `stw1:` ciphertext. */
-  async encrypt(value: string, context: FieldContext): Promise<string> {
-    const c = this.#cipher(context);
-    const cipher = c instanceof ColumnCipher ? c : await c;
-    while (cipher.reserved === 0) await cipher.reserve(1);
-    return cipher.encryptSync(value, context.rowKey);
+  encrypt(value: string, context: FieldContext): Promise<string> {
+    // Fast path without an async frame: keys loaded and a message reserved.
+    const c = context && this.#ciphers.get(context.source)?.get(context.table)?.get(context.column);
+    if (c instanceof ColumnCipher && c.reserved > 0) {
+      try {
+        return Promise.resolve(c.encryptSync(value, context.rowKey));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.#encryptSlow(value, context);
   }
 
   /** Encrypts bytes for their place. */
@@ -387,15 +393,17 @@ export class FieldEncryption {
    * @throws CryptoError `CRYPTO_NOT_CIPHERTEXT`, `CRYPTO_TAMPERED` (changed, or another row/column),
    *   `CRYPTO_UNKNOWN_KEY_VERSION`, `CRYPTO_KEY_DESTROYED`, `CRYPTO_WRONG_KEY` (master key).
    */
-  async decrypt(ciphertext: string, context: FieldContext): Promise<string> {
-    const c = this.#cipher(context);
-    const cipher = c instanceof ColumnCipher ? c : await c;
-    try {
-      return cipher.decryptSync(ciphertext, context.rowKey);
-    } catch (e) {
-      if (!(e instanceof CryptoError)) throw e;
-      return cipher.decrypt(ciphertext, context.rowKey);
+  decrypt(ciphertext: string, context: FieldContext): Promise<string> {
+    const c = context && this.#ciphers.get(context.source)?.get(context.table)?.get(context.column);
+    if (c instanceof ColumnCipher) {
+      try {
+        return Promise.resolve(c.decryptSync(ciphertext, context.rowKey));
+      } catch (e) {
+        if (!(e instanceof CryptoError)) return Promise.reject(e);
+        // Possibly a version another process created since: the slow path reloads once.
+      }
     }
+    return this.#decryptSlow(ciphertext, context);
   }
 
   /** Decrypts to bytes. */
@@ -424,6 +432,18 @@ export class FieldEncryption {
 
   [inspect.custom](): string {
     return this.toString();
+  }
+
+  async #encryptSlow(value: string, context: FieldContext): Promise<string> {
+    const c = this.#cipher(context);
+    const cipher = c instanceof ColumnCipher ? c : await c;
+    while (cipher.reserved === 0) await cipher.reserve(1);
+    return cipher.encryptSync(value, context.rowKey);
+  }
+
+  async #decryptSlow(ciphertext: string, context: FieldContext): Promise<string> {
+    const c = this.#cipher(context);
+    return (c instanceof ColumnCipher ? c : await c).decrypt(ciphertext, context.rowKey);
   }
 
   #cipher(scope: ColumnScope): ColumnCipher | Promise<ColumnCipher> {

@@ -92,11 +92,18 @@ function timeoutError(ms: number): Error {
   return Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
 }
 
+/** A hard deadline (not an idle timeout, which a server dripping bytes could keep alive): destroys `target` when it passes. */
+function deadline(target: { destroy(error?: Error): unknown; once(event: 'close', listener: () => void): unknown }, ms: number): void {
+  const timer = setTimeout(() => target.destroy(timeoutError(ms)), ms);
+  timer.unref();
+  target.once('close', () => clearTimeout(timer));
+}
+
 /** Opens and closes a TCP connection; rejects with the socket error. */
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(timeoutError(timeoutMs)));
+    deadline(socket, timeoutMs);
     socket.once('connect', () => {
       socket.destroy();
       resolve();
@@ -142,7 +149,7 @@ function handshake(target: TlsTarget, servername: string, trust: TrustStore, tim
       resolve({ ok: false, error: shortTlsError(e), code: (e as { code?: string }).code });
       return;
     }
-    socket.setTimeout(timeoutMs, () => socket.destroy(timeoutError(timeoutMs)));
+    deadline(socket, timeoutMs);
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate(true);
       const cipher = socket.getCipher();
@@ -295,7 +302,7 @@ function readHsts(url: string, servername: string, trust: TrustStore, timeoutMs:
       failed(e);
       return;
     }
-    req.setTimeout(timeoutMs, () => req.destroy(timeoutError(timeoutMs)));
+    deadline(req, timeoutMs);
     req.once('error', failed);
     req.once('response', (res) => {
       let header: string | null = null;

@@ -94,6 +94,22 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
       ['httpsNoHsts', httpsServer(certs.good, null)],
       ['httpsShortHsts', httpsServer(certs.good, 'max-age=86400')],
       ['httpsOldOnly', httpsServer(certs.good, 'max-age=31536000', { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })],
+      // TLS, then an HTTP response whose headers never end: one header line every 50 ms.
+      [
+        'drip',
+        (() => {
+          const server = tls.createServer({ key: certs.good.key, cert: certs.good.cert }, (socket) => {
+            socket.on('error', () => undefined);
+            socket.once('data', () => {
+              socket.write('HTTP/1.1 200 OK\r\n');
+              const timer = setInterval(() => socket.write('X-Slow: 1\r\n'), 50);
+              socket.on('close', () => clearInterval(timer));
+            });
+          });
+          server.on('tlsClientError', () => undefined);
+          return listen(server);
+        })(),
+      ],
       // Speaks plain text, not TLS.
       ['plain', listen(net.createServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n')))],
       // Accepts the connection and never says a word.
@@ -252,6 +268,14 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
     expect(error).toBeInstanceOf(TlsError);
     expect(error).toMatchObject({ code: 'TLS_UNREACHABLE', exitCode: 4, target: `127.0.0.1:${closedPort}` });
     expect((error as TlsError).message).toBe(`cannot reach 127.0.0.1:${closedPort}: connection refused (ECONNREFUSED)`);
+  });
+
+  it('a server that drips its HTTP headers forever is cut off at the deadline (not an idle timeout)', async () => {
+    const started = Date.now();
+    const p = await probe(`https://127.0.0.1:${servers.drip!.port}/`, { timeoutMs: 600 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(p.hsts).toMatchObject({ status: null, error: 'no answer within 600 ms' });
+    expect(rules(p)).toEqual([['tls.hsts-missing', 'medium']]);
   });
 
   it('a host name that does not resolve: TLS_UNREACHABLE naming the name', async () => {

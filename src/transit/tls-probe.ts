@@ -277,7 +277,7 @@ export function certificateInfo(peer: tls.DetailedPeerCertificate): CertificateI
 }
 
 /** GETs the URL once and reads its first Strict-Transport-Security header. */
-function readHsts(url: string, servername: string, trust: TrustStore, timeoutMs: number, extra: tls.ConnectionOptions): Promise<HstsInfo> {
+function readHsts(url: string, servername: string, trust: TrustStore, timeoutMs: number, extra: tls.ConnectionOptions, hostHeader: string | null): Promise<HstsInfo> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (info: HstsInfo) => {
@@ -295,7 +295,12 @@ function readHsts(url: string, servername: string, trust: TrustStore, timeoutMs:
         ...(trust.ca ? { ca: trust.ca as string[] } : {}),
         rejectUnauthorized: false,
         checkServerIdentity: () => undefined,
-        headers: { 'user-agent': `steward/${VERSION} (tls check)`, accept: '*/*' },
+        headers: {
+          'user-agent': `steward/${VERSION} (tls check)`,
+          accept: '*/*',
+          // Checking an address for a name (--servername): ask that virtual host, as a browser would.
+          ...(hostHeader ? { host: hostHeader } : {}),
+        },
         ...extra,
       });
     } catch (e) {
@@ -369,7 +374,8 @@ export async function probeTls(target: TlsTarget, options: TlsProbeOptions = {})
   const trustError = trusted ? null : (source.authorizationError ?? 'NO_CERTIFICATE');
   const issuerTrusted = trusted || (source.peer !== null && trustError !== null && TIME_ERRORS.has(trustError) && chainLeadsToStore(peerChain(source.peer), storeCertificates(trust)));
 
-  const hsts = target.url ? await readHsts(target.url, servername, trust, timeoutMs, versionOptions(usedVersion)) : null;
+  const hostHeader = servername !== target.host && !net.isIP(servername) ? `${servername}${target.port === 443 ? '' : `:${target.port}`}` : null;
+  const hsts = target.url ? await readHsts(target.url, servername, trust, timeoutMs, versionOptions(usedVersion), hostHeader) : null;
 
   return {
     target,

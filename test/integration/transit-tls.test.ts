@@ -51,9 +51,9 @@ function tlsServer(kc: KeyAndCert, extra: tls.TlsOptions = {}): Promise<Running>
   return listen(server);
 }
 
-function httpsServer(kc: KeyAndCert, hsts: string | null, extra: tls.TlsOptions = {}): Promise<Running> {
-  const server = https.createServer({ key: kc.key, cert: kc.cert, ...extra }, (_req, res) => {
-    if (hsts !== null) res.setHeader('Strict-Transport-Security', hsts);
+function httpsServer(kc: KeyAndCert, hsts: string | null, extra: tls.TlsOptions = {}, onlyForHost?: string): Promise<Running> {
+  const server = https.createServer({ key: kc.key, cert: kc.cert, ...extra }, (req, res) => {
+    if (hsts !== null && (onlyForHost === undefined || req.headers.host?.startsWith(`${onlyForHost}:`))) res.setHeader('Strict-Transport-Security', hsts);
     res.end('ok');
   });
   server.on('tlsClientError', () => undefined);
@@ -93,6 +93,7 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
       ['httpsHsts', httpsServer(certs.good, 'max-age=31536000; includeSubDomains')],
       ['httpsNoHsts', httpsServer(certs.good, null)],
       ['httpsShortHsts', httpsServer(certs.good, 'max-age=86400')],
+      ['httpsVhost', httpsServer(certs.good, 'max-age=31536000', {}, 'localhost')],
       ['httpsOldOnly', httpsServer(certs.good, 'max-age=31536000', { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })],
       // TLS, then an HTTP response whose headers never end: one header line every 50 ms.
       [
@@ -237,6 +238,11 @@ describe.skipIf(!HAVE_OPENSSL)('steward tls check against local servers', () => 
     const p = await probe(`https://127.0.0.1:${servers.httpsHsts!.port}/`);
     expect(tlsFindings(p)).toEqual([]);
     expect(p.hsts).toEqual({ status: 200, header: 'max-age=31536000; includeSubDomains', maxAge: 31_536_000, includeSubDomains: true, preload: false, error: null });
+  });
+
+  it('--servername with an address: the HTTPS request asks that virtual host (Host header), as a browser would', async () => {
+    expect(rules(await probe(`https://127.0.0.1:${servers.httpsVhost!.port}/`, { servername: 'localhost' }))).toEqual([]);
+    expect(rules(await probe(`https://127.0.0.1:${servers.httpsVhost!.port}/`))).toEqual([['tls.hsts-missing', 'medium']]);
   });
 
   it('HTTPS without HSTS: exactly one medium finding', async () => {

@@ -15,4 +15,25 @@ describe('built package exports', () => {
     const e = new root.ConfigError('CONFIG_INVALID', 'x');
     expect(e.exitCode).toBe(root.ExitCode.Config);
   });
+
+  it('steward/crypto resolves to the field encryption library', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { import: string }> };
+    expect(pkg.exports['./crypto']?.import).toBe('./dist/crypto/index.js');
+    // Typed from the sources: dist/crypto exists only after a build.
+    const crypto = (await import(new URL('../../dist/crypto/index.js', import.meta.url).href)) as typeof import('../../src/crypto/index.js');
+    const root = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof import('../../src/index.js');
+    const store = await root.openStateStore({ url: ':memory:', baseDir: '.' });
+    try {
+      const keyring = await crypto.openKeyring({ store, master: new crypto.LocalMasterKey(Buffer.alloc(32, 7)) });
+      const fields = crypto.createFieldEncryption(keyring);
+      const ctx = { source: 's', table: 't', column: 'c', rowKey: 1 };
+      const c = await fields.encrypt('v', ctx);
+      expect(c.startsWith(crypto.CIPHERTEXT_PREFIX)).toBe(true);
+      expect(await fields.decrypt(c, ctx)).toBe('v');
+      await expect(fields.decrypt(c, { ...ctx, rowKey: 2 })).rejects.toBeInstanceOf(crypto.CryptoError);
+    } finally {
+      await store.close();
+    }
+  });
 });

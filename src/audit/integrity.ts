@@ -1,9 +1,20 @@
 /**
  * Integrity check — the third audit stage of the source text ("verify that all
  * stored data is accurate and up-to-date"). Every figure is computed by the
- * database: one aggregate scan per table for validity, duplicates, required
- * nulls and staleness; one anti-join per unenforced reference. Node receives
- * counts and at most three masked examples per check, never the rows.
+ * database and is exact (never an estimate):
+ *
+ * - one aggregate scan per table for validity, required nulls and staleness: plain
+ *   aggregates only, so Postgres runs it as a parallel plan;
+ * - one grouping query per identifying column for duplicates, unless a unique index
+ *   on the folded value already rules them out. Where the dialect has a cheap hash
+ *   (Postgres) values are grouped by a 64-bit hash of the folded value, each group
+ *   carrying min and max of the folded value: min = max proves the group is one
+ *   value; a group where they differ (a hash collision) is recounted by value;
+ * - one anti-join per unenforced reference.
+ *
+ * These queries are independent and run at once on the source's connection pool.
+ * Node receives counts and at most three masked examples per check, never the rows,
+ * so memory stays flat as tables grow.
  */
 import { sql, type RawBuilder } from 'kysely';
 import { addDuration, parseIsoDuration, type IsoDuration } from './schedule.js';
@@ -38,6 +49,8 @@ export interface ColumnIntegrity {
   readonly duplicateRows?: number;
   readonly duplicatedValues?: number;
   readonly duplicateExamples?: readonly string[];
+  /** True when a unique index on the folded value rules duplicates out, so they were not counted. */
+  readonly uniqueIndex?: boolean;
 }
 
 export interface TableIntegrity {
@@ -62,6 +75,78 @@ function validity(source: Source, check: Check, c: RawBuilder<unknown>): RawBuil
   return check === 'email' ? x.invalidEmail(c) : check === 'phone' ? x.invalidPhone(c) : x.impossibleBirthDate(c);
 }
 
+/** One group of rows whose (hashed) folded value repeats: its size, and the least and greatest folded value in it. */
+export interface DuplicateGroup {
+  readonly rows: number;
+  readonly lo: string;
+  readonly hi: string;
+}
+
+export interface DuplicateCounts {
+  readonly duplicatedValues: number;
+  readonly duplicateRows: number;
+}
+
+/**
+ * Duplicate figures from groups of equal hash (pure). A group whose least and
+ * greatest folded value are equal holds one value on `rows` rows: one duplicated
+ * value, `rows - 1` extra rows. A group where they differ is a hash collision that
+ * proves nothing; its figures come from `recount` (grouped by the value itself),
+ * which is required whenever such a group exists.
+ */
+export function duplicateCounts(
+  confirmed: { readonly groups: number; readonly rows: number },
+  collided: number,
+  recount?: DuplicateCounts,
+): DuplicateCounts {
+  if (collided > 0 && !recount) throw new Error(`duplicateCounts: ${collided} hash group(s) hold several values and need a recount by value`);
+  return {
+    duplicatedValues: confirmed.groups + (recount?.duplicatedValues ?? 0),
+    duplicateRows: confirmed.rows - confirmed.groups + (recount?.duplicateRows ?? 0),
+  };
+}
+
+type Sql = RawBuilder<unknown>;
+
+/**
+ * Exact duplicate figures for one column, computed in SQL. `hash` (the dialect's,
+ * or a deliberately weak one in tests) only decides how rows are grouped; the
+ * figures never depend on it being collision-free.
+ */
+export async function countDuplicates(
+  source: Source,
+  t: Sql,
+  c: Sql,
+  hash: ((folded: Sql) => Sql) | undefined = source.integrity.hash,
+): Promise<DuplicateCounts & { readonly examples: readonly string[] }> {
+  const f = source.integrity.folded(c);
+  const key = hash ? hash(f) : f;
+  const groups = sql`select ${key} as h, count(*) as k, min(${f}) as lo, max(${f}) as hi from ${t} where ${c} is not null group by ${key} having count(*) > 1`;
+  // Counts over all groups ride on at most three rows (window aggregates); no group reaches Node beyond those.
+  const top = await sql<{ lo: unknown; same: unknown; g: unknown; r: unknown; x: unknown }>`
+    select lo, case when lo = hi then 1 else 0 end as same,
+      count(case when lo = hi then 1 end) over () as g,
+      sum(case when lo = hi then k else 0 end) over () as r,
+      count(case when lo = hi then null else 1 end) over () as x
+    from (${groups}) d
+    order by case when lo = hi then 0 else 1 end, lo
+    limit 3`.execute(source.db);
+  const first = top.rows[0];
+  const confirmed = { groups: n(first?.g), rows: n(first?.r) };
+  const collided = n(first?.x);
+  let recount: DuplicateCounts | undefined;
+  const examples = top.rows.filter((r) => n(r.same) === 1).map((r) => String(r.lo));
+  if (collided > 0) {
+    // Only the rows of collided hash groups are grouped again, by their folded value.
+    const byValue = sql`select ${f} as v, count(*) as k from ${t} where ${c} is not null and ${key} in (select h from (${groups}) d where lo <> hi) group by ${f} having count(*) > 1`;
+    const r = await sql<{ v: unknown; g: unknown; r: unknown }>`select v, count(*) over () as g, sum(k) over () as r from (${byValue}) d order by v limit 3`.execute(source.db);
+    const g = n(r.rows[0]?.g);
+    recount = { duplicatedValues: g, duplicateRows: n(r.rows[0]?.r) - g };
+    for (const row of r.rows) if (examples.length < 3) examples.push(String(row.v));
+  }
+  return { ...duplicateCounts(confirmed, collided, recount), examples };
+}
+
 /** Integrity figures for one table, pushed down into SQL. */
 export async function checkTable(
   source: Source,
@@ -74,27 +159,49 @@ export async function checkTable(
   const has = new Set(table.columns.map((c) => c.name));
   const selects: RawBuilder<unknown>[] = [sql`count(*) as ${sql.ref('rows')}`];
   const plan: { column: string; category: string; check?: Check; dup: boolean; i: number }[] = [];
+  const when = (cond: RawBuilder<unknown>) => sql`count(case when ${cond} then 1 end)`;
   items.forEach((item, i) => {
     const check = VALIDITY[item.category];
     const dup = IDENTIFYING.has(item.category);
     if (!check && !dup) return;
     const c = sql.ref(item.column);
     selects.push(sql`count(${c}) as ${sql.ref(`nn_${i}`)}`);
-    if (check) selects.push(sql`sum(case when ${c} is not null and ${validity(source, check, c)} then 1 else 0 end) as ${sql.ref(`inv_${i}`)}`);
-    if (dup) selects.push(sql`count(distinct ${source.integrity.folded(c)}) as ${sql.ref(`dist_${i}`)}`);
+    if (check) selects.push(sql`${when(sql`${c} is not null and ${validity(source, check, c)}`)} as ${sql.ref(`inv_${i}`)}`);
     plan.push({ column: item.column, category: item.category, ...(check ? { check } : {}), dup, i });
   });
   const required = config.required.filter((r) => r.startsWith(`${table.name}.`)).map((r) => r.slice(table.name.length + 1)).filter((c) => has.has(c));
-  required.forEach((col, j) => selects.push(sql`sum(case when ${sql.ref(col)} is null then 1 else 0 end) as ${sql.ref(`req_${j}`)}`));
+  required.forEach((col, j) => selects.push(sql`${when(sql`${sql.ref(col)} is null`)} as ${sql.ref(`req_${j}`)}`));
   const updated = config.updatedColumns[table.name];
   const duration = config.staleAfter ? parseIsoDuration(config.staleAfter) : null;
   const before = duration ? addDuration(now, negate(duration)).toISOString() : null;
-  if (updated && has.has(updated) && before) selects.push(sql`sum(case when ${source.integrity.olderThan(sql.ref(updated), before)} then 1 else 0 end) as ${sql.ref('stale')}`);
+  if (updated && has.has(updated) && before) selects.push(sql`${when(source.integrity.olderThan(sql.ref(updated), before))} as ${sql.ref('stale')}`);
 
-  const row = (await sql<Record<string, unknown>>`select ${sql.join(selects)} from ${t}`.execute(source.db)).rows[0] ?? {};
+  const aggregate = sql<Record<string, unknown>>`select ${sql.join(selects)} from ${t}`.execute(source.db).then((r) => r.rows[0] ?? {});
+  const dupColumns = plan.filter((p) => p.dup);
+  const unique: Promise<ReadonlySet<string>> = dupColumns.length
+    ? source.integrity.foldedUniqueColumns(table).execute(source.db).then((r) => new Set((r.rows as { column: unknown }[]).map((x) => String(x.column))))
+    : Promise.resolve(new Set());
+  const duplicates = new Map(
+    dupColumns.map((p) => [p.i, unique.then((u) => (u.has(p.column) ? null : countDuplicates(source, t, sql.ref(p.column))))] as const),
+  );
+  const orphanChecks = Object.entries(config.references).flatMap(([from, to]) => {
+    const [ft, fc] = from.split('.') as [string, string];
+    if (ft !== table.name || !has.has(fc)) return [];
+    const [pt, pc] = to.split('.') as [string, string];
+    return [
+      sql<{ k: unknown }>`select count(*) as k from ${t} c left join ${sql.table(`${table.schema}.${pt}`)} p on p.${sql.ref(pc)} = c.${sql.ref(fc)} where c.${sql.ref(fc)} is not null and p.${sql.ref(pc)} is null`
+        .execute(source.db)
+        .then((r) => ({ column: fc, references: to, rows: n(r.rows[0]?.k) })),
+    ];
+  });
+  // Every query above is already running; settle them all before reporting the first failure.
+  const settled = await Promise.allSettled([aggregate, ...duplicates.values(), ...orphanChecks]);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const row = await aggregate;
+  const orphans = await Promise.all(orphanChecks);
 
-  const columns: ColumnIntegrity[] = [];
-  for (const p of plan) {
+  const columns = await Promise.all(plan.map(async (p): Promise<ColumnIntegrity> => {
     const c = sql.ref(p.column);
     const nonNull = n(row[`nn_${p.i}`]);
     let out: ColumnIntegrity = { column: p.column, category: p.category, nonNull };
@@ -106,28 +213,13 @@ export async function checkTable(
       out = { ...out, invalid, invalidExamples: examples };
     }
     if (p.dup) {
-      const duplicateRows = nonNull - n(row[`dist_${p.i}`]);
-      if (duplicateRows > 0) {
-        const f = source.integrity.folded(c);
-        const dup = sql`select ${f} as v from ${t} where ${c} is not null group by ${f} having count(*) > 1`;
-        const [count, examples] = await Promise.all([
-          sql<{ k: unknown }>`select count(*) as k from (${dup}) d`.execute(source.db),
-          sql<{ v: unknown }>`${dup} limit 3`.execute(source.db),
-        ]);
-        out = { ...out, duplicateRows, duplicatedValues: n(count.rows[0]?.k), duplicateExamples: examples.rows.map((r) => maskValue(String(r.v), p.category)) };
-      } else out = { ...out, duplicateRows: 0, duplicatedValues: 0, duplicateExamples: [] };
+      const d = await duplicates.get(p.i);
+      out = d
+        ? { ...out, duplicateRows: d.duplicateRows, duplicatedValues: d.duplicatedValues, duplicateExamples: d.examples.map((v) => maskValue(v, p.category)) }
+        : { ...out, duplicateRows: 0, duplicatedValues: 0, duplicateExamples: [], uniqueIndex: true };
     }
-    columns.push(out);
-  }
-
-  const orphans: { column: string; references: string; rows: number }[] = [];
-  for (const [from, to] of Object.entries(config.references)) {
-    const [ft, fc] = from.split('.') as [string, string];
-    if (ft !== table.name || !has.has(fc)) continue;
-    const [pt, pc] = to.split('.') as [string, string];
-    const r = await sql<{ k: unknown }>`select count(*) as k from ${t} c left join ${sql.table(`${table.schema}.${pt}`)} p on p.${sql.ref(pc)} = c.${sql.ref(fc)} where c.${sql.ref(fc)} is not null and p.${sql.ref(pc)} is null`.execute(source.db);
-    orphans.push({ column: fc, references: to, rows: n(r.rows[0]?.k) });
-  }
+    return out;
+  }));
 
   return {
     schema: table.schema,

@@ -92,6 +92,17 @@ export interface IntegrityExpressions {
   olderThan(column: RawSql, isoInstant: string): RawSql;
   /** A case-folded text form of the value, for duplicate detection. */
   folded(column: RawSql): RawSql;
+  /**
+   * A 64-bit hash of a folded value, where the dialect has a cheap one and runs
+   * queries in parallel: duplicates are then grouped by hash and confirmed exactly.
+   * Absent: they are grouped by the folded value itself.
+   */
+  readonly hash?: (folded: RawSql) => RawSql;
+  /**
+   * A catalog query with one row `{ column }` per column of `table` whose folded values a
+   * unique index or constraint already keeps unique; their duplicates are not counted.
+   */
+  foldedUniqueColumns(table: TableRef): RawSql;
   /** Whether the value was exact (true) or approximated (SQLite has no regular expressions). */
   readonly exact: boolean;
 }

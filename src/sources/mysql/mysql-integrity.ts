@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import type { IntegrityExpressions } from '../types.js';
 
+/**
+ * No `hash`: MySQL/MariaDB run a query on one thread, so grouping by a hash would
+ * only add work; duplicates are grouped by the folded value itself.
+ */
 export const MYSQL_INTEGRITY: IntegrityExpressions = {
   exact: true,
   invalidEmail: (c) => sql`(${c} not regexp '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$')`,
@@ -8,4 +12,15 @@ export const MYSQL_INTEGRITY: IntegrityExpressions = {
   impossibleBirthDate: (c) => sql`(cast(${c} as date) > current_date or cast(${c} as date) < '1900-01-01')`,
   olderThan: (c, iso) => sql`(${c} < ${iso.slice(0, 19).replace('T', ' ')})`,
   folded: (c) => sql`lower(${c})`,
+  // A single-column unique index (no prefix length) on a case-insensitive (_ci) column:
+  // values equal after lower() are equal in that collation, which the index forbids.
+  // (GROUP BY lower(c) compares in the same collation, so the skipped count would be 0.)
+  foldedUniqueColumns: (table) => sql`
+    select distinct s.column_name as ${sql.ref('column')}
+    from information_schema.statistics s
+    join information_schema.columns c on c.table_schema = s.table_schema and c.table_name = s.table_name and c.column_name = s.column_name
+    where s.table_schema = ${table.schema} and s.table_name = ${table.name}
+      and s.non_unique = 0 and s.sub_part is null and c.collation_name like '%\\_ci'
+      and not exists (select 1 from information_schema.statistics o
+                      where o.table_schema = s.table_schema and o.table_name = s.table_name and o.index_name = s.index_name and o.seq_in_index > 1)`,
 };

@@ -9,6 +9,7 @@ const stripSeparators = (c: RawBuilder<unknown>) =>
  * SQLite has no regular expressions: emails are checked with LIKE/GLOB (one "@",
  * a dot after it, no spaces), phones by stripping the usual separators. Close to,
  * but not exactly, the other dialects' checks (`exact: false` says so in reports).
+ * No `hash`: SQLite runs a query on one thread; duplicates are grouped by value.
  */
 export const SQLITE_INTEGRITY: IntegrityExpressions = {
   exact: false,
@@ -18,4 +19,13 @@ export const SQLITE_INTEGRITY: IntegrityExpressions = {
   impossibleBirthDate: (c) => sql`(date(${c}) > date('now') or date(${c}) < '1900-01-01')`,
   olderThan: (c, iso) => sql`(julianday(${c}) < julianday(${iso}))`,
   folded: (c) => sql`lower(${c})`,
+  // A single-column, non-partial unique index with NOCASE collation (declared on the
+  // index or the column): NOCASE and lower() both fold ASCII letters only, so values
+  // equal after lower() are equal under NOCASE, which the index forbids.
+  foldedUniqueColumns: (table) => sql`
+    select distinct k.name as "column"
+    from pragma_index_list(${table.name}, ${table.schema}) il
+    join pragma_index_xinfo(il.name, ${table.schema}) k
+    where il."unique" = 1 and il.partial = 0 and k.key = 1 and k.name is not null and upper(k.coll) = 'NOCASE'
+      and (select count(*) from pragma_index_xinfo(il.name, ${table.schema}) x where x.key = 1) = 1`,
 };

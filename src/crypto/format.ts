@@ -16,7 +16,7 @@
  *
  * The plaintext is the UTF-8 encoding of the value (or the raw bytes given to
  * `encryptBytes`). Length: `5 + |keyId| + 1 + |version| + 1 + ⌈(28 + n) · 4/3⌉` characters
- * for n plaintext bytes (an 20-byte email: 83 characters with an 11-character key id).
+ * for n plaintext bytes (a 20-byte email: 83 characters with an 11-character key id).
  * The payload must be canonical base64url: characters outside the alphabet, padding,
  * or non-zero unused bits in the last character make the value "not a ciphertext".
  *

@@ -150,7 +150,7 @@ function keyStoreOf(store: KeyringOptions['store']): KeyStore {
 
 /**
  * Turns a {@link MasterKeySource} into a provider. A passphrase is matched
- * against the scrypt parameters recorded in the store (newest first): the
+ * against the scrypt parameters recorded in the store (oldest first): the
  * derived key's id must equal the recorded id, or the passphrase is wrong. With
  * no passphrase recorded yet, new parameters are generated and recorded.
  *
@@ -161,11 +161,18 @@ export async function resolveMasterKey(source: MasterKeySource, store: KeyStore,
   if (isProvider(source)) return source;
   if ('env' in source) return masterKeyFromEnv(source.env, source.environment);
   if ('file' in source) return masterKeyFromFile(source.file, { allowInsecurePermissions: source.allowInsecurePermissions ?? false });
-  const recorded = (await store.listMasterKeys()).filter((m) => m.kind === 'passphrase' && m.params !== null);
+  const passphraseKeys = async () =>
+    (await store.listMasterKeys())
+      .filter((m) => m.kind === 'passphrase' && m.params !== null)
+      // Oldest first (ties by id): every process picks the same record.
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+  let recorded = await passphraseKeys();
   if (recorded.length === 0) {
     const key = await masterKeyFromPassphrase(source.passphrase, newScryptParams(source.scrypt));
     await store.addMasterKey({ id: key.keyId, kind: 'passphrase', params: JSON.stringify(key.params), createdAt: now().toISOString() });
-    return key;
+    recorded = await passphraseKeys();
+    // Alone (the usual case): our record is the only one. Racing another first opener: the oldest record wins.
+    if (recorded[0]?.id === key.keyId) return key;
   }
   for (const m of recorded) {
     let params: ScryptParams;

@@ -316,6 +316,17 @@ describe('master keys', () => {
     expect(e.message).not.toContain('r0ub4dor');
   });
 
+  it('two first opens racing with one passphrase agree on one master key', async () => {
+    const store = await newStore();
+    const [a, b] = await Promise.all([0, 1].map(() => openKeyring({ store, master: { passphrase: 'same words', scrypt: { N: 2 ** 10 } } })));
+    expect(a!.masterKeyId).toBe(b!.masterKeyId);
+    expect(await store.keys.listMasterKeys()).toHaveLength(2); // the loser's parameters stay, unused
+    const c = await createFieldEncryption(a!).encrypt('v', ctx(1));
+    expect(await createFieldEncryption(b!).decrypt(c, ctx(1))).toBe('v');
+    const later = await openKeyring({ store, master: { passphrase: 'same words' } });
+    expect(later.masterKeyId).toBe(a!.masterKeyId);
+  });
+
   it('master key rotation: previous keys unwrap until rewrap; afterwards only the new key works', async () => {
     const { store, fields, keyring, masterBytes } = await setup();
     const c = await fields.encrypt('kept', ctx(1));

@@ -287,15 +287,6 @@ export function reviewAccess(
     });
   }
 
-  if (snapshot.requireSecureTransport === false) {
-    const fix = snapshot.statements.requireSecureTransport();
-    add('access.insecure-transport', 'medium', { source: sourceName }, '', {
-      title: 'Server accepts unencrypted connections',
-      message: `The server of "${sourceName}" does not require TLS (require_secure_transport is OFF): passwords and personal data can cross the network in clear text.`,
-      remedy: `Configure TLS on the server and require it.${fix ? ` Printed, not run: ${fix}` : ''}`,
-    });
-  }
-
   for (const f of snapshot.files) {
     if (f.role !== 'directory' || !(f.mode & 0o002)) continue;
     add('access.directory-writable', 'medium', { source: sourceName }, f.path, {

@@ -19,14 +19,26 @@ import {
   stageOverdueFinding,
   tableUnreadableFinding,
   coveringPurpose,
+  findingId,
   type DraftFinding,
   type ResolvedPurpose,
 } from './collection-review.js';
 import { compareWithPrevious, type PreviousAudit } from './compare.js';
 import type { AuditReport, AuditStage, InventoryItem, Severity, SourceReport } from './types.js';
 import { checkTable, integrityFindings, type TableIntegrity } from './integrity.js';
-import { SEVERITIES, type SourceAccess } from './types.js';
+import { SEVERITIES, type FindingRule, type SourceAccess } from './types.js';
+import { sourceTransitFindings } from '../transit/session.js';
+import type { SessionTransport } from '../transit/types.js';
 import { reviewAccess, type AccessConfig } from './access.js';
+
+/** Transit findings of a source (src/transit), as audit findings located at the source. */
+function transitDrafts(cfg: SourceConfig, session: SessionTransport | undefined): DraftFinding[] {
+  return sourceTransitFindings(cfg.name, cfg.kind, cfg.url, session, process.env).map((f) => {
+    const rule = f.rule as FindingRule;
+    const location = { source: cfg.name };
+    return { id: findingId(rule, location), rule, severity: f.severity, location, title: f.title, message: f.message, remedy: f.remedy };
+  });
+}
 
 function accessConfig(cfg: SourceConfig): AccessConfig {
   return { authorized: cfg.access?.authorized ?? [], rowLevelSecurity: cfg.access?.rowLevelSecurity ?? [] };
@@ -180,8 +192,12 @@ async function auditSource(
     if (stage === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
     else if (stage === 'access') {
       const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
-      findings.push(...review.findings);
-      access = review.access;
+      // Who can read the data includes who can read it on the wire: the connection string and the live session.
+      const session = await source.readTransport().catch(() => undefined);
+      findings.push(...review.findings, ...transitDrafts(cfg, session));
+      access = session?.applicable
+        ? { ...review.access, session: { encrypted: session.encrypted, protocol: session.protocol, cipher: session.cipher, serverRequiresTls: session.serverRequiresTls } }
+        : review.access;
     } else {
       const checked = await integrityOf(source, cfg, tables, inventory, options);
       findings.push(...checked.findings);

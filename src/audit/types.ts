@@ -30,7 +30,10 @@ export type FindingRule =
   | 'access.rls-disabled'
   | 'access.default-privileges'
   | 'access.weak-account'
-  | 'access.insecure-transport'
+  | 'transit.url-accepts-plaintext'
+  | 'transit.url-unverified-tls'
+  | 'transit.session-unencrypted'
+  | 'transit.server-tls-not-required'
   | 'access.catalog-unreadable'
   | 'integrity.invalid-values'
   | 'integrity.duplicates'
@@ -128,6 +131,8 @@ export interface SourceAccess {
   readonly edges: readonly AccessEdge[];
   /** Whether the server refuses unencrypted connections, where it has such a setting. */
   readonly requireSecureTransport?: boolean;
+  /** How Steward's own connection was protected, as the server reported it (absent when it could not tell). */
+  readonly session?: { readonly encrypted: boolean | null; readonly protocol: string | null; readonly cipher: string | null; readonly serverRequiresTls: boolean | null };
   /** Catalogs Steward could not read. */
   readonly problems: readonly string[];
 }

@@ -104,8 +104,6 @@ export interface AccessStatements {
   expirePassword(principal: string, until: string): string | null;
   /** Give an account a password, or restrict its host. */
   secureAccount(principal: string): string | null;
-  /** Turn on TLS-only connections, where a server setting controls it. */
-  requireSecureTransport(): string | null;
   /** Take superuser or BYPASSRLS away from a role (null where the dialect has no such attribute). */
   demote(principal: string, attribute: 'superuser' | 'bypassrls'): string | null;
   /** Make a file private to its owner. */

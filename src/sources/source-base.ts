@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SourceError } from '../errors.js';
+import type { SessionTransport } from '../transit/types.js';
 import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
 import type {
   AccessSnapshot,
@@ -48,6 +49,8 @@ export abstract class SourceBase implements Source {
   protected abstract readonly introspector: SourceIntrospector;
   protected abstract readonly sampler: SourceSampler;
   protected abstract readonly accessReader: SourceAccessReader;
+  /** The dialect's session query (`src/sources/<dialect>/<dialect>-transport.ts`). */
+  protected abstract readonly transportReader: (db: Kysely<any>) => Promise<SessionTransport>;
 
   readonly name: string;
   readonly db: Kysely<any>;
@@ -97,6 +100,10 @@ export abstract class SourceBase implements Source {
 
   readAccess(options: IntrospectOptions = {}): Promise<AccessSnapshot> {
     return this.guard('read the privileges of', undefined, () => this.accessReader.read(options));
+  }
+
+  readTransport(): Promise<SessionTransport> {
+    return this.guard('read the connection encryption of', undefined, () => this.transportReader(this.db));
   }
 
   close(): Promise<void> {

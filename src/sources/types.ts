@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AccessSnapshot } from './access-types.js';
+import type { SessionTransport } from '../transit/types.js';
 
 export type * from './access-types.js';
 
@@ -138,6 +139,8 @@ export interface Source {
    * catalog the connection may not read becomes a `problems` entry, not an error.
    */
   readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
+  /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */
+  readTransport(): Promise<SessionTransport>;
   /** Releases the connection pool. Safe to call twice. */
   close(): Promise<void>;
 }

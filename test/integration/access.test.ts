@@ -135,6 +135,8 @@ forEachDialect('access verification', (d) => {
       expect(f.find((x) => x.rule === 'access.privileged-role' && x.message.startsWith(r('admin')))!.remedy).toContain(`ALTER ROLE "${r('admin')}" NOSUPERUSER;`);
       // Row-level security: a policy exists, row security is off.
       expect(f.filter((x) => x.rule === 'access.rls-disabled').map((x) => x.location.table)).toEqual(['customers']);
+      expect(f.some((x) => x.rule === 'transit.session-unencrypted')).toBe(true);
+      expect(report.sources[0]!.access!.session).toMatchObject({ encrypted: false });
       // Nothing for the authorized app on its tables, support's email column, etl (orders only), nousage (no schema USAGE).
       expect(f.some((x) => x.rule === 'access.unauthorized-read' && [r('app'), r('support'), r('etl'), r('nousage')].some((n) => x.message.startsWith(n)))).toBe(false);
       // The access graph shows who reaches what.
@@ -200,8 +202,10 @@ forEachDialect('access verification', (d) => {
       expect(ro.message).toContain(`'${r('ro')}'@'localhost' → member of '${r('analyst')}' → SELECT on ${db}.customers`);
       expect(ro.remedy).toContain(`REVOKE SELECT ON \`${db}\`.\`customers\` FROM '${r('analyst')}'; GRANT SELECT (\`id\`, \`total_orders\`) ON \`${db}\`.\`customers\` TO '${r('analyst')}';`);
       expect(f.find((x) => x.rule === 'access.weak-account')!.message).toContain('has no password, from any host');
-      expect(f.filter((x) => x.rule === 'access.insecure-transport')).toHaveLength(1);
+      // In transit: this connection is plaintext and the server does not require TLS (loopback, so low/medium).
+      expect(f.filter((x) => x.rule.startsWith('transit.')).map((x) => x.rule).sort()).toEqual(['transit.server-tls-not-required', 'transit.session-unencrypted', 'transit.url-accepts-plaintext']);
       expect(report.sources[0]!.access!.requireSecureTransport).toBe(false);
+      expect(report.sources[0]!.access!.session).toMatchObject({ encrypted: false, serverRequiresTls: false });
     } finally {
       await d.exec(`drop user '${r('app')}'@'%', '${r('ro')}'@'localhost', '${r('support')}'@'%', '${r('open')}'@'%'; drop role ${r('analyst')};`);
     }

@@ -445,7 +445,8 @@ function accessSection(report: AuditReport): Html | '' {
 <td>${e.columns.map((c) => html`<span class="colref"><span class="${c.authorized ? '' : 'bad'}">${c.column}</span><span class="cat-id">${c.category}</span></span>`)}</td>
 <td>${ok ? html`<span class="ok">authorized</span>` : html`<span class="bad">not authorized</span>`}</td></tr>`;
       });
-    const transport = a.requireSecureTransport === undefined ? '' : a.requireSecureTransport ? html` · server requires TLS` : html` · <span class="bad">server accepts unencrypted connections</span>`;
+    const requires = a.session?.serverRequiresTls ?? a.requireSecureTransport;
+    const transport = html`${a.session ? (a.session.encrypted ? html` · Steward's connection encrypted (${a.session.protocol ?? 'TLS'})` : a.session.encrypted === false ? html` · <span class="bad">Steward's connection not encrypted</span>` : '') : ''}${requires === undefined || requires === null ? '' : requires ? html` · server requires TLS` : html` · <span class="bad">server accepts unencrypted connections</span>`}`;
     return html`<section class="source card" aria-labelledby="acc-${slug(s.name)}"><h3 id="acc-${slug(s.name)}">${s.name}</h3>
 <p class="src-meta">${plural(a.principals.length, 'principal')} reach personal data · ${plural(a.principals.filter((p) => !p.authorized).length, 'without authorization', 'without authorization')}${transport}${a.problems.length ? html` · <span class="bad">could not read ${a.problems.join(', ')}</span>` : ''}</p>
 ${a.edges.length ? accessGraph(s) : html`<p class="empty">Nobody but Steward's view of the catalog reaches personal data here.</p>`}

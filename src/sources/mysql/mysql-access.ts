@@ -27,7 +27,6 @@ export const MYSQL_ACCESS_STATEMENTS: AccessStatements = {
   expirePassword: (p) => `ALTER USER ${p} PASSWORD EXPIRE INTERVAL 365 DAY;`,
   secureAccount: (p) => `ALTER USER ${p} IDENTIFIED VIA ed25519 USING PASSWORD('<a new strong password>'); -- MySQL: IDENTIFIED WITH caching_sha2_password BY '…'; or DROP USER ${p};`,
   demote: () => null,
-  requireSecureTransport: () => 'SET GLOBAL require_secure_transport = ON; -- and require_secure_transport=ON in the server config file',
   chmod: (path, mode) => `chmod ${mode.toString(8)} '${path.replace(/'/g, "'\\''")}'`,
 };
 

@@ -6,6 +6,7 @@ import { MYSQL_INTEGRITY } from './mysql-integrity.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
 import { MysqlAccessReader } from './mysql-access.js';
+import { mysqlSessionTransport } from './mysql-transport.js';
 
 export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsTablesample: false,
@@ -23,6 +24,7 @@ export class MysqlSource extends SourceBase {
   protected readonly introspector: MysqlIntrospector;
   protected readonly sampler: MysqlSampler;
   protected readonly accessReader: MysqlAccessReader;
+  protected readonly transportReader = mysqlSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
     super(name, db, location);

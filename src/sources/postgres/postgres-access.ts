@@ -32,7 +32,6 @@ export const POSTGRES_ACCESS_STATEMENTS: AccessStatements = {
   expirePassword: (p, until) => `ALTER ROLE ${pgIdent(p)} VALID UNTIL ${literal(until)};`,
   secureAccount: () => null,
   demote: (p, a) => `ALTER ROLE ${pgIdent(p)} ${a === 'superuser' ? 'NOSUPERUSER' : 'NOBYPASSRLS'};`,
-  requireSecureTransport: () => null,
   chmod: (path, mode) => `chmod ${mode.toString(8)} ${literal(path)}`,
 };
 

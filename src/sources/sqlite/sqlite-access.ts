@@ -10,7 +10,6 @@ export const SQLITE_ACCESS_STATEMENTS: AccessStatements = {
   expirePassword: () => null,
   secureAccount: () => null,
   demote: () => null,
-  requireSecureTransport: () => null,
   chmod: (p, mode) => `chmod ${mode.toString(8)} ${shellQuote(p)}`,
 };
 

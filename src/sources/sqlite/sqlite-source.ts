@@ -8,6 +8,7 @@ import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
 import { SqliteAccessReader } from './sqlite-access.js';
+import { sqliteSessionTransport } from './sqlite-transport.js';
 
 export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsTablesample: false,
@@ -25,6 +26,7 @@ export class SqliteSource extends SourceBase {
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
   protected readonly accessReader: SqliteAccessReader;
+  protected readonly transportReader = sqliteSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
     super(name, db, location);

@@ -53,6 +53,7 @@ export type ErrorCode =
   | 'CRYPTO_UNKNOWN_KEY_VERSION'
   | 'CRYPTO_KEY_DESTROYED'
   | 'CRYPTO_NOT_CIPHERTEXT'
+  | 'CRYPTO_RECIPIENT_KEY'
   | 'TLS_UNREACHABLE'
   | 'TLS_HANDSHAKE'
   | 'INTERNAL';
@@ -152,7 +153,9 @@ export class TlsError extends StewardError {
  * - `CRYPTO_TAMPERED`: a ciphertext or wrapped key was changed, or copied to another row/column;
  * - `CRYPTO_UNKNOWN_KEY_VERSION`: the ciphertext names a key version the keyring does not have;
  * - `CRYPTO_KEY_DESTROYED`: the key version was destroyed (crypto-shredded): the data is gone;
- * - `CRYPTO_NOT_CIPHERTEXT`: the value is not a Steward ciphertext (`stw1:…`).
+ * - `CRYPTO_NOT_CIPHERTEXT`: the value is not a Steward ciphertext (`stw1:…`) or archive (`steward-archive/1`);
+ * - `CRYPTO_RECIPIENT_KEY`: an archive recipient key (`stwpub1…`/`stwsec1…`) is malformed, mistyped (checksum),
+ *   the wrong kind, or its private key file is readable by others.
  * Messages name key ids and versions only, never key material or plaintext.
  */
 export class CryptoError extends StewardError {

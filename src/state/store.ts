@@ -14,6 +14,7 @@ import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { StateKeyStore } from './keys.js';
+import { StateJobStore } from './jobs.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { ActivityLogTable, FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -208,6 +209,7 @@ export class StateStore {
   readonly #db: Kysely<StateDatabase>;
   #closed = false;
   #keys: StateKeyStore | undefined;
+  #jobs: StateJobStore | undefined;
 
   /** @internal Use {@link openStateStore}. */
   constructor(backend: StateBackend) {
@@ -223,6 +225,11 @@ export class StateStore {
   /** The file path, or the URL without password plus the schema. */
   get location(): string {
     return this.#backend.location;
+  }
+
+  /** Checkpoints of online column migrations (src/crypto/column-migration.ts). */
+  get jobs(): StateJobStore {
+    return (this.#jobs ??= new StateJobStore(this.#backend, () => this.#open()));
   }
 
   /** Wrapped data keys and master key records, for the keyring (src/crypto/keyring.ts). */

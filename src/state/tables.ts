@@ -97,7 +97,26 @@ export interface MasterKeysTable {
   created_at: string;
 }
 
+export interface ColumnJobsTable {
+  id: string;
+  source: string;
+  table_name: string;
+  column_name: string;
+  operation: string;
+  status: string;
+  pass: number;
+  last_key_json: string | null;
+  counts_json: string;
+  options_json: string;
+  owner_host: string | null;
+  owner_pid: number | null;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 export interface StateDatabase {
+  column_jobs: ColumnJobsTable;
   activity_log: ActivityLogTable;
   data_keys: DataKeysTable;
   master_keys: MasterKeysTable;

@@ -235,10 +235,11 @@ for (const backend of backends) {
       // A store that old predates the keyring (0003) too.
       await tamper(store, 'drop table data_keys');
       await tamper(store, 'drop table master_keys');
-      await tamper(store, `delete from steward_migration where name in ('0002_activity_log', '0003_keys')`);
+      await tamper(store, 'drop table column_jobs');
+      await tamper(store, `delete from steward_migration where name in ('0002_activity_log', '0003_keys', '0004_column_jobs')`);
       await store.close();
       const reopened = backend === 'sqlite' ? await openStateStore({ url: store.location, baseDir: tmp }) : await openStateStore({ url: PG_URL, baseDir: tmp, schema: schemas[schemas.length - 1]! });
-      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys']);
+      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs']);
       expect((await reopened.getRun('old-run'))?.toolVersion).toBe('0.0.1');
       await reopened.appendActivity({ actor: 't', action: 'x', subject: {}, details: {} });
       expect((await reopened.verifyActivityLog()).ok).toBe(true);

@@ -1,0 +1,158 @@
+/**
+ * Column jobs in the state store (migration 0004): the checkpoint of each
+ * online column migration. Obtain it as `store.jobs`.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { isStewardError, StateError } from '../errors.js';
+import type { StateBackend } from './backend.js';
+import type { ColumnJobsTable, StateDatabase } from './tables.js';
+
+export type ColumnOperation = 'encrypt' | 'decrypt' | 'rotate';
+export type ColumnJobStatus = 'running' | 'done' | 'failed';
+
+export interface ColumnJob {
+  readonly id: string;
+  readonly source: string;
+  readonly table: string;
+  readonly column: string;
+  readonly operation: ColumnOperation;
+  readonly status: ColumnJobStatus;
+  /** 1: the sweep over every row in key order; 2+: follow-up passes over rows still to do. */
+  readonly pass: number;
+  /** The primary key of the last row handled in this pass (its parts, as the driver returned them); null at a pass's start. */
+  readonly lastKey: readonly unknown[] | null;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly owner: { readonly host: string; readonly pid: number } | null;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+export class StateJobStore {
+  readonly #backend: StateBackend;
+  readonly #db: Kysely<StateDatabase>;
+  readonly #assertOpen: () => void;
+
+  /** @internal Use `StateStore.jobs`. */
+  constructor(backend: StateBackend, assertOpen: () => void) {
+    this.#backend = backend;
+    this.#db = backend.db;
+    this.#assertOpen = assertOpen;
+  }
+
+  /** The unfinished job of this operation on this column, if any (newest first). */
+  async open(target: { source: string; table: string; column: string }, operation?: ColumnOperation): Promise<ColumnJob | null> {
+    return this.#run('read column jobs from', async () => {
+      let q = this.#db
+        .selectFrom('column_jobs')
+        .selectAll()
+        .where('source', '=', target.source)
+        .where('table_name', '=', target.table)
+        .where('column_name', '=', target.column)
+        .where('status', '=', 'running');
+      if (operation) q = q.where('operation', '=', operation);
+      const row = await q.orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+      return row ? toJob(row) : null;
+    });
+  }
+
+  async get(id: string): Promise<ColumnJob | null> {
+    return this.#run('read column jobs from', async () => {
+      const row = await this.#db.selectFrom('column_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toJob(row) : null;
+    });
+  }
+
+  async list(limit = 50): Promise<ColumnJob[]> {
+    return this.#run('read column jobs from', async () => (await this.#db.selectFrom('column_jobs').selectAll().orderBy('started_at', 'desc').limit(limit).execute()).map(toJob));
+  }
+
+  async create(job: Omit<ColumnJob, 'status' | 'finishedAt'>): Promise<void> {
+    await this.#run('record a column job in', () =>
+      this.#db
+        .insertInto('column_jobs')
+        .values({
+          id: job.id,
+          source: job.source,
+          table_name: job.table,
+          column_name: job.column,
+          operation: job.operation,
+          status: 'running',
+          pass: job.pass,
+          last_key_json: job.lastKey === null ? null : JSON.stringify(job.lastKey),
+          counts_json: JSON.stringify(job.counts),
+          options_json: JSON.stringify(job.options),
+          owner_host: job.owner?.host ?? null,
+          owner_pid: job.owner?.pid ?? null,
+          started_at: job.startedAt,
+          updated_at: job.updatedAt,
+          finished_at: null,
+        })
+        .execute(),
+    );
+  }
+
+  /**
+   * Takes the job over for `owner`, only if its recorded owner is still `expected`
+   * (compare-and-set: of two runners that both saw a dead owner, one wins).
+   */
+  async claim(id: string, expected: ColumnJob['owner'], owner: { host: string; pid: number }, at: string): Promise<boolean> {
+    return this.#run('claim a column job in', async () => {
+      let q = this.#db.updateTable('column_jobs').set({ owner_host: owner.host, owner_pid: owner.pid, updated_at: at }).where('id', '=', id).where('status', '=', 'running');
+      q = expected ? q.where('owner_host', '=', expected.host).where('owner_pid', '=', expected.pid) : q.where('owner_pid', 'is', null);
+      return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
+    });
+  }
+
+  /** Records progress: the pass, the last key done, the counts. */
+  async checkpoint(id: string, state: { pass: number; lastKey: readonly unknown[] | null; counts: Readonly<Record<string, number>>; at: string }): Promise<void> {
+    await this.#run('record a checkpoint in', () =>
+      this.#db
+        .updateTable('column_jobs')
+        .set({ pass: state.pass, last_key_json: state.lastKey === null ? null : JSON.stringify(state.lastKey), counts_json: JSON.stringify(state.counts), updated_at: state.at })
+        .where('id', '=', id)
+        .execute(),
+    );
+  }
+
+  async finish(id: string, status: Exclude<ColumnJobStatus, 'running'>, counts: Readonly<Record<string, number>>, at: string): Promise<void> {
+    await this.#run('finish a column job in', () =>
+      this.#db
+        .updateTable('column_jobs')
+        .set({ status, counts_json: JSON.stringify(counts), updated_at: at, finished_at: at, owner_host: null, owner_pid: null })
+        .where('id', '=', id)
+        .execute(),
+    );
+  }
+
+  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    try {
+      return await fn();
+    } catch (e) {
+      if (isStewardError(e)) throw e;
+      const { reason, hint } = this.#backend.explain(e);
+      throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${this.#backend.location}: ${reason}`, { hint, cause: e });
+    }
+  }
+}
+
+function toJob(r: Selectable<ColumnJobsTable>): ColumnJob {
+  return {
+    id: r.id,
+    source: r.source,
+    table: r.table_name,
+    column: r.column_name,
+    operation: r.operation as ColumnOperation,
+    status: r.status as ColumnJobStatus,
+    pass: Number(r.pass),
+    lastKey: r.last_key_json === null ? null : (JSON.parse(r.last_key_json) as unknown[]),
+    counts: JSON.parse(r.counts_json) as Record<string, number>,
+    options: JSON.parse(r.options_json) as Record<string, unknown>,
+    owner: r.owner_host !== null && r.owner_pid !== null ? { host: r.owner_host, pid: Number(r.owner_pid) } : null,
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}

@@ -1,6 +1,7 @@
 /** Integrity check pushed into SQL, on every database, with seeded defects of every kind and exact counts. */
+import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
-import { checkTable, integrityFindings } from '../../src/audit/integrity.js';
+import { checkTable, countDuplicates, integrityFindings } from '../../src/audit/integrity.js';
 import { runAudit } from '../../src/audit/run-audit.js';
 import { loadConfigText } from '../../src/config/index.js';
 import type { InventoryItem } from '../../src/audit/types.js';
@@ -111,5 +112,104 @@ forEachDialect('integrity check', (d) => {
       'integrity.required-null:customers.phone',
       'integrity.stale-records:customers.updated_at',
     ]);
+  });
+});
+
+forEachDialect('integrity duplicates', (d) => {
+  beforeAll(async () => {
+    await d.exec(
+      [
+        'create table customers (id integer primary key, email varchar(100))',
+        // Every email the same length: a length "hash" collides on every row, with no duplicate.
+        'create table people (id integer primary key, email varchar(100))',
+        // Duplicates ruled out by a unique index on the folded value (skipped), or not (counted).
+        d.pick({
+          postgres: 'create table m_folded (id integer primary key, email varchar(100)); create unique index m_folded_u on m_folded (lower(email))',
+          mysql: 'create table m_folded (id integer primary key, email varchar(100) character set utf8mb4 collate utf8mb4_general_ci, unique key m_folded_u (email))',
+          sqlite: 'create table m_folded (id integer primary key, email varchar(100)); create unique index m_folded_u on m_folded (email collate nocase)',
+        }),
+        d.pick({
+          postgres: 'create table m_plain (id integer primary key, email varchar(100) unique)',
+          mysql: 'create table m_plain (id integer primary key, email varchar(100) character set utf8mb4 collate utf8mb4_bin, unique key m_plain_u (email))',
+          sqlite: 'create table m_plain (id integer primary key, email varchar(100) unique)',
+        }),
+        d.pick({
+          postgres: 'create table m_index (id integer primary key, email varchar(100)); create index m_index_i on m_index (lower(email))',
+          mysql: 'create table m_index (id integer primary key, email varchar(100) character set utf8mb4 collate utf8mb4_general_ci, key m_index_i (email))',
+          sqlite: 'create table m_index (id integer primary key, email varchar(100)); create index m_index_i on m_index (email collate nocase)',
+        }),
+        // Unique over part of the rows (partial index), or only together with another column (MySQL has no partial indexes).
+        d.pick({
+          postgres: 'create table m_part (id integer primary key, email varchar(100)); create unique index m_part_u on m_part (lower(email)) where id > 100',
+          mysql: 'create table m_part (id integer primary key, email varchar(100) character set utf8mb4 collate utf8mb4_general_ci, unique key m_part_u (email, id))',
+          sqlite: 'create table m_part (id integer primary key, email varchar(100)); create unique index m_part_u on m_part (email collate nocase) where id > 100',
+        }),
+      ].join(';\n'),
+    );
+    const dups = [{ id: 1, email: 'dup@example.com' }, { id: 2, email: 'Dup@example.com' }, { id: 3, email: 'solo@example.com' }];
+    await d.db
+      .insertInto('customers')
+      .values([...dups, { id: 4, email: 'DUP@example.com' }, { id: 5, email: 'two@example.com' }, { id: 6, email: 'two@example.com' }, { id: 7, email: null }])
+      .execute();
+    await d.db.insertInto('people').values(Array.from({ length: 12 }, (_, i) => ({ id: i + 1, email: `p${String(i).padStart(2, '0')}@example.com` }))).execute();
+    await d.db.insertInto('m_folded').values([{ id: 1, email: 'a1@example.com' }, { id: 2, email: 'A2@example.com' }, { id: 3, email: null }]).execute();
+    await d.db.insertInto('m_plain').values([{ id: 1, email: 'Same@example.com' }, { id: 2, email: 'same@example.com' }, { id: 3, email: 'other@example.com' }]).execute();
+    await d.db.insertInto('m_index').values(dups).execute();
+    await d.db.insertInto('m_part').values(dups).execute();
+  });
+
+  const inv = (column: string, category: string): InventoryItem => ({
+    source: 's', schema: d.schema, table: 't', column, dataType: 'text', category, risk: 'medium', confidence: 1, rowEstimate: 3,
+    evidence: { signals: [], sampled: 0, matched: 0 }, examples: [], freeText: [], purpose: null,
+  });
+
+  it('stays exact when the hash collides: deliberately weak hashes give the same duplicate counts', async () => {
+    const source = await d.openSource();
+    try {
+      const t = (name: string) => sql.table(`${d.schema}.${name}`);
+      const email = sql.ref('email');
+      const hashes = {
+        dialect: source.integrity.hash,
+        none: undefined,
+        constant: (f: typeof email) => sql`(0 * length(${f}))`, // every row one group: always recounted by value
+        length: (f: typeof email) => sql`length(${f})`, // groups of unrelated values
+      };
+      for (const [name, hash] of Object.entries(hashes)) {
+        // dup@ ×3 (three spellings) and two@ ×2: 2 values, 3 extra rows; solo@ and the null are no duplicate.
+        const c = await countDuplicates(source, t('customers'), email, hash);
+        expect({ name, duplicateRows: c.duplicateRows, duplicatedValues: c.duplicatedValues }).toEqual({ name, duplicateRows: 3, duplicatedValues: 2 });
+        expect(c.examples.slice().sort(), name).toEqual(['dup@example.com', 'two@example.com']);
+        // All twelve people collide under `length` and `constant`; none is a duplicate.
+        const p = await countDuplicates(source, t('people'), email, hash);
+        expect({ name, ...p }).toEqual({ name, duplicateRows: 0, duplicatedValues: 0, examples: [] });
+      }
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('skips the duplicate count only where a unique index on the folded value rules duplicates out', async () => {
+    const source = await d.openSource();
+    try {
+      const tables = await source.introspect();
+      const email = async (name: string) => {
+        const r = await checkTable(source, tables.find((t) => t.name === name)!, [inv('email', 'contact.email')], { required: [], updatedColumns: {}, references: {} }, now);
+        return r.columns[0]!;
+      };
+      // Unique on lower(email) / under a case-insensitive collation: 0 duplicates, not counted.
+      expect(await email('m_folded')).toMatchObject({ nonNull: 2, duplicateRows: 0, duplicatedValues: 0, uniqueIndex: true });
+      // Unique on the raw value only: "Same@" and "same@" are still one value twice.
+      const plain = await email('m_plain');
+      expect(plain).toMatchObject({ duplicateRows: 1, duplicatedValues: 1 });
+      expect(plain.uniqueIndex).toBeUndefined();
+      // An index that is not unique, or unique over part of the rows or with another column, proves nothing.
+      for (const name of ['m_index', 'm_part']) {
+        const c = await email(name);
+        expect({ name, ...c }).toMatchObject({ name, duplicateRows: 1, duplicatedValues: 1 });
+        expect(c.uniqueIndex, name).toBeUndefined();
+      }
+    } finally {
+      await source.close();
+    }
   });
 });

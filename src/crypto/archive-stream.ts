@@ -1,0 +1,250 @@
+/**
+ * Encrypted archives (format in archive.ts) as Node streams and files. Memory
+ * stays flat: each stream holds at most one 64 KiB chunk plus what its
+ * neighbours buffer (stream backpressure), whatever the archive's size.
+ *
+ * @example
+ *   import { pipeline } from 'node:stream/promises';
+ *   import { encryptStream, encryptFile, decryptFile, readIdentityFile } from 'steward/crypto';
+ *
+ *   // The writer holds public keys only:
+ *   await pipeline(exportRows(), encryptStream(['stwpub1…', 'stwpub1…']), createWriteStream('export.stwa'));
+ *   await encryptFile('export.csv', 'export.csv.stwa', ['stwpub1…']);
+ *
+ *   // Whoever holds a private key:
+ *   await decryptFile('export.csv.stwa', 'export.csv', await readIdentityFile('dpo.key'));
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UsageError } from '../errors.js';
+import { ArchiveDecryptor, ArchiveEncryptor, type DecryptOptions } from './archive.js';
+import type { Recipient, RecipientIdentity } from './recipients.js';
+
+/** A Transform from plaintext to a `steward-archive/1` archive. */
+export class ArchiveEncryptStream extends Transform {
+  readonly #enc: ArchiveEncryptor;
+
+  constructor(recipients: readonly (Recipient | string)[]) {
+    super();
+    this.#enc = new ArchiveEncryptor(recipients);
+  }
+
+  get recipients(): readonly Recipient[] {
+    return this.#enc.recipients;
+  }
+
+  get plaintextBytes(): number {
+    return this.#enc.plaintextBytes;
+  }
+
+  get archiveBytes(): number {
+    return this.#enc.archiveBytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let out: Buffer[];
+    try {
+      out = this.#enc.update(chunk);
+    } catch (e) {
+      callback(e as Error);
+      return;
+    }
+    for (const b of out) this.push(b);
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      for (const b of this.#enc.final()) this.push(b);
+      callback();
+    } catch (e) {
+      callback(e as Error);
+    }
+  }
+}
+
+/**
+ * A Transform from an archive to its plaintext. Plaintext of each chunk is
+ * released once that chunk authenticates; the stream errors (a `CryptoError`)
+ * when the archive is not Steward's, not for this key, changed, or cut short —
+ * so treat the output as provisional until the stream ends without error.
+ */
+export class ArchiveDecryptStream extends Transform {
+  readonly #dec: ArchiveDecryptor;
+  #plaintextBytes = 0;
+  #archiveBytes = 0;
+
+  constructor(identities: RecipientIdentity | readonly RecipientIdentity[], options: DecryptOptions = {}) {
+    super();
+    this.#dec = new ArchiveDecryptor(identities, options);
+  }
+
+  /** The recipient whose key opened the archive (once its header was read). */
+  get recipient(): Recipient | null {
+    return this.#dec.recipient;
+  }
+
+  /** Fingerprints of all the archive's recipients (once its header was read). */
+  get recipientIds(): readonly string[] {
+    return this.#dec.recipientIds;
+  }
+
+  get plaintextBytes(): number {
+    return this.#plaintextBytes;
+  }
+
+  get archiveBytes(): number {
+    return this.#archiveBytes;
+  }
+
+  #push(out: Buffer[]): void {
+    for (const b of out) {
+      this.#plaintextBytes += b.length;
+      this.push(b);
+    }
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#archiveBytes += chunk.length;
+    try {
+      this.#push(this.#dec.update(chunk));
+      callback();
+    } catch (e) {
+      callback(e as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.#push(this.#dec.final());
+      callback();
+    } catch (e) {
+      callback(e as Error);
+    }
+  }
+}
+
+/** A Transform encrypting what is written to it to `recipients` (`stwpub1…` texts or {@link Recipient}s). */
+export function encryptStream(recipients: readonly (Recipient | string)[]): ArchiveEncryptStream {
+  return new ArchiveEncryptStream(recipients);
+}
+
+/** A Transform decrypting an archive with one of `identities` (private keys). */
+export function decryptStream(identities: RecipientIdentity | readonly RecipientIdentity[], options: DecryptOptions = {}): ArchiveDecryptStream {
+  return new ArchiveDecryptStream(identities, options);
+}
+
+export interface FileOptions {
+  /** Replace `outPath` if it exists (default false: refused, and nothing is written). */
+  readonly overwrite?: boolean;
+  /** Permissions of a new output file (default 0644 for an archive, 0600 for decrypted plaintext; the umask applies). */
+  readonly mode?: number;
+}
+
+export interface EncryptFileResult {
+  readonly plaintextBytes: number;
+  readonly archiveBytes: number;
+  readonly recipients: readonly Recipient[];
+}
+
+export interface DecryptFileResult {
+  readonly plaintextBytes: number;
+  readonly archiveBytes: number;
+  /** The recipient whose key opened it. */
+  readonly recipient: Recipient;
+}
+
+async function openInput(file: string): Promise<Readable> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UsageError(`Cannot read ${file}: ${code === 'ENOENT' ? 'it does not exist' : (code ?? 'unreadable')}`, { hint: 'Check the path', cause: e });
+  }
+  if (!info.isFile()) throw new UsageError(`${file} is not a regular file`, { hint: 'Give the path of a file' });
+  return createReadStream(file);
+}
+
+async function refuseExisting(file: string): Promise<void> {
+  if (await stat(file).then(() => true, () => false)) {
+    throw new UsageError(`${file} already exists`, { hint: 'Steward does not overwrite files unless asked (--force); choose another output path or remove it' });
+  }
+}
+
+/**
+ * Writes `outPath` through `write` atomically: into a temporary file in the same
+ * directory, synced, then renamed (or hard-linked, when overwriting is not
+ * allowed, so an existing file is never replaced); the temporary file is removed
+ * on any error, so `outPath` either does not change or holds the whole result.
+ */
+async function writeAtomically(outPath: string, options: FileOptions, defaultMode: number, write: (handle: FileHandle) => Promise<void>): Promise<void> {
+  if (!options.overwrite) await refuseExisting(outPath);
+  const tmp = path.join(path.dirname(outPath), `.${path.basename(outPath)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle | null;
+  try {
+    handle = await open(tmp, 'wx', options.mode ?? defaultMode);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UsageError(`Cannot write to the directory of ${outPath}: ${code ?? 'error'}`, { hint: 'Check the directory exists and is writable', cause: e });
+  }
+  try {
+    await write(handle);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    if (options.overwrite) {
+      await rename(tmp, outPath);
+    } else {
+      try {
+        await link(tmp, outPath); // fails with EEXIST instead of replacing a file created meanwhile
+        await unlink(tmp);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'EEXIST') await refuseExisting(outPath);
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+        await refuseExisting(outPath); // no hard links on this file system
+        await rename(tmp, outPath);
+      }
+    }
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  const dir = await open(path.dirname(outPath), 'r').catch(() => null);
+  await dir?.sync().catch(() => undefined);
+  await dir?.close();
+}
+
+/**
+ * Encrypts the file `inPath` to `recipients` into `outPath` (atomically: a
+ * temporary file renamed when complete). Needs public keys only.
+ */
+export async function encryptFile(inPath: string, outPath: string, recipients: readonly (Recipient | string)[], options: FileOptions = {}): Promise<EncryptFileResult> {
+  const enc = encryptStream(recipients); // validates the recipients before any file is touched
+  const input = await openInput(inPath);
+  await writeAtomically(outPath, options, 0o644, (handle) => pipeline(input, enc, handle.createWriteStream({ autoClose: false })));
+  return { plaintextBytes: enc.plaintextBytes, archiveBytes: enc.archiveBytes, recipients: enc.recipients };
+}
+
+/**
+ * Decrypts the archive `inPath` into `outPath` with one of `identities`. The
+ * plaintext goes to a temporary file (mode 0600) renamed to `outPath` only when
+ * the whole archive verified: a tampered or truncated archive leaves nothing.
+ */
+export async function decryptFile(
+  inPath: string,
+  outPath: string,
+  identities: RecipientIdentity | readonly RecipientIdentity[],
+  options: FileOptions & DecryptOptions = {},
+): Promise<DecryptFileResult> {
+  const dec = decryptStream(identities, { name: options.name ?? `The archive ${inPath}` });
+  const input = await openInput(inPath);
+  await writeAtomically(outPath, options, 0o600, (handle) => pipeline(input, dec, handle.createWriteStream({ autoClose: false })));
+  return { plaintextBytes: dec.plaintextBytes, archiveBytes: dec.archiveBytes, recipient: dec.recipient! };
+}

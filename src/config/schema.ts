@@ -176,6 +176,21 @@ export const configSchema = z
       .strict()
       .default({ sampleRows: 1000, failOn: 'never', concurrency: 4 })
       .describe('Audit settings.'),
+    encryption: z
+      .object({
+        masterKey: z
+          .union([
+            z.object({ env: z.string().min(1).describe('Environment variable holding the 32-byte master key (base64 or hex).') }).strict(),
+            z.object({ file: z.string().min(1).describe('File holding the master key (mode 0600), relative to this file.') }).strict(),
+            z.object({ passphraseEnv: z.string().min(1).describe('Environment variable holding a passphrase (stretched with scrypt).') }).strict(),
+          ])
+          .default({ env: 'STEWARD_MASTER_KEY' })
+          .describe('Where the master key (key-encryption key) comes from. Never the key itself.'),
+        batchSize: z.number().int().min(1).max(10_000).default(1000).describe('Rows per batch (one short transaction each) for steward encrypt/decrypt.'),
+      })
+      .strict()
+      .default({ masterKey: { env: 'STEWARD_MASTER_KEY' }, batchSize: 1000 })
+      .describe('Field encryption: the master key and how columns are migrated.'),
     schedule: scheduleSchema
       .extend({
         retryAfter: z

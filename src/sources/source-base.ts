@@ -10,6 +10,7 @@ import type { SessionTransport } from '../transit/types.js';
 import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
 import type {
   AccessSnapshot,
+  ColumnWriter,
   IntegrityExpressions,
   IntrospectOptions,
   SampleOptions,
@@ -49,6 +50,7 @@ export abstract class SourceBase implements Source {
   protected abstract readonly introspector: SourceIntrospector;
   protected abstract readonly sampler: SourceSampler;
   protected abstract readonly accessReader: SourceAccessReader;
+  abstract readonly writer: ColumnWriter;
   /** The dialect's session query (`src/sources/<dialect>/<dialect>-transport.ts`). */
   protected abstract readonly transportReader: (db: Kysely<any>) => Promise<SessionTransport>;
 

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AccessSnapshot } from './access-types.js';
 import type { SessionTransport } from '../transit/types.js';
+import type { ColumnWriter } from './column-writer.js';
+
+export type { ColumnWriter, SwapRow, SwapOptions } from './column-writer.js';
 
 export type * from './access-types.js';
 
@@ -139,6 +142,8 @@ export interface Source {
    * catalog the connection may not read becomes a `problems` entry, not an error.
    */
   readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
+  /** Batched compare-and-set writes to one column, for online column migrations. */
+  readonly writer: ColumnWriter;
   /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */
   readTransport(): Promise<SessionTransport>;
   /** Releases the connection pool. Safe to call twice. */

@@ -116,6 +116,11 @@ export class StateJobStore {
     );
   }
 
+  /** Replaces the job's options (a rotation records the version it rotates to, so a resume does not rotate again). */
+  async setOptions(id: string, options: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.#run('update a column job in', () => this.#db.updateTable('column_jobs').set({ options_json: JSON.stringify(options) }).where('id', '=', id).execute());
+  }
+
   async finish(id: string, status: Exclude<ColumnJobStatus, 'running'>, counts: Readonly<Record<string, number>>, at: string): Promise<void> {
     await this.#run('finish a column job in', () =>
       this.#db

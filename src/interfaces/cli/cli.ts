@@ -171,6 +171,92 @@ Examples:
       run(import('./commands/schedule.js').then((m) => m.schedule({ ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  const encryptOptions = (cmd: Command, verb: string) =>
+    cmd
+      .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+      .requiredOption('-s, --source <name>', 'the source in steward.yml')
+      .requiredOption('--column <table.column>', 'TABLE.COLUMN or SCHEMA.TABLE.COLUMN')
+      .option('--dry-run', `count what would be ${verb}, the DDL it needs and any job it resumes; change nothing`)
+      .option('--batch-size <n>', 'rows per batch, one short transaction each (default: encryption.batchSize)', int('--batch-size', 1, 10_000))
+      .option('--json', 'machine-readable');
+  encryptOptions(
+    program.command('encrypt').description('Encrypt a plaintext column in place while the application keeps running (batches in key order, compare-and-set, read-back verified, resumable). --rotate re-encrypts it under a new key version.'),
+    'encrypted',
+  )
+    .option('--rotate', 're-encrypt values under a new data key version; old versions retire when none is left')
+    .option('--blind-index <column>', 'also keep a blind index (keyed HMAC) in this column, created if missing, for WHERE col = ? lookups')
+    .option('--normalize <how>', 'blind index normalisation: none, trim, lowercase, email, digits')
+    .option('--allow-foreign', 'encrypt even when values look like another tool\'s ciphertext')
+    .addHelpText('after', `
+The master key comes from encryption.masterKey in steward.yml (default: the STEWARD_MASTER_KEY
+environment variable; create one with \`steward keys generate\`).
+
+Examples:
+  $ npx steward encrypt --source shop --column customers.national_id --dry-run
+  $ npx steward encrypt --source shop --column customers.email --blind-index email_bidx --normalize email
+  $ npx steward encrypt --source shop --column customers.email --rotate
+  (Ctrl-C or a crash at any moment: run the same command again and it resumes.)`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/encrypt.js').then((m) => m.encryptCommand('encrypt', { ...opts, config, color: program.opts().color } as never, io)));
+    });
+  encryptOptions(program.command('decrypt').description('Decrypt a column Steward encrypted back to plaintext, online, in the same safe batches.'), 'decrypted')
+    .addHelpText('after', `
+Examples:
+  $ npx steward decrypt --source shop --column customers.email --dry-run
+  $ npx steward decrypt --source shop --column customers.email`)
+    .action((opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/encrypt.js').then((m) => m.encryptCommand('decrypt', { ...opts, config, color: program.opts().color } as never, io)));
+    });
+
+  const keys = program.command('keys').description('The keyring: data keys per column (wrapped by the master key), master key rotation, crypto-shredding.');
+  const keysConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? (keys.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  keys
+    .command('list')
+    .description('Every data key version: column, state (active, retired, destroyed), messages used, master key. Never key material.')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys list
+  $ npx steward keys list --json | jq '.[] | select(.state == "active")'`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/encrypt.js').then((m) => m.keysList({ ...opts, config: keysConfig(opts) } as never, io))));
+  keys
+    .command('generate')
+    .description('Print a new random 256-bit master key (for STEWARD_MASTER_KEY or a 0600 key file).')
+    .addHelpText('after', `
+Examples:
+  $ export STEWARD_MASTER_KEY="$(npx steward keys generate)"
+  $ npx steward keys generate > /etc/steward/master.key && chmod 600 /etc/steward/master.key`)
+    .action(() => run(import('./commands/encrypt.js').then((m) => m.keysGenerate({}, io))));
+  keys
+    .command('rotate')
+    .description('Re-wrap every data key under a new master key; no data is rewritten.')
+    .option('-c, --config <file>', 'config file')
+    .option('--new-env <var>', 'environment variable holding the new master key')
+    .option('--new-file <file>', 'file holding the new master key (mode 0600)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ export STEWARD_MASTER_KEY_NEXT="$(npx steward keys generate)"
+  $ npx steward keys rotate --new-env STEWARD_MASTER_KEY_NEXT   # then point encryption.masterKey at it`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/encrypt.js').then((m) => m.keysRotate({ ...opts, config: keysConfig(opts) } as never, io))));
+  keys
+    .command('destroy')
+    .description('Crypto-shredding: delete a column\'s data key (one version, or all), making every value under it unrecoverable. Without --yes, says what it would destroy.')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('-s, --source <name>', 'the source in steward.yml')
+    .requiredOption('--column <table.column>', 'TABLE.COLUMN')
+    .option('--version <n>', 'only this key version', int('--version', 1, 2 ** 31 - 1))
+    .option('--yes', 'really destroy it')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys destroy --source shop --column customers.email            # what would be destroyed
+  $ npx steward keys destroy --source shop --column customers.email --version 1 --yes`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/encrypt.js').then((m) => m.keysDestroy({ ...opts, config: keysConfig(opts) } as never, io))));
+
   const tlsCommand = program.command('tls').description('Check encryption in transit: TLS of web servers and other TLS endpoints.');
   tlsCommand
     .command('check')

@@ -6,6 +6,7 @@ import { MYSQL_INTEGRITY } from './mysql-integrity.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
 import { MysqlAccessReader } from './mysql-access.js';
+import { MYSQL_WRITER } from './mysql-writer.js';
 import { mysqlSessionTransport } from './mysql-transport.js';
 
 export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
@@ -24,6 +25,7 @@ export class MysqlSource extends SourceBase {
   protected readonly introspector: MysqlIntrospector;
   protected readonly sampler: MysqlSampler;
   protected readonly accessReader: MysqlAccessReader;
+  readonly writer = MYSQL_WRITER;
   protected readonly transportReader = mysqlSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {

@@ -6,6 +6,7 @@ import { POSTGRES_INTEGRITY } from './postgres-integrity.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { PostgresSampler } from './postgres-sampler.js';
 import { PostgresAccessReader } from './postgres-access.js';
+import { POSTGRES_WRITER } from './postgres-writer.js';
 import { postgresSessionTransport } from './postgres-transport.js';
 
 export const POSTGRES_CAPABILITIES: SourceCapabilities = Object.freeze({
@@ -26,6 +27,7 @@ export class PostgresSource extends SourceBase {
   protected readonly introspector: PostgresIntrospector;
   protected readonly sampler: PostgresSampler;
   protected readonly accessReader: PostgresAccessReader;
+  readonly writer = POSTGRES_WRITER;
   protected readonly transportReader = postgresSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {

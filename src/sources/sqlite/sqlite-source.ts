@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, verified, type SourceLocation } from '../source-base.js';
-import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import type { ColumnWriter, OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
 import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
 import { SqliteAccessReader } from './sqlite-access.js';
+import { sqliteWriter } from './sqlite-writer.js';
 import { sqliteSessionTransport } from './sqlite-transport.js';
 
 export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
@@ -26,6 +27,7 @@ export class SqliteSource extends SourceBase {
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
   protected readonly accessReader: SqliteAccessReader;
+  readonly writer: ColumnWriter;
   protected readonly transportReader = sqliteSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {
@@ -33,6 +35,7 @@ export class SqliteSource extends SourceBase {
     this.introspector = new SqliteIntrospector(db);
     this.sampler = new SqliteSampler(db, this.introspector);
     this.accessReader = new SqliteAccessReader(location.file);
+    this.writer = sqliteWriter(location.file);
   }
 
   /** Reading the schema, not just `select 1`, is what fails on a file that is not a database. */

@@ -1,0 +1,476 @@
+/**
+ * Online column encryption: `steward encrypt`, `steward decrypt` and
+ * `steward encrypt --rotate` over a live table, while the application keeps
+ * writing to it.
+ *
+ * How it stays safe:
+ * - Batches in primary-key order, each in one short transaction with a bounded
+ *   lock wait; a checkpoint (the last key done) in the state store after each.
+ * - Every write is a compare-and-set: a row is replaced only if it still holds
+ *   exactly the value that was read. A row the application changed meanwhile
+ *   is left alone and caught by a later pass — never overwritten with a stale
+ *   value, never encrypted twice (a ciphertext is never taken for plaintext).
+ * - Each batch is read back inside its transaction: the stored value must be
+ *   byte-for-byte what was written and must decrypt to the value read, or the
+ *   batch rolls back and the job stops.
+ * - Killed at any instant, a re-run resumes at the checkpoint; the rows
+ *   themselves (ciphertext or not) are the truth, the checkpoint only saves time.
+ * - Passes repeat over the rows still to do (rows the application wrote in
+ *   plaintext during the run) until none are left, or `maxPasses`.
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
+import { keyTuple, tableRef, valueTuple, type SwapRow } from '../sources/column-writer.js';
+import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
+import type { StateStore } from '../state/store.js';
+import type { ColumnJob, ColumnOperation } from '../state/jobs.js';
+import type { BlindIndexer, Normalizer } from './blind-index.js';
+import type { ColumnCipher, FieldEncryption } from './field.js';
+import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
+
+export interface ColumnMigrationOptions {
+  /** An open, writable source. */
+  readonly source: Source;
+  /** `customers` or `schema.customers`: also the table part of the key scope. */
+  readonly table: string;
+  readonly column: string;
+  readonly operation: ColumnOperation;
+  readonly fields: FieldEncryption;
+  readonly store: StateStore;
+  readonly actor: string;
+  readonly dryRun?: boolean;
+  /** Rows per batch (one transaction each). Default 1000. */
+  readonly batchSize?: number;
+  /** Keep a blind index in this column (created when missing), for equality lookups. */
+  readonly blindIndex?: { readonly column: string; readonly normalize?: Normalizer; readonly bytes?: number };
+  /** Encrypt even when many values already look like another tool's ciphertext. */
+  readonly allowForeign?: boolean;
+  /** Passes over rows still to do before giving up on an application that keeps writing plaintext. Default 5. */
+  readonly maxPasses?: number;
+  /** Longest a batch waits for a row lock. Default 2000 ms. */
+  readonly lockTimeoutMs?: number;
+  readonly onProgress?: (p: MigrationProgress) => void;
+  readonly now?: () => Date;
+  /** Test hook: called after each committed batch (a crash test kills the process here, or anywhere). */
+  readonly afterBatch?: (batch: number) => void | Promise<void>;
+}
+
+export interface MigrationProgress {
+  readonly pass: number;
+  readonly done: number;
+  readonly total: number;
+  readonly rowsPerSecond: number;
+}
+
+export interface MigrationCounts {
+  /** Rows written (encrypted, decrypted or re-encrypted) by this run. */
+  changed: number;
+  /** Rows skipped because the application changed them between read and write (done by a later pass). */
+  raced: number;
+  /** Values that are another key's or another tool's ciphertext, left alone. */
+  foreign: number;
+  batches: number;
+  passes: number;
+  /** Rows still to do when the run ended (0 when finished). */
+  remaining: number;
+}
+
+export interface ColumnPlan {
+  readonly scope: ColumnScope;
+  readonly table: { readonly schema: string; readonly name: string; readonly primaryKey: readonly string[]; readonly rowEstimate: number };
+  readonly column: { readonly name: string; readonly dataType: string };
+  readonly rows: number;
+  readonly nulls: number;
+  /** Values of this column's key (any version). */
+  readonly encrypted: number;
+  /** Values to change by this operation. */
+  readonly todo: number;
+  /** Steward ciphertexts of another key, or values that look like another tool's ciphertext (sampled). */
+  readonly foreign: number;
+  readonly maxValueBytes: number;
+  /** DDL this run would execute first (widen the column, add the blind index). */
+  readonly ddl: readonly string[];
+  /** A job this run resumes, when there is one. */
+  readonly resumes: { readonly id: string; readonly pass: number; readonly lastKey: readonly unknown[] | null; readonly startedAt: string } | null;
+}
+
+export interface ColumnMigrationResult {
+  readonly jobId: string | null;
+  readonly operation: ColumnOperation;
+  readonly dryRun: boolean;
+  readonly plan: ColumnPlan;
+  readonly counts: MigrationCounts;
+  readonly durationMs: number;
+  /** Key versions retired after a completed rotation. */
+  readonly retiredVersions: readonly number[];
+}
+
+/** Formats other tools write ciphertexts in: encrypting these again would make them unreadable to that tool. */
+const FOREIGN_FORMATS: readonly [string, RegExp][] = [
+  ['HashiCorp Vault', /^vault:v\d+:/],
+  ['OpenPGP (pgcrypto, gpg)', /^-----BEGIN PGP MESSAGE-----|^\\xc3[0-9a-f]{2}0[0-9a-f]/i],
+  ['Fernet', /^gAAAAA[A-Za-z0-9_-]{40,}={0,2}$/],
+  ['AWS KMS / Encryption SDK', /^AQ[EI]C[A-Za-z0-9+/]{40,}={0,2}$/],
+  ['SOPS / ENC[…]', /^ENC\[[A-Z0-9_]+,data:/],
+  ['Rails / Lockbox', /^\{"p":"[A-Za-z0-9+/=]+","h":/],
+];
+
+/** What a value looks like to a migration (pure). */
+export function foreignFormat(value: string): string | null {
+  for (const [name, re] of FOREIGN_FORMATS) if (re.test(value)) return name;
+  return null;
+}
+
+const OWNER = { host: os.hostname(), pid: process.pid };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function rowKeyOf(parts: readonly unknown[]): RowKey {
+  const conv = (v: unknown): RowKeyPart => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v));
+  return parts.length === 1 ? conv(parts[0]) : parts.map(conv);
+}
+
+const textOf = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+
+/** Resolves `customers` / `schema.customers` and the column; refuses what cannot be migrated safely. */
+async function resolveTarget(source: Source, tableArg: string, columnArg: string): Promise<{ table: TableInfo; column: ColumnInfo }> {
+  const dot = tableArg.lastIndexOf('.');
+  const schema = dot > 0 ? tableArg.slice(0, dot) : undefined;
+  const name = dot > 0 ? tableArg.slice(dot + 1) : tableArg;
+  const tables = (await source.introspect(schema ? { schemas: [schema] } : {})).filter((t) => t.name === name && (!schema || t.schema === schema));
+  if (tables.length === 0) throw new UsageError(`source "${source.name}" has no table ${tableArg}`, { hint: 'Check --column: it is TABLE.COLUMN or SCHEMA.TABLE.COLUMN, as `steward audit` lists them' });
+  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name the schema: --column ${tables[0]!.schema}.${name}.${columnArg}` });
+  const table = tables[0]!;
+  if (table.kind !== 'table') throw new UsageError(`${tableArg} is a view: its rows live in the tables it reads`, { hint: 'Encrypt the column of the underlying table' });
+  const column = table.columns.find((c) => c.name === columnArg);
+  if (!column) throw new UsageError(`table ${tableArg} has no column ${columnArg}`, { hint: `Its columns: ${table.columns.map((c) => c.name).join(', ')}` });
+  if (table.primaryKey.length === 0) {
+    throw new UsageError(`table ${tableArg} has no primary key, so rows cannot be addressed one by one and a migration could not resume safely`, {
+      hint: `Add a primary key (ALTER TABLE ${tableArg} ADD PRIMARY KEY (…)), then run it again; nothing was changed`,
+    });
+  }
+  if (table.primaryKey.includes(column.name)) throw new UsageError(`${columnArg} is part of the primary key of ${tableArg}`, { hint: 'Keys cannot be encrypted in place: encrypt a copy, or use a blind index for lookups' });
+  for (const k of table.primaryKey) {
+    const c = table.columns.find((x) => x.name === k);
+    if (c && (c.typeClass === 'binary' || c.typeClass === 'json')) throw new UsageError(`the primary key of ${tableArg} has a ${c.dataType} part (${k}), which has no stable text form to bind ciphertexts to`, { hint: 'Tables keyed by text, numbers, dates or UUIDs are supported' });
+  }
+  return { table, column };
+}
+
+/**
+ * Plans (and unless `dryRun`, runs) an online migration of one column.
+ * Throws typed errors for what it refuses; nothing is changed then.
+ */
+export async function migrateColumn(options: ColumnMigrationOptions): Promise<ColumnMigrationResult> {
+  const started = Date.now();
+  const now = options.now ?? (() => new Date());
+  const { source, store, operation } = options;
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 10_000));
+  const { table, column } = await resolveTarget(source, options.table, options.column);
+  const scope: ColumnScope = { source: source.name, table: options.table, column: column.name };
+  const w = source.writer;
+  const t = tableRef(table);
+  const c = sql.ref(column.name);
+  const pk = table.primaryKey;
+
+  // Keys: never created by a dry run or by decrypt.
+  const keys = await options.fields.keyring.list(scope);
+  const deks = keys.filter((k) => k.kind === 'dek');
+  const keyId = deks[0]?.keyId ?? null;
+  const own = keyId ? ciphertextHeader(keyId, 1).slice(0, -2) : null; // `stw1:<keyId>:`
+  const active = deks.find((k) => k.state === 'active')?.version ?? null;
+  if (operation !== 'encrypt' && !keyId) {
+    throw new UsageError(`${scope.table}.${scope.column} of source "${source.name}" has no encryption key in this state store, so there is nothing to ${operation}`, {
+      hint: 'Check --source/--column and that steward.yml points at the state store the column was encrypted with',
+    });
+  }
+
+  const todoWhere = (rotateTo: number | null): RawBuilder<unknown> => {
+    if (operation === 'encrypt') return sql`${c} is not null and not ${w.startsWith(c, CIPHERTEXT_PREFIX)}`;
+    if (operation === 'decrypt') return w.startsWith(c, own!);
+    return sql`${w.startsWith(c, own!)} and not ${w.startsWith(c, `${own}${rotateTo}:`)}`;
+  };
+
+  // The plan: counts in one aggregate scan, a sample for foreign formats.
+  const ownExpr = own ? sql`sum(case when ${w.startsWith(c, own)} then 1 else 0 end)` : sql`0`;
+  const agg = (
+    await sql<Record<string, unknown>>`select count(*) as ${sql.ref('rows')},
+      sum(case when ${c} is null then 1 else 0 end) as ${sql.ref('nulls')},
+      ${ownExpr} as ${sql.ref('own')},
+      sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.ref('stw')},
+      max(${w.octetLength(c)}) as ${sql.ref('maxbytes')}
+      from ${t}`.execute(source.db)
+  ).rows[0]!;
+  const n = (v: unknown) => Number(v ?? 0);
+  const rows = n(agg.rows);
+  const nulls = n(agg.nulls);
+  const encrypted = n(agg.own);
+  const otherSteward = n(agg.stw) - encrypted;
+  const sample = (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${c} is not null and not ${w.startsWith(c, CIPHERTEXT_PREFIX)} limit 200`.execute(source.db)).rows
+    .map((r) => textOf(r.v))
+    .filter((v): v is string => v !== null);
+  const foreignSampled = sample.filter((v) => foreignFormat(v) !== null);
+  const plain = rows - nulls - n(agg.stw);
+  const todo = operation === 'encrypt' ? plain : operation === 'decrypt' ? encrypted : encrypted; // rotate: refined once the new version exists
+  if (operation === 'encrypt' && !options.allowForeign && foreignSampled.length > 0 && foreignSampled.length * 2 >= sample.length) {
+    const format = foreignFormat(foreignSampled[0]!);
+    throw new CryptoError('CRYPTO_NOT_CIPHERTEXT', `${scope.table}.${scope.column} already holds what looks like ${format} ciphertext (${foreignSampled.length} of ${sample.length} sampled values); encrypting it again would leave it unreadable to that tool`, {
+      hint: 'Decrypt it with that tool first, or pass --allow-foreign if these really are plain values; nothing was changed',
+    });
+  }
+
+  const ddl: string[] = [];
+  if (operation === 'encrypt' || operation === 'rotate') {
+    // Size for the largest value there is, and for any value the declared type admits.
+    const declaredBytes = column.maxLength !== null && column.maxLength <= 4000 ? column.maxLength * 4 : 0;
+    const needed = ciphertextLength(Math.max(n(agg.maxbytes), declaredBytes), (keyId ?? 'x'.repeat(22)).length, 9999) + 8;
+    let widen: string | null;
+    try {
+      widen = w.widenColumn(table, column, needed);
+    } catch (e) {
+      throw new UsageError(`${scope.table}.${scope.column} cannot hold ciphertexts: ${e instanceof Error ? e.message : String(e)}`, { hint: 'Nothing was changed' });
+    }
+    if (widen) ddl.push(widen);
+  }
+  if (options.blindIndex && operation !== 'decrypt' && !table.columns.some((x) => x.name === options.blindIndex!.column)) {
+    ddl.push(...w.addIndexColumn(table, options.blindIndex.column, Math.ceil(((options.blindIndex.bytes ?? 16) * 4) / 3) + 4));
+  }
+
+  const existing = await store.jobs.open({ source: scope.source, table: scope.table, column: scope.column });
+  if (existing && existing.operation !== operation) {
+    throw new UsageError(`an unfinished ${existing.operation} of ${scope.table}.${scope.column} (job ${existing.id.slice(0, 8)}, started ${existing.startedAt}) must finish first`, {
+      hint: `Run \`steward ${existing.operation === 'rotate' ? 'encrypt --rotate' : existing.operation}\` on the same column again: it resumes where it stopped`,
+    });
+  }
+  const plan: ColumnPlan = {
+    scope,
+    table: { schema: table.schema, name: table.name, primaryKey: pk, rowEstimate: table.rowEstimate },
+    column: { name: column.name, dataType: column.dataType },
+    rows,
+    nulls,
+    encrypted,
+    todo,
+    foreign: otherSteward + foreignSampled.length,
+    maxValueBytes: n(agg.maxbytes),
+    ddl,
+    resumes: existing ? { id: existing.id, pass: existing.pass, lastKey: existing.lastKey, startedAt: existing.startedAt } : null,
+  };
+  const counts: MigrationCounts = { changed: 0, raced: 0, foreign: 0, batches: 0, passes: 0, remaining: todo };
+  if (options.dryRun) return { jobId: existing?.id ?? null, operation, dryRun: true, plan, counts, durationMs: Date.now() - started, retiredVersions: [] };
+
+  if (!existing && todo === 0 && ddl.length === 0 && operation !== 'rotate') {
+    return { jobId: null, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions: [] };
+  }
+  const readOnly = await w.readOnlyReason(source.db);
+  if (readOnly) {
+    throw new SourceError('SOURCE_PERMISSION', source.name, `Source "${source.name}": cannot ${operation} ${scope.table}.${scope.column}: ${readOnly}`, {
+      hint: 'Point sources[].url at the primary, with a user that may UPDATE the table; nothing was changed',
+    });
+  }
+
+  // Take the job: resume one whose runner died, refuse one whose runner lives.
+  let job: ColumnJob;
+  if (existing) {
+    const o = existing.owner;
+    if (o && !(o.host === OWNER.host && o.pid === OWNER.pid)) {
+      const alive = o.host === OWNER.host ? isAlive(o.pid) : now().getTime() - Date.parse(existing.updatedAt) < 120_000;
+      if (alive) {
+        throw new UsageError(`${scope.table}.${scope.column} is being ${operation === 'rotate' ? 'rotated' : `${operation}ed`} by another Steward (pid ${o.pid} on ${o.host}, last checkpoint ${existing.updatedAt})`, {
+          hint: 'Wait for it to finish; if that process is gone, run again after two minutes without checkpoints',
+        });
+      }
+    }
+    if (!(await store.jobs.claim(existing.id, o, OWNER, now().toISOString()))) {
+      throw new UsageError(`another Steward took over the ${operation} of ${scope.table}.${scope.column} just now`, { hint: 'Let it finish; `steward encrypt --dry-run` shows the progress' });
+    }
+    job = { ...existing, owner: OWNER };
+  } else {
+    const at = now().toISOString();
+    job = {
+      id: randomUUID(),
+      source: scope.source,
+      table: scope.table,
+      column: scope.column,
+      operation,
+      status: 'running',
+      pass: 1,
+      lastKey: null,
+      counts: {},
+      options: { batchSize, blindIndex: options.blindIndex ? { column: options.blindIndex.column, normalize: typeof options.blindIndex.normalize === 'string' ? options.blindIndex.normalize : 'none', bytes: options.blindIndex.bytes ?? 16 } : null },
+      owner: OWNER,
+      startedAt: at,
+      updatedAt: at,
+      finishedAt: null,
+    };
+    await store.jobs.create(job);
+  }
+  const where = { source: scope.source, table: scope.table, column: scope.column };
+  await store.appendActivity({ actor: options.actor, action: `column.${operation}.started`, subject: { jobId: job.id, ...where }, details: { resumed: existing !== null, pass: job.pass, todo, ddl: ddl.length } });
+
+  try {
+    for (const stmt of ddl) {
+      await sql.raw(stmt).execute(source.db);
+      await store.appendActivity({ actor: options.actor, action: 'column.ddl', subject: { jobId: job.id, ...where }, details: { statement: stmt.replace(/\s+/g, ' ') } });
+    }
+
+    // Rotation: a new version once per job (recorded in the job, so a resume does not rotate again).
+    let rotateTo: number | null = null;
+    if (operation === 'rotate') {
+      const recorded = (job.options as { rotateTo?: number }).rotateTo;
+      if (recorded) rotateTo = recorded;
+      else {
+        rotateTo = (await options.fields.keyring.rotate(scope)).version;
+        job = { ...job, options: { ...job.options, rotateTo, from: active } };
+        await store.jobs.setOptions(job.id, job.options);
+        await store.appendActivity({ actor: options.actor, action: 'key.rotated', subject: { jobId: job.id, ...where }, details: { from: active, to: rotateTo } });
+      }
+    }
+
+    const cipher = await options.fields.column(scope);
+    if (operation !== 'decrypt') await cipher.reload();
+    const indexer: BlindIndexer | null =
+      options.blindIndex && operation !== 'decrypt'
+        ? await options.fields.blindIndexer(scope, { ...(options.blindIndex.normalize ? { normalize: options.blindIndex.normalize } : {}), ...(options.blindIndex.bytes ? { bytes: options.blindIndex.bytes } : {}) })
+        : null;
+    const extraColumn = indexer ? options.blindIndex!.column : undefined;
+
+    const maxPasses = Math.max(1, options.maxPasses ?? 5);
+    const t0 = Date.now();
+    let total = operation === 'rotate' ? await countWhere(source.db, t, todoWhere(rotateTo)) : todo;
+    for (let pass = job.pass; ; pass++) {
+      counts.passes = pass;
+      let last = pass === job.pass ? job.lastKey : null;
+      for (;;) {
+        const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
+        const batch = (
+          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}
+            from ${t} where ${todoWhere(rotateTo)} ${after}
+            order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
+        ).rows;
+        if (batch.length === 0) break;
+        const swaps: (SwapRow & { plain: string })[] = [];
+        if (operation !== 'decrypt') await cipher.reserve(batch.length);
+        for (const r of batch) {
+          const key = pk.map((k) => r[k]);
+          const value = textOf(r.__value);
+          if (value === null) continue;
+          const rowKey = rowKeyOf(key);
+          if (operation === 'encrypt') {
+            if (value.startsWith(CIPHERTEXT_PREFIX)) continue;
+            swaps.push({ key, old: value, plain: value, value: cipher.encryptSync(value, rowKey), extra: indexer ? indexer.index(value) : null });
+          } else {
+            if (!cipher.isOwnCiphertext(value)) {
+              counts.foreign++;
+              continue;
+            }
+            const plain = await cipher.decrypt(value, rowKey);
+            if (operation === 'decrypt') swaps.push({ key, old: value, plain, value: plain });
+            else swaps.push({ key, old: value, plain, value: cipher.encryptSync(plain, rowKey), extra: indexer ? indexer.index(plain) : null });
+          }
+        }
+        const written = await writeBatch(source, options, swaps, { table, column: column.name, extraColumn }, cipher, operation);
+        counts.changed += written;
+        counts.raced += swaps.length - written;
+        counts.batches++;
+        last = pk.map((k) => batch[batch.length - 1]![k]);
+        await store.jobs.checkpoint(job.id, { pass, lastKey: last, counts: { ...counts }, at: now().toISOString() });
+        const elapsed = Math.max(1, Date.now() - t0) / 1000;
+        options.onProgress?.({ pass, done: counts.changed, total: Math.max(total, counts.changed), rowsPerSecond: counts.changed / elapsed });
+        await options.afterBatch?.(counts.batches);
+        if (batch.length < batchSize) break;
+      }
+      counts.remaining = await countWhere(source.db, t, todoWhere(rotateTo));
+      if (counts.remaining === 0 || pass >= maxPasses) break;
+      total = counts.changed + counts.remaining;
+      await store.jobs.checkpoint(job.id, { pass: pass + 1, lastKey: null, counts: { ...counts }, at: now().toISOString() });
+    }
+
+    const retiredVersions: number[] = [];
+    if (operation === 'rotate' && counts.remaining === 0) {
+      for (const k of await options.fields.keyring.list(scope)) {
+        if (k.kind === 'dek' && k.version !== rotateTo && k.state === 'active' && (await options.fields.keyring.retire(scope, k.version))) retiredVersions.push(k.version);
+      }
+    }
+    const at = now().toISOString();
+    await store.jobs.finish(job.id, 'done', { ...counts }, at);
+    await store.appendActivity({ actor: options.actor, action: `column.${operation}.finished`, subject: { jobId: job.id, ...where }, details: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}) } });
+    return { jobId: job.id, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions };
+  } catch (e) {
+    // The job stays open: a re-run resumes it. Say what happened in the log (no values).
+    await store
+      .appendActivity({ actor: options.actor, action: `column.${operation}.interrupted`, subject: { jobId: job.id, ...where }, details: { ...counts, error: isStewardError(e) ? e.code : 'INTERNAL' } })
+      .catch(() => undefined);
+    throw e;
+  }
+}
+
+async function countWhere(db: Kysely<any>, t: RawBuilder<unknown>, where: RawBuilder<unknown>): Promise<number> {
+  const r = (await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${t} where ${where}`.execute(db)).rows[0];
+  return Number(r?.n ?? 0);
+}
+
+const LOCK_CODES = new Set(['55P03', '40P01', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY']);
+
+/**
+ * One batch in one transaction: compare-and-set, then read back. Returns how
+ * many rows now hold the new value. A lock wait past the bound retries the
+ * batch (three times), then fails; a read-back that does not verify rolls back.
+ */
+async function writeBatch(
+  source: Source,
+  options: ColumnMigrationOptions,
+  swaps: readonly (SwapRow & { plain: string })[],
+  target: { table: TableInfo; column: string; extraColumn: string | undefined },
+  cipher: ColumnCipher,
+  operation: ColumnOperation,
+): Promise<number> {
+  if (swaps.length === 0) return 0;
+  const pk = target.table.primaryKey;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await source.db.transaction().execute(async (trx) => {
+        await source.writer.boundLockWait(trx, options.lockTimeoutMs ?? 2000);
+        await source.writer.swap(trx, swaps, target);
+        const back = (
+          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(target.column)} as ${sql.ref('__value')}
+            from ${tableRef(target.table)} where ${keyTuple(pk)} in (${sql.join(swaps.map((s) => valueTuple(s.key)))})`.execute(trx)
+        ).rows;
+        const byKey = new Map(back.map((r) => [JSON.stringify(pk.map((k) => String(r[k]))), textOf(r.__value)]));
+        let written = 0;
+        for (const s of swaps) {
+          const now = byKey.get(JSON.stringify(s.key.map((k) => String(k))));
+          if (now !== s.value) continue; // the application changed the row first: a later pass takes it
+          if (operation !== 'decrypt') {
+            let back: string;
+            try {
+              back = cipher.decryptSync(now, rowKeyOf(s.key));
+            } catch (e) {
+              throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
+            }
+            if (back !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
+          }
+          written++;
+        }
+        return written;
+      });
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (attempt < 4 && typeof code === 'string' && LOCK_CODES.has(code)) {
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        continue;
+      }
+      if (isStewardError(e)) throw e;
+      const { toSourceError } = await import('../sources/errors.js');
+      throw toSourceError(e, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name } });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Batched, compare-and-set writes to one column: what online column migrations
+ * (src/crypto/column-migration.ts) need from a dialect. Every write replaces a
+ * value only where the row still holds exactly the value Steward read, so a
+ * row the application changed in the meantime is left alone (and picked up by
+ * a later pass) — never overwritten with a stale value.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { ColumnInfo, TableInfo } from './types.js';
+
+/** One row to swap: its key parts (as read), the value it must still hold, the new value(s). */
+export interface SwapRow {
+  readonly key: readonly unknown[];
+  readonly old: string;
+  readonly value: string;
+  /** The blind index to write alongside, when the migration keeps one. */
+  readonly extra?: string | null;
+}
+
+export interface SwapOptions {
+  readonly table: TableInfo;
+  readonly column: string;
+  /** A second column written in the same statement (the blind index). */
+  readonly extraColumn?: string | undefined;
+}
+
+/** The dialect-specific part of a column migration. Generic reads use Kysely. */
+export interface ColumnWriter {
+  /** Why this connection cannot write (a read-only replica, session or file), or null when it can. */
+  readOnlyReason(db: Kysely<any>): Promise<string | null>;
+  /**
+   * The statement that lets `column` hold values of `chars` characters, or null
+   * when it already can. Throws (a plain Error with the reason) when the type
+   * cannot be widened in place.
+   */
+  widenColumn(table: TableInfo, column: ColumnInfo, chars: number): string | null;
+  /** Adds a nullable text column for a blind index, and an index on it. */
+  addIndexColumn(table: TableInfo, column: string, chars: number): string[];
+  /** Compare-and-set of a batch, inside the caller's transaction. */
+  swap(trx: Kysely<any>, rows: readonly SwapRow[], options: SwapOptions): Promise<void>;
+  /** True when the value of `column` starts with `prefix`, byte for byte (no case folding). */
+  startsWith(column: RawBuilder<unknown>, prefix: string): RawBuilder<unknown>;
+  /** Octet length of a text value (for sizing). */
+  octetLength(column: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** Bounds how long one batch may wait for a row lock, for the rest of this transaction. */
+  boundLockWait(trx: Kysely<any>, ms: number): Promise<void>;
+}
+
+/** `schema.table` as Kysely's table reference. */
+export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.table(`${t.schema}.${t.name}`);
+
+/** `(a, b)` or `a`: a primary key as a row value. */
+export function keyTuple(columns: readonly string[], prefix?: string): RawBuilder<unknown> {
+  const refs = columns.map((c) => (prefix ? sql.ref(`${prefix}.${c}`) : sql.ref(c)));
+  return refs.length === 1 ? refs[0]! : sql`(${sql.join(refs)})`;
+}
+
+/** `(?, ?)` or `?`: key values as a row value. */
+export function valueTuple(values: readonly unknown[]): RawBuilder<unknown> {
+  return values.length === 1 ? sql`${values[0]}` : sql`(${sql.join(values.map((v) => sql`${v}`))})`;
+}

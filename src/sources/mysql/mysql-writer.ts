@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import { tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { mysqlIdent } from './mysql-access.js';
+
+/**
+ * One multi-table `UPDATE … JOIN (SELECT … UNION ALL …)` per batch. Values are
+ * compared as binary strings: MySQL's default collations ignore case and
+ * trailing spaces, and a row the application changed only in case must not be
+ * overwritten with the encryption of the old value.
+ */
+export const MYSQL_WRITER: ColumnWriter = {
+  async readOnlyReason(db: Kysely<any>) {
+    const r = (await sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, @@global.super_read_only as sro`.execute(db).catch(async () => sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, 0 as sro`.execute(db))).rows[0];
+    if (Number(r?.ro) === 1 || Number(r?.sro) === 1) return 'the server is read-only (@@read_only is ON: a replica, or writes are switched off)';
+    return null;
+  },
+  widenColumn(table, column, chars) {
+    if (column.typeClass !== 'text') throw new Error(`its type ${column.dataType} cannot hold text ciphertexts; add a text column, copy the values into it and encrypt that`);
+    const dt = column.dataType;
+    const isVarchar = /^(var)?char\(/.test(dt);
+    const capacity = column.maxLength ?? (dt.startsWith('longtext') ? 4_294_967_295 : dt.startsWith('mediumtext') ? 16_777_215 : dt.startsWith('tinytext') ? 255 : 65_535);
+    if (capacity >= chars * (isVarchar ? 1 : 4)) return null;
+    const type = chars <= 16_000 ? `VARCHAR(${chars})` : chars * 4 <= 16_777_215 ? 'MEDIUMTEXT' : 'LONGTEXT';
+    return `ALTER TABLE ${mysqlIdent(table.schema)}.${mysqlIdent(table.name)} MODIFY COLUMN ${mysqlIdent(column.name)} ${type} ${column.nullable ? 'NULL' : 'NOT NULL'}`;
+  },
+  addIndexColumn(table, column, chars) {
+    const t = `${mysqlIdent(table.schema)}.${mysqlIdent(table.name)}`;
+    return [`ALTER TABLE ${t} ADD COLUMN ${mysqlIdent(column)} VARCHAR(${chars}) NULL`, `CREATE INDEX ${mysqlIdent(`${table.name}_${column}_idx`.slice(0, 64))} ON ${t} (${mysqlIdent(column)})`];
+  },
+  async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
+    if (rows.length === 0) return;
+    const pk = o.table.primaryKey;
+    const select = (r: SwapRow, first: boolean) => {
+      const parts = [
+        ...r.key.map((k, i) => (first ? sql`${k} as ${sql.ref(`k${i}`)}` : sql`${k}`)),
+        first ? sql`${r.old} as ${sql.ref('old')}` : sql`${r.old}`,
+        first ? sql`${r.value} as ${sql.ref('val')}` : sql`${r.value}`,
+        ...(o.extraColumn ? [first ? sql`${r.extra ?? null} as ${sql.ref('extra')}` : sql`${r.extra ?? null}`] : []),
+      ];
+      return sql`select ${sql.join(parts)}`;
+    };
+    const derived = sql.join(rows.map((r, i) => select(r, i === 0)), sql` union all `);
+    const on = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}`);
+    const set = [sql`t.${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.ref(o.extraColumn)} = v.extra`] : [])];
+    await sql`update ${tableRef(o.table)} as t join (${derived}) as v on ${sql.join(on, sql` and `)}
+      set ${sql.join(set)} where cast(t.${sql.ref(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
+  },
+  startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,
+  octetLength: (c) => sql`octet_length(${c})`,
+  async boundLockWait(trx, ms) {
+    await sql`set session innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(ms / 1000))}`.execute(trx);
+  },
+};

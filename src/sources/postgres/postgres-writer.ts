@@ -1,0 +1,45 @@
+import { sql, type Kysely } from 'kysely';
+import { tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { pgIdent } from './postgres-access.js';
+
+/**
+ * One `UPDATE … FROM (VALUES …)` per batch: every row of the batch in one
+ * statement, each matched on its key and on the exact value read (`=` on text
+ * compares bytes in Postgres, whatever the collation's sort order).
+ */
+export const POSTGRES_WRITER: ColumnWriter = {
+  async readOnlyReason(db: Kysely<any>) {
+    const r = (await sql<{ recovery: boolean; ro: string }>`select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') as ro`.execute(db)).rows[0];
+    if (r?.recovery) return 'the server is a read-only replica (pg_is_in_recovery() is true)';
+    if (r?.ro === 'on') return 'the session is read-only (default_transaction_read_only is on)';
+    return null;
+  },
+  widenColumn(table, column, chars) {
+    if (column.typeClass !== 'text') throw new Error(`its type ${column.dataType} cannot hold text ciphertexts; add a text column, copy the values into it and encrypt that`);
+    if (column.maxLength === null || column.maxLength >= chars) return null;
+    // varchar(n) → text is binary-compatible: a catalog change, no table rewrite.
+    return `ALTER TABLE ${pgIdent(table.schema)}.${pgIdent(table.name)} ALTER COLUMN ${pgIdent(column.name)} TYPE text`;
+  },
+  addIndexColumn(table, column, _chars) {
+    const t = `${pgIdent(table.schema)}.${pgIdent(table.name)}`;
+    return [`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${pgIdent(column)} text`, `CREATE INDEX IF NOT EXISTS ${pgIdent(`${table.name}_${column}_idx`.slice(0, 63))} ON ${t} (${pgIdent(column)})`];
+  },
+  async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
+    if (rows.length === 0) return;
+    const pk = o.table.primaryKey;
+    const types = pk.map((k) => o.table.columns.find((c) => c.name === k)?.dataType ?? 'text');
+    const keyCols = pk.map((_, i) => `k${i}`);
+    const cols = [...keyCols, 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
+    const values = rows.map((r) => sql`(${sql.join([...r.key.map((k) => sql`${k === null ? null : String(k)}::text`), sql`${r.old}::text`, sql`${r.value}::text`, ...(o.extraColumn ? [sql`${r.extra ?? null}::text`] : [])])})`);
+    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(keyCols[i]!)}::${sql.raw(types[i]!)}`);
+    const set = [sql`${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = v.extra`] : [])];
+    await sql`update ${tableRef(o.table)} as t set ${sql.join(set)}
+      from (values ${sql.join(values)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
+      where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old`.execute(trx);
+  },
+  startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,
+  octetLength: (c) => sql`octet_length(${c}::text)`,
+  async boundLockWait(trx, ms) {
+    await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(ms))}ms`}, true)`.execute(trx);
+  },
+};

@@ -207,7 +207,8 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
       sum(case when ${c} is null then 1 else 0 end) as ${sql.ref('nulls')},
       ${ownExpr} as ${sql.ref('own')},
       sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.ref('stw')},
-      max(${w.octetLength(c)}) as ${sql.ref('maxbytes')}
+      max(${w.octetLength(c)}) as ${sql.ref('maxbytes')},
+      max(case when not ${w.startsWith(c, CIPHERTEXT_PREFIX)} then ${w.octetLength(c)} end) as ${sql.ref('maxplain')}
       from ${t}`.execute(source.db)
   ).rows[0]!;
   const n = (v: unknown) => Number(v ?? 0);
@@ -230,9 +231,14 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
 
   const ddl: string[] = [];
   if (operation === 'encrypt' || operation === 'rotate') {
-    // Size for the largest value there is, and for any value the declared type admits.
-    const declaredBytes = column.maxLength !== null && column.maxLength <= 4000 ? column.maxLength * 4 : 0;
-    const needed = ciphertextLength(Math.max(n(agg.maxbytes), declaredBytes), (keyId ?? 'x'.repeat(22)).length, 9999) + 8;
+    // Size for the largest plaintext there is and, before anything is encrypted, for any value the
+    // declared type admits (so the application's next insert fits too); a rotation only needs room
+    // for a longer version number.
+    const declaredBytes = n(agg.stw) === 0 && column.maxLength !== null && column.maxLength <= 4000 ? column.maxLength * 4 : 0;
+    const needed =
+      operation === 'rotate'
+        ? n(agg.maxbytes) + 4
+        : ciphertextLength(Math.max(n(agg.maxplain), declaredBytes), (keyId ?? 'x'.repeat(22)).length, 9999) + 8;
     let widen: string | null;
     try {
       widen = w.widenColumn(table, column, needed);
@@ -242,7 +248,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     if (widen) ddl.push(widen);
   }
   if (options.blindIndex && operation !== 'decrypt' && !table.columns.some((x) => x.name === options.blindIndex!.column)) {
-    ddl.push(...w.addIndexColumn(table, options.blindIndex.column, Math.ceil(((options.blindIndex.bytes ?? 16) * 4) / 3) + 4));
+    ddl.push(...w.addIndexColumn(table, options.blindIndex.column, (options.blindIndex.bytes ?? 16) * 2 + 8));
   }
 
   const existing = await store.jobs.open({ source: scope.source, table: scope.table, column: scope.column });
@@ -394,10 +400,13 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
       await store.jobs.checkpoint(job.id, { pass: pass + 1, lastKey: null, counts: { ...counts }, at: now().toISOString() });
     }
 
+    // A rotation retires the old versions as it creates the new one (they still decrypt); once no value uses them, say so.
     const retiredVersions: number[] = [];
     if (operation === 'rotate' && counts.remaining === 0) {
       for (const k of await options.fields.keyring.list(scope)) {
-        if (k.kind === 'dek' && k.version !== rotateTo && k.state === 'active' && (await options.fields.keyring.retire(scope, k.version))) retiredVersions.push(k.version);
+        if (k.kind !== 'dek' || k.version === rotateTo || k.state === 'destroyed') continue;
+        if (k.state === 'active') await options.fields.keyring.retire(scope, k.version);
+        retiredVersions.push(k.version);
       }
     }
     const at = now().toISOString();
@@ -470,7 +479,10 @@ async function writeBatch(
       }
       if (isStewardError(e)) throw e;
       const { toSourceError } = await import('../sources/errors.js');
-      throw toSourceError(e, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name } });
+      // Drivers attach the statement and its parameters (plaintext values) to the error: keep only code and message.
+      const x = e as { code?: unknown; errno?: unknown; message?: unknown };
+      const clean = Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno });
+      throw toSourceError(clean, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name } });
     }
   }
 }

@@ -126,8 +126,10 @@ export async function countDuplicates(
   // Distinct keys never outnumber distinct values, so as many distinct keys as non-null
   // rows proves there is no duplicate. One sort of (8-byte) keys: the cheapest exact
   // answer for the common case of a column without duplicates.
-  const proof = await sql<{ extra: unknown }>`select count(${c}) - count(distinct ${key}) as extra from ${t}`.execute(source.db);
-  if (n(proof.rows[0]?.extra) === 0) return { duplicatedValues: 0, duplicateRows: 0, examples: [] };
+  const distinct = source.integrity.countDistinct
+    ? await source.integrity.countDistinct(source.db, t, c, key)
+    : await sql<{ nn: unknown; nk: unknown }>`select count(${c}) as nn, count(distinct ${key}) as nk from ${t}`.execute(source.db).then((r) => ({ rows: n(r.rows[0]?.nn), keys: n(r.rows[0]?.nk) }));
+  if (distinct.keys === distinct.rows) return { duplicatedValues: 0, duplicateRows: 0, examples: [] };
   const groups = sql`select ${key} as h, count(*) as k, min(${f}) as lo, max(${f}) as hi from ${t} where ${c} is not null group by ${key} having count(*) > 1`;
   // Counts over all groups ride on at most three rows (window aggregates); no group reaches Node beyond those.
   const top = await sql<{ lo: unknown; same: unknown; g: unknown; r: unknown; x: unknown }>`

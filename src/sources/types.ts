@@ -103,6 +103,11 @@ export interface IntegrityExpressions {
    */
   readonly hash?: (folded: RawSql) => RawSql;
   /**
+   * Non-null rows of `column` and distinct values of `key` over them, where the dialect
+   * counts them faster than a plain `count(distinct key)`. Absent: that query is used.
+   */
+  countDistinct?(db: Kysely<any>, table: RawSql, column: RawSql, key: RawSql): Promise<{ rows: number; keys: number }>;
+  /**
    * A catalog query with one row `{ column }` per column of `table` whose folded values a
    * unique index or constraint already keeps unique; their duplicates are not counted.
    */

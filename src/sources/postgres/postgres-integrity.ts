@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { IntegrityExpressions } from '../types.js';
 
 /** Separators phone numbers are written with; what remains must be 7–15 digits. */
@@ -24,6 +24,21 @@ export const POSTGRES_INTEGRITY: IntegrityExpressions = {
   // Byte-wise collation: grouping, min/max and comparisons of folded values stay byte-wise.
   folded: (c) => sql`(lower(${c}::text) collate "C")`,
   hash: (f) => sql`hashtextextended(${f}, 0)`,
+  // Folding and hashing 10M values is most of a duplicate count: let parallel workers do it
+  // and the leader only sort 8-byte keys. Measured at 10M rows: 5.7 s as one plain
+  // count(distinct), 4.0 s this way (BENCHMARKS.md). SET LOCAL changes planner settings for
+  // this transaction only and writes nothing (sources are opened read-only):
+  // - parallel_tuple_cost 0: the planner prices lower() as nearly free, so it would never
+  //   ship 10M keys from workers to compute them in parallel;
+  // - work_mem 64MB: fewer sort runs (4MB: 4.9 s; 256MB: no faster than 64MB).
+  // `offset 0` keeps the key in the subquery, so the workers compute it, not the aggregate.
+  countDistinct: (db: Kysely<any>, table, column, key) =>
+    db.transaction().execute(async (trx) => {
+      await sql`set local parallel_tuple_cost = 0`.execute(trx);
+      await sql`set local work_mem = '64MB'`.execute(trx);
+      const r = await sql<{ rows: unknown; keys: unknown }>`select count(*) as rows, count(distinct h) as keys from (select ${key} as h from ${table} where ${column} is not null offset 0) s`.execute(trx);
+      return { rows: Number(r.rows[0]?.rows ?? 0), keys: Number(r.rows[0]?.keys ?? 0) };
+    }),
   // A unique index or constraint on lower(column), or on a citext column, already keeps
   // folded values unique (a plain unique index on text does not: "A@x" and "a@x" differ).
   // Partial and not-yet-valid indexes guarantee nothing.

@@ -178,7 +178,7 @@ async function refuseExisting(file: string): Promise<void> {
 
 /**
  * Writes `outPath` through `write` atomically: into a temporary file in the same
- * directory, synced, then renamed (or hard-linked, when overwriting is not
+ * directory, synced (fsync) and closed by the write stream, then renamed (or hard-linked, when overwriting is not
  * allowed, so an existing file is never replaced); the temporary file is removed
  * on any error, so `outPath` either does not change or holds the whole result.
  */
@@ -193,9 +193,7 @@ async function writeAtomically(outPath: string, options: FileOptions, defaultMod
     throw new UsageError(`Cannot write to the directory of ${outPath}: ${code ?? 'error'}`, { hint: 'Check the directory exists and is writable', cause: e });
   }
   try {
-    await write(handle);
-    await handle.sync();
-    await handle.close();
+    await write(handle); // through handle.createWriteStream({ flush: true }): synced and closed when done
     handle = null;
     if (options.overwrite) {
       await rename(tmp, outPath);
@@ -228,7 +226,7 @@ async function writeAtomically(outPath: string, options: FileOptions, defaultMod
 export async function encryptFile(inPath: string, outPath: string, recipients: readonly (Recipient | string)[], options: FileOptions = {}): Promise<EncryptFileResult> {
   const enc = encryptStream(recipients); // validates the recipients before any file is touched
   const input = await openInput(inPath);
-  await writeAtomically(outPath, options, 0o644, (handle) => pipeline(input, enc, handle.createWriteStream({ autoClose: false })));
+  await writeAtomically(outPath, options, 0o644, (handle) => pipeline(input, enc, handle.createWriteStream({ flush: true })));
   return { plaintextBytes: enc.plaintextBytes, archiveBytes: enc.archiveBytes, recipients: enc.recipients };
 }
 
@@ -245,6 +243,6 @@ export async function decryptFile(
 ): Promise<DecryptFileResult> {
   const dec = decryptStream(identities, { name: options.name ?? `The archive ${inPath}` });
   const input = await openInput(inPath);
-  await writeAtomically(outPath, options, 0o600, (handle) => pipeline(input, dec, handle.createWriteStream({ autoClose: false })));
+  await writeAtomically(outPath, options, 0o600, (handle) => pipeline(input, dec, handle.createWriteStream({ flush: true })));
   return { plaintextBytes: dec.plaintextBytes, archiveBytes: dec.archiveBytes, recipient: dec.recipient! };
 }

@@ -1,0 +1,191 @@
+/** Archive streams and files: large inputs streamed with flat memory, atomic files, nothing left behind on failure. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CryptoError, UsageError } from '../../../src/errors.js';
+import { archiveLength, CHUNK_BYTES, headerLength } from '../../../src/crypto/archive.js';
+import { decryptFile, decryptStream, encryptFile, encryptStream } from '../../../src/crypto/archive-stream.js';
+import { generateRecipient } from '../../../src/crypto/recipients.js';
+
+const dirs: string[] = [];
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'steward-arcs-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const alice = generateRecipient();
+const bob = generateRecipient();
+
+/** `total` pseudo-random bytes in pieces of varying size, generated on demand (never held whole). */
+function source(total: number, seed = randomBytes(1 << 20)): Readable {
+  let sent = 0;
+  let turn = 0;
+  return new Readable({
+    read() {
+      if (sent >= total) return void this.push(null);
+      const size = Math.min(total - sent, [65_536, 1, 100_000, 4096, 65_537, 300_000][turn++ % 6]!);
+      const at = (sent * 7) % (seed.length - size);
+      this.push(seed.subarray(at, at + size));
+      sent += size;
+    },
+  });
+}
+
+/** A sink hashing what it receives. */
+function hashSink(onWrite?: () => void): Writable & { digest: () => string; bytes: () => number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onWrite?.();
+      cb();
+    },
+  });
+  return Object.assign(sink, { digest: () => hash.digest('hex'), bytes: () => bytes });
+}
+
+describe('archive streams', () => {
+  it('streams several MB through encrypt and decrypt: same bytes, documented size', async () => {
+    const total = 5 * 1024 * 1024 + 12_345;
+    const seed = randomBytes(1 << 20);
+    const plain = hashSink();
+    await pipeline(source(total, seed), plain);
+    const enc = encryptStream([alice.publicKey, bob.publicKey]);
+    const dec = decryptStream(bob.identity);
+    const out = hashSink();
+    await pipeline(source(total, seed), enc, dec, out);
+    expect(out.bytes()).toBe(total);
+    expect(out.digest()).toBe(plain.digest());
+    expect(enc.plaintextBytes).toBe(total);
+    expect(enc.archiveBytes).toBe(archiveLength(total, 2));
+    expect(dec.archiveBytes).toBe(archiveLength(total, 2));
+    expect(dec.plaintextBytes).toBe(total);
+    expect(dec.recipient?.publicKey).toBe(bob.publicKey);
+  });
+
+  it('round-trips 0 bytes, 1 byte, one chunk and one chunk + 1 as streams', async () => {
+    for (const size of [0, 1, CHUNK_BYTES, CHUNK_BYTES + 1]) {
+      const data = randomBytes(size);
+      const parts: Buffer[] = [];
+      await pipeline(Readable.from(size ? [data] : []), encryptStream([alice.publicKey]), decryptStream(alice.identity), new Writable({ write: (c: Buffer, _e, cb) => (parts.push(c), cb()) }));
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+    }
+  });
+
+  it('keeps memory flat: ~100 MB through encrypt → decrypt with a bounded RSS increase', async () => {
+    const total = 100 * 1024 * 1024;
+    const seed = randomBytes(1 << 20);
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    let writes = 0;
+    const out = hashSink(() => {
+      if (++writes % 16 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    });
+    const started = performance.now();
+    await pipeline(source(total, seed), encryptStream([alice.publicKey]), decryptStream(alice.identity), out);
+    const ms = performance.now() - started;
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const growthMb = (peak - before) / 2 ** 20;
+    console.log(`100 MiB encrypt→decrypt stream: ${ms.toFixed(0)} ms (${((2 * total) / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s of AES-GCM), RSS growth ${growthMb.toFixed(1)} MiB`);
+    expect(out.bytes()).toBe(total);
+    // Buffering the data would take ≥ 100 MiB (and twice that for both stages); streaming holds a few chunks.
+    expect(growthMb).toBeLessThan(48);
+  });
+
+  it('errors the pipeline with the CryptoError when the archive is tampered, truncated or not for this key', async () => {
+    const data = randomBytes(3 * CHUNK_BYTES);
+    const parts: Buffer[] = [];
+    await pipeline(Readable.from([data]), encryptStream([alice.publicKey]), new Writable({ write: (c: Buffer, _e, cb) => (parts.push(c), cb()) }));
+    const archive = Buffer.concat(parts);
+    const run = (bytes: Buffer, identity = alice.identity) =>
+      pipeline(Readable.from([bytes]), decryptStream(identity, { name: 'export.stwa' }), new Writable({ write: (_c, _e, cb) => cb() })).then(() => null, (e: unknown) => e);
+    const flipped = Buffer.from(archive);
+    flipped[headerLength(1) + CHUNK_BYTES + 100]! ^= 1;
+    for (const [bytes, code, identity] of [
+      [flipped, 'CRYPTO_TAMPERED', alice.identity],
+      [archive.subarray(0, archive.length - 1), 'CRYPTO_TAMPERED', alice.identity],
+      [archive, 'CRYPTO_WRONG_KEY', bob.identity],
+      [Buffer.from('hello'), 'CRYPTO_NOT_CIPHERTEXT', alice.identity],
+    ] as const) {
+      const e = await run(bytes, identity);
+      expect(e).toBeInstanceOf(CryptoError);
+      expect((e as CryptoError).code).toBe(code);
+      expect((e as CryptoError).message).toMatch(/^export\.stwa /);
+    }
+  });
+});
+
+describe('archive files', () => {
+  it('encrypts and decrypts files atomically; the plaintext output is mode 0600', async () => {
+    const dir = await tmp();
+    const input = path.join(dir, 'export.csv');
+    await writeFile(input, randomBytes(2 * CHUNK_BYTES + 5));
+    const archived = await encryptFile(input, path.join(dir, 'export.csv.stwa'), [alice.publicKey, bob.publicKey]);
+    expect(archived.plaintextBytes).toBe(2 * CHUNK_BYTES + 5);
+    expect((await stat(path.join(dir, 'export.csv.stwa'))).size).toBe(archived.archiveBytes);
+    const opened = await decryptFile(path.join(dir, 'export.csv.stwa'), path.join(dir, 'back.csv'), alice.identity);
+    expect(opened.recipient.publicKey).toBe(alice.publicKey);
+    expect((await readFile(path.join(dir, 'back.csv'))).equals(await readFile(input))).toBe(true);
+    if (process.platform !== 'win32') expect((await stat(path.join(dir, 'back.csv'))).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir)).sort()).toEqual(['back.csv', 'export.csv', 'export.csv.stwa']);
+  });
+
+  it('a tampered or truncated archive leaves no output file and no temporary file', async () => {
+    const dir = await tmp();
+    const input = path.join(dir, 'data.bin');
+    await writeFile(input, randomBytes(3 * CHUNK_BYTES + 10));
+    await encryptFile(input, path.join(dir, 'a.stwa'), [alice.publicKey]);
+    const archive = await readFile(path.join(dir, 'a.stwa'));
+    await writeFile(path.join(dir, 'cut.stwa'), archive.subarray(0, headerLength(1) + 2 * (CHUNK_BYTES + 16)));
+    const changed = Buffer.from(archive);
+    changed[changed.length - 3]! ^= 0x80;
+    await writeFile(path.join(dir, 'changed.stwa'), changed);
+    for (const name of ['cut.stwa', 'changed.stwa']) {
+      const e = await decryptFile(path.join(dir, name), path.join(dir, 'out.bin'), alice.identity).then(() => null, (x: unknown) => x);
+      expect((e as CryptoError).code).toBe('CRYPTO_TAMPERED');
+      expect((e as CryptoError).message).toContain(`The archive ${path.join(dir, name)} `);
+    }
+    const wrong = await decryptFile(path.join(dir, 'a.stwa'), path.join(dir, 'out.bin'), bob.identity).then(() => null, (x: unknown) => x);
+    expect((wrong as CryptoError).code).toBe('CRYPTO_WRONG_KEY');
+    expect((await readdir(dir)).sort()).toEqual(['a.stwa', 'changed.stwa', 'cut.stwa', 'data.bin']);
+  });
+
+  it('never replaces an existing output unless asked; a missing input is a usage error', async () => {
+    const dir = await tmp();
+    const input = path.join(dir, 'in.txt');
+    await writeFile(input, 'name,email\n');
+    await encryptFile(input, path.join(dir, 'in.stwa'), [alice.publicKey]);
+    await writeFile(path.join(dir, 'out.txt'), 'keep me');
+    const e = await decryptFile(path.join(dir, 'in.stwa'), path.join(dir, 'out.txt'), alice.identity).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as UsageError).message).toMatch(/already exists/);
+    expect(await readFile(path.join(dir, 'out.txt'), 'utf8')).toBe('keep me');
+    await decryptFile(path.join(dir, 'in.stwa'), path.join(dir, 'out.txt'), alice.identity, { overwrite: true });
+    expect(await readFile(path.join(dir, 'out.txt'), 'utf8')).toBe('name,email\n');
+    const missing = await encryptFile(path.join(dir, 'nope.csv'), path.join(dir, 'nope.stwa'), [alice.publicKey]).then(() => null, (x: unknown) => x);
+    expect((missing as UsageError).message).toMatch(/nope\.csv: it does not exist/);
+    const badKey = await encryptFile(input, path.join(dir, 'x.stwa'), ['stwpub1oops']).then(() => null, (x: unknown) => x);
+    expect((badKey as CryptoError).code).toBe('CRYPTO_RECIPIENT_KEY');
+    expect((await readdir(dir)).sort()).toEqual(['in.stwa', 'in.txt', 'out.txt']);
+  });
+
+  it('streams a file to a file through both directions with fs streams', async () => {
+    const dir = await tmp();
+    const input = path.join(dir, 'big.bin');
+    await pipeline(source(3 * 1024 * 1024), createWriteStream(input));
+    await pipeline(createReadStream(input), encryptStream([bob.publicKey]), createWriteStream(path.join(dir, 'big.stwa')));
+    const out = hashSink();
+    await pipeline(createReadStream(path.join(dir, 'big.stwa')), decryptStream(bob.identity), out);
+    expect(out.digest()).toBe(createHash('sha256').update(await readFile(input)).digest('hex'));
+  });
+});

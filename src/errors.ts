@@ -148,7 +148,8 @@ export class TlsError extends StewardError {
 
 /**
  * Encryption failed safely (exit 7). Codes:
- * - `CRYPTO_MASTER_KEY`: the master key is missing, malformed, or its file is readable by others;
+ * - `CRYPTO_MASTER_KEY`: the master key is missing, malformed, or its file is readable by others; or an
+ *   external KMS holding it is unreachable, timed out, sealed or misconfigured (the master key is unavailable);
  * - `CRYPTO_WRONG_KEY`: the master key (or passphrase) is not the one the data keys were wrapped under;
  * - `CRYPTO_TAMPERED`: a ciphertext or wrapped key was changed, or copied to another row/column;
  * - `CRYPTO_UNKNOWN_KEY_VERSION`: the ciphertext names a key version the keyring does not have;

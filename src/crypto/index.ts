@@ -59,4 +59,18 @@ export {
   type ScryptParams,
 } from './master-key.js';
 export type { KeyKind, KeyState, KeyStore, KmsProvider, MasterKeyRecord, NewStoredKey, StoredKey, WrapContext } from './types.js';
+export {
+  createVaultTransitKms,
+  DEFAULT_VAULT_RETRIES,
+  DEFAULT_VAULT_TIMEOUT_MS,
+  rewrapStoredKeys,
+  VAULT_TRANSIT_KIND,
+  vaultKeyVersion,
+  vaultTransitFromEnv,
+  VaultTransitKms,
+  type VaultTransitBinding,
+  type VaultTransitFactoryOptions,
+  type VaultTransitKeyInfo,
+  type VaultTransitOptions,
+} from './kms/vault-transit.js';
 export { CryptoError } from '../errors.js';

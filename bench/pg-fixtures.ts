@@ -37,3 +37,29 @@ export async function ensureBenchTable(URL_: string, n: number): Promise<void> {
   }
 }
 
+
+/**
+ * The same rows as `customers`, in `customers_uq` with a unique index on lower(email), as
+ * most customer tables have: the integrity check's duplicate count is skipped there.
+ * Created once from `customers` and reused.
+ */
+export async function ensureUniqueEmailTable(URL_: string, n: number): Promise<void> {
+  const client = new pg.Client({ connectionString: URL_ });
+  await client.connect();
+  try {
+    const schema = schemaFor(n);
+    const have = await client.query<{ n: string }>(
+      `select reltuples::bigint as n from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname = $1 and c.relname = 'customers_uq'`,
+      [schema],
+    );
+    if (have.rows[0] && Math.abs(Number(have.rows[0].n) - n) < n * 0.05) return;
+    process.stderr.write(`creating ${schema}.customers_uq with ${n} rows…\n`);
+    await client.query(`drop table if exists ${schema}.customers_uq; create table ${schema}.customers_uq (like ${schema}.customers including all)`);
+    await client.query(`set maintenance_work_mem = '512MB'`);
+    await client.query(`insert into ${schema}.customers_uq select * from ${schema}.customers`);
+    await client.query(`create unique index customers_uq_email on ${schema}.customers_uq (lower(email))`);
+    await client.query(`analyze ${schema}.customers_uq`);
+  } finally {
+    await client.end();
+  }
+}

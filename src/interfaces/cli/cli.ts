@@ -257,6 +257,63 @@ Examples:
   $ npx steward keys destroy --source shop --column customers.email --version 1 --yes`)
     .action((opts: Record<string, unknown>) => run(import('./commands/encrypt.js').then((m) => m.keysDestroy({ ...opts, config: keysConfig(opts) } as never, io))));
 
+  const recipientKeys = keys
+    .command('recipient')
+    .description('X25519 key pairs for encrypted archives: the public key (stwpub1…) goes to whoever writes archives, the private key (stwsec1…) stays with whoever reads them.');
+  recipientKeys
+    .command('new')
+    .description('Create a key pair: writes the private key to --out (mode 0600, never overwritten) and prints the public key.')
+    .option('-o, --out <file>', 'private key file to create (without it: the key file is printed to stdout, the public key to stderr)')
+    .option('--json', 'machine-readable: {publicKey, id, file} (with --out)')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys recipient new --out ~/.steward/dpo.key          # prints stwpub1…
+  $ npx steward keys recipient new > dpo.key && chmod 600 dpo.key     # like age-keygen`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientNew(opts as never, io))));
+  recipientKeys
+    .command('public')
+    .description('Print the public key of a private key file.')
+    .argument('<key-file>', 'private key file (stwsec1…, or an X25519 PKCS#8 PEM)')
+    .option('--json', 'machine-readable: {publicKey, id}')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys recipient public ~/.steward/dpo.key`)
+    .action((keyFile: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientPublic(keyFile, opts as never, io))));
+
+  const archiveCommand = program
+    .command('archive')
+    .description('Encrypted archives (steward-archive/1): files encrypted to recipients\' public keys, so the machine that writes them cannot read them back.');
+  archiveCommand
+    .command('encrypt')
+    .description('Encrypt a file to one or more recipients\' public keys (needs no private key).')
+    .argument('<file>', 'file to encrypt')
+    .option('-r, --recipient <stwpub1…>', 'a recipient public key (repeatable, or comma-separated)', collect)
+    .option('-R, --recipients-file <file>', 'a file with one public key per line (repeatable)', collect)
+    .option('-o, --out <file>', 'archive to write (default: <file>.stwa)')
+    .option('--force', 'replace --out if it exists')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward archive encrypt export.csv --recipient stwpub1… --recipient stwpub1…
+  $ npx steward archive encrypt export.csv --recipients-file recipients.txt --out /backups/export.csv.stwa`)
+    .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveEncrypt(file, opts as never, io))));
+  archiveCommand
+    .command('decrypt')
+    .description('Decrypt an archive with your private key. With --out, the file appears only if the whole archive verifies; otherwise it streams to stdout.')
+    .argument('<file>', 'archive to decrypt')
+    .requiredOption('-k, --key <file>', 'private key file (mode 0600)')
+    .option('-o, --out <file>', 'write the plaintext here (mode 0600, atomically) instead of stdout')
+    .option('--force', 'replace --out if it exists')
+    .option('--json', 'machine-readable summary (with --out)')
+    .addHelpText('after', `
+Exit 7 when the archive is not Steward's, not encrypted to this key, or was changed or
+truncated (to stdout: discard what was printed).
+
+Examples:
+  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key --out export.csv
+  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key | head`)
+    .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveDecrypt(file, opts as never, io))));
+
   const tlsCommand = program.command('tls').description('Check encryption in transit: TLS of web servers and other TLS endpoints.');
   tlsCommand
     .command('check')

@@ -1,0 +1,124 @@
+/**
+ * `steward keys recipient new|public` (X25519 key pairs for encrypted archives)
+ * and `steward archive encrypt|decrypt` (src/crypto/archive.ts). Encrypting needs
+ * public keys only; decrypting needs the private key, which never belongs on the
+ * machine that writes archives. Nothing here prints a private key except
+ * `keys recipient new` without `--out`, whose output *is* the new key file.
+ */
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { decryptFile, decryptStream, encryptFile } from '../../../crypto/archive-stream.js';
+import {
+  generateRecipient,
+  identityFileText,
+  parseRecipient,
+  readIdentityFile,
+  readRecipientsFile,
+  writeIdentityFile,
+  type Recipient,
+} from '../../../crypto/recipients.js';
+import { UsageError } from '../../../errors.js';
+import type { Io } from '../output.js';
+
+export interface RecipientNewOptions {
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+const KEEP_SECRET = 'Give the public key to whoever writes archives (e.g. retention or subject-request exports); keep the private key off that machine, secret and backed up: without it the archives cannot be read.';
+
+/** `steward keys recipient new [--out file]`: a new X25519 key pair for archives. */
+export async function recipientNew(options: RecipientNewOptions, io: Io): Promise<number> {
+  if (options.out) {
+    const file = path.resolve(io.cwd, options.out);
+    const made = await writeIdentityFile(file);
+    if (options.json) {
+      io.stdout.write(`${JSON.stringify({ publicKey: made.publicKey, id: made.identity.id, file }, null, 2)}\n`);
+    } else {
+      io.stdout.write(`${made.publicKey}\n`);
+      io.stderr.write(`steward: wrote the private key to ${options.out} (mode 0600); the public key (fingerprint ${made.identity.id}) is above. ${KEEP_SECRET}\n`);
+    }
+    return 0;
+  }
+  // Like age-keygen: the key file on stdout (to redirect into a file), the public key on stderr.
+  const made = generateRecipient();
+  io.stdout.write(identityFileText(made.identity));
+  io.stderr.write(`Public key: ${made.publicKey}\nsteward: ${KEEP_SECRET} Prefer --out FILE, which creates the file with mode 0600.\n`);
+  return 0;
+}
+
+export interface RecipientPublicOptions {
+  readonly json?: boolean;
+}
+
+/** `steward keys recipient public <private key file>`: the public key (and fingerprint) of a private key. */
+export async function recipientPublic(keyFile: string, options: RecipientPublicOptions, io: Io): Promise<number> {
+  const identity = await readIdentityFile(path.resolve(io.cwd, keyFile));
+  if (options.json) io.stdout.write(`${JSON.stringify({ publicKey: identity.recipient.publicKey, id: identity.id }, null, 2)}\n`);
+  else io.stdout.write(`${identity.recipient.publicKey}\n`);
+  return 0;
+}
+
+export interface ArchiveEncryptOptions {
+  readonly recipient?: readonly string[];
+  readonly recipientsFile?: readonly string[];
+  readonly out?: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+/** `steward archive encrypt <file> --recipient stwpub1… [--recipients-file f] [--out file]`. */
+export async function archiveEncrypt(file: string, options: ArchiveEncryptOptions, io: Io): Promise<number> {
+  const recipients: Recipient[] = [];
+  for (const text of options.recipient ?? []) recipients.push(parseRecipient(text));
+  for (const f of options.recipientsFile ?? []) recipients.push(...(await readRecipientsFile(path.resolve(io.cwd, f))));
+  if (recipients.length === 0) {
+    throw new UsageError('name at least one recipient with --recipient stwpub1… or --recipients-file FILE', { hint: 'Whoever may read the archive creates a key pair with `steward keys recipient new --out their.key` and sends you the public key' });
+  }
+  const out = options.out ?? `${file}.stwa`;
+  const result = await encryptFile(path.resolve(io.cwd, file), path.resolve(io.cwd, out), recipients, { overwrite: Boolean(options.force) });
+  const ids = result.recipients.map((r) => r.id);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ file: out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipients: ids }, null, 2)}\n`);
+  } else {
+    io.stdout.write(`Encrypted ${file} (${result.plaintextBytes} bytes) to ${ids.length === 1 ? 'recipient' : `${ids.length} recipients`} ${ids.join(', ')}: ${out} (${result.archiveBytes} bytes)\n`);
+  }
+  return 0;
+}
+
+export interface ArchiveDecryptOptions {
+  readonly key?: string;
+  readonly out?: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * `steward archive decrypt <file> --key <private key file> [--out file]`. With
+ * `--out`, the plaintext appears only once the whole archive verified; to stdout,
+ * it streams, and a failure (exit 7) means what was printed must be discarded.
+ */
+export async function archiveDecrypt(file: string, options: ArchiveDecryptOptions, io: Io): Promise<number> {
+  if (!options.key) throw new UsageError('--key <private key file> is required', { hint: 'The private key file `steward keys recipient new --out` wrote' });
+  const identity = await readIdentityFile(path.resolve(io.cwd, options.key));
+  const input = path.resolve(io.cwd, file);
+  if (options.out) {
+    const result = await decryptFile(input, path.resolve(io.cwd, options.out), identity, { overwrite: Boolean(options.force), name: `The archive ${file}` });
+    if (options.json) io.stdout.write(`${JSON.stringify({ file: options.out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipient: result.recipient.id }, null, 2)}\n`);
+    else io.stdout.write(`Decrypted ${file} with key ${result.recipient.id}: ${options.out} (${result.plaintextBytes} bytes, mode 0600)\n`);
+    return 0;
+  }
+  if (options.json) throw new UsageError('--json needs --out (without it the plaintext itself goes to stdout)', { hint: 'Add --out FILE' });
+  const info = await stat(input).catch(() => null);
+  if (!info?.isFile()) throw new UsageError(`Cannot read ${file}: ${info ? 'it is not a regular file' : 'it does not exist'}`, { hint: 'Check the path' });
+  const stdout = io.stdout;
+  await pipeline(createReadStream(input), decryptStream(identity, { name: `The archive ${file}` }), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      if (!stdout.write(chunk)) await once(stdout, 'drain');
+    }
+  });
+  return 0;
+}

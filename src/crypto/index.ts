@@ -73,4 +73,46 @@ export {
   type VaultTransitKeyInfo,
   type VaultTransitOptions,
 } from './kms/vault-transit.js';
+export {
+  fingerprintOf,
+  generateRecipient,
+  identityFileText,
+  parseIdentity,
+  parseRecipient,
+  parseRecipients,
+  PRIVATE_KEY_PREFIX,
+  PUBLIC_KEY_PREFIX,
+  publicKeyOf,
+  readIdentityFile,
+  readRecipientsFile,
+  Recipient,
+  RecipientIdentity,
+  writeIdentityFile,
+  type GeneratedRecipient,
+  type IdentityFileOptions,
+} from './recipients.js';
+export {
+  ARCHIVE_MAGIC,
+  ArchiveDecryptor,
+  ArchiveEncryptor,
+  archiveLength,
+  CHUNK_BYTES as ARCHIVE_CHUNK_BYTES,
+  decryptBuffer,
+  encryptBuffer,
+  headerLength as archiveHeaderLength,
+  looksLikeArchive,
+  MAX_RECIPIENTS as ARCHIVE_MAX_RECIPIENTS,
+  type DecryptOptions as ArchiveDecryptOptions,
+} from './archive.js';
+export {
+  ArchiveDecryptStream,
+  ArchiveEncryptStream,
+  decryptFile,
+  decryptStream,
+  encryptFile,
+  encryptStream,
+  type DecryptFileResult,
+  type EncryptFileResult,
+  type FileOptions as ArchiveFileOptions,
+} from './archive-stream.js';
 export { CryptoError } from '../errors.js';

@@ -269,6 +269,7 @@ async function auditTable(
       examples: c.examples,
       freeText: c.freeText,
       purpose: coveringPurpose(purposes, c.category),
+      ...(c.evidence.signals.some((s) => s.kind === 'steward-ciphertext') ? { encrypted: true } : {}),
     });
   }
   return finding ? { inventory, finding } : { inventory };

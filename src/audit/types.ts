@@ -81,6 +81,8 @@ export interface InventoryItem {
   readonly freeText: readonly FreeTextHit[];
   /** The declared purpose that covers this category, or null when none does. */
   readonly purpose: string | null;
+  /** The sampled values are Steward ciphertexts (`stw1:`): the column is encrypted at rest. */
+  readonly encrypted?: boolean;
 }
 
 export interface SourceReport {

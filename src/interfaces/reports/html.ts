@@ -340,7 +340,7 @@ function inventoryTable(src: SourceReport): Html {
   );
   const row = (i: InventoryItem) => html`<tr>
 <th scope="row"><code>${columnLabel(i, withSchema)}</code><span class="dtype">${i.dataType}</span></th>
-<td>${categoryLabel(i.category)}<span class="cat-id">${i.category}</span>${i.freeText.length ? html`<span class="ft">contains ${i.freeText.map((h) => `${categoryLabel(h.category)} (${h.rows} rows)`).join(', ')}</span>` : ''}</td>
+<td>${categoryLabel(i.category)}${i.encrypted ? html` <span class="enc" title="Steward ciphertexts (stw1:): encrypted at rest">🔒 encrypted</span>` : ''}<span class="cat-id">${i.category}</span>${i.freeText.length ? html`<span class="ft">contains ${i.freeText.map((h) => `${categoryLabel(h.category)} (${h.rows} rows)`).join(', ')}</span>` : ''}</td>
 <td><span class="risk risk-${i.risk}">${i.risk}</span></td>
 <td class="num" data-value="${i.confidence}"><span class="meter" aria-hidden="true"><svg width="40" height="6" viewBox="0 0 40 6"><rect class="meter-bg" width="40" height="6" rx="3"/><rect class="meter-fg" width="${(Math.max(0, Math.min(1, i.confidence)) * 40).toFixed(1)}" height="6" rx="3"/></svg></span>${formatPercent(i.confidence)}</td>
 <td class="num" data-value="${i.rowEstimate}" title="${formatRows(i.rowEstimate)}">${formatRowsShort(i.rowEstimate)}</td>
@@ -598,6 +598,7 @@ figure{margin:0}
 .edge{fill:none;stroke-width:1.6;opacity:.8}.edge-ok{stroke:var(--line)}.edge-bad{stroke:var(--critical);stroke-width:2.2}
 .chart .kind{fill:var(--muted);font-size:11px}.colref{display:inline-block;margin:0 .9em .2em 0;vertical-align:top}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px}.fill-bg-medium{background:var(--medium)}.fill-bg-low{background:var(--low)}
+.enc{font-size:.78rem;color:var(--ok);font-weight:600;white-space:nowrap}
 .dot-ok{fill:var(--ok)}.dot-bad{fill:var(--critical)}.dot-table{fill:var(--accent)}.chart .axis{font-size:11px;fill:var(--muted);text-transform:uppercase;letter-spacing:.05em}
 span.bad{color:var(--critical);font-weight:600}span.ok{color:var(--ok)}span.warn{color:var(--medium);font-weight:600}ul.facts{margin:.5em 0 1em 1.2em;padding:0}
 .fill-critical{fill:var(--critical)}.fill-high{fill:var(--high)}.fill-medium{fill:var(--medium)}.fill-low{fill:var(--low)}.fill-info{fill:var(--info)}

@@ -158,7 +158,7 @@ export function renderMarkdown(report: AuditReport): string {
         ['Column', 'Category', 'Risk', 'Confidence', 'Rows', 'Evidence', 'Purpose', 'Masked examples'],
         items.map((i) => [
           e(columnLabel(i, withSchema)),
-          `${e(categoryLabel(i.category))} (${code(i.category)})`,
+          `${e(categoryLabel(i.category))} (${code(i.category)})${i.encrypted ? ', encrypted' : ''}`,
           i.risk,
           formatPercent(i.confidence),
           formatRowsShort(i.rowEstimate),

@@ -171,7 +171,7 @@ function renderSource(src: SourceReport, c: Colors, width: number, line: (s?: st
   );
   const rows = items.map((i) => [
     columnLabel(i, withSchema),
-    categoryLabel(i.category) + (i.purpose === null ? ' *' : ''),
+    categoryLabel(i.category) + (i.encrypted ? ' (encrypted)' : '') + (i.purpose === null ? ' *' : ''),
     formatPercent(i.confidence),
     formatRowsShort(i.rowEstimate),
     evidenceText(i.evidence),

@@ -68,6 +68,8 @@ describe('reviewInventory', () => {
       ['collection.plaintext-high-risk', 'api_token', 'critical'],
     ]);
     expect(f[0]!.remedy).toMatch(/PCI DSS/);
+    // The remedy is the exact command that encrypts the column in place.
+    expect(f[1]!.remedy).toContain('`steward encrypt --source shop --column customers.ssn --dry-run`');
   });
 
   it('does not report Steward-encrypted high-risk columns as plaintext', () => {

@@ -188,6 +188,31 @@ forEachDialect('integrity duplicates', (d) => {
     }
   });
 
+  it('checks phones and emails by the documented rule: every dialect agrees with a reference on awkward values', async () => {
+    // Phone: only digits and the separators " -().+", 7–15 digits once those are removed.
+    const phoneOk = (v: string) => !/[^-() .+0-9]/.test(v) && /^[0-9]{7,15}$/.test(v.replace(/[-() .+]/g, ''));
+    // Email: one "@" with a character before it, a "." after it with characters on both sides, no space.
+    const emailOk = (v: string) => {
+      const at = v.indexOf('@');
+      const dot = v.indexOf('.', at + 2);
+      return at >= 1 && !v.includes('@', at + 1) && !v.includes(' ') && dot >= 0 && dot <= v.length - 2;
+    };
+    const phones = ['+44 20 7946 0958', '12345', '+1 555 CALL NOW', '', '   ', '1234567', '123456', '123456789012345', '1234567890123456', '(555) 123-4567',
+      '555.123.4567', '٣٣٣٣٣٣٣٣', '12345678٣', '1234567\t8', '1234567é', '+-().  1234567', '1 2 3 4 5 6 7', '１２３４５６７８', '12345678#', '1234567abc'];
+    const emails = ['a@b.c', 'a@b', '@b.c', 'a@.c', 'a@b.', 'a.b@c', 'a@b@c.d', 'a b@c.d', 'a@b.c.d', '.@..', 'a@@b.c', 'a.@b.c', 'a@b..c', 'é@ü.ß', 'a@.b.c', 'a@b.c ', 'ab@c.d@', 'x@y.z.', ''];
+    await d.exec('create table awkward (id integer primary key, phone varchar(40), email varchar(100))');
+    await d.db.insertInto('awkward').values(phones.map((phone, i) => ({ id: i + 1, phone, email: emails[i] ?? null }))).execute();
+    const source = await d.openSource();
+    try {
+      const bad = async (expr: (c: ReturnType<typeof sql.ref>) => ReturnType<typeof sql>, column: string) =>
+        (await sql<{ id: unknown }>`select id from ${sql.table(`${d.schema}.awkward`)} where ${sql.ref(column)} is not null and ${expr(sql.ref(column))} order by id`.execute(source.db)).rows.map((r) => Number(r.id));
+      expect(await bad(source.integrity.invalidPhone, 'phone')).toEqual(phones.flatMap((v, i) => (phoneOk(v) ? [] : [i + 1])));
+      expect(await bad(source.integrity.invalidEmail, 'email')).toEqual(emails.flatMap((v, i) => (emailOk(v) ? [] : [i + 1])));
+    } finally {
+      await source.close();
+    }
+  });
+
   it('skips the duplicate count only where a unique index on the folded value rules duplicates out', async () => {
     const source = await d.openSource();
     try {

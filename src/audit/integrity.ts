@@ -24,6 +24,7 @@ import { maskValue } from '../detection/mask.js';
 import type { InventoryItem } from './types.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import { findingId, type DraftFinding } from './collection-review.js';
+import { InternalError } from '../errors.js';
 
 export interface IntegrityConfig {
   readonly required: readonly string[];
@@ -101,7 +102,7 @@ export function duplicateCounts(
   collided: number,
   recount?: DuplicateCounts,
 ): DuplicateCounts {
-  if (collided > 0 && !recount) throw new Error(`duplicateCounts: ${collided} hash group(s) hold several values and need a recount by value`);
+  if (collided > 0 && !recount) throw new InternalError(`Duplicate count: ${collided} hash group(s) hold several values but were not recounted by value`);
   return {
     duplicatedValues: confirmed.groups + (recount?.duplicatedValues ?? 0),
     duplicateRows: confirmed.rows - confirmed.groups + (recount?.duplicateRows ?? 0),

@@ -1,6 +1,7 @@
 /** The exact-duplicate arithmetic behind hashed grouping: a hash collision never changes a count. */
 import { describe, expect, it } from 'vitest';
 import { duplicateCounts } from '../../../src/audit/integrity.js';
+import { InternalError } from '../../../src/errors.js';
 
 describe('duplicateCounts', () => {
   it('counts one duplicated value per confirmed group (min = max) and the rows beyond the first', () => {
@@ -21,6 +22,7 @@ describe('duplicateCounts', () => {
   });
 
   it('refuses to answer for collided groups without a recount', () => {
-    expect(() => duplicateCounts({ groups: 1, rows: 2 }, 2)).toThrow(/recount/);
+    expect(() => duplicateCounts({ groups: 1, rows: 2 }, 2)).toThrow(InternalError);
+    expect(() => duplicateCounts({ groups: 1, rows: 2 }, 2)).toThrow(/not recounted/);
   });
 });

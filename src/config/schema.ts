@@ -183,6 +183,17 @@ export const configSchema = z
             z.object({ env: z.string().min(1).describe('Environment variable holding the 32-byte master key (base64 or hex).') }).strict(),
             z.object({ file: z.string().min(1).describe('File holding the master key (mode 0600), relative to this file.') }).strict(),
             z.object({ passphraseEnv: z.string().min(1).describe('Environment variable holding a passphrase (stretched with scrypt).') }).strict(),
+            z
+              .object({
+                vaultTransit: z
+                  .object({
+                    key: z.string().min(1).describe('Name of the transit key that wraps Steward\'s data keys.'),
+                    mount: z.string().min(1).optional().describe('Where the transit engine is mounted (default transit).'),
+                    address: z.string().min(1).optional().describe('Vault address (default $VAULT_ADDR); the token always comes from $VAULT_TOKEN.'),
+                  })
+                  .strict(),
+              })
+              .strict(),
           ])
           .default({ env: 'STEWARD_MASTER_KEY' })
           .describe('Where the master key (key-encryption key) comes from. Never the key itself.'),

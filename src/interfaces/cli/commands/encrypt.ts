@@ -32,9 +32,13 @@ export interface EncryptCommandOptions {
 }
 
 /** The master key source steward.yml names, resolved against the environment and the config's directory. */
-export function masterKeySource(config: StewardConfig, dir: string, env: NodeJS.ProcessEnv): MasterKeySource {
+export async function masterKeySource(config: StewardConfig, dir: string, env: NodeJS.ProcessEnv): Promise<MasterKeySource> {
   const m = config.encryption.masterKey;
   if ('env' in m) return { env: m.env, environment: env };
+  if ('vaultTransit' in m) {
+    const { createVaultTransitKms } = await import('../../../crypto/kms/vault-transit.js');
+    return createVaultTransitKms({ env, name: m.vaultTransit.key, ...(m.vaultTransit.mount ? { mount: m.vaultTransit.mount } : {}), ...(m.vaultTransit.address ? { address: m.vaultTransit.address } : {}) });
+  }
   if ('file' in m) return { file: path.resolve(dir, m.file) };
   const passphrase = env[m.passphraseEnv];
   if (!passphrase) {
@@ -47,7 +51,7 @@ async function withKeyring<T>(options: { config?: string | undefined }, io: Io, 
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {
-    const keyring = await openKeyring({ store, master: masterKeySource(loaded.config, loaded.dir, io.env) });
+    const keyring = await openKeyring({ store, master: await masterKeySource(loaded.config, loaded.dir, io.env) });
     return await fn({ config: loaded.config, dir: loaded.dir, store, keyring });
   } finally {
     await store.close();

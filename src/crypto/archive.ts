@@ -427,6 +427,7 @@ export class ArchiveDecryptor {
       // Name the likely cause: a last chunk followed by more data, or a middle chunk where the end should be.
       if (!last && this.#open(sealed, true)) this.#fail('CRYPTO_TAMPERED', `has data after its final chunk (${where}): something was appended to it`);
       if (last && this.#open(sealed, false)) this.#fail('CRYPTO_TAMPERED', `ends after ${where} without its final chunk: it was truncated`);
+      if (last) this.#fail('CRYPTO_TAMPERED', `${where}, its last, does not verify: the archive was cut short (mid-chunk), changed or appended to`);
       this.#fail('CRYPTO_TAMPERED', `${where} does not verify: the archive was changed, its chunks reordered, or it is corrupt`);
     }
     if (last && plain.length === 0 && this.#counter > 0) this.#fail('CRYPTO_TAMPERED', `ends with an empty final chunk after ${this.#counter} chunks: it is not a valid archive`);

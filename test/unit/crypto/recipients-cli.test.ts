@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/interfaces/cli/cli.js';
 import type { Io } from '../../../src/interfaces/cli/output.js';
@@ -76,6 +76,11 @@ describe('steward keys recipient / archive', () => {
     const toStdout = await steward(dir, 'archive', 'decrypt', 'export.csv.stwa', '-k', 'dpo.key');
     expect(toStdout.code).toBe(0);
     expect(toStdout.out.equals(data)).toBe(true);
+
+    // A reader that goes away (`| head`: EPIPE) ends decryption quietly with exit 0.
+    const closed = new Writable({ write: (_c, _e, cb) => cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    const epipe = { ...io(dir), stdout: closed };
+    expect(await main(['archive', 'decrypt', 'export.csv.stwa', '-k', 'dpo.key'], epipe)).toBe(0);
 
     // The other recipient's key (PEM-free stwsec1 text in a 0600 file) decrypts too.
     await writeFile(path.join(dir, 'other.key'), `${other.privateKey}\n`, { mode: 0o600 });

@@ -115,10 +115,24 @@ export async function archiveDecrypt(file: string, options: ArchiveDecryptOption
   const info = await stat(input).catch(() => null);
   if (!info?.isFile()) throw new UsageError(`Cannot read ${file}: ${info ? 'it is not a regular file' : 'it does not exist'}`, { hint: 'Check the path' });
   const stdout = io.stdout;
-  await pipeline(createReadStream(input), decryptStream(identity, { name: `The archive ${file}` }), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      if (!stdout.write(chunk)) await once(stdout, 'drain');
-    }
-  });
+  // A reader that goes away (`… | head`) is not an error: stop decrypting, exit 0.
+  const output: { error: (Error & { code?: string }) | null } = { error: null };
+  const onError = (e: Error) => {
+    output.error ??= e;
+  };
+  stdout.on('error', onError);
+  try {
+    await pipeline(createReadStream(input), decryptStream(identity, { name: `The archive ${file}` }), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        if (output.error) return;
+        if (!stdout.write(chunk)) await once(stdout, 'drain').catch(() => undefined); // rejects on 'error', recorded above
+      }
+    });
+  } catch (e) {
+    if (output.error === null) throw e;
+  } finally {
+    stdout.off('error', onError);
+  }
+  if (output.error && output.error.code !== 'EPIPE') throw output.error;
   return 0;
 }

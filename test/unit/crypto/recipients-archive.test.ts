@@ -19,7 +19,7 @@ import {
   looksLikeArchive,
   MAX_RECIPIENTS,
 } from '../../../src/crypto/archive.js';
-import { generateRecipient, type GeneratedRecipient } from '../../../src/crypto/recipients.js';
+import { generateRecipient, Recipient, type GeneratedRecipient } from '../../../src/crypto/recipients.js';
 
 const SEALED = CHUNK_BYTES + 16;
 const alice = generateRecipient();
@@ -110,6 +110,16 @@ describe('archive round trips', () => {
     const none = failure(() => encryptBuffer(Buffer.from('x'), []));
     expect(none.code).toBe('CRYPTO_RECIPIENT_KEY');
     expect(none.message).toMatch(/at least one recipient/);
+  });
+
+  it('refuses a low-order public key (all-zero shared secret), and a header whose ephemeral key is one', () => {
+    const zero = new Recipient(Buffer.alloc(32)).publicKey; // well-formed text, checksum right
+    const e = failure(() => encryptBuffer(Buffer.from('x'), [alice.publicKey, zero]));
+    expect(e.code).toBe('CRYPTO_RECIPIENT_KEY');
+    expect(e.message).toMatch(/is not a usable X25519 key \(a low-order point\)/);
+    const archive = encryptBuffer(Buffer.from('x'), [alice.publicKey]);
+    archive.fill(0, 19 + 8, 19 + 40); // alice's ephemeral public key → 0
+    expect(failure(() => decryptBuffer(archive, alice.identity)).code).toBe('CRYPTO_TAMPERED');
   });
 
   it('refuses a mistyped recipient before encrypting anything', () => {

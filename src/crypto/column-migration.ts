@@ -322,6 +322,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   const where = { source: scope.source, table: scope.table, column: scope.column };
   await store.appendActivity({ actor: options.actor, action: `column.${operation}.started`, subject: { jobId: job.id, ...where }, details: { resumed: existing !== null, pass: job.pass, todo, ddl: ddl.length } });
 
+  let inflight: Promise<void> | null = null;
   try {
     for (const stmt of ddl) {
       await sql.raw(stmt).execute(source.db);
@@ -352,6 +353,11 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     const maxPasses = Math.max(1, options.maxPasses ?? 5);
     const t0 = Date.now();
     let total = operation === 'rotate' ? await countWhere(source.db, t, todoWhere(rotateTo)) : todo;
+    const drain = async () => {
+      const p = inflight;
+      inflight = null;
+      if (p) await p;
+    };
     for (let pass = job.pass; ; pass++) {
       counts.passes = pass;
       let last = pass === job.pass ? job.lastKey : null;
@@ -383,17 +389,25 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
             else swaps.push({ key, old: value, plain, value: cipher.encryptSync(plain, rowKey), extra: indexer ? indexer.index(plain) : null });
           }
         }
-        const written = await writeBatch(source, options, swaps, { table, column: column.name, extraColumn }, cipher, operation);
-        counts.changed += written;
-        counts.raced += swaps.length - written;
-        counts.batches++;
-        last = pk.map((k) => batch[batch.length - 1]![k]);
-        await store.jobs.checkpoint(job.id, { pass, lastKey: last, counts: { ...counts }, at: now().toISOString() });
-        const elapsed = Math.max(1, Date.now() - t0) / 1000;
-        options.onProgress?.({ pass, done: counts.changed, total: Math.max(total, counts.changed), rowsPerSecond: counts.changed / elapsed });
-        await options.afterBatch?.(counts.batches);
+        // The next batch is read and encrypted while this one is written (one batch in flight):
+        // Node's crypto and the database's write overlap. Writes and checkpoints stay in order.
+        const batchLast = pk.map((k) => batch[batch.length - 1]![k]);
+        await drain();
+        inflight = (async () => {
+          const written = await writeBatch(source, options, swaps, { table, column: column.name, extraColumn }, cipher, operation);
+          counts.changed += written;
+          counts.raced += swaps.length - written;
+          counts.batches++;
+          await store.jobs.checkpoint(job.id, { pass, lastKey: batchLast, counts: { ...counts }, at: now().toISOString() });
+          const elapsed = Math.max(1, Date.now() - t0) / 1000;
+          options.onProgress?.({ pass, done: counts.changed, total: Math.max(total, counts.changed), rowsPerSecond: counts.changed / elapsed });
+          await options.afterBatch?.(counts.batches);
+        })();
+        inflight.catch(() => undefined); // awaited by drain(); a failure surfaces there
+        last = batchLast;
         if (batch.length < batchSize) break;
       }
+      await drain();
       counts.remaining = await countWhere(source.db, t, todoWhere(rotateTo));
       if (counts.remaining === 0 || pass >= maxPasses) break;
       total = counts.changed + counts.remaining;
@@ -414,6 +428,8 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     await store.appendActivity({ actor: options.actor, action: `column.${operation}.finished`, subject: { jobId: job.id, ...where }, details: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}) } });
     return { jobId: job.id, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions };
   } catch (e) {
+    // A batch still in flight finishes (or fails) before the job is reported interrupted.
+    if (inflight) await (inflight as Promise<void>).catch(() => undefined);
     // The job stays open: a re-run resumes it. Say what happened in the log (no values).
     await store
       .appendActivity({ actor: options.actor, action: `column.${operation}.interrupted`, subject: { jobId: job.id, ...where }, details: { ...counts, error: isStewardError(e) ? e.code : 'INTERNAL' } })
@@ -448,24 +464,26 @@ async function writeBatch(
     try {
       return await source.db.transaction().execute(async (trx) => {
         await source.writer.boundLockWait(trx, options.lockTimeoutMs ?? 2000);
-        await source.writer.swap(trx, swaps, target);
-        const back = (
-          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(target.column)} as ${sql.ref('__value')}
-            from ${tableRef(target.table)} where ${keyTuple(pk)} in (${sql.join(swaps.map((s) => valueTuple(s.key)))})`.execute(trx)
-        ).rows;
-        const byKey = new Map(back.map((r) => [JSON.stringify(pk.map((k) => String(r[k]))), textOf(r.__value)]));
+        const returned = await source.writer.swap(trx, swaps, target);
+        const back = returned ?? (await source.writer.fetchByKeys(trx, target.table, target.column, swaps.map((s) => s.key)));
+        const keyText = (parts: readonly unknown[]) => (parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String)));
+        const byKey = new Map(back.map((r) => [keyText(pk.map((k) => r[k])), textOf(r.__value)]));
         let written = 0;
-        for (const s of swaps) {
-          const now = byKey.get(JSON.stringify(s.key.map((k) => String(k))));
-          if (now !== s.value) continue; // the application changed the row first: a later pass takes it
-          if (operation !== 'decrypt') {
-            let back: string;
+        for (let i = 0; i < swaps.length; i++) {
+          const s = swaps[i]!;
+          const stored = byKey.get(keyText(s.key));
+          if (stored !== s.value) continue; // the application changed the row first: a later pass takes it
+          // Every row: the database holds exactly what was written. Sampled rows (the first, the last,
+          // every 8th): it also decrypts to the value read, with this row's key — a key or binding
+          // mistake would show on every row, so a sample finds it without a second decryption each.
+          if (operation !== 'decrypt' && (i % 8 === 0 || i === swaps.length - 1)) {
+            let plain: string;
             try {
-              back = cipher.decryptSync(now, rowKeyOf(s.key));
+              plain = cipher.decryptSync(stored, rowKeyOf(s.key));
             } catch (e) {
               throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
             }
-            if (back !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
+            if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
           }
           written++;
         }

@@ -36,8 +36,15 @@ export interface ColumnWriter {
   widenColumn(table: TableInfo, column: ColumnInfo, chars: number): string | null;
   /** Adds a nullable text column for a blind index, and an index on it. */
   addIndexColumn(table: TableInfo, column: string, chars: number): string[];
-  /** Compare-and-set of a batch, inside the caller's transaction. */
-  swap(trx: Kysely<any>, rows: readonly SwapRow[], options: SwapOptions): Promise<void>;
+  /**
+   * Compare-and-set of a batch, inside the caller's transaction. Returns the rows
+   * it changed as stored (key columns and `__value`) when the dialect can say in
+   * the same statement (`RETURNING`), or null: the caller then reads them back
+   * with {@link fetchByKeys}.
+   */
+  swap(trx: Kysely<any>, rows: readonly SwapRow[], options: SwapOptions): Promise<Record<string, unknown>[] | null>;
+  /** The key columns and `__value` (the column) of the rows with these keys, inside the caller's transaction. */
+  fetchByKeys(trx: Kysely<any>, table: TableInfo, column: string, keys: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]>;
   /** True when the value of `column` starts with `prefix`, byte for byte (no case folding). */
   startsWith(column: RawBuilder<unknown>, prefix: string): RawBuilder<unknown>;
   /** Octet length of a text value (for sizing). */
@@ -53,6 +60,15 @@ export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.table(`${t.sc
 export function keyTuple(columns: readonly string[], prefix?: string): RawBuilder<unknown> {
   const refs = columns.map((c) => (prefix ? sql.ref(`${prefix}.${c}`) : sql.ref(c)));
   return refs.length === 1 ? refs[0]! : sql`(${sql.join(refs)})`;
+}
+
+/** The generic read-back: `where (k…) in ((?, …), …)`. */
+export async function fetchByKeyList(trx: Kysely<any>, table: TableInfo, column: string, keys: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]> {
+  const pk = table.primaryKey;
+  return (
+    await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(column)} as ${sql.ref('__value')}
+      from ${tableRef(table)} where ${keyTuple(pk)} in (${sql.join(keys.map((k) => valueTuple(k)))})`.execute(trx)
+  ).rows;
 }
 
 /** `(?, ?)` or `?`: key values as a row value. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { mysqlIdent } from './mysql-access.js';
 
 /**
@@ -28,7 +28,7 @@ export const MYSQL_WRITER: ColumnWriter = {
     return [`ALTER TABLE ${t} ADD COLUMN ${mysqlIdent(column)} VARCHAR(${chars}) NULL`, `CREATE INDEX ${mysqlIdent(`${table.name}_${column}_idx`.slice(0, 64))} ON ${t} (${mysqlIdent(column)})`];
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
-    if (rows.length === 0) return;
+    if (rows.length === 0) return [];
     const pk = o.table.primaryKey;
     const select = (r: SwapRow, first: boolean) => {
       const parts = [
@@ -44,7 +44,9 @@ export const MYSQL_WRITER: ColumnWriter = {
     const set = [sql`t.${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.ref(o.extraColumn)} = v.extra`] : [])];
     await sql`update ${tableRef(o.table)} as t join (${derived}) as v on ${sql.join(on, sql` and `)}
       set ${sql.join(set)} where cast(t.${sql.ref(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
+    return null; // MySQL has no UPDATE … RETURNING: the caller reads back
   },
+  fetchByKeys: fetchByKeyList,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,
   octetLength: (c) => sql`octet_length(${c})`,
   async boundLockWait(trx, ms) {

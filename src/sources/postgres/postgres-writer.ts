@@ -25,17 +25,42 @@ export const POSTGRES_WRITER: ColumnWriter = {
     return [`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${pgIdent(column)} text`, `CREATE INDEX IF NOT EXISTS ${pgIdent(`${table.name}_${column}_idx`.slice(0, 63))} ON ${t} (${pgIdent(column)})`];
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
-    if (rows.length === 0) return;
+    if (rows.length === 0) return [];
+    // One array parameter per field: a 1000-row batch is one short statement, planned as an index nested loop.
     const pk = o.table.primaryKey;
     const types = pk.map((k) => o.table.columns.find((c) => c.name === k)?.dataType ?? 'text');
-    const keyCols = pk.map((_, i) => `k${i}`);
-    const cols = [...keyCols, 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
-    const values = rows.map((r) => sql`(${sql.join([...r.key.map((k) => sql`${k === null ? null : String(k)}::text`), sql`${r.old}::text`, sql`${r.value}::text`, ...(o.extraColumn ? [sql`${r.extra ?? null}::text`] : [])])})`);
-    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(keyCols[i]!)}::${sql.raw(types[i]!)}`);
+    const arrays = [
+      ...pk.map((_, i) => sql`${rows.map((r) => (r.key[i] === null ? null : String(r.key[i])))}::text[]`),
+      sql`${rows.map((r) => r.old)}::text[]`,
+      sql`${rows.map((r) => r.value)}::text[]`,
+      ...(o.extraColumn ? [sql`${rows.map((r) => r.extra ?? null)}::text[]`] : []),
+    ];
+    const cols = [...pk.map((_, i) => `k${i}`), 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
+    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
     const set = [sql`${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = v.extra`] : [])];
-    await sql`update ${tableRef(o.table)} as t set ${sql.join(set)}
-      from (values ${sql.join(values)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
-      where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old`.execute(trx);
+    // RETURNING reports each changed row as stored: the read-back, in the same statement.
+    return (
+      await sql<Record<string, unknown>>`update ${tableRef(o.table)} as t set ${sql.join(set)}
+        from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
+        where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old
+        returning ${sql.join(pk.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(o.column)} as ${sql.ref('__value')}`.execute(trx)
+    ).rows;
+  },
+  async fetchByKeys(trx: Kysely<any>, table, column, keys) {
+    const pk = table.primaryKey;
+    const types = pk.map((k) => table.columns.find((c) => c.name === k)?.dataType ?? 'text');
+    if (pk.length === 1) {
+      return (
+        await sql<Record<string, unknown>>`select ${sql.ref(pk[0]!)}, ${sql.ref(column)} as ${sql.ref('__value')} from ${tableRef(table)}
+          where ${sql.ref(pk[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(types[0]!)}[])`.execute(trx)
+      ).rows;
+    }
+    const arrays = pk.map((_, i) => sql`${keys.map((k) => String(k[i]))}::text[]`);
+    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
+    return (
+      await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(column)} as ${sql.ref('__value')}
+        from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.ref(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
+    ).rows;
   },
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,
   octetLength: (c) => sql`octet_length(${c}::text)`,

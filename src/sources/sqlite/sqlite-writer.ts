@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -40,7 +40,9 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
         const match = pk.map((k, i) => sql`${sql.ref(k)} = ${r.key[i]}`);
         await sql`update ${tableRef(o.table)} set ${sql.join(set)} where ${sql.join(match, sql` and `)} and ${sql.ref(o.column)} = ${r.old} collate binary`.execute(trx);
       }
+      return null;
     },
+    fetchByKeys: fetchByKeyList,
     startsWith: (c, prefix) => sql`(substr(${c}, 1, ${prefix.length}) = ${prefix} collate binary)`,
     octetLength: (c) => sql`length(cast(${c} as blob))`,
     async boundLockWait() {

@@ -185,6 +185,30 @@ forEachDialect('online column encryption', (d) => {
     }
   });
 
+  it('a value under a key version the store does not have stops the decryption with CRYPTO_UNKNOWN_KEY_VERSION, batch rolled back', async () => {
+    const source = await d.openSource();
+    try {
+      const scope = { source: source.name, table: 'people', column: 'note' };
+      const row = await d.db.selectFrom('people').select(['id', 'note']).where('id', '=', 3).executeTakeFirstOrThrow();
+      const forged = String(row.note).replace(/^(stw1:[^:]+:)\d+:/, '$19:');
+      await d.db.updateTable('people').set({ note: forged }).where('id', '=', 3).execute();
+      const before = await d.db.selectFrom('people').select(['id', 'note']).orderBy('id').execute();
+      const e = await run(source, { table: 'people', column: 'note', operation: 'decrypt', batchSize: 1000 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CryptoError);
+      expect((e as CryptoError).code).toBe('CRYPTO_UNKNOWN_KEY_VERSION');
+      expect(await d.db.selectFrom('people').select(['id', 'note']).orderBy('id').execute()).toEqual(before);
+      // Put the value back and finish the interrupted job: it resumes.
+      await d.db.updateTable('people').set({ note: String(row.note) }).where('id', '=', 3).execute();
+      const done = await run(source, { table: 'people', column: 'note', operation: 'decrypt' });
+      expect(done.plan.resumes).not.toBeNull();
+      expect(done.counts.remaining).toBe(0);
+      expect((await d.db.selectFrom('people').select('note').where('id', '=', 3).executeTakeFirst())?.note).toBe('n2');
+      void scope;
+    } finally {
+      await source.close();
+    }
+  });
+
   it('encrypts 100k rows while a concurrent writer inserts and updates plaintext: every row ends as its last written value', async () => {
     const N = 100_000;
     const expected = new Map<number, string>();

@@ -27,6 +27,13 @@ export const ExitCode = {
    * with, not Steward's, or needs a key version that is unknown or destroyed.
    */
   Crypto: 7,
+  /**
+   * Retention archives: an archive set does not verify (a chunk missing, extra,
+   * changed or holding other rows than its manifest says, a key archived twice,
+   * a manifest missing, malformed or not signed as required), or its target
+   * cannot be written (read-only, full): nothing may be deleted on its account.
+   */
+  Archive: 8,
   /** A bug in Steward. */
   Internal: 70,
 } as const;
@@ -54,6 +61,15 @@ export type ErrorCode =
   | 'CRYPTO_KEY_DESTROYED'
   | 'CRYPTO_NOT_CIPHERTEXT'
   | 'CRYPTO_RECIPIENT_KEY'
+  | 'ARCHIVE_TARGET'
+  | 'ARCHIVE_MANIFEST'
+  | 'ARCHIVE_JOURNAL'
+  | 'ARCHIVE_CHUNK_MISSING'
+  | 'ARCHIVE_CHUNK_EXTRA'
+  | 'ARCHIVE_CHUNK_CHANGED'
+  | 'ARCHIVE_CHUNK_CONTENT'
+  | 'ARCHIVE_DUPLICATE_KEY'
+  | 'ARCHIVE_FINISHED'
   | 'TLS_UNREACHABLE'
   | 'TLS_HANDSHAKE'
   | 'INTERNAL';
@@ -162,6 +178,29 @@ export class TlsError extends StewardError {
 export class CryptoError extends StewardError {
   constructor(code: Extract<ErrorCode, `CRYPTO_${string}`>, message: string, options?: StewardErrorOptions) {
     super(code, ExitCode.Crypto, message, options);
+  }
+}
+
+/**
+ * A retention archive set (src/retention/archive-set.ts) failed (exit 8). Codes:
+ * - `ARCHIVE_TARGET`: the archive directory cannot be created or written (read-only, full, not a directory,
+ *   already holding another set); nothing that failed to be written counts as archived;
+ * - `ARCHIVE_MANIFEST`: `manifest.json` is missing (the run did not finish), malformed, of another format,
+ *   its totals do not add up, its digest is not the one recorded, or its signature does not verify;
+ * - `ARCHIVE_JOURNAL`: the writer's journal (`manifest.partial.jsonl`) is damaged other than a torn last line;
+ * - `ARCHIVE_CHUNK_MISSING` / `ARCHIVE_CHUNK_EXTRA`: a listed chunk file is gone, or a chunk file is not listed;
+ * - `ARCHIVE_CHUNK_CHANGED`: a chunk's size or SHA-256 is not the manifest's, or its ciphertext does not verify;
+ * - `ARCHIVE_CHUNK_CONTENT`: a decrypted chunk holds another row count, other keys, or rows that do not parse;
+ * - `ARCHIVE_DUPLICATE_KEY`: a primary key is in the set twice;
+ * - `ARCHIVE_FINISHED`: rows were written to a set whose manifest is already written.
+ * `chunk` names the first bad chunk file when there is one. Messages never contain row values.
+ */
+export class ArchiveError extends StewardError {
+  /** The chunk file at fault (`chunk-000003.jsonl.gz.stwa`), when one is. */
+  readonly chunk: string | undefined;
+  constructor(code: Extract<ErrorCode, `ARCHIVE_${string}`>, message: string, options: StewardErrorOptions & { chunk?: string } = {}) {
+    super(code, ExitCode.Archive, message, options);
+    this.chunk = options.chunk;
   }
 }
 

@@ -121,6 +121,33 @@ export const sourceSchema = z
   })
   .strict();
 
+/** `2y`, `18m`, `90d`, `12w`, `36h` or an ISO-8601 duration (`P2Y`, `P3M`). */
+export const RETENTION_PERIOD = /^(\d+)\s*(y|m|w|d|h)$/i;
+
+const retentionPeriod = z
+  .string()
+  .refine((v) => RETENTION_PERIOD.test(v.trim()) || (parseIsoDuration(v) !== null && /^P/i.test(v.trim())), 'a period such as "2y", "3m", "90d" or an ISO-8601 duration such as "P2Y"');
+
+const cleanupMethod = z
+  .string()
+  .regex(/^(null|hash|year|month|prefix:\d{1,3}|fixed:.*)$/s, 'one of null, hash, year, month, prefix:N, fixed:VALUE');
+
+export const retentionPolicySchema = z
+  .object({
+    name: identifier.describe('Policy name (steward retention apply --policy NAME).'),
+    source: identifier.describe('The source in this file.'),
+    table: z.string().min(1).describe('The table it covers ("support_tickets" or "schema.table").'),
+    where: z.string().min(1).optional().describe('Only rows matching this SQL condition (trusted operator input).'),
+    period: retentionPeriod.describe('How long rows are kept after the reference date: "2y", "3m", "90d", "P5Y".'),
+    from: z.string().min(1).describe('The column holding the reference date (created, last activity, contract end).'),
+    method: z.enum(['erase', 'archive', 'cleanup']).describe('erase: delete; archive: write to an encrypted archive, then delete; cleanup: anonymise in place.'),
+    legalBasis: z.string().min(1).describe('Why this period: the law, contract or purpose it rests on (shown in plans and certificates).'),
+    legalMinimum: retentionPeriod.optional().describe('The shortest period the law allows (e.g. 6y for invoices); a shorter period is refused.'),
+    cascade: z.array(z.string().min(1)).default([]).describe('Child tables (by foreign key) whose rows go with a parent row (erase only).'),
+    cleanup: z.record(z.string(), cleanupMethod).optional().describe('For cleanup: column → null | hash | year | month | prefix:N | fixed:VALUE.'),
+  })
+  .strict();
+
 const columnRuleSchema = z
   .object({
     pattern: z.string().min(1).describe('Regular expression matched against "table.column" (linear-time engine; case-insensitive).'),
@@ -202,6 +229,21 @@ export const configSchema = z
       .strict()
       .default({ masterKey: { env: 'STEWARD_MASTER_KEY' }, batchSize: 1000 })
       .describe('Field encryption: the master key and how columns are migrated.'),
+    retention: z
+      .object({
+        archive: z
+          .object({
+            dir: z.string().min(1).default('archives').describe('Where archive sets are written (relative to this file).'),
+            recipients: z.array(z.string().min(1)).default([]).describe('Public keys (stwpub1…) archives are encrypted to; Steward itself cannot read them back.'),
+          })
+          .strict()
+          .default({ dir: 'archives', recipients: [] }),
+        policies: z.array(retentionPolicySchema).default([]).describe('One per data set: what it covers, how long it is kept, how it ends.'),
+        batchSize: z.number().int().min(1).max(10_000).default(1000).describe('Rows per batch (one short transaction each).'),
+      })
+      .strict()
+      .default({ archive: { dir: 'archives', recipients: [] }, policies: [], batchSize: 1000 })
+      .describe('Retention policies (steward retention plan / apply).'),
     schedule: scheduleSchema
       .extend({
         retryAfter: z
@@ -310,3 +352,4 @@ export type SourceConfig = StewardConfig['sources'][number];
 export type PurposeConfig = z.output<typeof purposeSchema>;
 export type DetectorConfig = StewardConfig['detection']['detectors'][number];
 export type ColumnRuleConfig = StewardConfig['detection']['columnRules'][number];
+export type RetentionPolicyConfig = z.output<typeof retentionPolicySchema>;

@@ -49,6 +49,8 @@ export interface ColumnWriter {
   startsWith(column: RawBuilder<unknown>, prefix: string): RawBuilder<unknown>;
   /** Octet length of a text value (for sizing). */
   octetLength(column: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** `FOR UPDATE` where the database locks rows a transaction read (SQLite's write lock covers the file: empty). */
+  lockClause(): RawBuilder<unknown>;
   /** Bounds how long one batch may wait for a row lock, for the rest of this transaction. */
   boundLockWait(trx: Kysely<any>, ms: number): Promise<void>;
 }

@@ -94,6 +94,13 @@ export interface IntegrityExpressions {
   impossibleBirthDate(column: RawSql): RawSql;
   /** True when a non-null timestamp is older than the given ISO instant. */
   olderThan(column: RawSql, isoInstant: string): RawSql;
+  /**
+   * True when a non-null date/timestamp is at or before the instant `cutoff`
+   * (second precision). Dates compare as calendar days in UTC; timestamps
+   * without a time zone are read as UTC; `timestamptz`/MySQL `TIMESTAMP` compare
+   * as instants. For retention: a record is due when its date + period ≤ now.
+   */
+  notAfter(column: RawSql, info: Pick<ColumnInfo, 'typeClass' | 'dataType'>, cutoff: Date): RawSql;
   /** A case-folded text form of the value, for duplicate detection. */
   folded(column: RawSql): RawSql;
   /**

@@ -7,7 +7,7 @@ import { isStewardError, StateError } from '../errors.js';
 import type { StateBackend } from './backend.js';
 import type { ColumnJobsTable, StateDatabase } from './tables.js';
 
-export type ColumnOperation = 'encrypt' | 'decrypt' | 'rotate';
+export type ColumnOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention';
 export type ColumnJobStatus = 'running' | 'done' | 'failed';
 
 export interface ColumnJob {

@@ -12,6 +12,13 @@ export const MYSQL_INTEGRITY: IntegrityExpressions = {
   invalidPhone: (c) => sql`(${c} regexp '[^-() .+0-9]' or char_length(regexp_replace(${c}, '[^0-9]', '')) not between 7 and 15)`,
   impossibleBirthDate: (c) => sql`(cast(${c} as date) > current_date or cast(${c} as date) < '1900-01-01')`,
   olderThan: (c, iso) => sql`(${c} < ${iso.slice(0, 19).replace('T', ' ')})`,
+  // TIMESTAMP columns compare in the session's time zone: the literal is converted from UTC to it.
+  notAfter: (c, info, cutoff) =>
+    info.typeClass === 'date'
+      ? sql`(${c} <= ${cutoff.toISOString().slice(0, 10)})`
+      : /^timestamp/.test(info.dataType)
+        ? sql`(${c} <= convert_tz(${cutoff.toISOString().slice(0, 19).replace('T', ' ')}, '+00:00', @@session.time_zone))`
+        : sql`(${c} <= ${cutoff.toISOString().slice(0, 19).replace('T', ' ')})`,
   folded: (c) => sql`lower(${c})`,
   // A single-column unique index (no prefix length) on a case-insensitive (_ci) column:
   // values equal after lower() are equal in that collation, which the index forbids.

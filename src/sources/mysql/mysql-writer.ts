@@ -47,6 +47,7 @@ export const MYSQL_WRITER: ColumnWriter = {
     return null; // MySQL has no UPDATE … RETURNING: the caller reads back
   },
   fetchByKeys: fetchByKeyList,
+  lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,
   octetLength: (c) => sql`octet_length(${c})`,
   async boundLockWait(trx, ms) {

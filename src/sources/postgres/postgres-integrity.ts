@@ -21,6 +21,12 @@ export const POSTGRES_INTEGRITY: IntegrityExpressions = {
   // `(select current_date)` is an init plan: computed once, not per row.
   impossibleBirthDate: (c) => sql`(${c}::date > (select current_date) or ${c}::date < date '1900-01-01')`,
   olderThan: (c, iso) => sql`(${c} < ${iso}::timestamptz)`,
+  notAfter: (c, info, cutoff) =>
+    info.typeClass === 'date'
+      ? sql`(${c} <= ${cutoff.toISOString().slice(0, 10)}::date)`
+      : /with time zone/.test(info.dataType)
+        ? sql`(${c} <= ${cutoff.toISOString()}::timestamptz)`
+        : sql`(${c} <= ${cutoff.toISOString().slice(0, 19).replace('T', ' ')}::timestamp)`,
   // Byte-wise collation: grouping, min/max and comparisons of folded values stay byte-wise.
   folded: (c) => sql`(lower(${c}::text) collate "C")`,
   hash: (f) => sql`hashtextextended(${f}, 0)`,

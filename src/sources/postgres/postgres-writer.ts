@@ -62,6 +62,7 @@ export const POSTGRES_WRITER: ColumnWriter = {
         from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.ref(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
     ).rows;
   },
+  lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,
   octetLength: (c) => sql`octet_length(${c}::text)`,
   async boundLockWait(trx, ms) {

@@ -18,6 +18,9 @@ export const SQLITE_INTEGRITY: IntegrityExpressions = {
   invalidPhone: (c) => sql`(${stripSeparators(c)} glob '*[^0-9]*' or length(${stripSeparators(c)}) not between 7 and 15)`,
   impossibleBirthDate: (c) => sql`(date(${c}) > date('now') or date(${c}) < '1900-01-01')`,
   olderThan: (c, iso) => sql`(julianday(${c}) < julianday(${iso}))`,
+  // Text dates and times (ISO 8601) and numbers (Julian days) alike, through julianday(); dates as UTC days.
+  notAfter: (c, info, cutoff) =>
+    info.typeClass === 'date' ? sql`(date(${c}) <= ${cutoff.toISOString().slice(0, 10)})` : sql`(julianday(${c}) <= julianday(${cutoff.toISOString().slice(0, 19)}))`,
   folded: (c) => sql`lower(${c})`,
   // A single-column, non-partial unique index with NOCASE collation (declared on the
   // index or the column): NOCASE and lower() both fold ASCII letters only, so values

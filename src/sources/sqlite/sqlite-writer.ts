@@ -43,6 +43,7 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
       return null;
     },
     fetchByKeys: fetchByKeyList,
+    lockClause: () => sql``,
     startsWith: (c, prefix) => sql`(substr(${c}, 1, ${prefix.length}) = ${prefix} collate binary)`,
     octetLength: (c) => sql`length(cast(${c} as blob))`,
     async boundLockWait() {

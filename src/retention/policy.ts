@@ -1,0 +1,137 @@
+/**
+ * Retention policies (pure): periods, cut-offs, and the validation that names
+ * impossible policies before anything runs. The source text's examples are the
+ * shape: email addresses 2 years / permanent erasure, transaction records 5
+ * years / secure archiving, support tickets 3 months / database cleanup.
+ */
+import { addDuration, parseIsoDuration, type IsoDuration } from '../audit/schedule.js';
+import type { RetentionPolicyConfig } from '../config/schema.js';
+import { RETENTION_PERIOD } from '../config/schema.js';
+import type { ForeignKey, TableInfo } from '../sources/types.js';
+
+export type RetentionPolicy = RetentionPolicyConfig;
+
+const ZERO: IsoDuration = { years: 0, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 };
+
+/** `2y` / `18m` / `90d` / `12w` / `36h` / `P2Y` → a duration; null when it is neither. */
+export function parsePeriod(text: string): IsoDuration | null {
+  const t = text.trim();
+  const m = RETENTION_PERIOD.exec(t);
+  if (m) {
+    const n = Number(m[1]);
+    const unit = m[2]!.toLowerCase();
+    return { ...ZERO, ...(unit === 'y' ? { years: n } : unit === 'm' ? { months: n } : unit === 'w' ? { weeks: n } : unit === 'd' ? { days: n } : { hours: n }) };
+  }
+  return /^P/i.test(t) ? parseIsoDuration(t) : null;
+}
+
+const negate = (d: IsoDuration): IsoDuration => ({ years: -d.years, months: -d.months, weeks: -d.weeks, days: -d.days, hours: -d.hours, minutes: -d.minutes, seconds: -d.seconds });
+
+/** The instant at or before which a reference date makes a row due: `now − period` (calendar-aware, UTC). */
+export function cutoffFor(period: string, now: Date): Date {
+  const d = parsePeriod(period);
+  if (!d) throw new RangeError(`not a period: ${period}`);
+  return addDuration(now, negate(d));
+}
+
+/** Compares two periods by where they put the cut-off from one fixed instant (months and years vary in length). */
+export function periodShorter(a: string, b: string): boolean {
+  const at = new Date('2001-01-31T00:00:00Z');
+  return cutoffFor(a, at).getTime() > cutoffFor(b, at).getTime();
+}
+
+export interface PolicyProblem {
+  readonly policy: string;
+  /** `retention.policies[i].field` for the message. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** `schema.table` or `table` → the table in an introspection. */
+export function findTable(tables: readonly TableInfo[], name: string): TableInfo | undefined {
+  const dot = name.lastIndexOf('.');
+  const schema = dot > 0 ? name.slice(0, dot) : undefined;
+  const t = dot > 0 ? name.slice(dot + 1) : name;
+  const hits = tables.filter((x) => x.name === t && (!schema || x.schema === schema) && x.kind === 'table');
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+/** Tables with a foreign key to `parent`, and the key. */
+export function childrenOf(tables: readonly TableInfo[], parent: TableInfo): { table: TableInfo; fk: ForeignKey }[] {
+  const out: { table: TableInfo; fk: ForeignKey }[] = [];
+  for (const t of tables) for (const fk of t.foreignKeys) if (fk.referencedTable === parent.name && fk.referencedSchema === parent.schema && !(t.name === parent.name && t.schema === parent.schema)) out.push({ table: t, fk });
+  return out;
+}
+
+/**
+ * Every problem with the policies of one source, given its tables: unknown
+ * tables and columns, a reference column that is not a date, two policies that
+ * disagree on one table, a period shorter than the declared legal minimum, a
+ * method that needs a primary key on a table without one, and foreign-key
+ * children that no policy covers (deleting the parent would fail or cascade).
+ */
+export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: (p: RetentionPolicy) => number, tables: readonly TableInfo[]): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const at = (p: RetentionPolicy, field: string, message: string) => problems.push({ policy: p.name, path: `retention.policies[${indexOf(p)}]${field ? `.${field}` : ''}`, message });
+  const byTable = new Map<string, RetentionPolicy[]>();
+  for (const p of policies) {
+    const t = findTable(tables, p.table);
+    if (!t) {
+      at(p, 'table', `table "${p.table}" does not exist in source "${p.source}" (or is ambiguous: name its schema)`);
+      continue;
+    }
+    const key = `${t.schema}.${t.name}`;
+    byTable.set(key, [...(byTable.get(key) ?? []), p]);
+    const from = t.columns.find((c) => c.name === p.from);
+    if (!from) at(p, 'from', `column "${p.from}" does not exist in ${key}; its columns: ${t.columns.map((c) => c.name).join(', ')}`);
+    else if (from.typeClass !== 'date' && from.typeClass !== 'timestamp' && !(t.kind === 'table' && from.typeClass === 'text' && /date|time/i.test(from.dataType))) {
+      at(p, 'from', `column "${p.from}" of ${key} is ${from.dataType}, not a date or timestamp: it cannot say when a row's period started`);
+    }
+    if (t.primaryKey.length === 0) at(p, 'method', `${p.method} works row by row in key order, and ${key} has no primary key; add one first`);
+    if (p.legalMinimum && periodShorter(p.period, p.legalMinimum)) at(p, 'period', `the period ${p.period} is shorter than the legal minimum ${p.legalMinimum} this policy declares`);
+    if (p.method === 'cleanup') {
+      if (!p.cleanup || Object.keys(p.cleanup).length === 0) at(p, 'cleanup', 'a cleanup policy needs cleanup: { column: method } for the personal columns to overwrite');
+      for (const col of Object.keys(p.cleanup ?? {})) {
+        const c = t.columns.find((x) => x.name === col);
+        if (!c) at(p, `cleanup.${col}`, `column "${col}" does not exist in ${key}`);
+        else if (t.primaryKey.includes(col)) at(p, `cleanup.${col}`, `"${col}" is part of the primary key of ${key} and cannot be overwritten`);
+        else if (p.cleanup![col] === 'null' && !c.nullable) at(p, `cleanup.${col}`, `"${col}" is NOT NULL in ${key}: choose hash, fixed:VALUE or a generalisation`);
+      }
+    } else if (p.cleanup) at(p, 'cleanup', `cleanup settings apply to method cleanup, not ${p.method}`);
+    if (p.method !== 'cleanup') {
+      // Children by foreign key, all the way down, must be listed: otherwise the delete fails or cascades silently.
+      const seen = new Set<string>([key]);
+      const walk = (parent: TableInfo) => {
+        for (const { table: child, fk } of childrenOf(tables, parent)) {
+          const ck = `${child.schema}.${child.name}`;
+          if (seen.has(ck)) continue;
+          seen.add(ck);
+          const listed = p.cascade.some((c) => c === child.name || c === ck);
+          if (!listed) {
+            at(p, 'cascade', `${ck} references ${parent.schema}.${parent.name} (foreign key ${fk.name}) and no policy covers it: deleting ${key} rows would fail or cascade; add "${child.name}" to cascade (its rows go with their parent) or give it its own policy`);
+          } else if (p.method === 'archive') {
+            at(p, 'cascade', `archive does not take child tables with it (${ck}); archive or erase ${ck} with its own policy first`);
+          } else {
+            if (child.primaryKey.length === 0) at(p, 'cascade', `${ck} has no primary key`);
+            walk(child);
+          }
+        }
+      };
+      walk(t);
+      for (const c of p.cascade) if (!findTable(tables, c)) at(p, 'cascade', `cascade table "${c}" does not exist`);
+    }
+  }
+  for (const [table, ps] of byTable) {
+    for (let i = 0; i < ps.length; i++) {
+      for (let j = i + 1; j < ps.length; j++) {
+        const a = ps[i]!;
+        const b = ps[j]!;
+        const sameRows = (a.where ?? '').trim() === (b.where ?? '').trim() || !a.where || !b.where;
+        if (sameRows && (a.method !== b.method || a.period !== b.period || a.from !== b.from)) {
+          at(b, '', `policies "${a.name}" and "${b.name}" both cover rows of ${table} but disagree (${a.method} after ${a.period} from ${a.from} vs ${b.method} after ${b.period} from ${b.from}); give them disjoint where: filters or merge them`);
+        }
+      }
+    }
+  }
+  return problems;
+}

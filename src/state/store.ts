@@ -15,6 +15,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { StateKeyStore } from './keys.js';
 import { StateJobStore } from './jobs.js';
+import { StateHoldStore } from './holds.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { ActivityLogTable, FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -210,6 +211,7 @@ export class StateStore {
   #closed = false;
   #keys: StateKeyStore | undefined;
   #jobs: StateJobStore | undefined;
+  #holds: StateHoldStore | undefined;
 
   /** @internal Use {@link openStateStore}. */
   constructor(backend: StateBackend) {
@@ -235,6 +237,11 @@ export class StateStore {
   /** Wrapped data keys and master key records, for the keyring (src/crypto/keyring.ts). */
   get keys(): StateKeyStore {
     return (this.#keys ??= new StateKeyStore(this.#backend, () => this.#open()));
+  }
+
+  /** Legal hold rows (src/retention/holds.ts). */
+  get holds(): StateHoldStore {
+    return (this.#holds ??= new StateHoldStore(this.#backend, () => this.#open()));
   }
 
   /** Names of the migrations applied to this store, in order. */

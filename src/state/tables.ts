@@ -115,8 +115,43 @@ export interface ColumnJobsTable {
   finished_at: string | null;
 }
 
+/** Legal holds (migration 0005); see src/retention/holds.ts. */
+export interface LegalHoldsTable {
+  id: string;
+  source: string;
+  /** As the operator wrote it. */
+  table_name: string;
+  table_schema: string;
+  table_resolved: string;
+  kind: 'where' | 'subject' | 'table';
+  predicate: string | null;
+  subject_column: string | null;
+  subject_hmac: string | null;
+  keys_json: string | null;
+  held_rows: BigIntColumn;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  until: string | null;
+  released_at: string | null;
+  released_by: string | null;
+  release_reason: string | null;
+  added_logged_at: string | null;
+  released_logged_at: string | null;
+  expired_logged_at: string | null;
+}
+
+/** Per-store random secrets (migration 0005), base64. */
+export interface StoreSecretsTable {
+  name: string;
+  secret: string;
+  created_at: string;
+}
+
 export interface StateDatabase {
   column_jobs: ColumnJobsTable;
+  legal_holds: LegalHoldsTable;
+  store_secrets: StoreSecretsTable;
   activity_log: ActivityLogTable;
   data_keys: DataKeysTable;
   master_keys: MasterKeysTable;

@@ -210,6 +210,45 @@ Examples:
       run(import('./commands/encrypt.js').then((m) => m.encryptCommand('decrypt', { ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  const retention = program.command('retention').description('Retention policies, enforced: plan what is due, apply (erase, cleanup), and the deletion certificates.');
+  const retentionConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? (retention.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  retention
+    .command('plan')
+    .description('Per policy: rows due, held, without a reference date, the oldest, child rows that go with them, estimated time. No writes.')
+    .option('-c, --config <file>', 'config file')
+    .option('-p, --policy <name>', 'only this policy (repeatable)', collect)
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward retention plan
+  $ npx steward retention plan --policy support-tickets --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionPlan({ ...opts, config: retentionConfig(opts), color: program.opts().color } as never, io))));
+  retention
+    .command('apply')
+    .description('Apply the policies (or --policy): key-ordered batches, one short transaction each, resumable after a crash; a deletion certificate per run in the activity log.')
+    .option('-c, --config <file>', 'config file')
+    .option('-p, --policy <name>', 'only this policy (repeatable)', collect)
+    .option('--dry-run', 'print the plan, change nothing')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward retention apply --dry-run
+  $ npx steward retention apply --policy support-tickets
+  (Killed at any moment, the same command resumes and finishes the run.)`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionApply({ ...opts, config: retentionConfig(opts), color: program.opts().color } as never, io))));
+  retention
+    .command('certificates')
+    .description('The deletion certificates: policy, counts, cut-off, hash of the deleted keys, archive digest, who and when.')
+    .option('-c, --config <file>', 'config file')
+    .option('-p, --policy <name>', 'only this policy (repeatable)', collect)
+    .option('--limit <n>', 'the last n', int('--limit', 1, 1_000_000))
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward retention certificates --limit 10
+  $ npx steward retention certificates --json | jq '.certificates[] | {policy, rows, keysSha256}'`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionCertificates({ ...opts, config: retentionConfig(opts) } as never, io))));
+
   const keys = program.command('keys').description('The keyring: data keys per column (wrapped by the master key), master key rotation, crypto-shredding.');
   const keysConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? (keys.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
   keys

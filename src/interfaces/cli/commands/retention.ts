@@ -1,0 +1,163 @@
+/**
+ * `steward retention plan | apply | certificates`: thin over src/retention/.
+ */
+import pc from 'picocolors';
+import { loadConfig, type StewardConfig } from '../../../config/index.js';
+import { applyPolicy, planPolicy, type HoldFilter, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
+import { validatePolicies, type RetentionPolicy } from '../../../retention/policy.js';
+import { ConfigError, UsageError } from '../../../errors.js';
+import { openSource } from '../../../sources/index.js';
+import type { Source, TableInfo } from '../../../sources/types.js';
+import { currentActor } from '../../../state/audit-history.js';
+import { openStateStore, type StateStore } from '../../../state/index.js';
+import { progressBar, useColor, type Io } from '../output.js';
+
+export interface RetentionOptions {
+  readonly config?: string;
+  readonly policy?: readonly string[];
+  readonly json?: boolean;
+  readonly color?: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** Holds from the state store as a SQL exclusion, when legal holds are available in this build. */
+async function holdsFor(store: StateStore, source: Source, now: Date): Promise<(table: TableInfo) => Promise<HoldFilter>> {
+  let mod: { activeHolds?: unknown; holdExclusion?: unknown } | null = null;
+  try {
+    const spec = '../../../retention/holds.js';
+    mod = (await import(spec)) as { activeHolds?: unknown; holdExclusion?: unknown };
+  } catch {
+    mod = null;
+  }
+  const activeHolds = mod?.activeHolds as ((s: StateStore, src: string, table: string, now: Date) => Promise<unknown[]>) | undefined;
+  const holdExclusion = mod?.holdExclusion as ((holds: unknown[]) => HoldFilter) | undefined;
+  return async (table) => {
+    if (!activeHolds || !holdExclusion) return { exclude: null, wholeTable: false };
+    const holds = [...(await activeHolds(store, source.name, table.name, now)), ...(await activeHolds(store, source.name, `${table.schema}.${table.name}`, now))];
+    return holdExclusion(holds);
+  };
+}
+
+function selected(config: StewardConfig, names: readonly string[] | undefined): { policy: RetentionPolicy; index: number }[] {
+  const all = config.retention.policies.map((policy, index) => ({ policy, index }));
+  if (all.length === 0) throw new UsageError('steward.yml declares no retention policies', { hint: 'Add retention.policies (see the README, "Retention policies")' });
+  if (!names?.length) return all;
+  const unknown = names.filter((n) => !all.some((p) => p.policy.name === n));
+  if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in steward.yml: ${all.map((p) => p.policy.name).join(', ')}` });
+  return all.filter((p) => names.includes(p.policy.name));
+}
+
+async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>): Promise<T[]> {
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const config = loaded.config;
+  const chosen = selected(config, options.policy);
+  for (const { policy } of chosen) {
+    if (!config.sources.some((s) => s.name === policy.source)) {
+      throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source "${policy.source}", which steward.yml does not declare`, { hint: `Sources: ${config.sources.map((s) => s.name).join(', ')}` });
+    }
+  }
+  const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
+  const out: T[] = [];
+  try {
+    for (const source of [...new Set(chosen.map((c) => c.policy.source))]) {
+      const cfg = config.sources.find((s) => s.name === source)!;
+      const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+      try {
+        // Every problem of every policy of this source first: nothing runs while one is impossible.
+        const tables = await open.introspect();
+        const mine = config.retention.policies.filter((p) => p.source === source);
+        const problems = validatePolicies(mine, (p) => config.retention.policies.indexOf(p), tables);
+        if (problems.length) {
+          throw new ConfigError('CONFIG_INVALID', `${problems.length} retention polic${problems.length === 1 ? 'y problem' : 'y problems'} in steward.yml: ${problems[0]!.path}: ${problems[0]!.message}`, {
+            hint: 'Fix them; nothing was changed',
+            issues: problems.map((p) => `${p.path}: ${p.message}`),
+          });
+        }
+        const holds = await holdsFor(store, open, new Date());
+        for (const { policy, index } of chosen.filter((c) => c.policy.source === source)) {
+          out.push(await fn({ source: open, store, policy, index, holds, actor: currentActor(), batchSize: config.retention.batchSize }));
+        }
+      } finally {
+        await open.close();
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  return out;
+}
+
+/** `steward retention plan`: per policy, what is due, held, without a reference date, and what goes with it. No writes. */
+export async function retentionPlan(options: RetentionOptions, io: Io): Promise<number> {
+  const plans = await withEach(options, io, planPolicy);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ plans }, null, 2)}\n`);
+    return 0;
+  }
+  const c = pc.createColors(useColor(io, options.color));
+  io.stdout.write(`${plans.map((p) => planText(p, c)).join('\n')}\n`);
+  return 0;
+}
+
+function planText(p: RetentionPlan, c: ReturnType<typeof pc.createColors>): string {
+  const lines = [
+    c.bold(`${p.policy}: ${p.method} ${p.source}.${p.table} after ${p.period} (${p.legalBasis})`),
+    `  due: ${p.due} row(s) with a reference date on or before ${p.cutoff.slice(0, 19)}Z${p.oldest ? `, the oldest ${p.oldest.slice(0, 10)}` : ''}`,
+  ];
+  if (p.held) lines.push(`  held: ${p.held} of them are on legal hold and will be kept`);
+  for (const ch of p.children) lines.push(`  with them: ${ch.rows} row(s) of ${ch.table}`);
+  if (p.nullReference) lines.push(c.yellow(`  ${p.nullReference} row(s) have no reference date: they are never due, and never deleted silently (see steward audit)`));
+  lines.push(`  estimated time: about ${p.estimatedSeconds} s${p.resumes ? `; resumes run ${p.resumes.slice(0, 8)}` : ''}`);
+  return lines.join('\n');
+}
+
+/** `steward retention apply`: runs the policies (or `--policy`), writes a certificate per run. `--dry-run` is the plan. */
+export async function retentionApply(options: RetentionOptions, io: Io): Promise<number> {
+  if (options.dryRun) return retentionPlan(options, io);
+  const bar = progressBar(io, !options.json);
+  let certs: RetentionCertificate[];
+  try {
+    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }));
+  } finally {
+    bar.done();
+  }
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ certificates: certs }, null, 2)}\n`);
+    return 0;
+  }
+  for (const cert of certs) {
+    const verb = cert.method === 'erase' ? 'Erased' : cert.method === 'cleanup' ? 'Cleaned up' : 'Archived';
+    io.stdout.write(`${verb} ${cert.rows} row(s) of ${cert.source}.${cert.table}${cert.childRows ? ` and ${cert.childRows} child row(s)` : ''} under policy "${cert.policy}" (cut-off ${cert.cutoff.slice(0, 10)}); certificate ${cert.runId.slice(0, 8)}, keys ${cert.keysSha256.slice(0, 16)}…${cert.remaining ? `; ${cert.remaining} due row(s) kept (held, or changed during the run)` : ''}.\n`);
+  }
+  return 0;
+}
+
+/** `steward retention certificates`: the deletion certificates in the activity log. */
+export async function retentionCertificates(options: RetentionOptions & { readonly limit?: number }, io: Io): Promise<number> {
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
+  const certs: (RetentionCertificate & { seq: number; at: string; actor: string; entryHash: string | null })[] = [];
+  try {
+    for await (const batch of store.activityBatches({ action: 'retention.certificate', ...(options.limit ? { last: options.limit } : {}) })) {
+      for (const e of batch) {
+        const d = e.details as unknown as RetentionCertificate;
+        if (options.policy?.length && !options.policy.includes(d.policy)) continue;
+        certs.push({ ...d, seq: e.seq, at: e.at, actor: e.actor, entryHash: e.hash });
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ certificates: certs }, null, 2)}\n`);
+    return 0;
+  }
+  if (certs.length === 0) {
+    io.stdout.write('No deletion certificates yet: `steward retention apply` writes one per run.\n');
+    return 0;
+  }
+  for (const c of certs) {
+    io.stdout.write(`#${c.seq} ${c.at.slice(0, 19)}Z ${c.policy.padEnd(20)} ${c.method.padEnd(7)} ${String(c.rows).padStart(8)} rows ${c.source}.${c.table}  cut-off ${c.cutoff.slice(0, 10)}  keys ${c.keysSha256.slice(0, 16)}…  by ${c.actor}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,170 @@
+/**
+ * Retention on every database: erase along a foreign-key chain, cleanup in
+ * place, held rows kept, rows exactly at the boundary, NULL reference dates
+ * never deleted (counted), policies refused before anything runs, and the
+ * deletion certificate in the activity log.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { applyPolicy, planPolicy, type RetentionContext } from '../../src/retention/apply.js';
+import { validatePolicies, type RetentionPolicy } from '../../src/retention/policy.js';
+import { HASH_PREFIX } from '../../src/retention/cleanup.js';
+import { openStateStore, type StateStore } from '../../src/state/index.js';
+import { UsageError } from '../../src/errors.js';
+import { createSecretKey } from 'node:crypto';
+import { forEachDialect } from '../helpers/dialects.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-ret-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const now = new Date('2026-11-27T12:00:00Z'); // 2y cut-off: 2024-11-27T12:00:00Z
+
+const policy = (p: Partial<RetentionPolicy> & Pick<RetentionPolicy, 'name' | 'table' | 'from' | 'method'>): RetentionPolicy => ({ source: 's', period: '2y', legalBasis: 'GDPR Art. 5(1)(e)', cascade: [], ...p });
+
+forEachDialect('retention', (d) => {
+  let store: StateStore;
+  const ctx = async (p: RetentionPolicy, extra: Partial<RetentionContext> = {}): Promise<RetentionContext> => ({
+    source: await d.openSource(),
+    store,
+    policy: p,
+    index: 0,
+    actor: 'test',
+    now: () => now,
+    batchSize: 7,
+    ...extra,
+  });
+  const ids = async (table: string) => (await d.db.selectFrom(table).select('id').orderBy('id').execute()).map((r) => Number(r.id));
+
+  beforeAll(async () => {
+    store = await openStateStore({ url: path.join(tmp, `${d.kind}-${d.engine}.db`), baseDir: tmp });
+    const ts = d.pick({ postgres: 'timestamp', mysql: 'datetime', sqlite: 'datetime' });
+    const date = d.pick({ postgres: 'date', mysql: 'date', sqlite: 'date' });
+    await d.exec(
+      [
+        `create table customers (id integer primary key, email varchar(100), last_activity ${date})`,
+        `create table orders (id integer primary key, customer_id integer not null references customers(id), total integer)`,
+        `create table order_items (id integer primary key, order_id integer not null references orders(id), sku varchar(20))`,
+        `create table tickets (id integer primary key, email varchar(100), body text, birth ${date}, postcode varchar(10), closed_at ${ts})`,
+        `create table loose (note varchar(20), at ${date})`,
+      ].join(';\n'),
+    );
+    // Customers 1..40: activity from 2024-11-07 to 2024-12-16 (one per day); 41: never active (NULL).
+    const day = (i: number) => new Date(Date.UTC(2024, 10, 7 + i)).toISOString().slice(0, 10);
+    await d.db.insertInto('customers').values(Array.from({ length: 40 }, (_, i) => ({ id: i + 1, email: `c${i + 1}@example.com`, last_activity: day(i) }))).execute();
+    await d.db.insertInto('customers').values({ id: 41, email: 'never@example.com', last_activity: null }).execute();
+    await d.db.insertInto('orders').values(Array.from({ length: 41 }, (_, i) => ({ id: 100 + i, customer_id: i + 1, total: i }))).execute();
+    await d.db.insertInto('order_items').values(Array.from({ length: 41 }, (_, i) => ({ id: 1000 + i, order_id: 100 + i, sku: `s${i}` }))).execute();
+    await d.db
+      .insertInto('tickets')
+      .values(
+        Array.from({ length: 30 }, (_, i) => ({
+          id: i + 1,
+          email: `t${i + 1}@example.com`,
+          body: `Please call me, ticket ${i + 1}`,
+          birth: `19${70 + (i % 20)}-0${1 + (i % 9)}-1${i % 10}`,
+          postcode: `SW1A ${i}AA`,
+          closed_at: i < 20 ? '2026-07-01 10:00:00' : '2026-11-01 10:00:00',
+        })),
+      )
+      .execute();
+    await d.db.insertInto('loose').values({ note: 'x', at: '2020-01-01' }).execute();
+  });
+  afterAll(async () => store?.close());
+
+  it('refuses impossible policies before anything runs, naming each problem', async () => {
+    const source = await d.openSource();
+    try {
+      const tables = await source.introspect();
+      const bad = [
+        policy({ name: 'nochildren', table: 'customers', from: 'last_activity', method: 'erase' }),
+        policy({ name: 'clash', table: 'tickets', from: 'closed_at', method: 'erase' }),
+        policy({ name: 'clash2', table: 'tickets', from: 'closed_at', method: 'cleanup', period: '3m', cleanup: { email: 'null' } }),
+        policy({ name: 'tooshort', table: 'orders', from: 'total', method: 'erase', period: '1y', legalMinimum: '6y', cascade: ['order_items'] }),
+        policy({ name: 'nokey', table: 'loose', from: 'at', method: 'erase' }),
+        policy({ name: 'ghost', table: 'nosuch', from: 'x', method: 'erase' }),
+        policy({ name: 'badcol', table: 'tickets', from: 'closed_at', method: 'cleanup', where: 'id > 100', cleanup: { nope: 'null' } }),
+      ];
+      const problems = validatePolicies(bad, (p) => bad.indexOf(p), tables).map((p) => `${p.policy}: ${p.message}`);
+      expect(problems.some((m) => /^nochildren: .*orders references .*customers/.test(m))).toBe(true);
+      expect(problems.some((m) => /^clash2: policies "clash" and "clash2" both cover rows/.test(m))).toBe(true);
+      expect(problems.some((m) => /^tooshort: the period 1y is shorter than the legal minimum 6y/.test(m))).toBe(true);
+      expect(problems.some((m) => /^tooshort: column "total" .* not a date/.test(m))).toBe(true);
+      expect(problems.some((m) => /^nokey: erase works row by row in key order, and .*loose has no primary key/.test(m))).toBe(true);
+      expect(problems.some((m) => /^ghost: table "nosuch" does not exist/.test(m))).toBe(true);
+      expect(problems.some((m) => /^badcol: column "nope" does not exist/.test(m))).toBe(true);
+      await expect(applyPolicy(await ctx(bad[0]!))).rejects.toBeInstanceOf(UsageError);
+      expect(await ids('customers')).toHaveLength(41);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('erases customers past 2 years with their orders and items, children first; the boundary day is due, the held and the undated are kept', async () => {
+    const p = policy({ name: 'inactive', table: 'customers', from: 'last_activity', method: 'erase', cascade: ['orders', 'order_items'] });
+    const held = { exclude: sql`not (${sql.ref('id')} = 5)`, wholeTable: false };
+    const c = await ctx(p, { holds: async () => held });
+    try {
+      const plan = await planPolicy(c);
+      // Days 2024-11-07 … 2024-11-27 are on or before the cut-off: 21 customers (id 1..21).
+      expect(plan).toMatchObject({ due: 21, held: 1, nullReference: 1, oldest: expect.stringMatching(/^2024-11-07/) });
+      expect(plan.children).toEqual([
+        { table: expect.stringMatching(/orders$/), rows: 20 },
+        { table: expect.stringMatching(/order_items$/), rows: 20 },
+      ].reverse().sort((a, b) => (a.table < b.table ? 1 : -1)));
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 20, childRows: 40, method: 'erase', remaining: 1, held: 1 });
+      const keep = [5, ...Array.from({ length: 20 }, (_, i) => 22 + i)];
+      expect(await ids('customers')).toEqual(keep);
+      expect((await ids('orders')).map((o) => o - 99)).toEqual(keep);
+      expect((await ids('order_items')).map((o) => o - 999)).toEqual(keep);
+      // The certificate's key hash is the chain over the batches of deleted keys, in key order.
+      const deleted = Array.from({ length: 21 }, (_, i) => i + 1).filter((i) => i !== 5);
+      let h = '0'.repeat(64);
+      for (let i = 0; i < deleted.length; i += 7) {
+        const batch = createHash('sha256');
+        for (const k of deleted.slice(i, i + 7)) batch.update(JSON.stringify([String(k)])).update('\n');
+        h = createHash('sha256').update(h).update(batch.digest('hex')).digest('hex');
+      }
+      expect(cert.keysSha256).toBe(h);
+      expect(cert.batches).toBe(3);
+      const log = [];
+      for await (const b of store.activityBatches({ action: 'retention.certificate' })) log.push(...b);
+      expect(log.at(-1)?.details).toMatchObject({ policy: 'inactive', rows: 20, keysSha256: cert.keysSha256 });
+      // Run again: nothing more is due but the held row.
+      const again = await applyPolicy(c);
+      expect(again.rows).toBe(0);
+      expect(await ids('customers')).toEqual(keep);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it('cleans up closed tickets in place: null, hash, year, prefix — idempotent, so a re-run changes nothing', async () => {
+    const key = createSecretKey(Buffer.alloc(32, 7));
+    const p = policy({ name: 'tickets', table: 'tickets', from: 'closed_at', method: 'cleanup', period: '3m', cleanup: { email: 'hash', body: 'null', birth: 'year', postcode: 'prefix:4' } });
+    const c = await ctx(p, { hashKey: async () => key });
+    try {
+      const plan = await planPolicy(c);
+      expect(plan.due).toBe(20); // closed 2026-07-01, cut-off 2026-08-27
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 20, method: 'cleanup' });
+      const rows = await d.db.selectFrom('tickets').selectAll().orderBy('id').execute();
+      for (const r of rows.slice(0, 20)) {
+        expect(String(r.email)).toMatch(new RegExp(`^${HASH_PREFIX}[0-9a-f]{32}$`));
+        expect(r.body).toBeNull();
+        expect(String(r.birth instanceof Date ? r.birth.toISOString() : r.birth)).toMatch(/^19\d\d-01-01/);
+        expect(String(r.postcode)).toBe('SW1A');
+      }
+      for (const r of rows.slice(20)) expect(String(r.email)).toMatch(/^t\d+@example\.com$/);
+      // The same plaintext hashes to the same value (statistics keep working), and a re-run changes nothing.
+      const again = await applyPolicy(c);
+      expect(again.rows).toBe(0);
+      expect(await d.db.selectFrom('tickets').selectAll().orderBy('id').execute()).toEqual(rows);
+    } finally {
+      await c.source.close();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Crash safety of `steward retention apply`: the built CLI is killed with
+ * SIGKILL at random moments, at least ten times, and run again each time;
+ * afterwards the kept rows are exactly the expected set (compared by checksum,
+ * children included), and the one certificate of the run counts every erased
+ * row exactly once. SQLite, and PostgreSQL when the server is up.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../src/state/index.js';
+import { uniqueName } from '../helpers/dialects.js';
+import { inject, PG_URL } from '../helpers/servers.js';
+
+const BIN = fileURLToPath(new URL('../../dist/interfaces/cli/bin.js', import.meta.url));
+const N = 20_000;
+const KILLS = 10;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-retcrash-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+if (process.env.CI && !existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` before the tests`);
+
+// Every 10th customer is older than 2 years (30% with ids ≡ 0, 3, 7 mod 10); each has one order.
+const expired = (id: number) => id % 10 === 0 || id % 10 === 3 || id % 10 === 7;
+const checksum = (ids: Iterable<number>) => createHash('sha256').update([...ids].sort((a, b) => a - b).join(',')).digest('hex');
+
+function runCli(dir: string, killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'retention', 'apply'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += String(b)));
+    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[] }>): Promise<void> {
+  writeFileSync(
+    path.join(dir, 'steward.yml'),
+    [
+      'sources:',
+      `  - { name: s, kind: ${kind}, url: ${JSON.stringify(url)}, owner: t }`,
+      'retention:',
+      '  batchSize: 100',
+      '  policies:',
+      '    - { name: inactive, source: s, table: customers, from: last_seen, period: 2y, method: erase, cascade: [orders], legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
+    ].join('\n'),
+  );
+  const keep = Array.from({ length: N }, (_, i) => i + 1).filter((id) => !expired(id));
+  let killed = 0;
+  let midway = 0;
+  let seed = 11;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < 40 && killed < KILLS; i++) {
+    const r = await runCli(dir, 300 + Math.floor(rand() * 900));
+    if (r.signal === 'SIGKILL') killed++;
+    else expect(r.code, r.stderr).toBe(0);
+    const left = (await remaining()).customers.length;
+    if (left < N && left > keep.length) midway++;
+  }
+  expect(killed).toBeGreaterThanOrEqual(KILLS);
+  expect(midway).toBeGreaterThan(0);
+  const last = await runCli(dir, null);
+  expect(last.code, last.stderr).toBe(0);
+  const after = await remaining();
+  expect(checksum(after.customers)).toBe(checksum(keep));
+  expect(checksum(after.orders.map((o) => o - 100_000))).toBe(checksum(keep));
+  const store = await openStateStore({ url: path.join(dir, '.steward', 'state.db'), baseDir: dir });
+  try {
+    const certs = [];
+    for await (const b of store.activityBatches({ action: 'retention.certificate' })) certs.push(...b);
+    const total = certs.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0);
+    const children = certs.reduce((n, c) => n + Number((c.details as { childRows: number }).childRows), 0);
+    expect(total).toBe(N - keep.length); // every erased row counted exactly once, across all the kills
+    expect(children).toBe(N - keep.length);
+    expect((await store.verifyActivityLog()).ok).toBe(true);
+  } finally {
+    await store.close();
+  }
+}
+
+describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL and re-run (built CLI)', () => {
+  it('SQLite: kept rows exactly the expected set; every erased row certified once', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'sqlite-'));
+    const file = path.join(dir, 'shop.db');
+    const db = new Database(file);
+    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id))');
+    const c = db.prepare('insert into customers values (?, ?, ?)');
+    const o = db.prepare('insert into orders values (?, ?)');
+    db.transaction(() => {
+      for (let id = 1; id <= N; id++) {
+        c.run(id, `c${id}@example.com`, expired(id) ? '2023-01-15' : '2026-10-01');
+        o.run(100_000 + id, id);
+      }
+    })();
+    db.close();
+    await crashLoop(dir, 'sqlite', file, async () => {
+      const d = new Database(file); // a writer: it may have to roll back a hot journal
+      try {
+        return {
+          customers: (d.prepare('select id from customers').all() as { id: number }[]).map((r) => r.id),
+          orders: (d.prepare('select id from orders').all() as { id: number }[]).map((r) => r.id),
+        };
+      } finally {
+        d.close();
+      }
+    });
+  }, 600_000);
+
+  it.skipIf(!inject('servers').postgres)('PostgreSQL: kept rows exactly the expected set; every erased row certified once', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'pg-'));
+    const name = uniqueName();
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`create database "${name}"`);
+    const u = new URL(PG_URL);
+    u.pathname = `/${name}`;
+    const client = new pg.Client({ connectionString: u.toString() });
+    await client.connect();
+    try {
+      await client.query('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id))');
+      await client.query(`insert into customers select i, 'c' || i || '@example.com', case when i % 10 in (0, 3, 7) then date '2023-01-15' else date '2026-10-01' end from generate_series(1, ${N}) i`);
+      await client.query(`insert into orders select 100000 + i, i from generate_series(1, ${N}) i`);
+      await crashLoop(dir, 'postgres', u.toString(), async () => ({
+        customers: (await client.query('select id from customers')).rows.map((r: { id: number }) => r.id),
+        orders: (await client.query('select id from orders')).rows.map((r: { id: number }) => r.id),
+      }));
+    } finally {
+      await client.end();
+      await admin.query(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    }
+  }, 600_000);
+});

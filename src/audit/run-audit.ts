@@ -31,6 +31,56 @@ import { sourceTransitFindings } from '../transit/session.js';
 import type { SessionTransport } from '../transit/types.js';
 import { reviewAccess, type AccessConfig } from './access.js';
 
+/**
+ * Retention status of a source (collection stage): rows past their policy's
+ * period that are still there, and rows with no reference date (never due, so
+ * never deleted: a person must decide). Legal holds are not applied here: held
+ * rows are past their period too, and the plan says how many are held.
+ */
+async function retentionReview(source: Source, sourceName: string, options: AuditOptions): Promise<DraftFinding[]> {
+  const policies = options.config.retention.policies.filter((p) => p.source === sourceName);
+  if (policies.length === 0) return [];
+  const { planPolicy } = await import('../retention/apply.js');
+  const out: DraftFinding[] = [];
+  for (const policy of policies) {
+    let plan;
+    try {
+      plan = await planPolicy({ source, policy, index: options.config.retention.policies.indexOf(policy), actor: 'audit', ...(options.now ? { now: options.now } : {}) });
+    } catch (e) {
+      if (!isStewardError(e)) throw e;
+      const location = { source: sourceName, table: policy.table };
+      out.push({ id: findingId('retention.policy-invalid', location, policy.name), rule: 'retention.policy-invalid', severity: 'medium', location, title: 'Retention policy cannot run', message: `Policy "${policy.name}" cannot run: ${e.message}.`, remedy: 'Fix the policy in steward.yml; `steward retention plan` lists every problem.' });
+      continue;
+    }
+    const [schema, table] = plan.table.split('.') as [string, string];
+    const location = { source: sourceName, schema, table };
+    if (plan.due > 0) {
+      const ageDays = plan.oldest ? Math.floor((Date.parse(plan.cutoff) - Date.parse(plan.oldest)) / 86_400_000) : 0;
+      out.push({
+        id: findingId('retention.overdue-data', location, policy.name),
+        rule: 'retention.overdue-data',
+        severity: ageDays > 30 ? 'high' : 'medium',
+        location,
+        title: 'Data kept past its retention period',
+        message: `Policy "${policy.name}" (${policy.method} after ${policy.period}, ${policy.legalBasis}): ${plan.due} row(s) of ${plan.table} are past their period${plan.oldest ? `, the oldest since ${plan.oldest.slice(0, 10)}` : ''}${plan.held ? `; ${plan.held} of them on legal hold` : ''}.`,
+        remedy: `Run \`steward retention apply --policy ${policy.name} --dry-run\`, then without --dry-run (storage limitation, GDPR Art. 5(1)(e)).`,
+      });
+    }
+    if (plan.nullReference > 0) {
+      out.push({
+        id: findingId('retention.no-reference-date', location, policy.name),
+        rule: 'retention.no-reference-date',
+        severity: 'low',
+        location: { ...location, column: policy.from },
+        title: 'Rows no retention period can start for',
+        message: `Policy "${policy.name}": ${plan.nullReference} row(s) of ${plan.table} have no ${policy.from}, so they are never due; Steward does not delete them silently.`,
+        remedy: `Fill ${policy.from} for these rows (or decide on them by hand), so that the policy can apply to them.`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Transit findings of a source (src/transit), as audit findings located at the source. */
 function transitDrafts(cfg: SourceConfig, session: SessionTransport | undefined): DraftFinding[] {
   return sourceTransitFindings(cfg.name, cfg.kind, cfg.url, session, process.env).map((f) => {
@@ -189,7 +239,10 @@ async function auditSource(
     const stage = options.stage ?? 'collection';
     let access: SourceAccess | undefined;
     let integrity: TableIntegrity[] | undefined;
-    if (stage === 'collection') findings.push(...reviewInventory(cfg.name, purposes, inventory));
+    if (stage === 'collection') {
+      findings.push(...reviewInventory(cfg.name, purposes, inventory));
+      findings.push(...(await retentionReview(source, cfg.name, options)));
+    }
     else if (stage === 'access') {
       const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
       // Who can read the data includes who can read it on the wire: the connection string and the live session.

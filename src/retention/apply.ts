@@ -178,9 +178,9 @@ async function childCounts(db: Kysely<any>, tables: readonly TableInfo[], root: 
 }
 
 /** `steward retention plan` for one policy: counts only, no writes. */
-export async function planPolicy(ctx: RetentionContext): Promise<RetentionPlan> {
+export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readonly store?: StateStore }): Promise<RetentionPlan> {
   const now = (ctx.now ?? (() => new Date()))();
-  const r = await resolve(ctx, now);
+  const r = await resolve(ctx as RetentionContext, now);
   const db = ctx.source.db;
   const fromRef = sql.ref(r.from.name);
   const agg = (
@@ -191,7 +191,7 @@ export async function planPolicy(ctx: RetentionContext): Promise<RetentionPlan> 
   const filter = ctx.policy.where ? sql`and (${sql.raw(ctx.policy.where)})` : sql``;
   const nullReference = await count(db, r.table, sql`${fromRef} is null ${filter}`);
   const children = ctx.policy.method === 'erase' ? await childCounts(db, r.tables, r.table, ctx.policy.cascade, r.due) : [];
-  const job = await ctx.store.jobs.open(target(ctx), 'retention');
+  const job = ctx.store ? await ctx.store.jobs.open(target(ctx as RetentionContext), 'retention') : null;
   const rows = notHeld + children.reduce((n, c) => n + c.rows, 0);
   return {
     policy: ctx.policy.name,

@@ -17,6 +17,8 @@ import { openStateStore, type StateStore } from '../../src/state/index.js';
 import { UsageError } from '../../src/errors.js';
 import { createSecretKey } from 'node:crypto';
 import { forEachDialect } from '../helpers/dialects.js';
+import { runAudit } from '../../src/audit/run-audit.js';
+import { loadConfigText } from '../../src/config/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-ret-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -100,6 +102,24 @@ forEachDialect('retention', (d) => {
     } finally {
       await source.close();
     }
+  });
+
+  it('the audit shows data past its period, and rows without a reference date, as findings', async () => {
+    const { config, patterns } = loadConfigText(
+      [
+        'sources:',
+        `  - { name: s, kind: ${d.kind}, url: ${JSON.stringify(d.url ?? 'postgres://pglite')}, owner: t }`,
+        'retention:',
+        '  policies:',
+        '    - { name: inactive, source: s, table: customers, from: last_activity, period: 2y, method: erase, cascade: [orders, order_items], legalBasis: "GDPR Art. 5(1)(e)" }',
+      ].join('\n'),
+      { file: 'steward.yml', cwd: process.cwd(), env: {} },
+    );
+    const report = await runAudit({ config, patterns, openSource: () => d.openSource(), now: () => now });
+    const ret = report.findings.filter((f) => f.rule.startsWith('retention.'));
+    expect(ret.map((f) => `${f.rule} ${f.severity} ${f.location.table}`).sort()).toEqual(['retention.no-reference-date low customers', 'retention.overdue-data medium customers']);
+    expect(ret.find((f) => f.rule === 'retention.overdue-data')!.message).toContain('21 row(s)');
+    expect(ret.find((f) => f.rule === 'retention.overdue-data')!.remedy).toContain('steward retention apply --policy inactive --dry-run');
   });
 
   it('erases customers past 2 years with their orders and items, children first; the boundary day is due, the held and the undated are kept', async () => {

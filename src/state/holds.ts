@@ -141,6 +141,19 @@ export class StateHoldStore {
     });
   }
 
+  /** Undoes a release made at `at` whose activity log entry could not be written (the hold stays in force). */
+  async unrelease(id: string, at: string): Promise<void> {
+    await this.#run('update a legal hold in', () =>
+      this.#db
+        .updateTable('legal_holds')
+        .set({ released_at: null, released_by: null, release_reason: null })
+        .where('id', '=', id)
+        .where('released_at', '=', at)
+        .where('released_logged_at', 'is', null)
+        .execute(),
+    );
+  }
+
   /** Records that the activity log entry for this change was written. */
   async markLogged(id: string, mark: HoldLogMark, at: string): Promise<boolean> {
     return this.#run('update a legal hold in', async () => {

@@ -32,7 +32,15 @@ export interface ArchiveFs {
 }
 
 export const nodeArchiveFs: ArchiveFs = {
-  mkdir: async (dir) => void (await mkdir(dir, { recursive: true })),
+  mkdir: async (dir) => {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (e) {
+      // A recursive mkdir reports ENOENT on a read-only parent; the plain one says why.
+      if ((e as { code?: string }).code !== 'ENOENT') throw e;
+      await mkdir(dir);
+    }
+  },
   readdir: (dir) => readdir(dir),
   open: async (file, flags, mode) => {
     const h = await open(file, flags, mode);

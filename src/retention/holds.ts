@@ -458,9 +458,13 @@ async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, w
     if (isStewardError(e)) throw e;
     const shown = displayTable(source.kind, table);
     if (isTimeout(e)) {
-      throw new UsageError(`${what} did not finish on ${shown} within ${Math.round(timeoutMs / 1000)} s`, {
+      throw new UsageError(`${what} did not finish on ${shown} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, {
         hint: 'Make the predicate use an index, or give it longer with --timeout; nothing was stored',
       });
+    }
+    const x = e as { code?: unknown; errno?: unknown };
+    if (x?.code === '25006' || x?.errno === 1792) {
+      throw new UsageError(`${what} tries to change data on ${shown} (it ran in a read-only transaction)`, { hint: 'A hold selects rows; it must not write. Nothing was stored' });
     }
     const { code } = classifyDriverError(e, source.kind);
     if (code === 'SOURCE_QUERY' || code === 'SOURCE_NOT_FOUND') {

@@ -324,9 +324,11 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           const locked = (await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
           for (const l of locked) confirmedKeys.push(pk.map((k) => l[k]));
           if (confirmedKeys.length === 0) return;
-          // The intent, with the rows locked and before the commit: a crash between the commit and the
-          // checkpoint is settled on resume by asking the database what became of exactly these rows.
-          job = await saveProgress(store, job!, state, last, { keys: confirmedKeys, rows: confirmedKeys.length, childRows: 0, digest: digest(confirmedKeys) }, now());
+          // The intent, written with the batch done but not yet committed: a crash between the commit
+          // and the checkpoint is settled on resume by asking the database what became of these rows.
+          const intent = async () => {
+            job = await saveProgress(store, job!, state, last, { keys: confirmedKeys, rows: confirmedKeys.length, childRows, digest: digest(confirmedKeys) }, now());
+          };
           const confirmed = sql`${keyTuple(pk)} in (${sql.join(confirmedKeys.map((k) => valueTuple(k)))})`;
           if (policy.method === 'erase') {
             // Children first, deepest first, each under the parents that are going.
@@ -338,6 +340,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
               childRows += Number(res.numAffectedRows ?? 0n);
             }
             await sql`delete from ${tableRef(r.table)} where ${confirmed}`.execute(trx);
+            await intent();
           } else {
             const ok = new Set(confirmedKeys.map(keyText));
             for (const u of updates) {
@@ -345,6 +348,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
               const set = Object.entries(u.set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
               await sql`update ${tableRef(r.table)} set ${sql.join(set)} where ${keyTuple(pk)} = ${valueTuple(u.key)}`.execute(trx);
             }
+            await intent();
           }
         });
       }

@@ -30,7 +30,7 @@ export interface RestoreArchiveSetOptions {
   readonly signerPublicKey?: import('node:crypto').KeyObject | string;
   readonly expectedDigest?: string;
   readonly fs?: ArchiveFs;
-  readonly onProgress?: (done: { chunks: number; rows: number; inserted: number }) => void;
+  readonly onProgress?: (done: { chunks: number; totalChunks: number; rows: number; totalRows: number; inserted: number }) => void;
 }
 
 export interface RestoreResult {
@@ -128,7 +128,7 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
       batches++;
     }
     chunksDone++;
-    options.onProgress?.({ chunks: chunksDone, rows: inserted + present, inserted });
+    options.onProgress?.({ chunks: chunksDone, totalChunks: manifest.chunks.length, rows: inserted + present, totalRows: manifest.totals.rows, inserted });
   }
   return { table: { schema: table.schema, name: table.name }, chunks: manifest.chunks.length, rows: manifest.totals.rows, inserted, present, batches, dryRun: Boolean(options.dryRun), digest };
 }

@@ -30,6 +30,7 @@ Exit codes:
   4  a source database could not be reached, authenticated or read
   5  Steward's state store could not be opened or migrated
   6  the activity log (or a checkpoint of it) does not verify: evidence was changed
+  8  a retention archive set does not verify, or its target cannot be written
   70 internal error (a bug: please report it)
 
 Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config path.`;
@@ -352,6 +353,101 @@ Examples:
   $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key --out export.csv
   $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key | head`)
     .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveDecrypt(file, opts as never, io))));
+  archiveCommand
+    .command('verify')
+    .description('Check a retention archive set: without a key, its manifest and every chunk\'s size and SHA-256; with --key, also decrypt every chunk and check its rows, counts and keys.')
+    .argument('<dir>', 'the archive set\'s directory (manifest.json, chunk-*.jsonl.gz.stwa)')
+    .option('-k, --key <file>', 'private key file of a recipient: also decrypt and check every row')
+    .option('--signer <pem>', 'Ed25519 public key (PEM) the manifest must be signed with')
+    .option('--digest <sha256>', 'the manifest SHA-256 recorded in the activity log: must match')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Exit 0 when the set verifies; exit 8 naming the first bad chunk and why (missing, not
+listed, changed, does not decrypt, wrong row count or keys, a key twice), or a manifest
+that is missing, malformed, or not the recorded/signed one; exit 7 when --key is not one
+of the set's recipients.
+
+Examples:
+  $ npx steward archive verify archives/orders-5y/2025-01-01T02-00
+  $ npx steward archive verify archives/orders-5y/2025-01-01T02-00 --key ~/.steward/dpo.key --json`)
+    .action((dir: string, opts: Record<string, unknown>) => run(import('./commands/archive-set.js').then((m) => m.archiveVerify(dir, { ...opts, color: program.opts().color } as never, io))));
+  archiveCommand
+    .command('restore')
+    .description('Put the rows of a retention archive set back into a table (a lawful restore); rows whose primary key is already there are skipped, so it can be run again.')
+    .argument('<dir>', 'the archive set\'s directory')
+    .requiredOption('-k, --key <file>', 'private key file of a recipient (mode 0600)')
+    .requiredOption('--source <name>', 'source in steward.yml to restore into')
+    .option('--table <table>', 'table to restore into (default: the archived table); schema.table on Postgres')
+    .option('-c, --config <file>', 'config file')
+    .option('--batch-size <n>', 'rows per INSERT transaction', int('--batch-size', 1, 100_000))
+    .option('--dry-run', 'decrypt, check and count what would be inserted; change nothing')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+The set is verified first; each chunk is decrypted and checked before any of its rows is
+inserted. The target table must have every archived column.
+
+Examples:
+  $ npx steward archive restore archives/orders-5y/2025-01-01T02-00 --key ~/.steward/dpo.key --source shop --dry-run
+  $ npx steward archive restore archives/orders-5y/2025-01-01T02-00 --key ~/.steward/dpo.key --source shop --table orders_restored`)
+    .action((dir: string, opts: Record<string, unknown>) => {
+      const config = (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+      run(import('./commands/archive-set.js').then((m) => m.archiveRestore(dir, { ...opts, config, color: program.opts().color } as never, io)));
+    });
+
+  const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
+  const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  hold
+    .command('add')
+    .description('Place a hold on rows of a table: by SQL predicate, by a data subject\'s identifier, or the whole table. Prints its id and how many rows it holds now.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .requiredOption('-s, --source <name>', 'the source in steward.yml')
+    .requiredOption('-t, --table <table>', 'TABLE or SCHEMA.TABLE')
+    .option('--where <predicate>', 'hold the rows this SQL boolean expression selects (what would follow WHERE; re-evaluated at every retention run)')
+    .option('--subject-column <column>', 'hold the rows whose column matches a data subject\'s identifier now (trimmed, case-insensitive)')
+    .option('--subject-value <value>', 'the identifier (never stored or logged: only an HMAC of it, and the keys of the rows it matched)')
+    .option('--subject-value-env <var>', 'read the identifier from this environment variable (keeps it out of shell history)')
+    .option('--all', 'hold the whole table')
+    .requiredOption('--reason <text>', 'why, for the record (the case or matter; no personal data)')
+    .option('--until <date>', 'the hold ends after this date (2027-06-30: through that day, UTC) or at this instant; default: until released')
+    .option('--timeout <seconds>', 'longest the checking query may run (default 60)', int('--timeout', 1, 86_400))
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+The predicate is trusted operator input, like a WHERE typed into psql: it runs only inside
+"where (…)", first in a read-only transaction to count its rows; ";", comments and unbalanced
+parentheses or quotes are refused. The activity log records its SHA-256, never its text.
+
+Examples:
+  $ npx steward hold add --source shop --table orders --where "customer_id = 4711" --reason "Litigation hold, case 2026-CV-118"
+  $ export SUBJECT='jane.doe@example.com'
+  $ npx steward hold add --source shop --table customers --subject-column email --subject-value-env SUBJECT --reason "Case 2026-CV-118" --until 2027-06-30
+  $ npx steward hold add --source shop --table public.invoices --all --reason "Tax audit 2026" --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/hold.js').then((m) => m.holdAdd({ ...opts, config: holdConfig(opts), color: program.opts().color } as never, io))));
+  hold
+    .command('list')
+    .description('Holds in force (with --all, released and expired ones too): id, table, rows held when placed, end, what they hold, reason.')
+    .option('-c, --config <file>', 'config file')
+    .option('-s, --source <name>', 'only holds on this source')
+    .option('--all', 'include released and expired holds')
+    .option('--subject-value <value>', 'only subject holds placed on this identifier (compared by HMAC)')
+    .option('--subject-value-env <var>', 'the same, reading the identifier from this environment variable')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward hold list
+  $ npx steward hold list --all --source shop
+  $ SUBJECT='jane.doe@example.com' npx steward hold list --subject-value-env SUBJECT --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/hold.js').then((m) => m.holdList({ ...opts, config: holdConfig(opts), color: program.opts().color } as never, io))));
+  hold
+    .command('release')
+    .description('Release a hold (its id, or the first characters of it): its rows are subject to retention again. Logged as hold.released.')
+    .argument('<id>', 'the hold id `steward hold list` shows')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward hold release 3f2a9c1e --reason "Case 2026-CV-118 settled"`)
+    .action((id: string, opts: Record<string, unknown>) => run(import('./commands/hold.js').then((m) => m.holdRelease(id, { ...opts, config: holdConfig(opts), color: program.opts().color } as never, io))));
 
   const tlsCommand = program.command('tls').description('Check encryption in transit: TLS of web servers and other TLS endpoints.');
   tlsCommand

@@ -3,13 +3,13 @@
  */
 import pc from 'picocolors';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
-import { applyPolicy, planPolicy, type HoldFilter, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
+import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
+import { holdFilterFor } from '../../../retention/holds.js';
 import { validatePolicies, type RetentionPolicy } from '../../../retention/policy.js';
 import { ConfigError, UsageError } from '../../../errors.js';
 import { openSource } from '../../../sources/index.js';
-import type { Source, TableInfo } from '../../../sources/types.js';
 import { currentActor } from '../../../state/audit-history.js';
-import { openStateStore, type StateStore } from '../../../state/index.js';
+import { openStateStore } from '../../../state/index.js';
 import { progressBar, useColor, type Io } from '../output.js';
 
 export interface RetentionOptions {
@@ -18,24 +18,6 @@ export interface RetentionOptions {
   readonly json?: boolean;
   readonly color?: boolean;
   readonly dryRun?: boolean;
-}
-
-/** Holds from the state store as a SQL exclusion, when legal holds are available in this build. */
-async function holdsFor(store: StateStore, source: Source, now: Date): Promise<(table: TableInfo) => Promise<HoldFilter>> {
-  let mod: { activeHolds?: unknown; holdExclusion?: unknown } | null = null;
-  try {
-    const spec = '../../../retention/holds.js';
-    mod = (await import(spec)) as { activeHolds?: unknown; holdExclusion?: unknown };
-  } catch {
-    mod = null;
-  }
-  const activeHolds = mod?.activeHolds as ((s: StateStore, src: string, table: string, now: Date) => Promise<unknown[]>) | undefined;
-  const holdExclusion = mod?.holdExclusion as ((holds: unknown[]) => HoldFilter) | undefined;
-  return async (table) => {
-    if (!activeHolds || !holdExclusion) return { exclude: null, wholeTable: false };
-    const holds = [...(await activeHolds(store, source.name, table.name, now)), ...(await activeHolds(store, source.name, `${table.schema}.${table.name}`, now))];
-    return holdExclusion(holds);
-  };
 }
 
 function selected(config: StewardConfig, names: readonly string[] | undefined): { policy: RetentionPolicy; index: number }[] {
@@ -73,7 +55,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
             issues: problems.map((p) => `${p.path}: ${p.message}`),
           });
         }
-        const holds = await holdsFor(store, open, new Date());
+        const holds = holdFilterFor(store, open, new Date());
         for (const { policy, index } of chosen.filter((c) => c.policy.source === source)) {
           out.push(await fn({ source: open, store, policy, index, holds, actor: currentActor(), batchSize: config.retention.batchSize }));
         }

@@ -1,0 +1,54 @@
+/**
+ * `steward retention plan | apply | certificates` with `steward hold` through
+ * `main`: a held row survives, the plan counts it, the certificate says so.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/interfaces/cli/cli.js';
+import { ExitCode } from '../../src/errors.js';
+import { captureIo } from '../helpers/io.js';
+
+describe('steward retention (CLI) with legal holds', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'steward-ret-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('plans, holds one row, applies, certifies; refuses an impossible policy with exit 3', async () => {
+    const db = new Database(path.join(dir, 'shop.db'));
+    db.exec('create table tickets (id integer primary key, email text, closed_at date)');
+    const ins = db.prepare('insert into tickets values (?, ?, ?)');
+    for (let i = 1; i <= 50; i++) ins.run(i, `t${i}@example.com`, i <= 30 ? '2020-01-01' : '2099-01-01');
+    db.close();
+    const yml = (extra = '') =>
+      [
+        'sources:',
+        '  - { name: shop, kind: sqlite, url: shop.db, owner: t }',
+        'retention:',
+        '  policies:',
+        '    - { name: old-tickets, source: shop, table: tickets, from: closed_at, period: 3m, method: erase, legalBasis: "closed tickets are kept 3 months" }',
+        extra,
+      ].join('\n');
+    writeFileSync(path.join(dir, 'steward.yml'), yml());
+    const run = async (...args: string[]) => {
+      const o = captureIo(dir);
+      const code = await main(args, o);
+      return { code, out: o.out() };
+    };
+    expect((await run('hold', 'add', '--source', 'shop', '--table', 'tickets', '--where', 'id = 7', '--reason', 'litigation 2026-114', '--json')).code).toBe(0);
+    const plan = JSON.parse((await run('retention', 'plan', '--json')).out) as { plans: { due: number; held: number }[] };
+    expect(plan.plans[0]).toMatchObject({ due: 30, held: 1 });
+    const applied = JSON.parse((await run('retention', 'apply', '--json')).out) as { certificates: { rows: number; remaining: number }[] };
+    expect(applied.certificates[0]).toMatchObject({ rows: 29, remaining: 1 });
+    const left = new Database(path.join(dir, 'shop.db'), { readonly: true });
+    expect((left.prepare('select id from tickets where closed_at < ? order by id').all('2030-01-01') as { id: number }[]).map((r) => r.id)).toEqual([7]);
+    left.close();
+    const certs = await run('retention', 'certificates');
+    expect(certs.out).toMatch(/old-tickets\s+erase\s+29 rows/);
+    // An impossible policy: exit 3 (config), nothing changed.
+    writeFileSync(path.join(dir, 'steward.yml'), yml('    - { name: clash, source: shop, table: tickets, from: closed_at, period: 1y, method: erase, legalBasis: x }'));
+    expect((await run('retention', 'apply')).code).toBe(ExitCode.Config);
+    expect((await run('retention', 'plan', '--help')).code).toBe(0);
+  });
+});

@@ -50,6 +50,8 @@ export interface RetentionContext {
   readonly lockTimeoutMs?: number;
   readonly actor: string;
   readonly onProgress?: (p: { done: number; total: number; rowsPerSecond: number }) => void;
+  /** Where archive sets go (one directory per run under it) and who can read them. */
+  readonly archive?: { readonly dir: string; readonly recipients: readonly string[] };
 }
 
 export interface RetentionPlan {
@@ -230,8 +232,10 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   const now = ctx.now ?? (() => new Date());
   const runStart = now();
   const { source, store, policy } = ctx;
-  if (policy.method === 'archive') {
-    throw new UsageError(`policy "${policy.name}": the archive method is not available in this version`, { hint: 'Use erase or cleanup for now; archive sets are being added (see the README)' });
+  if (policy.method === 'archive' && !ctx.archive?.recipients.length) {
+    throw new UsageError(`policy "${policy.name}" archives, and no recipient public key is configured`, {
+      hint: 'Add retention.archive.recipients (stwpub1… keys from `steward keys recipient new`, kept by whoever may read archives); nothing was changed',
+    });
   }
   let job = await store.jobs.open(target(ctx), 'retention');
   // A resumed job keeps its cut-off: one run, one certificate, whatever the interruptions.
@@ -263,7 +267,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   if (pending) {
     const inPending = sql`${keyTuple(pk)} in (${sql.join(pending.keys.map((k) => valueTuple(k)))})`;
     let committed: boolean;
-    if (policy.method === 'erase') committed = (await count(source.db, r.table, inPending)) === 0;
+    if (policy.method !== 'cleanup') committed = (await count(source.db, r.table, inPending)) === 0;
     else {
       // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
       const cols = Object.keys(policy.cleanup ?? {});
@@ -282,6 +286,22 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     job = await saveProgress(store, job, state, job.lastKey, null, now());
   }
 
+  // Archive: the run's set (resumed after a crash: rows already in it are not written twice).
+  let archiveSet: import('./archive-set.js').ArchiveSetWriter | null = null;
+  if (policy.method === 'archive') {
+    const { openOrResumeArchiveSet } = await import('./archive-set.js');
+    const path = await import('node:path');
+    archiveSet = await openOrResumeArchiveSet({
+      dir: path.join(ctx.archive!.dir, policy.name, job.id),
+      recipients: ctx.archive!.recipients,
+      source: source.name,
+      table: { schema: r.table.schema, name: r.table.name },
+      primaryKey: pk,
+      columns: r.table.columns.map((c) => ({ name: c.name, dataType: c.dataType, typeClass: c.typeClass, nullable: c.nullable })),
+      runId: job.id,
+      policy: policy.name,
+    });
+  }
   const t0 = Date.now();
   const total = await count(source.db, r.table, due);
   let last = job.lastKey;
@@ -289,7 +309,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   try {
     for (;;) {
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
-      const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
+      const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : policy.method === 'archive' ? r.table.columns.map((c) => c.name).filter((c) => !pk.includes(c)) : [];
       const batch = (
         await sql<Record<string, unknown>>`select ${sql.join([...pk, ...cols].map((k) => sql.ref(k)))} from ${tableRef(r.table)}
           where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
@@ -313,10 +333,17 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           return Object.keys(set).length ? [{ key: pk.map((k) => row[k]), set }] : [];
         });
       }
+      let archivable = keys;
+      if (archiveSet) {
+        // Durably in a verified chunk before any of these rows may be deleted.
+        const res = await archiveSet.writeChunk(batch);
+        const changed = new Set(res.conflicts);
+        archivable = keys.filter((_, i) => !changed.has(i));
+      }
       const confirmedKeys: unknown[][] = [];
       let childRows = 0;
-      if (policy.method === 'erase' || updates.length > 0) {
-        const digestKeys = policy.method === 'erase' ? keys : updates.map((u) => u.key);
+      if (policy.method !== 'cleanup' || updates.length > 0) {
+        const digestKeys = policy.method === 'cleanup' ? updates.map((u) => u.key) : archivable;
         await source.db.transaction().execute(async (trx) => {
           await w.boundLockWait(trx, ctx.lockTimeoutMs ?? 2000);
           // Lock the batch's rows and keep only those still due and not held.
@@ -330,7 +357,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
             job = await saveProgress(store, job!, state, last, { keys: confirmedKeys, rows: confirmedKeys.length, childRows, digest: digest(confirmedKeys) }, now());
           };
           const confirmed = sql`${keyTuple(pk)} in (${sql.join(confirmedKeys.map((k) => valueTuple(k)))})`;
-          if (policy.method === 'erase') {
+          if (policy.method !== 'cleanup') {
             // Children first, deepest first, each under the parents that are going.
             const whereOf = new Map<string, RawBuilder<unknown>>([[`${r.table.schema}.${r.table.name}`, confirmed]]);
             const order = cascadeOrder(r.tables, r.table, policy.cascade);
@@ -369,7 +396,8 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     const { toSourceError } = await import('../sources/errors.js');
     throw toSourceError(Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno }), { source: source.name, kind: source.kind, action: `apply retention policy "${policy.name}" to`, table: { schema: r.table.schema, name: r.table.name } });
   }
-  const remaining = policy.method === 'erase' ? await count(source.db, r.table, r.dueIgnoringHolds) : 0;
+  const remaining = policy.method !== 'cleanup' ? await count(source.db, r.table, r.dueIgnoringHolds) : 0;
+  const archived = archiveSet ? await archiveSet.finish() : null;
   const finishedAt = now().toISOString();
   const certificate: RetentionCertificate = {
     runId: job.id,
@@ -384,10 +412,10 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     finishedAt,
     rows: state.rows,
     childRows: state.childRows,
-    held: policy.method === 'erase' ? remaining : 0,
+    held: policy.method !== 'cleanup' ? remaining : 0,
     batches: state.batches,
     keysSha256: state.keysSha256,
-    archive: null,
+    archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length } : null,
     remaining,
   };
   await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);

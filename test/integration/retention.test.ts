@@ -18,6 +18,8 @@ import { UsageError } from '../../src/errors.js';
 import { createSecretKey } from 'node:crypto';
 import { forEachDialect } from '../helpers/dialects.js';
 import { runAudit } from '../../src/audit/run-audit.js';
+import { generateRecipient } from '../../src/crypto/recipients.js';
+import { verifyArchiveSet } from '../../src/retention/archive-verify.js';
 import { loadConfigText } from '../../src/config/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-ret-'));
@@ -157,6 +159,31 @@ forEachDialect('retention', (d) => {
       const again = await applyPolicy(c);
       expect(again.rows).toBe(0);
       expect(await ids('customers')).toEqual(keep);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it('archives invoices past their period to an encrypted set, verified with the private key, before deleting them', async () => {
+    await d.exec(d.pick({
+      postgres: 'create table invoices (id integer primary key, customer varchar(60), amount numeric(10,2), issued date)',
+      mysql: 'create table invoices (id integer primary key, customer varchar(60), amount decimal(10,2), issued date)',
+      sqlite: 'create table invoices (id integer primary key, customer text, amount numeric, issued date)',
+    }));
+    await d.db.insertInto('invoices').values(Array.from({ length: 25 }, (_, i) => ({ id: i + 1, customer: `Customer ${i + 1}`, amount: `${i + 1}.50`, issued: i < 15 ? '2015-03-01' : '2025-03-01' }))).execute();
+    const reader = generateRecipient();
+    const dir = mkdtempSync(path.join(tmp, `arch-${d.kind}-`));
+    const p = policy({ name: 'invoices', table: 'invoices', from: 'issued', method: 'archive', period: '10y', legalMinimum: '10y' });
+    const c = await ctx(p, { archive: { dir, recipients: [reader.publicKey] } });
+    try {
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 15, method: 'archive', remaining: 0 });
+      expect(cert.archive).toMatchObject({ chunks: 3, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(await ids('invoices')).toEqual(Array.from({ length: 10 }, (_, i) => 16 + i));
+      const v = await verifyArchiveSet(cert.archive!.dir, { privateKey: reader.identity, expectedDigest: cert.archive!.digest });
+      expect(v).toMatchObject({ rows: 15, decrypted: true });
+      // Without a recipient configured, an archive policy is refused before anything runs.
+      await expect(applyPolicy(await ctx(p))).rejects.toThrow(/no recipient public key/);
     } finally {
       await c.source.close();
     }

@@ -1,6 +1,7 @@
 /**
  * `steward retention plan | apply | certificates`: thin over src/retention/.
  */
+import path from 'node:path';
 import pc from 'picocolors';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
@@ -57,7 +58,18 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         }
         const holds = holdFilterFor(store, open, new Date());
         for (const { policy, index } of chosen.filter((c) => c.policy.source === source)) {
-          out.push(await fn({ source: open, store, policy, index, holds, actor: currentActor(), batchSize: config.retention.batchSize }));
+          out.push(
+            await fn({
+              source: open,
+              store,
+              policy,
+              index,
+              holds,
+              actor: currentActor(),
+              batchSize: config.retention.batchSize,
+              archive: { dir: path.resolve(loaded.dir, config.retention.archive.dir), recipients: config.retention.archive.recipients },
+            }),
+          );
         }
       } finally {
         await open.close();

@@ -400,7 +400,19 @@ export class ArchiveSetWriter {
         });
         await pipeline(
           Readable.from((function* () {
-            for (const r of fresh) yield Buffer.from(`${r.line}\n`, 'utf8');
+            // ~64 KiB per write: zlib works in the thread pool, so one write per line would cost a round trip each.
+            let parts: string[] = [];
+            let size = 0;
+            for (const r of fresh) {
+              parts.push(r.line);
+              size += r.line.length + 1;
+              if (size >= 65_536) {
+                yield Buffer.from(`${parts.join('\n')}\n`, 'utf8');
+                parts = [];
+                size = 0;
+              }
+            }
+            if (parts.length) yield Buffer.from(`${parts.join('\n')}\n`, 'utf8');
           })()),
           createGzip(),
           enc,

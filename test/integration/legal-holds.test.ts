@@ -350,3 +350,69 @@ describe.skipIf(!inject('servers').postgres)('legal holds in a PostgreSQL state 
     await store.close();
   });
 });
+
+describe('legal holds and the activity log when things go wrong', () => {
+  it('a hold whose hold.added entry cannot be written is taken back; a release that cannot be logged stays unreleased', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { openSource } = await import('../../src/sources/index.js');
+    const file = path.join(tmp, 'log-fail-source.db');
+    new Database(file).exec('create table t (id integer primary key, case_id integer); insert into t values (1, 5), (2, 6)');
+    const storeFile = path.join(tmp, 'log-fail-store.db');
+    const store = await openStateStore({ url: storeFile, baseDir: tmp });
+    const source = await openSource({ name: 'lf', kind: 'sqlite', url: file }, { readonly: true });
+    try {
+      const kept = await addHold({ store, source, table: 't', where: 'case_id = 5', reason: 'case 5', actor: 'dpo', now: NOW });
+      // Damage the log's last entry the way a write cut short would: nothing can be chained to it.
+      const raw = new Database(storeFile);
+      const last = raw.prepare('select seq, hash from activity_log order by seq desc limit 1').get() as { seq: number; hash: string };
+      raw.prepare('update activity_log set hash = null where seq = ?').run(last.seq);
+      const e = await refusal(addHold({ store, source, table: 't', where: 'case_id = 6', reason: 'case 6', actor: 'dpo', now: NOW }));
+      expect(e.message).toMatch(/incomplete or damaged/);
+      expect((await store.holds.list()).map((h) => h.id)).toEqual([kept.hold.id]);
+      const r = await refusal(releaseHold(store, kept.hold.id, { actor: 'dpo', reason: 'closed', now: NOW }));
+      expect(r.message).toMatch(/incomplete or damaged/);
+      expect((await activeHolds(store, 'lf', 't', NOW)).map((h) => h.id)).toEqual([kept.hold.id]);
+      raw.prepare('update activity_log set hash = ? where seq = ?').run(last.hash, last.seq);
+      raw.close();
+      expect((await store.verifyActivityLog()).ok).toBe(true);
+    } finally {
+      await source.close();
+      await store.close();
+    }
+  });
+
+  it('entries a crash kept from being written are caught up once, marked late, after a grace period', async () => {
+    const store = await openStateStore({ url: path.join(tmp, 'late.db'), baseDir: tmp });
+    try {
+      // As if the process died between storing the hold (and its release) and logging them.
+      await store.holds.insert({
+        id: '0badc0de-0000-4000-8000-000000000001',
+        source: 's',
+        table: 'orders',
+        schema: 'public',
+        tableName: 'orders',
+        kind: 'where',
+        predicate: "note = 'jane.doe@example.com'",
+        subjectColumn: null,
+        subjectHmac: null,
+        keys: null,
+        heldRows: 3,
+        reason: 'case 12',
+        createdBy: 'dpo',
+        createdAt: NOW.toISOString(),
+        until: null,
+      });
+      await store.holds.release('0badc0de-0000-4000-8000-000000000001', { at: new Date(NOW.getTime() + 1000).toISOString(), by: 'dpo', reason: 'closed' });
+      expect((await expireHolds(store, { actor: 'steward run', now: new Date(NOW.getTime() + 60_000) })).late).toBe(0); // maybe still in progress
+      const later = new Date(NOW.getTime() + 10 * 60_000);
+      expect((await expireHolds(store, { actor: 'steward run', now: later })).late).toBe(2);
+      expect((await expireHolds(store, { actor: 'steward run', now: later })).late).toBe(0);
+      const entries = await logOf(store);
+      expect(entries.map((e) => `${e.action}:${String(e.details.late)}`)).toEqual(['hold.added:true', 'hold.released:true']);
+      expect(JSON.stringify(entries)).not.toContain('jane');
+      expect(entries[0]!.details.predicateSha256).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await store.close();
+    }
+  });
+});

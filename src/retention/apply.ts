@@ -302,6 +302,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       policy: policy.name,
     });
   }
+  if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
   const total = await count(source.db, r.table, due);
   let last = job.lastKey;

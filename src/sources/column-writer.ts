@@ -49,6 +49,14 @@ export interface ColumnWriter {
   startsWith(column: RawBuilder<unknown>, prefix: string): RawBuilder<unknown>;
   /** Octet length of a text value (for sizing). */
   octetLength(column: RawBuilder<unknown>): RawBuilder<unknown>;
+  /**
+   * After rows were deleted: the statements that make the database drop their
+   * bytes from the table's files (as far as it can), and what still holds them.
+   * `full` may take an exclusive lock for the duration (Postgres VACUUM FULL).
+   */
+  reclaim(table: TableInfo, full: boolean): { readonly statements: readonly string[]; readonly remains: readonly string[] };
+  /** Run before deleting, on the deleting connection (SQLite: zero freed pages). */
+  beforeDelete(db: Kysely<any>): Promise<void>;
   /** `FOR UPDATE` where the database locks rows a transaction read (SQLite's write lock covers the file: empty). */
   lockClause(): RawBuilder<unknown>;
   /** Bounds how long one batch may wait for a row lock, for the rest of this transaction. */

@@ -46,6 +46,13 @@ describe('steward retention (CLI) with legal holds', () => {
     left.close();
     const certs = await run('retention', 'certificates');
     expect(certs.out).toMatch(/old-tickets\s+erase\s+29 rows/);
+    // After the deletion: reclaim the space, and say what still holds the rows.
+    const dry = JSON.parse((await run('retention', 'reclaim', '--source', 'shop', '--table', 'tickets', '--dry-run', '--json')).out) as { ran: boolean; statements: string[]; remains: string[] };
+    expect(dry).toMatchObject({ ran: false, statements: ['VACUUM'] });
+    expect(dry.remains.join(' ')).toMatch(/wal/i);
+    const reclaimed = await run('retention', 'reclaim', '--source', 'shop', '--table', 'tickets');
+    expect(reclaimed.out).toContain('Ran: VACUUM');
+    expect(reclaimed.out).toContain('steward keys destroy');
     // An impossible policy: exit 3 (config), nothing changed.
     writeFileSync(path.join(dir, 'steward.yml'), yml('    - { name: clash, source: shop, table: tickets, from: closed_at, period: 1y, method: erase, legalBasis: x }'));
     expect((await run('retention', 'apply')).code).toBe(ExitCode.Config);

@@ -238,6 +238,20 @@ Examples:
   (Killed at any moment, the same command resumes and finishes the run.)`)
     .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionApply({ ...opts, config: retentionConfig(opts), color: program.opts().color } as never, io))));
   retention
+    .command('reclaim')
+    .description('After deletions: make the database drop the deleted rows\' bytes from the table\'s files (SQLite VACUUM, Postgres VACUUM, MySQL OPTIMIZE TABLE) and say what still holds them.')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('-s, --source <name>', 'the source in steward.yml')
+    .requiredOption('--table <table>', 'the table')
+    .option('--full', 'Postgres: VACUUM FULL (rewrites the table under an exclusive lock)')
+    .option('--dry-run', 'print the statements, run nothing')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward retention reclaim --source shop --table customers --dry-run
+  $ npx steward retention reclaim --source shop --table customers`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionReclaim({ ...opts, config: retentionConfig(opts) } as never, io))));
+  retention
     .command('certificates')
     .description('The deletion certificates: policy, counts, cut-off, hash of the deleted keys, archive digest, who and when.')
     .option('-c, --config <file>', 'config file')

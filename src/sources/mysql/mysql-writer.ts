@@ -47,6 +47,15 @@ export const MYSQL_WRITER: ColumnWriter = {
     return null; // MySQL has no UPDATE … RETURNING: the caller reads back
   },
   fetchByKeys: fetchByKeyList,
+  reclaim: (t) => ({
+    statements: [`OPTIMIZE TABLE ${mysqlIdent(t.schema)}.${mysqlIdent(t.name)}`],
+    remains: [
+      'OPTIMIZE TABLE rebuilds the table (online for InnoDB) and frees the old pages; the file system does not overwrite them',
+      'The binary log and the redo/undo logs hold the deleted rows until they are purged (PURGE BINARY LOGS, expire_logs_days)',
+      'Backups and replicas taken before the deletion still hold them',
+    ],
+  }),
+  beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,
   octetLength: (c) => sql`octet_length(${c})`,

@@ -62,6 +62,17 @@ export const POSTGRES_WRITER: ColumnWriter = {
         from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.ref(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
     ).rows;
   },
+  reclaim: (t, full) => ({
+    statements: [`VACUUM ${full ? 'FULL ' : ''}${pgIdent(t.schema)}.${pgIdent(t.name)}`],
+    remains: [
+      full
+        ? 'VACUUM FULL rewrote the table into new files and released the old ones to the operating system, which does not overwrite them'
+        : 'VACUUM marks the dead rows reusable; their bytes stay in the table files until new rows overwrite them (VACUUM FULL rewrites the table, under an exclusive lock)',
+      'The write-ahead log and its archive (WAL, PITR) hold the deleted rows until they are recycled',
+      'Backups and replicas taken before the deletion still hold them',
+    ],
+  }),
+  beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,
   octetLength: (c) => sql`octet_length(${c}::text)`,

@@ -43,6 +43,15 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
       return null;
     },
     fetchByKeys: fetchByKeyList,
+    reclaim: () => ({
+      statements: ['VACUUM'],
+      remains: [
+        'VACUUM rebuilds the database file without the freed pages (it needs free disk space the size of the file)',
+        'A -wal file and backups of the file taken before the deletion still hold the rows',
+      ],
+    }),
+    // secure_delete zeroes the content of deleted rows and freed pages as they are freed.
+    beforeDelete: async (db) => void (await sql`pragma secure_delete = on`.execute(db)),
     lockClause: () => sql``,
     startsWith: (c, prefix) => sql`(substr(${c}, 1, ${prefix.length}) = ${prefix} collate binary)`,
     octetLength: (c) => sql`length(cast(${c} as blob))`,

@@ -155,3 +155,50 @@ export async function retentionCertificates(options: RetentionOptions & { readon
   }
   return 0;
 }
+
+export interface ReclaimOptions {
+  readonly config?: string;
+  readonly source?: string;
+  readonly table?: string;
+  readonly full?: boolean;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * `steward retention reclaim`: after deletions, asks the database to drop the
+ * deleted rows' bytes from the table's files (SQLite VACUUM, Postgres VACUUM
+ * [FULL], MySQL OPTIMIZE TABLE), and says plainly what still holds them.
+ */
+export async function retentionReclaim(options: ReclaimOptions, io: Io): Promise<number> {
+  if (!options.source || !options.table) throw new UsageError('--source and --table are required', { hint: 'For example: steward retention reclaim --source shop --table customers' });
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const cfg = loaded.config.sources.find((s) => s.name === options.source);
+  if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${loaded.config.sources.map((s) => s.name).join(', ')}` });
+  const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+  let result: { statements: readonly string[]; remains: readonly string[]; ran: boolean };
+  try {
+    const { findTable } = await import('../../../retention/policy.js');
+    const table = findTable(await source.introspect(), options.table);
+    if (!table) throw new UsageError(`source "${cfg.name}" has no table ${options.table}`);
+    const plan = source.writer.reclaim(table, options.full ?? false);
+    if (!options.dryRun) {
+      const { sql } = await import('kysely');
+      for (const stmt of plan.statements) await sql.raw(stmt).execute(source.db);
+      const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
+      try {
+        await store.appendActivity({ actor: currentActor(), action: 'retention.reclaimed', subject: { source: cfg.name, table: `${table.schema}.${table.name}` }, details: { statements: [...plan.statements] } });
+      } finally {
+        await store.close();
+      }
+    }
+    result = { ...plan, ran: !options.dryRun };
+  } finally {
+    await source.close();
+  }
+  if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    io.stdout.write(`${result.ran ? 'Ran' : 'Would run'}: ${result.statements.join('; ')}\nStill holding deleted rows:\n${result.remains.map((r) => `  - ${r}`).join('\n')}\n  - Encrypted columns close this gap: destroying their key (steward keys destroy) makes every copy unreadable, backups included.\n`);
+  }
+  return 0;
+}

@@ -83,6 +83,7 @@ import {
   type Row,
 } from './archive-codec.js';
 import { describeFsError, nodeArchiveFs, targetError, type ArchiveFs } from './archive-fs.js';
+import type { ArchiveRemote } from './archive-s3.js';
 import { z } from 'zod';
 
 export interface OpenArchiveSetOptions {
@@ -103,6 +104,11 @@ export interface OpenArchiveSetOptions {
   readonly policy: string;
   /** Ed25519 private key (KeyObject or PEM) to sign manifest.json with; without it the manifest is unsigned. */
   readonly signingKey?: KeyObject | string;
+  /**
+   * A second copy (e.g. {@link s3Remote}): each chunk is stored there before
+   * `writeChunk` resolves, and manifest.json last. The local directory is then the staging copy.
+   */
+  readonly remote?: ArchiveRemote;
   /** File operations (tests inject failures). */
   readonly fs?: ArchiveFs;
   readonly now?: () => Date;
@@ -110,6 +116,7 @@ export interface OpenArchiveSetOptions {
 
 export interface ResumeArchiveSetOptions {
   readonly signingKey?: KeyObject | string;
+  readonly remote?: ArchiveRemote;
   readonly fs?: ArchiveFs;
   readonly now?: () => Date;
 }
@@ -234,6 +241,8 @@ export class ArchiveSetWriter {
   readonly #recipients: readonly Recipient[];
   readonly #salt: Buffer;
   readonly #signingKey: KeyObject | null;
+  readonly #remote: ArchiveRemote | null;
+  #remoteManifest = false;
   readonly #chunks: ArchiveChunkRecord[] = [];
   /** key fingerprint → row fingerprint, for every archived row. */
   readonly #archived = new Map<string, string>();
@@ -251,6 +260,7 @@ export class ArchiveSetWriter {
     now: () => Date;
     header: JournalHeader;
     signingKey: KeyObject | null;
+    remote?: ArchiveRemote | undefined;
     journalBytes: number;
     resumed: ResumeReport;
   }) {
@@ -261,6 +271,7 @@ export class ArchiveSetWriter {
     this.#recipients = init.header.recipients.map((r) => parseRecipient(r.publicKey));
     this.#salt = Buffer.from(init.header.salt, 'base64url');
     this.#signingKey = init.signingKey;
+    this.#remote = init.remote ?? null;
     this.#journalBytes = init.journalBytes;
     this.resumed = init.resumed;
   }
@@ -450,7 +461,17 @@ export class ArchiveSetWriter {
       throw targetError(this.dir, stage, e);
     }
 
-    // 3. The journal line, fsynced: from here on the rows are archived.
+    // 3. The remote copy, when there is one: stored (and checked against its SHA-256 by the server) before the rows count.
+    if (this.#remote) {
+      try {
+        await this.#remote.put(name, file);
+      } catch (e) {
+        await fs.unlink(file).catch(() => undefined);
+        throw e instanceof ArchiveError ? e : targetError(this.#remote.location, `chunk ${name}`, e);
+      }
+    }
+
+    // 4. The journal line, fsynced: from here on the rows are archived.
     const first = fresh[0]!;
     const last = fresh[fresh.length - 1]!;
     const chunk: ArchiveChunkRecord = {
@@ -526,6 +547,13 @@ export class ArchiveSetWriter {
     }
   }
 
+  /** The manifest to the remote copy, last, once per process (a PUT is idempotent). */
+  async #putManifest(): Promise<void> {
+    if (!this.#remote || this.#remoteManifest || !this.#finished) return;
+    await this.#remote.put(MANIFEST_FILE, this.#finished.file);
+    this.#remoteManifest = true;
+  }
+
   /**
    * Writes manifest.json (atomically: temp file, fsync, rename, fsync of the
    * directory), signed when a signing key was given. Calling it again returns the
@@ -534,7 +562,10 @@ export class ArchiveSetWriter {
   finish(): Promise<FinishResult> {
     return this.#serial(async () => {
       if (this.#broken) throw this.#broken;
-      if (this.#finished) return this.#finished;
+      if (this.#finished) {
+        await this.#putManifest();
+        return this.#finished;
+      }
       const h = this.#header;
       let manifest: ArchiveManifest = {
         format: ARCHIVE_SET_FORMAT,
@@ -559,6 +590,7 @@ export class ArchiveSetWriter {
       const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
       await writeFileAtomic(this.#fs, this.dir, MANIFEST_FILE, bytes, MANIFEST_FILE);
       this.#finished = { manifest, digest: sha256Hex(bytes), file: path.join(this.dir, MANIFEST_FILE) };
+      await this.#putManifest();
       return this.#finished;
     });
   }
@@ -616,7 +648,7 @@ export async function openArchiveSet(options: OpenArchiveSetOptions): Promise<Ar
   const line = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
   // The journal's header line, via a temp file: a journal either has its whole header or does not exist.
   await writeFileAtomic(fs, dir, JOURNAL_FILE, line, JOURNAL_FILE);
-  return new ArchiveSetWriter({ dir, fs, now: options.now ?? (() => new Date()), header, signingKey, journalBytes: line.length, resumed: { tornLine: false, removed: [] } });
+  return new ArchiveSetWriter({ dir, fs, now: options.now ?? (() => new Date()), header, signingKey, remote: options.remote, journalBytes: line.length, resumed: { tornLine: false, removed: [] } });
 }
 
 function journalError(dir: string, message: string): ArchiveError {
@@ -721,6 +753,7 @@ export async function resumeArchiveSet(dir: string, options: ResumeArchiveSetOpt
     now: options.now ?? (() => new Date()),
     header,
     signingKey: signingKeyOf(options.signingKey),
+    remote: options.remote,
     journalBytes,
     resumed: { tornLine, removed },
   });
@@ -751,7 +784,7 @@ export async function openOrResumeArchiveSet(options: OpenArchiveSetOptions): Pr
   const dir = path.resolve(options.dir);
   const journal = await fs.stat(path.join(dir, JOURNAL_FILE)).catch(() => null);
   if (!journal) return openArchiveSet(options);
-  const set = await resumeArchiveSet(dir, { fs, ...(options.signingKey ? { signingKey: options.signingKey } : {}), ...(options.now ? { now: options.now } : {}) });
+  const set = await resumeArchiveSet(dir, { fs, ...(options.signingKey ? { signingKey: options.signingKey } : {}), ...(options.remote ? { remote: options.remote } : {}), ...(options.now ? { now: options.now } : {}) });
   const t = tableRefOf(options.table);
   const same =
     set.source === options.source &&

@@ -167,7 +167,7 @@ type JournalHeader = z.infer<typeof headerSchema>;
 
 const chunkLineSchema = chunkRecordSchema.extend({ type: z.literal('chunk'), keys: z.array(z.string()) });
 
-const TMP_RE = /^\.(chunk-\d{6,}\.jsonl\.gz\.stwa|manifest\.json)\.[0-9a-f]+\.tmp$/;
+const TMP_RE = /^\.(chunk-\d{6,}\.jsonl\.gz\.stwa|manifest\.json|manifest\.partial\.jsonl)\.[0-9a-f]+\.tmp$/;
 
 function tableRefOf(table: string | TableRef): { schema: string | null; name: string } {
   return typeof table === 'string' ? { schema: null, name: table } : { schema: table.schema, name: table.name };

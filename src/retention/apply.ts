@@ -265,7 +265,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   // What did the batch in flight at the crash do? The rows are gone (committed) or all there (rolled back).
   const pending = (job.options as { pending?: { keys: unknown[][]; rows: number; childRows: number; digest: string } }).pending;
   if (pending) {
-    const inPending = sql`${keyTuple(pk)} in (${sql.join(pending.keys.map((k) => valueTuple(k)))})`;
+    const inPending = w.keysIn(r.table, pending.keys);
     let committed: boolean;
     if (policy.method !== 'cleanup') committed = (await count(source.db, r.table, inPending)) === 0;
     else {
@@ -348,7 +348,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
         await source.db.transaction().execute(async (trx) => {
           await w.boundLockWait(trx, ctx.lockTimeoutMs ?? 2000);
           // Lock the batch's rows and keep only those still due and not held.
-          const inBatch = sql`${keyTuple(pk)} in (${sql.join(digestKeys.map((k) => valueTuple(k)))})`;
+          const inBatch = w.keysIn(r.table, digestKeys);
           const locked = (await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
           for (const l of locked) confirmedKeys.push(pk.map((k) => l[k]));
           if (confirmedKeys.length === 0) return;
@@ -357,7 +357,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           const intent = async () => {
             job = await saveProgress(store, job!, state, last, { keys: confirmedKeys, rows: confirmedKeys.length, childRows, digest: digest(confirmedKeys) }, now());
           };
-          const confirmed = sql`${keyTuple(pk)} in (${sql.join(confirmedKeys.map((k) => valueTuple(k)))})`;
+          const confirmed = w.keysIn(r.table, confirmedKeys);
           if (policy.method !== 'cleanup') {
             // Children first, deepest first, each under the parents that are going.
             const whereOf = new Map<string, RawBuilder<unknown>>([[`${r.table.schema}.${r.table.name}`, confirmed]]);

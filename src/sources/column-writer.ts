@@ -55,6 +55,8 @@ export interface ColumnWriter {
    * `full` may take an exclusive lock for the duration (Postgres VACUUM FULL).
    */
   reclaim(table: TableInfo, full: boolean): { readonly statements: readonly string[]; readonly remains: readonly string[] };
+  /** `key in (…)` for a list of primary keys (Postgres: one array parameter). */
+  keysIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown>;
   /** Run before deleting, on the deleting connection (SQLite: zero freed pages). */
   beforeDelete(db: Kysely<any>): Promise<void>;
   /** `FOR UPDATE` where the database locks rows a transaction read (SQLite's write lock covers the file: empty). */
@@ -79,6 +81,11 @@ export async function fetchByKeyList(trx: Kysely<any>, table: TableInfo, column:
     await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(column)} as ${sql.ref('__value')}
       from ${tableRef(table)} where ${keyTuple(pk)} in (${sql.join(keys.map((k) => valueTuple(k)))})`.execute(trx)
   ).rows;
+}
+
+/** The generic `(k…) in ((?, …), …)`. */
+export function keyListIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown> {
+  return sql`${keyTuple(table.primaryKey)} in (${sql.join(keys.map((k) => valueTuple(k)))})`;
 }
 
 /** `(?, ?)` or `?`: key values as a row value. */

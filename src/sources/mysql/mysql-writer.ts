@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { mysqlIdent } from './mysql-access.js';
 
 /**
@@ -55,6 +55,7 @@ export const MYSQL_WRITER: ColumnWriter = {
       'Backups and replicas taken before the deletion still hold them',
     ],
   }),
+  keysIn: keyListIn,
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,

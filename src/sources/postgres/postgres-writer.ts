@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { pgIdent } from './postgres-access.js';
 
 /**
@@ -72,6 +72,11 @@ export const POSTGRES_WRITER: ColumnWriter = {
       'Backups and replicas taken before the deletion still hold them',
     ],
   }),
+  keysIn(table, keys) {
+    if (table.primaryKey.length !== 1) return keyListIn(table, keys);
+    const type = table.columns.find((c) => c.name === table.primaryKey[0])?.dataType ?? 'text';
+    return sql`${sql.ref(table.primaryKey[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(type)}[])`;
+  },
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,

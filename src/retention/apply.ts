@@ -302,6 +302,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       policy: policy.name,
     });
   }
+  const archiveSelect = archiveSet ? (await import('./archive-source.js')).selectForArchive(source.kind, r.table.columns) : null;
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
   const total = await count(source.db, r.table, due);
@@ -311,8 +312,10 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     for (;;) {
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
       const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : policy.method === 'archive' ? r.table.columns.map((c) => c.name).filter((c) => !pk.includes(c)) : [];
+      // Archive rows are read the way the archive codec keeps them exactly (Postgres timestamps to the microsecond, SQLite big integers).
+      const selectList = archiveSelect ? sql.join(archiveSelect) : sql.join([...pk, ...cols].map((k) => sql.ref(k)));
       const batch = (
-        await sql<Record<string, unknown>>`select ${sql.join([...pk, ...cols].map((k) => sql.ref(k)))} from ${tableRef(r.table)}
+        await sql<Record<string, unknown>>`select ${selectList} from ${tableRef(r.table)}
           where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
       ).rows;
       if (batch.length === 0) break;

@@ -253,6 +253,11 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     if (alive) throw new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${job.owner.pid} on ${job.owner.host})`, { hint: 'Wait for it to finish' });
     if (!(await store.jobs.claim(job.id, job.owner, OWNER, runStart.toISOString()))) throw new UsageError(`another Steward took over policy "${policy.name}" just now`);
   }
+  if (!job && (await count(source.db, r.table, due)) === 0) {
+    // Nothing due and nothing to resume: no run, no certificate, nothing logged.
+    const at = runStart.toISOString();
+    return { runId: '', policy: policy.name, source: source.name, table: `${r.table.schema}.${r.table.name}`, method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
+  }
   if (!job) {
     const at = runStart.toISOString();
     job = { id: randomUUID(), ...target(ctx), operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: cutoff.toISOString(), keysSha256: EMPTY, startedAt: at }, owner: OWNER, startedAt: at, updatedAt: at, finishedAt: null };

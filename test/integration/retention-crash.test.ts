@@ -15,6 +15,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../src/state/index.js';
+import { generateRecipient } from '../../src/crypto/recipients.js';
+import { verifyArchiveSet } from '../../src/retention/archive-verify.js';
 import { uniqueName } from '../helpers/dialects.js';
 import { inject, PG_URL } from '../helpers/servers.js';
 
@@ -42,7 +44,8 @@ function runCli(dir: string, killAfterMs: number | null): Promise<{ code: number
   });
 }
 
-async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[] }>): Promise<void> {
+async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[] }>): Promise<void> {
+  const reader = generateRecipient();
   writeFileSync(
     path.join(dir, 'steward.yml'),
     [
@@ -50,7 +53,9 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
       `  - { name: s, kind: ${kind}, url: ${JSON.stringify(url)}, owner: t }`,
       'retention:',
       '  batchSize: 100',
+      `  archive: { dir: archives, recipients: [${reader.publicKey}] }`,
       '  policies:',
+      '    - { name: invoices, source: s, table: invoices, from: issued, period: 10y, method: archive, legalBasis: "10 years (commercial law)" }',
       '    - { name: inactive, source: s, table: customers, from: last_seen, period: 2y, method: erase, cascade: [orders], legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
     ].join('\n'),
   );
@@ -72,13 +77,24 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
   expect(last.code, last.stderr).toBe(0);
   const after = await remaining();
   expect(checksum(after.customers)).toBe(checksum(keep));
+  // Invoices: the expired ones are gone, and each is in the archive set exactly once.
+  expect(checksum(after.invoices)).toBe(checksum(keep));
+  const { readdirSync } = await import('node:fs');
+  const runs = readdirSync(path.join(dir, 'archives', 'invoices'));
+  expect(runs).toHaveLength(1); // one run, resumed across every kill
+  const v = await verifyArchiveSet(path.join(dir, 'archives', 'invoices', runs[0]!), { privateKey: reader.identity });
+  expect(v.rows).toBe(N - keep.length); // decrypted, counted, no key twice (verify checks)
   expect(checksum(after.orders.map((o) => o - 100_000))).toBe(checksum(keep));
   const store = await openStateStore({ url: path.join(dir, '.steward', 'state.db'), baseDir: dir });
   try {
     const certs = [];
     for await (const b of store.activityBatches({ action: 'retention.certificate' })) certs.push(...b);
-    const total = certs.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0);
-    const children = certs.reduce((n, c) => n + Number((c.details as { childRows: number }).childRows), 0);
+    const erase = certs.filter((c) => (c.details as { policy: string }).policy === 'inactive');
+    const total = erase.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0);
+    const children = erase.reduce((n, c) => n + Number((c.details as { childRows: number }).childRows), 0);
+    const archived = certs.filter((c) => (c.details as { policy: string }).policy === 'invoices');
+    expect(archived.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0)).toBe(N - keep.length);
+    expect((archived[0]!.details as { archive: { digest: string } }).archive.digest).toBe(v.digest);
     expect(total).toBe(N - keep.length); // every erased row counted exactly once, across all the kills
     expect(children).toBe(N - keep.length);
     expect((await store.verifyActivityLog()).ok).toBe(true);
@@ -92,13 +108,15 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
     const dir = mkdtempSync(path.join(tmp, 'sqlite-'));
     const file = path.join(dir, 'shop.db');
     const db = new Database(file);
-    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id))');
+    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id)); create table invoices (id integer primary key, amount numeric, issued date)');
+    const inv = db.prepare('insert into invoices values (?, ?, ?)');
     const c = db.prepare('insert into customers values (?, ?, ?)');
     const o = db.prepare('insert into orders values (?, ?)');
     db.transaction(() => {
       for (let id = 1; id <= N; id++) {
         c.run(id, `c${id}@example.com`, expired(id) ? '2023-01-15' : '2026-10-01');
         o.run(100_000 + id, id);
+        inv.run(id, id / 100, expired(id) ? '2010-01-01' : '2025-01-01');
       }
     })();
     db.close();
@@ -108,6 +126,7 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
         return {
           customers: (d.prepare('select id from customers').all() as { id: number }[]).map((r) => r.id),
           orders: (d.prepare('select id from orders').all() as { id: number }[]).map((r) => r.id),
+          invoices: (d.prepare('select id from invoices').all() as { id: number }[]).map((r) => r.id),
         };
       } finally {
         d.close();
@@ -129,9 +148,12 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
       await client.query('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id))');
       await client.query(`insert into customers select i, 'c' || i || '@example.com', case when i % 10 in (0, 3, 7) then date '2023-01-15' else date '2026-10-01' end from generate_series(1, ${N}) i`);
       await client.query(`insert into orders select 100000 + i, i from generate_series(1, ${N}) i`);
+      await client.query('create table invoices (id integer primary key, amount numeric(10,2), issued date)');
+      await client.query(`insert into invoices select i, i / 100.0, case when i % 10 in (0, 3, 7) then date '2010-01-01' else date '2025-01-01' end from generate_series(1, ${N}) i`);
       await crashLoop(dir, 'postgres', u.toString(), async () => ({
         customers: (await client.query('select id from customers')).rows.map((r: { id: number }) => r.id),
         orders: (await client.query('select id from orders')).rows.map((r: { id: number }) => r.id),
+        invoices: (await client.query('select id from invoices')).rows.map((r: { id: number }) => r.id),
       }));
     } finally {
       await client.end();

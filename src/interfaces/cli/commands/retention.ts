@@ -120,6 +120,10 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
     return 0;
   }
   for (const cert of certs) {
+    if (!cert.runId) {
+      io.stdout.write(`Nothing due under policy "${cert.policy}" (${cert.source}.${cert.table}, cut-off ${cert.cutoff.slice(0, 10)})${cert.remaining ? `; ${cert.remaining} due row(s) are on legal hold` : ''}.\n`);
+      continue;
+    }
     const verb = cert.method === 'erase' ? 'Erased' : cert.method === 'cleanup' ? 'Cleaned up' : 'Archived';
     io.stdout.write(`${verb} ${cert.rows} row(s) of ${cert.source}.${cert.table}${cert.childRows ? ` and ${cert.childRows} child row(s)` : ''} under policy "${cert.policy}" (cut-off ${cert.cutoff.slice(0, 10)}); certificate ${cert.runId.slice(0, 8)}, keys ${cert.keysSha256.slice(0, 16)}…${cert.remaining ? `; ${cert.remaining} due row(s) kept (held, or changed during the run)` : ''}.\n`);
   }

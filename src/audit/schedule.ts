@@ -11,12 +11,14 @@
 import { Cron } from 'croner';
 import { ConfigError } from '../errors.js';
 
-export type ScheduledStage = 'collection' | 'access' | 'integrity';
+export type ScheduledStage = 'collection' | 'access' | 'integrity' | 'retention';
 
 export const DEFAULT_FREQUENCIES: Readonly<Record<ScheduledStage, string>> = {
   collection: 'P3M',
   access: 'P1M',
   integrity: 'P6M',
+  // Retention deletes data: it joins the schedule only where steward.yml gives it a frequency.
+  retention: '',
 };
 
 export interface IsoDuration {
@@ -179,12 +181,13 @@ export function scheduleEntries(config: {
   readonly schedule: Partial<Record<ScheduledStage, string | undefined>>;
   readonly sources: readonly { readonly name: string; readonly schedule?: Partial<Record<ScheduledStage, string | undefined>> | undefined }[];
 }): ScheduleEntry[] {
-  const stages: ScheduledStage[] = ['collection', 'access', 'integrity'];
+  const stages: ScheduledStage[] = ['collection', 'access', 'integrity', 'retention'];
   return config.sources.flatMap((s, i) =>
-    stages.map((stage) => {
+    stages.flatMap((stage) => {
       const own = s.schedule?.[stage];
       const text = own ?? config.schedule[stage] ?? DEFAULT_FREQUENCIES[stage];
-      return { source: s.name, stage, frequency: parseFrequency(text, own ? `sources[${i}].schedule.${stage}` : `schedule.${stage}`) };
+      if (!text) return [];
+      return [{ source: s.name, stage, frequency: parseFrequency(text, own ? `sources[${i}].schedule.${stage}` : `schedule.${stage}`) }];
     }),
   );
 }

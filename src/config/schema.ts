@@ -52,6 +52,7 @@ export const scheduleSchema = z
     collection: frequency.optional().describe('Data collection review (default P3M, quarterly).'),
     access: frequency.optional().describe('Access verification (default P1M, monthly).'),
     integrity: frequency.optional().describe('Integrity check (default P6M, bi-annual).'),
+    retention: frequency.optional().describe('steward retention apply for the policies of the source (not scheduled unless set, e.g. P1D).'),
   })
   .strict();
 

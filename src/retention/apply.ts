@@ -254,8 +254,12 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     if (!(await store.jobs.claim(job.id, job.owner, OWNER, runStart.toISOString()))) throw new UsageError(`another Steward took over policy "${policy.name}" just now`);
   }
   if (!job && (await count(source.db, r.table, due)) === 0) {
-    // Nothing due and nothing to resume: no run, no certificate, nothing logged.
+    // Nothing due and nothing to resume: no certificate, nothing logged; a finished empty job
+    // records that the policy ran (for the schedule).
     const at = runStart.toISOString();
+    const id = randomUUID();
+    await store.jobs.create({ id, ...target(ctx), operation: 'retention', pass: 1, lastKey: null, counts: { rows: 0 }, options: { cutoff: cutoff.toISOString(), empty: true }, owner: null, startedAt: at, updatedAt: at });
+    await store.jobs.finish(id, 'done', { rows: 0, childRows: 0, batches: 0 }, at);
     return { runId: '', policy: policy.name, source: source.name, table: `${r.table.schema}.${r.table.name}`, method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
   }
   if (!job) {

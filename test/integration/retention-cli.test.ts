@@ -53,6 +53,20 @@ describe('steward retention (CLI) with legal holds', () => {
     const reclaimed = await run('retention', 'reclaim', '--source', 'shop', '--table', 'tickets');
     expect(reclaimed.out).toContain('Ran: VACUUM');
     expect(reclaimed.out).toContain('steward keys destroy');
+    // On the schedule: retention with a frequency joins `audit --due`; it records its run.
+    writeFileSync(path.join(dir, 'steward.yml'), yml('schedule: { collection: P1Y, access: P1Y, integrity: P1Y, retention: P1D }'));
+    const sched = async () => (JSON.parse((await run('schedule', '--json')).out) as { stages: { stage: string; due: boolean; lastSuccess: string | null }[] }).stages.find((x) => x.stage === 'retention')!;
+    expect(await sched()).toMatchObject({ due: false }); // the apply above counts as its last run
+    const db2 = new Database(path.join(dir, 'shop.db'));
+    db2.prepare('insert into tickets values (?, ?, ?)').run(99, 't99@example.com', '2019-01-01');
+    db2.close();
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    const o = captureIo(dir);
+    const { audit } = await import('../../src/interfaces/cli/commands/audit.js');
+    await audit({ due: true, json: true, now: () => later }, o);
+    const gone = new Database(path.join(dir, 'shop.db'), { readonly: true });
+    expect(gone.prepare('select count(*) as n from tickets where id = 99').get()).toEqual({ n: 0 });
+    gone.close();
     // An impossible policy: exit 3 (config), nothing changed.
     writeFileSync(path.join(dir, 'steward.yml'), yml('    - { name: clash, source: shop, table: tickets, from: closed_at, period: 1y, method: erase, legalBasis: x }'));
     expect((await run('retention', 'apply')).code).toBe(ExitCode.Config);

@@ -53,6 +53,26 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
     }
   } else plan = [{ stage: options.stage ?? 'collection', sources: options.source }];
 
+  // Retention is on the schedule too (where steward.yml gives it a frequency): it runs the
+  // policies of the sources it is due for, and expires legal holds first.
+  const retentionDue = plan.find((p) => (p.stage as string) === 'retention');
+  plan = plan.filter((p) => (p.stage as string) !== 'retention');
+  if (retentionDue?.sources?.length) {
+    const { retentionApply } = await import('./retention.js');
+    const { expireHolds } = await import('../../../retention/holds.js');
+    const { currentActor } = await import('../../../state/audit-history.js');
+    const { openStateStore } = await import('../../../state/index.js');
+    const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
+    try {
+      await expireHolds(store, { actor: currentActor(), ...(options.now ? { now: options.now() } : {}) });
+    } finally {
+      await store.close();
+    }
+    const policies = loaded.config.retention.policies.filter((p) => retentionDue.sources!.includes(p.source)).map((p) => p.name);
+    if (policies.length) await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies }, { ...io, stdout: io.stderr });
+  }
+  if (plan.length === 0) return ExitCode.Ok;
+
   const history = options.history === false ? null : await openAuditHistory(loaded.config.state.url, loaded.dir);
   const bar = progressBar(io, format === 'terminal' || Boolean(options.out));
   const reports: AuditReport[] = [];

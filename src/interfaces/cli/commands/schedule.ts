@@ -11,17 +11,26 @@ export interface ScheduleCommandOptions {
 }
 
 /** Stages `steward audit --due` can run in this version; the others are listed but not run yet. */
-export const RUNNABLE_STAGES: ReadonlySet<string> = new Set(['collection', 'access', 'integrity']);
+export const RUNNABLE_STAGES: ReadonlySet<string> = new Set(['collection', 'access', 'integrity', 'retention']);
 
 /** Loads steward.yml and the run history, and computes every stage's status at `now`. */
 export async function loadSchedule(options: { config?: string | undefined }, io: Io, now: Date): Promise<{ statuses: StageStatus[]; configPath: string }> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {
-    const runs = await store.stageRuns();
+    // Retention runs are jobs, not audits: each finished or open one counts for its source.
+    const retentionRuns = (await store.jobs.list(10_000))
+      .filter((j) => j.operation === 'retention' && j.status !== 'running')
+      .map((j) => ({ source: j.source, stage: 'retention', startedAt: new Date(j.startedAt), finishedAt: new Date(j.finishedAt ?? j.updatedAt), status: j.status === 'done' ? ('ok' as const) : ('failed' as const) }));
+    const runs = [...(await store.stageRuns()), ...retentionRuns];
     const retryAfter = parseIsoDuration(loaded.config.schedule.retryAfter) ?? undefined;
     return {
-      statuses: computeSchedule(scheduleEntries(loaded.config), runs, { now, ...(retryAfter ? { retryAfter } : {}) }),
+      // A source without retention policies has nothing to schedule for retention.
+      statuses: computeSchedule(
+        scheduleEntries(loaded.config).filter((e) => e.stage !== 'retention' || loaded.config.retention.policies.some((p) => p.source === e.source)),
+        runs,
+        { now, ...(retryAfter ? { retryAfter } : {}) },
+      ),
       configPath: loaded.path,
     };
   } finally {

@@ -449,8 +449,8 @@ function chain(prev: string, batch: string): string {
 async function saveProgress(store: StateStore, job: ColumnJob, state: Progress, lastKey: readonly unknown[] | null, pending: unknown, at: Date): Promise<ColumnJob> {
   const options = { ...job.options, keysSha256: state.keysSha256, pending: pending ?? undefined };
   if (!pending) delete (options as { pending?: unknown }).pending;
-  await store.jobs.setOptions(job.id, options);
   const counts = { rows: state.rows, childRows: state.childRows, batches: state.batches };
-  await store.jobs.checkpoint(job.id, { pass: 1, lastKey, counts, at: at.toISOString() });
+  // Counts, key hash and intent in one write: a crash leaves all of it or none.
+  await store.jobs.checkpoint(job.id, { pass: 1, lastKey, counts, at: at.toISOString(), options });
   return { ...job, options, counts, lastKey };
 }

@@ -105,12 +105,24 @@ export class StateJobStore {
     });
   }
 
-  /** Records progress: the pass, the last key done, the counts. */
-  async checkpoint(id: string, state: { pass: number; lastKey: readonly unknown[] | null; counts: Readonly<Record<string, number>>; at: string }): Promise<void> {
+  /**
+   * Records progress: the pass, the last key done, the counts — and, when given,
+   * the options — in one statement, so a crash never leaves half of it written.
+   */
+  async checkpoint(
+    id: string,
+    state: { pass: number; lastKey: readonly unknown[] | null; counts: Readonly<Record<string, number>>; at: string; options?: Readonly<Record<string, unknown>> },
+  ): Promise<void> {
     await this.#run('record a checkpoint in', () =>
       this.#db
         .updateTable('column_jobs')
-        .set({ pass: state.pass, last_key_json: state.lastKey === null ? null : JSON.stringify(state.lastKey), counts_json: JSON.stringify(state.counts), updated_at: state.at })
+        .set({
+          pass: state.pass,
+          last_key_json: state.lastKey === null ? null : JSON.stringify(state.lastKey),
+          counts_json: JSON.stringify(state.counts),
+          updated_at: state.at,
+          ...(state.options ? { options_json: JSON.stringify(state.options) } : {}),
+        })
         .where('id', '=', id)
         .execute(),
     );

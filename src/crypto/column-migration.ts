@@ -18,14 +18,13 @@
  * - Passes repeat over the rows still to do (rows the application wrote in
  *   plaintext during the run) until none are left, or `maxPasses`.
  */
-import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple, type SwapRow } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
-import type { ColumnJob, ColumnOperation } from '../state/jobs.js';
+import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob, type ColumnOperation } from '../state/jobs.js';
 import type { BlindIndexer, Normalizer } from './blind-index.js';
 import type { ColumnCipher, FieldEncryption } from './field.js';
 import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
@@ -123,16 +122,7 @@ export function foreignFormat(value: string): string | null {
   return null;
 }
 
-const OWNER = { host: os.hostname(), pid: process.pid };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const OWNER = THIS_PROCESS;
 
 function rowKeyOf(parts: readonly unknown[]): RowKey {
   const conv = (v: unknown): RowKeyPart => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v));
@@ -287,13 +277,10 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   let job: ColumnJob;
   if (existing) {
     const o = existing.owner;
-    if (o && !(o.host === OWNER.host && o.pid === OWNER.pid)) {
-      const alive = o.host === OWNER.host ? isAlive(o.pid) : now().getTime() - Date.parse(existing.updatedAt) < 120_000;
-      if (alive) {
-        throw new UsageError(`${scope.table}.${scope.column} is being ${operation === 'rotate' ? 'rotated' : `${operation}ed`} by another Steward (pid ${o.pid} on ${o.host}, last checkpoint ${existing.updatedAt})`, {
-          hint: 'Wait for it to finish; if that process is gone, run again after two minutes without checkpoints',
-        });
-      }
+    if (o && ownerMayBeRunning(existing, now())) {
+      throw new UsageError(`${scope.table}.${scope.column} is being ${operation === 'rotate' ? 'rotated' : `${operation}ed`} by another Steward (pid ${o.pid} on ${o.host}, last checkpoint ${existing.updatedAt})`, {
+        hint: 'Wait for it to finish; if that process is gone, run again after two minutes without checkpoints',
+      });
     }
     if (!(await store.jobs.claim(existing.id, o, OWNER, now().toISOString()))) {
       throw new UsageError(`another Steward took over the ${operation} of ${scope.table}.${scope.column} just now`, { hint: 'Let it finish; `steward encrypt --dry-run` shows the progress' });

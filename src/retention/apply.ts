@@ -18,13 +18,12 @@
  *   processed twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
-import type { ColumnJob } from '../state/jobs.js';
+import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob } from '../state/jobs.js';
 import { changes, cleanValue } from './cleanup.js';
 import { childrenOf, cutoffFor, findTable, validatePolicies, type RetentionPolicy } from './policy.js';
 
@@ -96,19 +95,10 @@ export interface RetentionCertificate {
   readonly remaining: number;
 }
 
-const OWNER = { host: os.hostname(), pid: process.pid };
+const OWNER = THIS_PROCESS;
 const textOf = (v: unknown): string => (v instanceof Date ? v.toISOString() : Buffer.isBuffer(v) ? v.toString('hex') : String(v));
 const keyText = (parts: readonly unknown[]) => JSON.stringify(parts.map(textOf));
 const EMPTY = '0'.repeat(64);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Resolved {
   table: TableInfo;
@@ -249,8 +239,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
 
   // The job: resume one whose runner died; refuse one whose runner lives.
   if (job?.owner && !(job.owner.host === OWNER.host && job.owner.pid === OWNER.pid)) {
-    const alive = job.owner.host === OWNER.host ? isAlive(job.owner.pid) : runStart.getTime() - Date.parse(job.updatedAt) < 120_000;
-    if (alive) throw new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${job.owner.pid} on ${job.owner.host})`, { hint: 'Wait for it to finish' });
+    if (ownerMayBeRunning(job, runStart)) throw new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${job.owner.pid} on ${job.owner.host})`, { hint: 'Wait for it to finish' });
     if (!(await store.jobs.claim(job.id, job.owner, OWNER, runStart.toISOString()))) throw new UsageError(`another Steward took over policy "${policy.name}" just now`);
   }
   if (!job && (await count(source.db, r.table, due)) === 0) {

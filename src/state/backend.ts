@@ -4,6 +4,7 @@
  * One file per database (`sqlite.ts`, `postgres.ts`) implements it.
  */
 import type { Kysely } from 'kysely';
+import { StateError, isStewardError } from '../errors.js';
 import type { StateDialect } from './migrations/types.js';
 import type { StateDatabase } from './tables.js';
 
@@ -30,4 +31,20 @@ export function errorMessage(e: unknown): string {
 export function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Runs one state-store operation of a sub-store (keys, jobs, holds): refuses a
+ * closed store, and turns a driver error into a `StateError` naming `what`
+ * (`Cannot record a checkpoint in the state store …: <reason>`) with the fix.
+ */
+export async function runStateOperation<T>(backend: StateBackend, assertOpen: () => void, what: string, fn: () => Promise<T>): Promise<T> {
+  assertOpen();
+  try {
+    return await fn();
+  } catch (e) {
+    if (isStewardError(e)) throw e;
+    const { reason, hint } = backend.explain(e);
+    throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${backend.location}: ${reason}`, { hint, cause: e });
+  }
 }

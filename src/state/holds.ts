@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { isStewardError, StateError } from '../errors.js';
-import type { StateBackend } from './backend.js';
+import { StateError } from '../errors.js';
+import { runStateOperation, type StateBackend } from './backend.js';
 import type { LegalHoldsTable, StateDatabase } from './tables.js';
 
 export type HoldKind = LegalHoldsTable['kind'];
@@ -185,15 +185,8 @@ export class StateHoldStore {
     });
   }
 
-  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    try {
-      return await fn();
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      const { reason, hint } = this.#backend.explain(e);
-      throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${this.#backend.location}: ${reason}`, { hint, cause: e });
-    }
+  #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return runStateOperation(this.#backend, this.#assertOpen, what, fn);
   }
 }
 

@@ -2,9 +2,9 @@
  * Column jobs in the state store (migration 0004): the checkpoint of each
  * online column migration. Obtain it as `store.jobs`.
  */
+import os from 'node:os';
 import type { Kysely, Selectable } from 'kysely';
-import { isStewardError, StateError } from '../errors.js';
-import type { StateBackend } from './backend.js';
+import { runStateOperation, type StateBackend } from './backend.js';
 import type { ColumnJobsTable, StateDatabase } from './tables.js';
 
 export type ColumnOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention';
@@ -27,6 +27,26 @@ export interface ColumnJob {
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
+}
+
+/** This process, as the owner of the jobs it runs. */
+export const THIS_PROCESS: { readonly host: string; readonly pid: number } = { host: os.hostname(), pid: process.pid };
+
+/**
+ * Whether a job's recorded owner may still be running it: on this host, its
+ * pid is alive; on another, it wrote a checkpoint in the last two minutes.
+ * A job whose owner is gone may be taken over (and resumed).
+ */
+export function ownerMayBeRunning(job: Pick<ColumnJob, 'owner' | 'updatedAt'>, now: Date): boolean {
+  const o = job.owner;
+  if (!o || (o.host === THIS_PROCESS.host && o.pid === THIS_PROCESS.pid)) return false;
+  if (o.host !== THIS_PROCESS.host) return now.getTime() - Date.parse(job.updatedAt) < 120_000;
+  try {
+    process.kill(o.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export class StateJobStore {
@@ -143,15 +163,8 @@ export class StateJobStore {
     );
   }
 
-  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    try {
-      return await fn();
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      const { reason, hint } = this.#backend.explain(e);
-      throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${this.#backend.location}: ${reason}`, { hint, cause: e });
-    }
+  #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return runStateOperation(this.#backend, this.#assertOpen, what, fn);
   }
 }
 

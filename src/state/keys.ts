@@ -6,8 +6,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ColumnScope } from '../crypto/format.js';
 import type { KeyKind, KeyStore, MasterKeyRecord, NewStoredKey, StoredKey } from '../crypto/types.js';
-import { isStewardError, StateError } from '../errors.js';
-import { errorCode, type StateBackend } from './backend.js';
+import { errorCode, runStateOperation, type StateBackend } from './backend.js';
 import type { DataKeysTable, StateDatabase } from './tables.js';
 
 const CONFLICT_CODES = new Set(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE', '23505']);
@@ -154,15 +153,8 @@ export class StateKeyStore implements KeyStore {
     });
   }
 
-  async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    try {
-      return await fn();
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      const { reason, hint } = this.#backend.explain(e);
-      throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${this.#backend.location}: ${reason}`, { hint, cause: e });
-    }
+  #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return runStateOperation(this.#backend, this.#assertOpen, what, fn);
   }
 }
 

@@ -7,9 +7,9 @@
 import pc from 'picocolors';
 import { compareWithPrevious } from '../../../audit/compare.js';
 import type { AuditDiff, Finding } from '../../../audit/types.js';
-import { loadConfig } from '../../../config/index.js';
 import { UsageError } from '../../../errors.js';
-import { openStateStore, type StateStore, type StoredRun } from '../../../state/index.js';
+import type { StateStore, StoredRun } from '../../../state/index.js';
+import { withStore } from './log.js';
 import { useColor, type Io } from '../output.js';
 
 export interface AuditDiffOptions {
@@ -17,16 +17,6 @@ export interface AuditDiffOptions {
   readonly stage?: string;
   readonly json?: boolean;
   readonly color?: boolean;
-}
-
-async function withStore<T>(options: { config?: string | undefined }, io: Io, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
-  const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 /** A run by full id or unique prefix (at least 4 characters). */

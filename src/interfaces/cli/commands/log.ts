@@ -18,7 +18,8 @@ interface Common {
 
 const KEY_HINT = 'Create one with `openssl genpkey -algorithm ed25519 -out steward-log.pem` and its public key with `openssl pkey -in steward-log.pem -pubout -out steward-log.pub`';
 
-async function withStore<T>(options: Common, io: Io, fn: (store: StateStore) => Promise<T>): Promise<T> {
+/** Loads steward.yml, opens its state store for `fn`, closes it. */
+export async function withStore<T>(options: { readonly config?: string | undefined }, io: Io, fn: (store: StateStore) => Promise<T>): Promise<T> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {

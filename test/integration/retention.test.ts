@@ -5,7 +5,7 @@
  * deletion certificate in the activity log.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -186,6 +186,40 @@ forEachDialect('retention', (d) => {
       await expect(applyPolicy(await ctx(p))).rejects.toThrow(/no recipient public key/);
     } finally {
       await c.source.close();
+    }
+  });
+
+  it('an archive target that cannot be written: the run fails with the reason and deletes nothing', async () => {
+    await d.exec(d.pick({
+      postgres: 'create table receipts (id integer primary key, amount integer, issued date)',
+      mysql: 'create table receipts (id integer primary key, amount integer, issued date)',
+      sqlite: 'create table receipts (id integer primary key, amount integer, issued date)',
+    }));
+    await d.db.insertInto('receipts').values(Array.from({ length: 12 }, (_, i) => ({ id: i + 1, amount: i, issued: '2010-01-01' }))).execute();
+    const blocker = path.join(tmp, `not-a-dir-${d.kind}-${d.engine}`);
+    writeFileSync(blocker, 'a file where the archive directory should be');
+    const c = await ctx(policy({ name: 'receipts', table: 'receipts', from: 'issued', method: 'archive', period: '10y' }), { archive: { dir: blocker, recipients: [generateRecipient().publicKey] } });
+    try {
+      await expect(applyPolicy(c)).rejects.toThrow(/archive|directory|not a directory|ENOTDIR|EEXIST/i);
+      expect(await ids('receipts')).toHaveLength(12);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it.skipIf(d.kind !== 'postgres' || d.engine !== 'server')('time zones: timestamptz compares as an instant whatever the session time zone', async () => {
+    await d.exec(`create table sessions (id integer primary key, ended timestamptz not null);
+      insert into sessions values (1, '2024-11-27 12:59:59+01'), (2, '2024-11-27 13:00:00+01'), (3, '2024-11-27 13:00:01+01'), (4, '2024-11-27 07:00:00-05');`);
+    // The cut-off is 2024-11-27T12:00:00Z: rows 1, 2 and 4 (07:00-05 = 12:00Z) are due, 3 is one second late.
+    const u = new URL(d.url!);
+    u.searchParams.set('options', '-c TimeZone=Pacific/Auckland');
+    const { openSource } = await import('../../src/sources/index.js');
+    const source = await openSource({ name: 's', kind: 'postgres', url: u.toString() });
+    try {
+      const plan = await planPolicy({ source, policy: policy({ name: 'tz', table: 'sessions', from: 'ended', method: 'erase' }), index: 0, actor: 't', now: () => now });
+      expect(plan.due).toBe(3);
+    } finally {
+      await source.close();
     }
   });
 

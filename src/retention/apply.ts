@@ -352,6 +352,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           const inBatch = w.keysIn(r.table, digestKeys);
           const locked = (await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
           for (const l of locked) confirmedKeys.push(pk.map((k) => l[k]));
+          confirmedKeys.sort(compareKeys);
           if (confirmedKeys.length === 0) return;
           // The intent, written with the batch done but not yet committed: a crash between the commit
           // and the checkpoint is settled on resume by asking the database what became of these rows.
@@ -423,6 +424,26 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);
   await store.appendActivity({ actor: ctx.actor, action: 'retention.certificate', subject: { jobId: job.id, ...where }, details: { ...certificate } });
   return certificate;
+}
+
+/** Key order: part by part, numbers (and numeric strings of equal kind) numerically, else as text. */
+export function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    const nx = (typeof x === 'number' && Number.isInteger(x)) || typeof x === 'bigint' || (typeof x === 'string' && /^-?\d+$/.test(x));
+    const ny = (typeof y === 'number' && Number.isInteger(y)) || typeof y === 'bigint' || (typeof y === 'string' && /^-?\d+$/.test(y));
+    if (nx && ny) {
+      const d = BigInt(x as never) - BigInt(y as never);
+      if (d !== 0n) return d < 0n ? -1 : 1;
+      continue;
+    }
+    const tx = textOf(x);
+    const ty = textOf(y);
+    if (tx !== ty) return tx < ty ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 function digest(keys: readonly (readonly unknown[])[]): string {

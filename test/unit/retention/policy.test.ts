@@ -73,3 +73,11 @@ describe('malformed policies in steward.yml', () => {
     expect(() => loadConfigText(yml('{ name: p, source: s, table: t, from: d, period: 2y, method: erase }'), { file: 'steward.yml', cwd: '/', env: {} })).toThrow(/legalBasis/);
   });
 });
+
+describe('key order for certificates', () => {
+  it('numbers (and numeric text from bigint drivers) numerically, text by code point, part by part', async () => {
+    const { compareKeys } = await import('../../../src/retention/apply.js');
+    const keys = [[10], ['9'], [2], [1.5], ['b'], ['a'], [3n], [2, 'b'], [2, 'a']];
+    expect([...keys].sort(compareKeys)).toEqual([[1.5], [2], [2, 'a'], [2, 'b'], [3n], ['9'], [10], ['a'], ['b']]);
+  });
+});

@@ -37,7 +37,7 @@ interface Target {
 
 function runCli(dir: string, key: string, killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'encrypt', '--source', 's', '--column', 'people.email', '--batch-size', '100', '--blind-index', 'email_bidx', '--normalize', 'email'], {
+    const child = spawn(process.execPath, [BIN, 'encrypt', '--source', 's', '--column', 'people.email', '--batch-size', '40', '--blind-index', 'email_bidx', '--normalize', 'email'], {
       cwd: dir,
       env: { ...process.env, STEWARD_MASTER_KEY: key, NO_COLOR: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -60,8 +60,8 @@ async function crashLoop(target: Target, dir: string): Promise<void> {
   let midway = 0;
   let seed = 42;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let i = 0; i < 40 && killed < KILLS; i++) {
-    const r = await runCli(dir, key, 250 + Math.floor(rand() * 1200));
+  for (let i = 0; i < 60 && (killed < KILLS || midway === 0); i++) {
+    const r = await runCli(dir, key, 200 + Math.floor(rand() * 700));
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0); // it finished before the kill: fine, the next runs find nothing to do
     const encrypted = (await target.rows()).filter((x) => x.email?.startsWith('stw1:')).length;

@@ -64,8 +64,8 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
   let midway = 0;
   let seed = 11;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let i = 0; i < 40 && killed < KILLS; i++) {
-    const r = await runCli(dir, 300 + Math.floor(rand() * 900));
+  for (let i = 0; i < 60 && (killed < KILLS || midway === 0); i++) {
+    const r = await runCli(dir, 200 + Math.floor(rand() * 700));
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0);
     const now = await remaining();

@@ -435,7 +435,7 @@ export function compareKeys(a: readonly unknown[], b: readonly unknown[]): numbe
     const nx = (typeof x === 'number' && Number.isInteger(x)) || typeof x === 'bigint' || (typeof x === 'string' && /^-?\d+$/.test(x));
     const ny = (typeof y === 'number' && Number.isInteger(y)) || typeof y === 'bigint' || (typeof y === 'string' && /^-?\d+$/.test(y));
     if (nx && ny) {
-      const d = BigInt(x as never) - BigInt(y as never);
+      const d = BigInt(x as number | bigint | string) - BigInt(y as number | bigint | string);
       if (d !== 0n) return d < 0n ? -1 : 1;
       continue;
     }

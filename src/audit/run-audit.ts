@@ -37,7 +37,7 @@ import { reviewAccess, type AccessConfig } from './access.js';
  * never deleted: a person must decide). Legal holds are not applied here: held
  * rows are past their period too, and the plan says how many are held.
  */
-async function retentionReview(source: Source, sourceName: string, options: AuditOptions): Promise<DraftFinding[]> {
+async function retentionReview(source: Source, sourceName: string, options: AuditOptions, tables?: readonly TableInfo[]): Promise<DraftFinding[]> {
   const policies = options.config.retention.policies.filter((p) => p.source === sourceName);
   if (policies.length === 0) return [];
   const { planPolicy } = await import('../retention/apply.js');
@@ -45,7 +45,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
   for (const policy of policies) {
     let plan;
     try {
-      plan = await planPolicy({ source, policy, index: options.config.retention.policies.indexOf(policy), actor: 'audit', ...(options.now ? { now: options.now } : {}) });
+      plan = await planPolicy({ source, policy, index: options.config.retention.policies.indexOf(policy), actor: 'audit', ...(tables ? { tables } : {}), ...(options.now ? { now: options.now } : {}) });
     } catch (e) {
       if (!isStewardError(e)) throw e;
       const location = { source: sourceName, table: policy.table };
@@ -241,7 +241,8 @@ async function auditSource(
     let integrity: TableIntegrity[] | undefined;
     if (stage === 'collection') {
       findings.push(...reviewInventory(cfg.name, purposes, inventory));
-      findings.push(...(await retentionReview(source, cfg.name, options)));
+      // The tables just introspected serve the policies too, unless the audit saw only some schemas.
+      findings.push(...(await retentionReview(source, cfg.name, options, cfg.schemas ? undefined : all)));
     }
     else if (stage === 'access') {
       const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());

@@ -49,6 +49,8 @@ export interface RetentionContext {
   readonly lockTimeoutMs?: number;
   readonly actor: string;
   readonly onProgress?: (p: { done: number; total: number; rowsPerSecond: number }) => void;
+  /** The source's tables, when the caller has just introspected them (saves a second catalog read). */
+  readonly tables?: readonly TableInfo[];
   /** Where archive sets go (one directory per run under it) and who can read them. */
   readonly archive?: { readonly dir: string; readonly recipients: readonly string[] };
 }
@@ -112,7 +114,7 @@ interface Resolved {
 
 async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Promise<Resolved> {
   const { source, policy } = ctx;
-  const tables = await source.introspect();
+  const tables = ctx.tables ?? (await source.introspect());
   const problems = validatePolicies([policy], () => ctx.index, tables);
   if (problems.length) {
     throw new UsageError(`retention policy "${policy.name}" cannot run: ${problems[0]!.path}: ${problems[0]!.message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {

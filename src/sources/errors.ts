@@ -71,6 +71,19 @@ function collect(err: unknown, out: DriverErrorFacts[] = [], depth = 0): DriverE
   return out;
 }
 
+/** What a socket error code means, in words a user reads in a message. */
+export const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed by the server',
+  EADDRNOTAVAIL: 'address not available',
+};
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE']);
 const TIMEOUT_MESSAGE = /timeout expired|connection timeout|timeout exceeded when trying to connect|connect ETIMEDOUT/i;
 const TERMINATED_MESSAGE = /Connection terminated unexpectedly|server closed the connection unexpectedly/i;
@@ -84,17 +97,7 @@ export function classifyDriverError(err: unknown, kind: SourceKind, file?: strin
   for (const f of facts) {
     const c = f.code;
     if (c && NETWORK_CODES.has(c)) {
-      const text: Record<string, string> = {
-        ECONNREFUSED: 'connection refused',
-        ENOTFOUND: 'host name not found',
-        EAI_AGAIN: 'host name lookup failed',
-        ETIMEDOUT: 'connection timed out',
-        EHOSTUNREACH: 'host unreachable',
-        ENETUNREACH: 'network unreachable',
-        ECONNRESET: 'connection reset by the server',
-        EPIPE: 'connection closed by the server',
-      };
-      return { code: 'SOURCE_UNREACHABLE', reason: why(text[c] ?? 'network error', c) };
+      return { code: 'SOURCE_UNREACHABLE', reason: why(NETWORK_REASONS[c] ?? 'network error', c) };
     }
     if (TIMEOUT_MESSAGE.test(f.message)) return { code: 'SOURCE_UNREACHABLE', reason: 'connection timed out' };
     if (TERMINATED_MESSAGE.test(f.message)) return { code: 'SOURCE_UNREACHABLE', reason: 'the server closed the connection' };

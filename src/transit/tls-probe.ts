@@ -17,6 +17,7 @@ import { VERSION } from '../version.js';
 import { parseHsts } from './tls-findings.js';
 import { targetLabel } from './target.js';
 import { TLS_VERSIONS, type CertificateInfo, type ChainCertificate, type HstsInfo, type ProtocolProbe, type TlsProbeResult, type TlsTarget, type TlsVersion } from './types.js';
+import { NETWORK_REASONS } from '../sources/errors.js';
 
 export interface TrustStore {
   /** PEM certificates; undefined = Node's bundled Mozilla roots. */
@@ -62,17 +63,6 @@ export function systemTrustStore(env: NodeJS.ProcessEnv = process.env): TrustSto
   return { ca: undefined, label: "Node's bundled CA roots" };
 }
 
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by the server',
-  EPIPE: 'connection closed by the server',
-  EADDRNOTAVAIL: 'address not available',
-};
 
 /** One line for a TLS or socket error: OpenSSL's reason (`tlsv1 alert protocol version`), else the message, with the code. */
 export function shortTlsError(err: unknown): string {

@@ -33,9 +33,10 @@ export interface TerminalOptions {
   readonly width?: number;
 }
 
-type Colors = ReturnType<typeof pc.createColors>;
+export type Colors = ReturnType<typeof pc.createColors>;
 
-function severityStyle(c: Colors, s: Severity): (t: string) => string {
+/** How a severity is coloured on a terminal (also used by `steward tls check`). */
+export function severityStyle(c: Colors, s: Severity): (t: string) => string {
   switch (s) {
     case 'critical':
       return (t) => c.bold(c.red(t));

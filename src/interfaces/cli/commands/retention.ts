@@ -66,6 +66,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
               index,
               holds,
               actor: currentActor(),
+              tables,
               batchSize: config.retention.batchSize,
               archive: { dir: path.resolve(loaded.dir, config.retention.archive.dir), recipients: config.retention.archive.recipients },
             }),

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pc from 'picocolors';
 import type { Severity } from '../../../audit/types.js';
+import { severityStyle } from '../../reports/terminal.js';
 import { UsageError } from '../../../errors.js';
 import { countTransitBySeverity, reachesFailOn, sortTransitFindings } from '../../../transit/findings.js';
 import { daysUntil, durationText, MIN_HSTS_MAX_AGE, tlsFindings } from '../../../transit/tls-findings.js';
@@ -61,22 +62,6 @@ export function tlsReportJson(probe: TlsProbeResult, findings: readonly TransitF
   };
 }
 
-type Colors = ReturnType<typeof pc.createColors>;
-
-function severityStyle(c: Colors, s: Severity): (t: string) => string {
-  switch (s) {
-    case 'critical':
-      return (t) => c.bold(c.red(t));
-    case 'high':
-      return c.red;
-    case 'medium':
-      return c.yellow;
-    case 'low':
-      return c.cyan;
-    default:
-      return c.dim;
-  }
-}
 
 /** What `steward tls check` prints on a terminal; the verdict is the last line. */
 export function renderTlsReport(probe: TlsProbeResult, findings: readonly TransitFinding[], options: { color?: boolean; width?: number; failOn?: Severity | 'never' } = {}): string {

@@ -157,6 +157,9 @@ function keyStoreOf(store: KeyringOptions['store']): KeyStore {
  * @throws CryptoError `CRYPTO_WRONG_KEY` for a passphrase that matches no recorded one;
  *   `CRYPTO_MASTER_KEY` for a missing, malformed or insecure env var or file.
  */
+/** How long a first passphrase opener waits before trusting it is alone (once per store). */
+const PASSPHRASE_SETTLE_MS = 50;
+
 export async function resolveMasterKey(source: MasterKeySource, store: KeyStore, now: () => Date = () => new Date()): Promise<KmsProvider> {
   if (isProvider(source)) return source;
   if ('env' in source) return masterKeyFromEnv(source.env, source.environment);
@@ -170,8 +173,11 @@ export async function resolveMasterKey(source: MasterKeySource, store: KeyStore,
   if (recorded.length === 0) {
     const key = await masterKeyFromPassphrase(source.passphrase, newScryptParams(source.scrypt));
     await store.addMasterKey({ id: key.keyId, kind: 'passphrase', params: JSON.stringify(key.params), createdAt: now().toISOString() });
+    // Racing another first opener, the oldest record wins (ties by id). A racer that records in the
+    // same millisecond may do so just after we look: look once more after a short settle, so both
+    // see both records and pick the same one. A later racer's record is younger and loses anyway.
+    await new Promise((r) => setTimeout(r, PASSPHRASE_SETTLE_MS));
     recorded = await passphraseKeys();
-    // Alone (the usual case): our record is the only one. Racing another first opener: the oldest record wins.
     if (recorded[0]?.id === key.keyId) return key;
   }
   for (const m of recorded) {

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- retention [--rows 3000000] [--batch 1000]`
+ * `npm run bench -- retention [--rows 3000000] [--batch 5000]`
  *
  * Deleting the expired 30% of a Postgres table, two ways, each on a fresh copy
  * in the same run, each while a second process streams single-row reads and
  * updates against the table and records their latency:
  *   single DELETE — `DELETE … WHERE last_seen <= cutoff`, one statement;
- *   steward       — `steward retention apply` (applyPolicy): key-ordered batches,
+ *   steward       — `steward retention apply` (applyPolicy): batches in block order (Postgres 14+) then key order,
  *                   rows locked and re-checked, checkpoints and certificate.
  * Reports throughput (steward as a ratio to the single DELETE; target ≥ 0.5)
  * and the p99 latency of the concurrent stream: idle, during the single DELETE,
@@ -24,7 +24,7 @@ import { args, opt } from './args.js';
 
 const URL_ = opt('url', process.env.STEWARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const ROWS = Number(opt('rows', '3000000'));
-const BATCH = Number(opt('batch', '1000'));
+const BATCH = Number(opt('batch', '5000')); // steward.yml's default
 const SCHEMA = 'bench_retention';
 
 async function freshTable(c: pg.Client, name: string): Promise<void> {
@@ -43,6 +43,7 @@ async function load(table: string): Promise<void> {
   const c = new pg.Client({ connectionString: URL_ });
   await c.connect();
   const lat: number[] = [];
+  const at: number[] = []; // when each operation started (epoch ms), to keep only those during the work
   let stop = false;
   process.stdin.on('end', () => (stop = true));
   process.stdin.resume();
@@ -54,10 +55,11 @@ async function load(table: string): Promise<void> {
     if (rand() < 0.5) await c.query(`select email from ${SCHEMA}.${table} where id = $1`, [id]);
     else await c.query(`update ${SCHEMA}.${table} set email = email where id = $1`, [id]);
     lat.push(performance.now() - t);
+    at.push(performance.timeOrigin + t);
     if (lat.length % 100 === 0) await new Promise((r) => setTimeout(r, 1));
   }
   await c.end();
-  process.stdout.write(JSON.stringify(lat) + '\n');
+  process.stdout.write(JSON.stringify({ lat, at }) + '\n');
 }
 
 function p99(xs: number[]): number {
@@ -76,7 +78,11 @@ async function underLoad(table: string, work: () => Promise<void>): Promise<{ ms
   const ms = performance.now() - t;
   child.stdin.end();
   await new Promise((r) => child.on('exit', r));
-  return { ms, lat: JSON.parse(out.trim().split('\n').pop() ?? '[]') as number[] };
+  // Only the operations that started while the work ran: the warm-up would dilute its effect.
+  const from = performance.timeOrigin + t;
+  const to = from + ms;
+  const { lat, at } = JSON.parse(out.trim().split('\n').pop() ?? '{"lat":[],"at":[]}') as { lat: number[]; at: number[] };
+  return { ms, lat: lat.filter((_, i) => at[i]! >= from && at[i]! <= to) };
 }
 
 async function main(): Promise<void> {
@@ -126,6 +132,8 @@ async function main(): Promise<void> {
   console.log(`single DELETE   ${(single.ms / 1000).toFixed(1).padStart(8)} ${String(rate(single.ms)).padStart(9)}       1.00   ${String(single.lat.length).padStart(14)} ${p99(single.lat).toFixed(2).padStart(8)} ${(p99(single.lat) / p99(idle.lat)).toFixed(2).padStart(13)}`);
   console.log(`steward         ${(steward.ms / 1000).toFixed(1).padStart(8)} ${String(rate(steward.ms)).padStart(9)} ${(single.ms / steward.ms).toFixed(2).padStart(10)}   ${String(steward.lat.length).padStart(14)} ${p99(steward.lat).toFixed(2).padStart(8)} ${(p99(steward.lat) / p99(idle.lat)).toFixed(2).padStart(13)}`);
   console.log('(targets: steward ≥ 0.50 of the single DELETE\'s rows/s; steward\'s p99 ≤ 2× idle)');
+  const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]?.toFixed(2);
+  for (const [name, l] of [['idle', idle.lat], ['single', single.lat], ['steward', steward.lat]] as const) console.log(`${name.padEnd(8)} p50 ${pct(l, 0.5)}  p90 ${pct(l, 0.9)}  p99 ${pct(l, 0.99)}  p99.9 ${pct(l, 0.999)}  max ${pct(l, 1)} ms`);
 }
 
 await main();

@@ -63,6 +63,46 @@ export interface ColumnWriter {
   lockClause(): RawBuilder<unknown>;
   /** Bounds how long one batch may wait for a row lock, for the rest of this transaction. */
   boundLockWait(trx: Kysely<any>, ms: number): Promise<void>;
+  /**
+   * Erases the next due rows after `after` in key order, at most `limit`, in one
+   * statement inside the caller's transaction, and reports them without
+   * sending their keys back: count, the digest of their keys (the same
+   * SHA-256 over `["k…"]\n` lines in key order that src/retention computes) and
+   * the transaction's id, which `transactionStatus` can later resolve to
+   * committed or rolled back. Only where the database can say that
+   * (Postgres: txid_status), and only for integer keys (whose text and order
+   * are the same in SQL and in Steward); absent elsewhere.
+   */
+  eraseNext?(trx: Kysely<any>, o: EraseNextOptions): Promise<ErasedBatch>;
+  /**
+   * The table's size in blocks, where the database can erase by physical
+   * block range (Postgres 14+: a TID range scan, the pass a single DELETE
+   * makes, cut into short transactions); null where it cannot.
+   */
+  tableBlocks?(db: Kysely<any>, table: TableInfo): Promise<{ readonly blocks: number; readonly rowsPerBlock: number } | null>;
+  /** Erases the due rows of blocks [from, to) in one statement, reported like `eraseNext` (keys of the batch in key order). */
+  eraseBlocks?(trx: Kysely<any>, o: { readonly table: TableInfo; readonly due: RawBuilder<unknown>; readonly from: number; readonly to: number }): Promise<Omit<ErasedBatch, 'seen' | 'last'>>;
+  /** What became of a transaction `eraseNext` ran in (null: the database no longer knows). */
+  transactionStatus?(db: Kysely<any>, txid: string): Promise<'committed' | 'aborted' | 'in progress' | null>;
+}
+
+export interface EraseNextOptions {
+  readonly table: TableInfo;
+  /** The due condition (period, filter, holds): checked on the row versions the delete finds. */
+  readonly due: RawBuilder<unknown>;
+  readonly after: readonly unknown[] | null;
+  readonly limit: number;
+}
+
+export interface ErasedBatch {
+  /** Due rows the batch looked at (≤ limit; fewer means the end of the table). */
+  readonly seen: number;
+  /** Rows deleted (a row the application changed meanwhile is re-checked and kept). */
+  readonly rows: number;
+  readonly digest: string;
+  /** The last key looked at: where the next batch starts. */
+  readonly last: readonly unknown[] | null;
+  readonly txid: string;
 }
 
 /** `schema.table` as Kysely's table reference. */

@@ -23,6 +23,7 @@ import { inject, PG_URL } from '../helpers/servers.js';
 const BIN = fileURLToPath(new URL('../../dist/interfaces/cli/bin.js', import.meta.url));
 const N = 20_000;
 const KILLS = 10;
+const VISITS = 100_000; // enough batches that kills land inside the first policy too
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-retcrash-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 if (process.env.CI && !existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` before the tests`);
@@ -44,7 +45,7 @@ function runCli(dir: string, killAfterMs: number | null): Promise<{ code: number
   });
 }
 
-async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[] }>): Promise<void> {
+async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[]; visits: number[] }>): Promise<void> {
   const reader = generateRecipient();
   writeFileSync(
     path.join(dir, 'steward.yml'),
@@ -55,29 +56,36 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
       '  batchSize: 100',
       `  archive: { dir: archives, recipients: [${reader.publicKey}] }`,
       '  policies:',
+      // No children: on Postgres the one-statement batches settled by transaction id after a kill.
+      '    - { name: visits, source: s, table: visits, from: seen, period: 2y, method: erase, legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
       '    - { name: invoices, source: s, table: invoices, from: issued, period: 10y, method: archive, legalBasis: "10 years (commercial law)" }',
       '    - { name: inactive, source: s, table: customers, from: last_seen, period: 2y, method: erase, cascade: [orders], legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
     ].join('\n'),
   );
   const keep = Array.from({ length: N }, (_, i) => i + 1).filter((id) => !expired(id));
+  const keepVisits = Array.from({ length: VISITS }, (_, i) => i + 1).filter((id) => !expired(id));
   let killed = 0;
   let midway = 0;
   let seed = 11;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let i = 0; i < 60 && (killed < KILLS || midway === 0); i++) {
+  let midwayVisits = 0;
+  for (let i = 0; i < 60 && (killed < KILLS || midway === 0 || midwayVisits === 0); i++) {
     const r = await runCli(dir, 200 + Math.floor(rand() * 700));
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0);
     const now = await remaining();
     const between = (n: number) => n < N && n > keep.length;
     if (between(now.customers.length) || between(now.invoices.length)) midway++; // a kill landed mid-run
+    if (now.visits.length < VISITS && now.visits.length > keepVisits.length) midwayVisits++;
   }
   expect(killed).toBeGreaterThanOrEqual(KILLS);
   expect(midway).toBeGreaterThan(0);
+  expect(midwayVisits).toBeGreaterThan(0);
   const last = await runCli(dir, null);
   expect(last.code, last.stderr).toBe(0);
   const after = await remaining();
   expect(checksum(after.customers)).toBe(checksum(keep));
+  expect(checksum(after.visits)).toBe(checksum(keepVisits));
   // Invoices: the expired ones are gone, and each is in the archive set exactly once.
   expect(checksum(after.invoices)).toBe(checksum(keep));
   const { readdirSync } = await import('node:fs');
@@ -97,6 +105,8 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
     expect(archived.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0)).toBe(N - keep.length);
     expect((archived[0]!.details as { archive: { digest: string } }).archive.digest).toBe(v.digest);
     expect(total).toBe(N - keep.length); // every erased row counted exactly once, across all the kills
+    const visits = certs.filter((c) => (c.details as { policy: string }).policy === 'visits');
+    expect(visits.reduce((n, c) => n + Number((c.details as { rows: number }).rows), 0)).toBe(VISITS - keepVisits.length);
     expect(children).toBe(N - keep.length);
     expect((await store.verifyActivityLog()).ok).toBe(true);
   } finally {
@@ -109,7 +119,8 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
     const dir = mkdtempSync(path.join(tmp, 'sqlite-'));
     const file = path.join(dir, 'shop.db');
     const db = new Database(file);
-    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id)); create table invoices (id integer primary key, amount numeric, issued date)');
+    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id)); create table invoices (id integer primary key, amount numeric, issued date); create table visits (id integer primary key, ip text, seen date)');
+    const vis = db.prepare('insert into visits values (?, ?, ?)');
     const inv = db.prepare('insert into invoices values (?, ?, ?)');
     const c = db.prepare('insert into customers values (?, ?, ?)');
     const o = db.prepare('insert into orders values (?, ?)');
@@ -119,6 +130,7 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
         o.run(100_000 + id, id);
         inv.run(id, id / 100, expired(id) ? '2010-01-01' : '2025-01-01');
       }
+      for (let id = 1; id <= VISITS; id++) vis.run(id, `10.0.${id >> 8}.${id & 255}`, expired(id) ? '2023-01-15' : '2026-10-01');
     })();
     db.close();
     await crashLoop(dir, 'sqlite', file, async () => {
@@ -128,6 +140,7 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
           customers: (d.prepare('select id from customers').all() as { id: number }[]).map((r) => r.id),
           orders: (d.prepare('select id from orders').all() as { id: number }[]).map((r) => r.id),
           invoices: (d.prepare('select id from invoices').all() as { id: number }[]).map((r) => r.id),
+          visits: (d.prepare('select id from visits').all() as { id: number }[]).map((r) => r.id),
         };
       } finally {
         d.close();
@@ -151,10 +164,13 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
       await client.query(`insert into orders select 100000 + i, i from generate_series(1, ${N}) i`);
       await client.query('create table invoices (id integer primary key, amount numeric(10,2), issued date)');
       await client.query(`insert into invoices select i, i / 100.0, case when i % 10 in (0, 3, 7) then date '2010-01-01' else date '2025-01-01' end from generate_series(1, ${N}) i`);
+      await client.query('create table visits (id integer primary key, ip text, seen date)');
+      await client.query(`insert into visits select i, '10.0.0.' || (i % 250), case when i % 10 in (0, 3, 7) then date '2023-01-15' else date '2026-10-01' end from generate_series(1, ${VISITS}) i`);
       await crashLoop(dir, 'postgres', u.toString(), async () => ({
         customers: (await client.query('select id from customers')).rows.map((r: { id: number }) => r.id),
         orders: (await client.query('select id from orders')).rows.map((r: { id: number }) => r.id),
         invoices: (await client.query('select id from invoices')).rows.map((r: { id: number }) => r.id),
+        visits: (await client.query('select id from visits')).rows.map((r: { id: number }) => r.id),
       }));
     } finally {
       await client.end();

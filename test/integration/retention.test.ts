@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { applyPolicy, planPolicy, type RetentionContext } from '../../src/retention/apply.js';
+import { applyPolicy, batchDigest, planPolicy, type RetentionContext } from '../../src/retention/apply.js';
 import { validatePolicies, type RetentionPolicy } from '../../src/retention/policy.js';
 import { HASH_PREFIX } from '../../src/retention/cleanup.js';
 import { openStateStore, type StateStore } from '../../src/state/index.js';
@@ -161,6 +161,68 @@ forEachDialect('retention', (d) => {
       expect(await ids('customers')).toEqual(keep);
     } finally {
       await c.source.close();
+    }
+  });
+
+  it('erases a table without children (Postgres: one statement per batch, keys hashed in the database): boundary, held and undated rows; the key hash equals Steward\'s own', async () => {
+    await d.exec(`create table visits (id integer primary key, ip varchar(40), seen ${d.pick({ postgres: 'date', mysql: 'date', sqlite: 'date' })})`);
+    const day = (i: number) => new Date(Date.UTC(2024, 10, 7 + i)).toISOString().slice(0, 10);
+    // 1..40 one per day from 2024-11-07 (1..21 due, 21 exactly on the cut-off day), 41 undated.
+    await d.db.insertInto('visits').values([...Array.from({ length: 40 }, (_, i) => ({ id: i + 1, ip: `10.0.0.${i + 1}`, seen: day(i) })), { id: 41, ip: '10.0.0.41', seen: null }]).execute();
+    const c = await ctx(policy({ name: 'visits', table: 'visits', from: 'seen', method: 'erase' }), { holds: async () => ({ exclude: sql`not (${sql.ref('id')} = 9)`, wholeTable: false }) });
+    try {
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 20, childRows: 0, remaining: 1, held: 1 });
+      expect(await ids('visits')).toEqual([9, ...Array.from({ length: 20 }, (_, i) => 22 + i)]);
+      // The chain over the batches, each the digest of its keys in key order (computed here, in
+      // JavaScript; Postgres computes it in SQL). Postgres erased the one block in one batch.
+      const deleted = Array.from({ length: 21 }, (_, i) => [i + 1]).filter(([k]) => k !== 9);
+      const size = d.kind === 'postgres' ? deleted.length : 7;
+      let h = '0'.repeat(64);
+      for (let i = 0; i < deleted.length; i += size) h = createHash('sha256').update(h).update(batchDigest(deleted.slice(i, i + size))).digest('hex');
+      expect(cert.batches).toBe(d.kind === 'postgres' ? 1 : 3);
+      expect(cert.keysSha256).toBe(h);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it('erases on a two-column integer key; the key hash equals Steward\'s own', async () => {
+    await d.exec(`create table pairs (a integer not null, b integer not null, seen date, primary key (a, b))`);
+    await d.db.insertInto('pairs').values(Array.from({ length: 12 }, (_, i) => ({ a: i % 3, b: 100 - i, seen: i % 2 === 0 ? '2020-01-01' : '2026-01-01' }))).execute();
+    const c = await ctx(policy({ name: 'pairs', table: 'pairs', from: 'seen', method: 'erase' }), { batchSize: 100 });
+    try {
+      const cert = await applyPolicy(c);
+      const deleted = Array.from({ length: 12 }, (_, i) => i).filter((i) => i % 2 === 0).map((i) => [i % 3, 100 - i]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+      expect(cert).toMatchObject({ rows: 6, batches: 1 });
+      expect(cert.keysSha256).toBe(createHash('sha256').update('0'.repeat(64)).update(batchDigest(deleted)).digest('hex'));
+      expect(await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirst()).toMatchObject({ n: expect.anything() });
+      expect(Number((await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n)).toBe(6);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it.skipIf(d.kind !== 'postgres')('Postgres: a row that becomes due behind the block pass while it runs is erased by the closing key-order pass', async () => {
+    await d.exec(`create table pings (id integer primary key, seen date not null); insert into pings select i, case when i <= 10 then date '2020-01-01' else date '2026-01-01' end from generate_series(1, 30) i`);
+    const source = await d.openSource();
+    let touched = false;
+    const c = await ctx(policy({ name: 'pings', table: 'pings', from: 'seen', method: 'erase' }), {
+      source,
+      onProgress: async () => {
+        if (touched) return;
+        touched = true;
+        // The application, mid-run: row 5 is already gone; row 25 (block 0, passed) becomes due.
+        await d.exec(`update pings set seen = date '2020-02-02' where id = 25`);
+      },
+    });
+    try {
+      const cert = await applyPolicy(c);
+      expect(touched).toBe(true);
+      expect(await ids('pings')).not.toContain(25);
+      expect(cert).toMatchObject({ rows: 11, remaining: 0 });
+    } finally {
+      await source.close();
     }
   });
 

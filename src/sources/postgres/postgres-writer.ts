@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { keyListIn, keyTuple, tableRef, valueTuple, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { pgIdent } from './postgres-access.js';
 
 /**
@@ -84,4 +84,71 @@ export const POSTGRES_WRITER: ColumnWriter = {
   async boundLockWait(trx, ms) {
     await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(ms))}ms`}, true)`.execute(trx);
   },
+  async eraseNext(trx, { table, due, after, limit }) {
+    const pk = table.primaryKey;
+    const refs = pk.map((k) => sql.ref(k));
+    const asc = sql.join(refs);
+    const desc = sql.join(pk.map((k) => sql`${sql.ref(k)} desc`));
+    const from = after ? sql`and ${keyTuple(pk)} > ${valueTuple(after)}` : sql``;
+    // The batch is chosen by key (index order) and deleted by tuple id (a TID scan, the cheapest
+    // way back to the rows); the delete re-checks `due` on the row version it finds, so a row the
+    // application changed in between is kept if it is no longer due. A row the application only
+    // touched has moved (new tuple id): the second delete, run only when the first missed rows,
+    // finds those by key.
+    const r = (
+      await sql<Record<string, unknown>>`with s as (
+          select ctid as __ctid, ${asc} from ${tableRef(table)} where ${due} ${from} order by ${asc} limit ${limit}
+        ), d as (
+          delete from ${tableRef(table)} where ctid = any(array(select __ctid from s)) and ${due} returning ${asc}
+        ), moved as (
+          delete from ${tableRef(table)} where (select count(*) from d) < (select count(*) from s)
+            and ${keyTuple(pk)} in (select ${asc} from s except all select ${asc} from d) and ${due} returning ${asc}
+        ), u as (select * from d union all select * from moved)
+        select (select count(*) from s)::int as __seen, (select count(*) from u)::int as __rows,
+          (select ${keysDigest(pk)} from u) as __digest,
+          txid_current()::text as __txid, l.*
+        from (select 1) as one left join lateral (select ${sql.join(pk.map((k, i) => sql`${sql.ref(k)} as ${sql.ref(`__last${i}`)}`))} from s order by ${desc} limit 1) as l on true`.execute(trx)
+    ).rows[0]!;
+    const last = r.__last0 === null || r.__last0 === undefined ? null : pk.map((_, i) => r[`__last${i}`]);
+    return { seen: Number(r.__seen), rows: Number(r.__rows), digest: String(r.__digest), last, txid: String(r.__txid) };
+  },
+  async tableBlocks(db, table) {
+    const r = (
+      await sql<{ v: number; blocks: string; tuples: number }>`select current_setting('server_version_num')::int as v,
+        pg_relation_size(${`${pgIdent(table.schema)}.${pgIdent(table.name)}`}::regclass) / current_setting('block_size')::int as blocks,
+        greatest(c.reltuples, 0)::float8 / greatest(c.relpages, 1) as tuples
+        from pg_class c where c.oid = ${`${pgIdent(table.schema)}.${pgIdent(table.name)}`}::regclass`.execute(db)
+    ).rows[0];
+    if (!r || r.v < 140000) return null; // TID range scans came with Postgres 14
+    return { blocks: Number(r.blocks), rowsPerBlock: Math.max(1, Number(r.tuples) || 50) };
+  },
+  async eraseBlocks(trx, { table, due, from, to }) {
+    const pk = table.primaryKey;
+    const r = (
+      await sql<Record<string, unknown>>`with u as (
+          delete from ${tableRef(table)} where ctid >= ${`(${from},0)`}::tid and ctid < ${`(${to},0)`}::tid and ${due} returning ${sql.join(pk.map((k) => sql.ref(k)))}
+        )
+        select count(*)::int as __rows, ${keysDigest(pk)} as __digest, txid_current()::text as __txid from u`.execute(trx)
+    ).rows[0]!;
+    return { rows: Number(r.__rows), digest: String(r.__digest), txid: String(r.__txid) };
+  },
+  async transactionStatus(db, txid) {
+    const r = (await sql<{ s: string | null }>`select txid_status(${txid}::bigint) as s`.execute(db)).rows[0];
+    return (r?.s ?? null) as 'committed' | 'aborted' | 'in progress' | null;
+  },
 };
+
+/**
+ * SHA-256 (hex) of the keys' lines in key order, exactly as src/retention/apply.ts
+ * digests them: `["1","2"]\n` per row (integer keys only, whose text and order
+ * are the same here and there), over the rows of the enclosing query.
+ */
+function keysDigest(pk: readonly string[]) {
+  if (pk.length === 1) {
+    // One sort of integers, one string: about twice as fast as string_agg over per-row lines.
+    const k = sql.ref(pk[0]!);
+    return sql`encode(sha256(convert_to(coalesce('["' || array_to_string(array_agg(${k} order by ${k}), ${'"]\n["'}) || ${'"]\n'}, ''), 'UTF8')), 'hex')`;
+  }
+  const line = sql`'[' || concat_ws(',', ${sql.join(pk.map((k) => sql`'"' || ${sql.ref(k)}::text || '"'`))}) || ']' || chr(10)`;
+  return sql`encode(sha256(convert_to(coalesce(string_agg(${line}, '' order by ${sql.join(pk.map((k) => sql.ref(k)))}), ''), 'UTF8')), 'hex')`;
+}

@@ -37,19 +37,27 @@ import { reviewAccess, type AccessConfig } from './access.js';
  * never deleted: a person must decide). Legal holds are not applied here: held
  * rows are past their period too, and the plan says how many are held.
  */
-async function retentionReview(source: Source, sourceName: string, options: AuditOptions, tables?: readonly TableInfo[]): Promise<DraftFinding[]> {
-  const policies = options.config.retention.policies.filter((p) => p.source === sourceName);
-  if (policies.length === 0) return [];
+async function retentionReview(source: Source, sourceName: string, options: AuditOptions, inventory: readonly InventoryItem[], tables?: readonly TableInfo[]): Promise<DraftFinding[]> {
+  const declared = options.config.sources.map((s) => s.name);
+  const { policiesForSource, policySources } = await import('../retention/categories.js');
+  if (!options.config.retention.policies.some((p) => policySources(p, declared).includes(sourceName))) return [];
   const { planPolicy } = await import('../retention/apply.js');
+  // Category policies find their tables in the inventory this very run produced.
+  const mine = policiesForSource(options.config.retention.policies, sourceName, declared, tables ?? (await source.introspect()), inventory);
   const out: DraftFinding[] = [];
-  for (const policy of policies) {
+  const invalid = (name: string, table: string | undefined, why: string) => {
+    const location = { source: sourceName, ...(table ? { table } : {}) };
+    out.push({ id: findingId('retention.policy-invalid', location, name), rule: 'retention.policy-invalid', severity: 'medium', location, title: 'Retention policy cannot run', message: `Policy "${name}" cannot run: ${why}.`, remedy: 'Fix the policy in steward.yml; `steward retention plan` lists every problem.' });
+  };
+  for (const problem of mine.problems) invalid(problem.policy, mine.policies.find((m) => m.policy.name === problem.policy)?.policy.table, `${problem.path}: ${problem.message}`);
+  for (const { policy, index } of mine.policies) {
+    if (mine.problems.some((p) => p.policy === policy.name)) continue;
     let plan;
     try {
-      plan = await planPolicy({ source, policy, index: options.config.retention.policies.indexOf(policy), actor: 'audit', ...(tables ? { tables } : {}), ...(options.now ? { now: options.now } : {}) });
+      plan = await planPolicy({ source, policy, index, actor: 'audit', ...(tables ? { tables } : {}), ...(options.now ? { now: options.now } : {}) });
     } catch (e) {
       if (!isStewardError(e)) throw e;
-      const location = { source: sourceName, table: policy.table };
-      out.push({ id: findingId('retention.policy-invalid', location, policy.name), rule: 'retention.policy-invalid', severity: 'medium', location, title: 'Retention policy cannot run', message: `Policy "${policy.name}" cannot run: ${e.message}.`, remedy: 'Fix the policy in steward.yml; `steward retention plan` lists every problem.' });
+      invalid(policy.name, policy.table, e.message);
       continue;
     }
     const [schema, table] = plan.table.split('.') as [string, string];
@@ -63,7 +71,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
         location,
         title: 'Data kept past its retention period',
         message: `Policy "${policy.name}" (${policy.method} after ${policy.period}, ${policy.legalBasis}): ${plan.due} row(s) of ${plan.table} are past their period${plan.oldest ? `, the oldest since ${plan.oldest.slice(0, 10)}` : ''}${plan.held ? `; ${plan.held} of them on legal hold` : ''}.`,
-        remedy: `Run \`steward retention apply --policy ${policy.name} --dry-run\`, then without --dry-run (storage limitation, GDPR Art. 5(1)(e)).`,
+        remedy: `Run \`steward retention apply --policy ${/^[\w.-]+$/.test(policy.name) ? policy.name : `'${policy.name}'`} --dry-run\`, then without --dry-run (storage limitation, GDPR Art. 5(1)(e)).`,
       });
     }
     if (plan.nullReference > 0) {
@@ -242,7 +250,7 @@ async function auditSource(
     if (stage === 'collection') {
       findings.push(...reviewInventory(cfg.name, purposes, inventory));
       // The tables just introspected serve the policies too, unless the audit saw only some schemas.
-      findings.push(...(await retentionReview(source, cfg.name, options, cfg.schemas ? undefined : all)));
+      findings.push(...(await retentionReview(source, cfg.name, options, inventory, cfg.schemas ? undefined : all)));
     }
     else if (stage === 'access') {
       const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());

@@ -136,18 +136,45 @@ const cleanupMethod = z
 export const retentionPolicySchema = z
   .object({
     name: identifier.describe('Policy name (steward retention apply --policy NAME).'),
-    source: identifier.describe('The source in this file.'),
-    table: z.string().min(1).describe('The table it covers ("support_tickets" or "schema.table").'),
-    where: z.string().min(1).optional().describe('Only rows matching this SQL condition (trusted operator input).'),
+    source: identifier.optional().describe('The source in this file (table policies).'),
+    table: z.string().min(1).optional().describe('The table it covers ("support_tickets" or "schema.table"). Give table or category.'),
+    category: categoryId
+      .optional()
+      .describe('Instead of table: a data category ("contact.email", "contact.*"); the policy covers every table the last audit found holding it, in every source (or those in sources).'),
+    sources: z.array(identifier).min(1).optional().describe('For category policies: only these sources (default every source).'),
+    exclude: z.array(z.string().min(1)).optional().describe('For category policies: tables it does not cover ("audit_log", "public.audit_log").'),
+    where: z.string().min(1).optional().describe('Only rows matching this SQL condition (trusted operator input; table policies).'),
     period: retentionPeriod.describe('How long rows are kept after the reference date: "2y", "3m", "90d", "P5Y".'),
-    from: z.string().min(1).describe('The column holding the reference date (created, last activity, contract end).'),
+    from: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('The column holding the reference date (created, last activity, contract end). Category policies may list several: each table uses the first it has.'),
     method: z.enum(['erase', 'archive', 'cleanup']).describe('erase: delete; archive: write to an encrypted archive, then delete; cleanup: anonymise in place.'),
     legalBasis: z.string().min(1).describe('Why this period: the law, contract or purpose it rests on (shown in plans and certificates).'),
     legalMinimum: retentionPeriod.optional().describe('The shortest period the law allows (e.g. 6y for invoices); a shorter period is refused.'),
     cascade: z.array(z.string().min(1)).default([]).describe('Child tables (by foreign key) whose rows go with a parent row (erase only).'),
-    cleanup: z.record(z.string(), cleanupMethod).optional().describe('For cleanup: column → null | hash | year | month | prefix:N | fixed:VALUE.'),
+    cleanup: z
+      .union([z.record(z.string(), cleanupMethod), cleanupMethod])
+      .optional()
+      .describe('For cleanup: column → null | hash | year | month | prefix:N | fixed:VALUE; a category policy gives one method for the category\'s columns.'),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (p.table === undefined && p.category === undefined) issue('table', 'give the table it covers, or a data category (category: contact.email)');
+    if (p.table !== undefined && p.category !== undefined) issue('category', 'give table or category, not both');
+    if (p.table !== undefined) {
+      if (p.source === undefined) issue('source', 'a table policy names its source');
+      if (typeof p.from !== 'string') issue('from', 'a table policy names one reference column');
+      if (typeof p.cleanup === 'string') issue('cleanup', 'a table policy lists its columns: cleanup: { email: hash, … }');
+      if (p.sources !== undefined) issue('sources', 'sources applies to category policies; a table policy names its source');
+      if (p.exclude !== undefined) issue('exclude', 'exclude applies to category policies');
+    }
+    if (p.category !== undefined) {
+      if (p.source !== undefined) issue('source', 'a category policy covers every source, or those in sources: [...]');
+      if (p.where !== undefined) issue('where', 'a category policy covers tables of different shapes: a where filter cannot apply to all of them; write table policies instead');
+      if (p.cleanup !== undefined && typeof p.cleanup !== 'string') issue('cleanup', 'a category policy gives one method for the category\'s columns (cleanup: hash)');
+    }
+  });
 
 const columnRuleSchema = z
   .object({

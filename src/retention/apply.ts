@@ -74,6 +74,8 @@ export interface RetentionPlan {
   readonly children: readonly { readonly table: string; readonly rows: number }[];
   readonly estimatedSeconds: number;
   readonly resumes: string | null;
+  /** The category policy this table comes from, when it does. */
+  readonly origin?: { readonly policy: string; readonly category: string };
 }
 
 export interface RetentionCertificate {
@@ -96,6 +98,8 @@ export interface RetentionCertificate {
   readonly archive: { readonly dir: string; readonly digest: string; readonly chunks: number } | null;
   /** Due rows left (held rows, or rows the application changed during the run). */
   readonly remaining: number;
+  /** The category policy this table comes from, when it does. */
+  readonly origin?: { readonly policy: string; readonly category: string };
 }
 
 const OWNER = THIS_PROCESS;
@@ -205,6 +209,7 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
     // per batch); ~20,000 rows/s with children or elsewhere; cleanup rewrites rows one by one.
     estimatedSeconds: Math.ceil(rows / (ctx.policy.method === 'cleanup' ? 5000 : ctx.policy.method === 'erase' && ctx.source.writer.eraseNext && children.length === 0 ? 500_000 : 20000)),
     resumes: job?.id ?? null,
+    ...(ctx.policy.origin ? { origin: ctx.policy.origin } : {}),
   };
 }
 
@@ -493,6 +498,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     keysSha256: state.keysSha256,
     archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length } : null,
     remaining,
+    ...(policy.origin ? { origin: policy.origin } : {}),
   };
   await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);
   await store.appendActivity({ actor: ctx.actor, action: 'retention.certificate', subject: { jobId: job.id, ...where }, details: { ...certificate } });

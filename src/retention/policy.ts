@@ -9,7 +9,32 @@ import type { RetentionPolicyConfig } from '../config/schema.js';
 import { RETENTION_PERIOD } from '../config/schema.js';
 import type { ForeignKey, TableInfo } from '../sources/types.js';
 
-export type RetentionPolicy = RetentionPolicyConfig;
+/**
+ * One policy on one table, as plan and apply run it: a table policy from
+ * steward.yml as written, or one table of a category policy (src/retention/categories.ts).
+ */
+export interface RetentionPolicy {
+  /** `name` in steward.yml; for a category policy's table, `name[schema.table]`. */
+  readonly name: string;
+  readonly source: string;
+  readonly table: string;
+  readonly where?: string | undefined;
+  readonly period: string;
+  readonly from: string;
+  readonly method: RetentionPolicyConfig['method'];
+  readonly legalBasis: string;
+  readonly legalMinimum?: string | undefined;
+  readonly cascade: readonly string[];
+  readonly cleanup?: Readonly<Record<string, string>> | undefined;
+  /** The category policy this table comes from (its name in steward.yml), and the category. */
+  readonly origin?: { readonly policy: string; readonly category: string } | undefined;
+}
+
+/** A table policy from steward.yml as the policy it runs as (null for category policies). */
+export function tablePolicy(p: RetentionPolicyConfig): RetentionPolicy | null {
+  if (p.table === undefined || p.source === undefined || typeof p.from !== 'string' || typeof p.cleanup === 'string') return null;
+  return { name: p.name, source: p.source, table: p.table, where: p.where, period: p.period, from: p.from, method: p.method, legalBasis: p.legalBasis, legalMinimum: p.legalMinimum, cascade: p.cascade, cleanup: p.cleanup };
+}
 
 const ZERO: IsoDuration = { years: 0, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 };
 
@@ -72,7 +97,7 @@ export function childrenOf(tables: readonly TableInfo[], parent: TableInfo): { t
  */
 export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: (p: RetentionPolicy) => number, tables: readonly TableInfo[]): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
-  const at = (p: RetentionPolicy, field: string, message: string) => problems.push({ policy: p.name, path: `retention.policies[${indexOf(p)}]${field ? `.${field}` : ''}`, message });
+  const at = (p: RetentionPolicy, field: string, message: string) => problems.push({ policy: p.name, path: `retention.policies[${indexOf(p)}]${field ? `.${field}` : ''}`, message: p.origin ? `${p.origin.category} in ${p.source}.${p.table}: ${message}` : message });
   const byTable = new Map<string, RetentionPolicy[]>();
   for (const p of policies) {
     const t = findTable(tables, p.table);
@@ -127,8 +152,15 @@ export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: 
         const a = ps[i]!;
         const b = ps[j]!;
         const sameRows = (a.where ?? '').trim() === (b.where ?? '').trim() || !a.where || !b.where;
-        if (sameRows && (a.method !== b.method || a.period !== b.period || a.from !== b.from)) {
-          at(b, '', `policies "${a.name}" and "${b.name}" both cover rows of ${table} but disagree (${a.method} after ${a.period} from ${a.from} vs ${b.method} after ${b.period} from ${b.from}); give them disjoint where: filters or merge them`);
+        if (!sameRows) continue;
+        // Anonymising some columns after 3 months and deleting the row after 2 years is one plan, not a
+        // conflict. Two ends for the same rows (erase/archive), or two cleanups of the same column, are.
+        const ends = (p: RetentionPolicy) => p.method !== 'cleanup';
+        const shared = !ends(a) && !ends(b) ? Object.keys(a.cleanup ?? {}).filter((c) => c in (b.cleanup ?? {})) : [];
+        const clash = ends(a) && ends(b) ? a.method !== b.method || a.period !== b.period || a.from !== b.from : shared.length > 0 && (a.period !== b.period || a.from !== b.from || shared.some((c) => a.cleanup![c] !== b.cleanup![c]));
+        if (clash) {
+          const what = shared.length ? `column ${shared.join(', ')} of ${table}` : `rows of ${table}`;
+          at(b, '', `policies "${a.name}" and "${b.name}" both cover ${what} but disagree (${a.method} after ${a.period} from ${a.from} vs ${b.method} after ${b.period} from ${b.from}); give them disjoint where: filters or merge them`);
         }
       }
     }

@@ -72,4 +72,55 @@ describe('steward retention (CLI) with legal holds', () => {
     expect((await run('retention', 'apply')).code).toBe(ExitCode.Config);
     expect((await run('retention', 'plan', '--help')).code).toBe(0);
   });
+
+  it('a policy by data category: refused until an audit has an inventory, then one plan and one certificate per table; a table policy takes its table over', async () => {
+    const cdir = mkdtempSync(path.join(dir, 'cat-'));
+    const db = new Database(path.join(cdir, 'crm.db'));
+    db.exec('create table contacts (id integer primary key, email text, updated_at date); create table leads (id integer primary key, email text, created_at date); create table staff (id integer primary key, email text, hired date)');
+    const names = ['ann', 'bob', 'cy', 'dee', 'eve'];
+    for (const [t, col] of [['contacts', 'updated_at'], ['leads', 'created_at'], ['staff', 'hired']] as const) {
+      const ins = db.prepare(`insert into ${t} (id, email, ${col}) values (?, ?, ?)`);
+      for (let i = 1; i <= 20; i++) ins.run(i, `${names[i % 5]}.${i}@${t}.example.org`, i <= 8 ? '2020-01-01' : '2099-01-01');
+    }
+    db.close();
+    writeFileSync(
+      path.join(cdir, 'steward.yml'),
+      [
+        'sources:',
+        '  - { name: crm, kind: sqlite, url: crm.db, owner: t }',
+        'retention:',
+        '  policies:',
+        '    - { name: emails, category: contact.email, from: [updated_at, created_at, hired], period: 2y, method: erase, legalBasis: "email addresses: 2 years" }',
+        '    - { name: staff-10y, source: crm, table: staff, from: hired, period: 10y, method: erase, legalBasis: "employment records: 10 years" }',
+      ].join('\n'),
+    );
+    const run = async (...args: string[]) => {
+      const o = captureIo(cdir);
+      const code = await main(args, o);
+      return { code, out: o.out(), err: o.err() };
+    };
+    const before = await run('retention', 'plan');
+    expect(before.code).toBe(ExitCode.Config);
+    expect(before.err).toMatch(/no audit of source "crm" has recorded an inventory yet: run `steward audit` first/);
+    expect((await run('audit', '--json')).code).toBe(0);
+    const plan = JSON.parse((await run('retention', 'plan', '--json')).out) as { plans: { policy: string; due: number; origin?: { category: string } }[]; skipped: { policy: string; table: string; coveredBy: string }[] };
+    expect(plan.plans.map((p) => [p.policy, p.due, p.origin?.category ?? null])).toEqual([
+      ['staff-10y', 0, null], // hired 2020: ten years are not over
+      ['emails[main.contacts]', 8, 'contact.email'],
+      ['emails[main.leads]', 8, 'contact.email'],
+    ]);
+    expect(plan.skipped).toEqual([{ policy: 'emails', table: 'main.staff', coveredBy: 'staff-10y', source: 'crm' }]);
+    expect((await run('retention', 'plan')).out).toContain('emails: crm.main.staff is left to policy "staff-10y"');
+    const applied = JSON.parse((await run('retention', 'apply', '--policy', 'emails', '--json')).out) as { certificates: { policy: string; rows: number }[] };
+    expect(applied.certificates.map((c) => [c.policy, c.rows])).toEqual([
+      ['emails[main.contacts]', 8],
+      ['emails[main.leads]', 8],
+    ]);
+    const left = new Database(path.join(cdir, 'crm.db'), { readonly: true });
+    expect([left.prepare('select count(*) as n from contacts').get(), left.prepare('select count(*) as n from leads').get(), left.prepare('select count(*) as n from staff').get()]).toEqual([{ n: 12 }, { n: 12 }, { n: 20 }]);
+    left.close();
+    const certs = JSON.parse((await run('retention', 'certificates', '--policy', 'emails', '--json')).out) as { certificates: { policy: string }[] };
+    expect(certs.certificates.map((c) => c.policy)).toEqual(['emails[main.contacts]', 'emails[main.leads]']);
+    expect((await run('retention', 'apply', '--policy', 'nosuch')).code).toBe(ExitCode.Usage);
+  });
 });

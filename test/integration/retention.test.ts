@@ -85,7 +85,9 @@ forEachDialect('retention', (d) => {
       const bad = [
         policy({ name: 'nochildren', table: 'customers', from: 'last_activity', method: 'erase' }),
         policy({ name: 'clash', table: 'tickets', from: 'closed_at', method: 'erase' }),
-        policy({ name: 'clash2', table: 'tickets', from: 'closed_at', method: 'cleanup', period: '3m', cleanup: { email: 'null' } }),
+        policy({ name: 'clash2', table: 'tickets', from: 'closed_at', method: 'erase', period: '3y' }),
+        // Anonymising after 3 months beside erasing after 2 years is one plan, not a clash.
+        policy({ name: 'anon', table: 'tickets', from: 'closed_at', method: 'cleanup', period: '3m', cleanup: { email: 'null' } }),
         policy({ name: 'tooshort', table: 'orders', from: 'total', method: 'erase', period: '1y', legalMinimum: '6y', cascade: ['order_items'] }),
         policy({ name: 'nokey', table: 'loose', from: 'at', method: 'erase' }),
         policy({ name: 'ghost', table: 'nosuch', from: 'x', method: 'erase' }),
@@ -94,6 +96,7 @@ forEachDialect('retention', (d) => {
       const problems = validatePolicies(bad, (p) => bad.indexOf(p), tables).map((p) => `${p.policy}: ${p.message}`);
       expect(problems.some((m) => /^nochildren: .*orders references .*customers/.test(m))).toBe(true);
       expect(problems.some((m) => /^clash2: policies "clash" and "clash2" both cover rows/.test(m))).toBe(true);
+      expect(problems.some((m) => /^anon:/.test(m))).toBe(false);
       expect(problems.some((m) => /^tooshort: the period 1y is shorter than the legal minimum 6y/.test(m))).toBe(true);
       expect(problems.some((m) => /^tooshort: column "total" .* not a date/.test(m))).toBe(true);
       expect(problems.some((m) => /^nokey: erase works row by row in key order, and .*loose has no primary key/.test(m))).toBe(true);

@@ -211,7 +211,7 @@ Examples:
       run(import('./commands/encrypt.js').then((m) => m.encryptCommand('decrypt', { ...opts, config, color: program.opts().color } as never, io)));
     });
 
-  const retention = program.command('retention').description('Retention policies, enforced: plan what is due, apply (erase, cleanup), and the deletion certificates.');
+  const retention = program.command('retention').description('Retention policies, enforced: plan what is due, apply (erase, archive, cleanup), and the deletion certificates.');
   const retentionConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? (retention.opts().config as string | undefined) ?? io.env.STEWARD_CONFIG;
   retention
     .command('plan')
@@ -222,11 +222,13 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ npx steward retention plan
-  $ npx steward retention plan --policy support-tickets --json`)
+  $ npx steward retention plan --policy support-tickets --json
+  $ npx steward retention plan --policy emails                # a category policy: one plan per table
+  $ npx steward retention plan --policy 'emails[public.leads]'  # one of its tables`)
     .action((opts: Record<string, unknown>) => run(import('./commands/retention.js').then((m) => m.retentionPlan({ ...opts, config: retentionConfig(opts), color: program.opts().color } as never, io))));
   retention
     .command('apply')
-    .description('Apply the policies (or --policy): key-ordered batches, one short transaction each, resumable after a crash; a deletion certificate per run in the activity log.')
+    .description('Apply the policies (or --policy): batches of one short transaction each, resumable after a crash; a deletion certificate per run (per table, for a category policy) in the activity log.')
     .option('-c, --config <file>', 'config file')
     .option('-p, --policy <name>', 'only this policy (repeatable)', collect)
     .option('--dry-run', 'print the plan, change nothing')

@@ -68,8 +68,10 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
     } finally {
       await store.close();
     }
-    const policies = loaded.config.retention.policies.filter((p) => retentionDue.sources!.includes(p.source)).map((p) => p.name);
-    if (policies.length) await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies }, { ...io, stdout: io.stderr });
+    const { policySources } = await import('../../../retention/categories.js');
+    const declared = loaded.config.sources.map((s) => s.name);
+    const policies = loaded.config.retention.policies.filter((p) => policySources(p, declared).some((s) => retentionDue.sources!.includes(s))).map((p) => p.name);
+    if (policies.length) await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies, sources: retentionDue.sources }, { ...io, stdout: io.stderr });
   }
   if (plan.length === 0) return ExitCode.Ok;
 

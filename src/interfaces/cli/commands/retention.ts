@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
 import { holdFilterFor } from '../../../retention/holds.js';
-import { validatePolicies, type RetentionPolicy } from '../../../retention/policy.js';
+import { policiesForSource, policySources, selectedBy, type SourcePolicies } from '../../../retention/categories.js';
 import { ConfigError, UsageError } from '../../../errors.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
@@ -19,45 +19,58 @@ export interface RetentionOptions {
   readonly json?: boolean;
   readonly color?: boolean;
   readonly dryRun?: boolean;
+  /** Only these sources (the scheduler's: those retention is due for). */
+  readonly sources?: readonly string[];
 }
 
-function selected(config: StewardConfig, names: readonly string[] | undefined): { policy: RetentionPolicy; index: number }[] {
-  const all = config.retention.policies.map((policy, index) => ({ policy, index }));
+/** The names `--policy` may give: a policy in steward.yml, or one table of a category policy (`name[schema.table]`). */
+function checkNames(config: StewardConfig, names: readonly string[] | undefined): void {
+  const all = config.retention.policies;
   if (all.length === 0) throw new UsageError('steward.yml declares no retention policies', { hint: 'Add retention.policies (see the README, "Retention policies")' });
-  if (!names?.length) return all;
-  const unknown = names.filter((n) => !all.some((p) => p.policy.name === n));
-  if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in steward.yml: ${all.map((p) => p.policy.name).join(', ')}` });
-  return all.filter((p) => names.includes(p.policy.name));
+  const unknown = (names ?? []).filter((n) => !all.some((p) => p.name === n || (p.category !== undefined && n.startsWith(`${p.name}[`))));
+  if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in steward.yml: ${all.map((p) => p.name).join(', ')}` });
 }
 
-async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>): Promise<T[]> {
+/** What a policy run skipped: tables of a category policy that a table policy covers. */
+export type Skipped = SourcePolicies['skipped'][number] & { readonly source: string };
+
+async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>, skipped: Skipped[] = []): Promise<T[]> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const config = loaded.config;
-  const chosen = selected(config, options.policy);
-  for (const { policy } of chosen) {
-    if (!config.sources.some((s) => s.name === policy.source)) {
-      throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source "${policy.source}", which steward.yml does not declare`, { hint: `Sources: ${config.sources.map((s) => s.name).join(', ')}` });
+  checkNames(config, options.policy);
+  const declared = config.sources.map((s) => s.name);
+  const chosen = config.retention.policies.filter((p) => !options.policy?.length || options.policy.some((n) => n === p.name || n.startsWith(`${p.name}[`)));
+  for (const policy of chosen) {
+    if (policy.source !== undefined && !declared.includes(policy.source)) {
+      throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source "${policy.source}", which steward.yml does not declare`, { hint: `Sources: ${declared.join(', ')}` });
     }
+    const unknown = (policy.sources ?? []).filter((s) => !declared.includes(s));
+    if (unknown.length) throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source ${unknown.map((u) => `"${u}"`).join(', ')}, which steward.yml does not declare`, { hint: `Sources: ${declared.join(', ')}` });
   }
   const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
   const out: T[] = [];
   try {
-    for (const source of [...new Set(chosen.map((c) => c.policy.source))]) {
+    for (const source of declared.filter((s) => (!options.sources || options.sources.includes(s)) && chosen.some((p) => policySources(p, declared).includes(s)))) {
       const cfg = config.sources.find((s) => s.name === source)!;
+      // Category policies find their tables in the last audit's inventory of this source.
+      const needsInventory = config.retention.policies.some((p) => p.category !== undefined && policySources(p, declared).includes(source));
+      const run = needsInventory ? await store.previousRun('collection', { sources: [source] }) : null;
+      const inventory = run ? await store.loadInventory(run.id) : null;
       const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
       try {
         // Every problem of every policy of this source first: nothing runs while one is impossible.
         const tables = await open.introspect();
-        const mine = config.retention.policies.filter((p) => p.source === source);
-        const problems = validatePolicies(mine, (p) => config.retention.policies.indexOf(p), tables);
-        if (problems.length) {
+        const mine = policiesForSource(config.retention.policies, source, declared, tables, inventory);
+        if (mine.problems.length) {
+          const problems = mine.problems;
           throw new ConfigError('CONFIG_INVALID', `${problems.length} retention polic${problems.length === 1 ? 'y problem' : 'y problems'} in steward.yml: ${problems[0]!.path}: ${problems[0]!.message}`, {
             hint: 'Fix them; nothing was changed',
             issues: problems.map((p) => `${p.path}: ${p.message}`),
           });
         }
+        skipped.push(...mine.skipped.filter((k) => !options.policy?.length || options.policy.includes(k.policy)).map((k) => ({ ...k, source })));
         const holds = holdFilterFor(store, open, new Date());
-        for (const { policy, index } of chosen.filter((c) => c.policy.source === source)) {
+        for (const { policy, index } of mine.policies.filter((m) => selectedBy(m.policy, options.policy))) {
           out.push(
             await fn({
               source: open,
@@ -84,13 +97,16 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
 
 /** `steward retention plan`: per policy, what is due, held, without a reference date, and what goes with it. No writes. */
 export async function retentionPlan(options: RetentionOptions, io: Io): Promise<number> {
-  const plans = await withEach(options, io, planPolicy);
+  const skipped: Skipped[] = [];
+  const plans = await withEach(options, io, planPolicy, skipped);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ plans }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ plans, skipped }, null, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
-  io.stdout.write(`${plans.map((p) => planText(p, c)).join('\n')}\n`);
+  const lines = plans.map((p) => planText(p, c));
+  for (const k of skipped) lines.push(c.dim(`${k.policy}: ${k.source}.${k.table} is left to policy "${k.coveredBy}" (a table policy on the same table takes precedence)`));
+  io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 
@@ -140,7 +156,8 @@ export async function retentionCertificates(options: RetentionOptions & { readon
     for await (const batch of store.activityBatches({ action: 'retention.certificate', ...(options.limit ? { last: options.limit } : {}) })) {
       for (const e of batch) {
         const d = e.details as unknown as RetentionCertificate;
-        if (options.policy?.length && !options.policy.includes(d.policy)) continue;
+        // A category policy's certificates are per table (`name[schema.table]`); its name selects them all.
+        if (options.policy?.length && !options.policy.some((n) => d.policy === n || d.policy.startsWith(`${n}[`))) continue;
         certs.push({ ...d, seq: e.seq, at: e.at, actor: e.actor, entryHash: e.hash });
       }
     }

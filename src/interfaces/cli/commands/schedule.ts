@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { policySources } from '../../../retention/categories.js';
 import { computeSchedule, parseIsoDuration, scheduleEntries, type StageStatus } from '../../../audit/schedule.js';
 import { loadConfig } from '../../../config/index.js';
 import { openStateStore } from '../../../state/index.js';
@@ -27,7 +28,7 @@ export async function loadSchedule(options: { config?: string | undefined }, io:
     return {
       // A source without retention policies has nothing to schedule for retention.
       statuses: computeSchedule(
-        scheduleEntries(loaded.config).filter((e) => e.stage !== 'retention' || loaded.config.retention.policies.some((p) => p.source === e.source)),
+        scheduleEntries(loaded.config).filter((e) => e.stage !== 'retention' || loaded.config.retention.policies.some((p) => policySources(p, loaded.config.sources.map((s) => s.name)).includes(e.source))),
         runs,
         { now, ...(retryAfter ? { retryAfter } : {}) },
       ),

@@ -151,7 +151,7 @@ export const retentionPolicySchema = z
     method: z.enum(['erase', 'archive', 'cleanup']).describe('erase: delete; archive: write to an encrypted archive, then delete; cleanup: anonymise in place.'),
     legalBasis: z.string().min(1).describe('Why this period: the law, contract or purpose it rests on (shown in plans and certificates).'),
     legalMinimum: retentionPeriod.optional().describe('The shortest period the law allows (e.g. 6y for invoices); a shorter period is refused.'),
-    cascade: z.array(z.string().min(1)).default([]).describe('Child tables (by foreign key) whose rows go with a parent row (erase only).'),
+    cascade: z.array(z.string().min(1)).default([]).describe('Child tables (by foreign key) whose rows go with a parent row (erase: deleted first; archive: archived in their own set, then deleted).'),
     cleanup: z
       .union([z.record(z.string(), cleanupMethod), cleanupMethod])
       .optional()

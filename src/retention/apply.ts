@@ -95,7 +95,13 @@ export interface RetentionCertificate {
   readonly batches: number;
   /** SHA-256 chain over the keys of every row ended, batch by batch in key order. */
   readonly keysSha256: string;
-  readonly archive: { readonly dir: string; readonly digest: string; readonly chunks: number } | null;
+  /** The run's archive set, and (archive with cascade) one set per child table beside it. */
+  readonly archive: {
+    readonly dir: string;
+    readonly digest: string;
+    readonly chunks: number;
+    readonly children?: readonly { readonly table: string; readonly dir: string; readonly digest: string; readonly chunks: number }[];
+  } | null;
   /** Due rows left (held rows, or rows the application changed during the run). */
   readonly remaining: number;
   /** The category policy this table comes from, when it does. */
@@ -189,7 +195,7 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
   const notHeld = r.holds.wholeTable ? 0 : r.holds.exclude ? await count(db, r.table, r.due) : due;
   const filter = ctx.policy.where ? sql`and (${sql.raw(ctx.policy.where)})` : sql``;
   const nullReference = await count(db, r.table, sql`${fromRef} is null ${filter}`);
-  const children = ctx.policy.method === 'erase' ? await childCounts(db, r.tables, r.table, ctx.policy.cascade, r.due) : [];
+  const children = ctx.policy.method !== 'cleanup' ? await childCounts(db, r.tables, r.table, ctx.policy.cascade, r.due) : [];
   const job = ctx.store ? await ctx.store.jobs.open(target(ctx as RetentionContext), 'retention') : null;
   const rows = notHeld + children.reduce((n, c) => n + c.rows, 0);
   return {
@@ -316,7 +322,49 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       policy: policy.name,
     });
   }
-  const archiveSelect = archiveSet ? (await import('./archive-source.js')).selectForArchive(source.kind, r.table.columns) : null;
+  const { selectForArchive } = await import('./archive-source.js');
+  const archiveSelect = archiveSet ? selectForArchive(source.kind, r.table.columns) : null;
+  // Archive with children: one set per child table beside the parent's, written in the same
+  // batch transaction, before any row of the batch is deleted.
+  const childSets = new Map<string, import('./archive-set.js').ArchiveSetWriter>();
+  if (archiveSet) {
+    const { openOrResumeArchiveSet } = await import('./archive-set.js');
+    const path = await import('node:path');
+    for (const step of cascadeOrder(r.tables, r.table, policy.cascade)) {
+      const t = step.table;
+      childSets.set(`${t.schema}.${t.name}`, await openOrResumeArchiveSet({
+        dir: path.join(ctx.archive!.dir, policy.name, `${job.id}.${t.schema}.${t.name}`),
+        recipients: ctx.archive!.recipients,
+        source: source.name,
+        table: { schema: t.schema, name: t.name },
+        primaryKey: t.primaryKey,
+        columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, typeClass: c.typeClass, nullable: c.nullable })),
+        runId: job.id,
+        policy: policy.name,
+      }));
+    }
+  }
+  /**
+   * Writes a locked batch and its children to the archive (children first), durably,
+   * and returns the keys that may now be deleted: all but rows the set already holds
+   * with other content (changed after a crash), or none when a child row is such.
+   * The parents are locked, so no child row can appear before the delete.
+   */
+  const archiveBatch = async (trx: Kysely<any>, rows: Record<string, unknown>[], keys: unknown[][]): Promise<unknown[][]> => {
+    const order = cascadeOrder(r.tables, r.table, policy.cascade);
+    const whereOf = new Map<string, RawBuilder<unknown>>([[`${r.table.schema}.${r.table.name}`, w.keysIn(r.table, keys)]]);
+    for (const step of [...order].reverse()) whereOf.set(`${step.table.schema}.${step.table.name}`, underParent(step.fk, step.parent, whereOf.get(`${step.parent.schema}.${step.parent.name}`)!));
+    let childConflict = false;
+    for (const step of order) {
+      const k = `${step.table.schema}.${step.table.name}`;
+      const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
+      if (childRows.length > 0 && (await childSets.get(k)!.writeChunk(childRows)).conflicts.length > 0) childConflict = true;
+    }
+    if (childConflict) return [];
+    // Durably in a verified chunk before any of these rows may be deleted.
+    const changed = new Set((await archiveSet!.writeChunk(rows)).conflicts);
+    return keys.filter((_, i) => !changed.has(i));
+  };
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
   let last = job.lastKey;
@@ -386,9 +434,9 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     }
     for (; !fast; ) {
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
-      const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : policy.method === 'archive' ? r.table.columns.map((c) => c.name).filter((c) => !pk.includes(c)) : [];
-      // Archive rows are read the way the archive codec keeps them exactly (Postgres timestamps to the microsecond, SQLite big integers).
-      const selectList = archiveSelect ? sql.join(archiveSelect) : sql.join([...pk, ...cols].map((k) => sql.ref(k)));
+      const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
+      // (Archive rows are read in full inside the batch's transaction, once locked.)
+      const selectList = sql.join([...pk, ...(archiveSet ? [] : cols)].map((k) => sql.ref(k)));
       const batch = (
         await sql<Record<string, unknown>>`select ${selectList} from ${tableRef(r.table)}
           where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
@@ -412,23 +460,21 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           return Object.keys(set).length ? [{ key: pk.map((k) => row[k]), set }] : [];
         });
       }
-      let archivable = keys;
-      if (archiveSet) {
-        // Durably in a verified chunk before any of these rows may be deleted.
-        const res = await archiveSet.writeChunk(batch);
-        const changed = new Set(res.conflicts);
-        archivable = keys.filter((_, i) => !changed.has(i));
-      }
       const confirmedKeys: unknown[][] = [];
       let childRows = 0;
       if (policy.method !== 'cleanup' || updates.length > 0) {
-        const digestKeys = policy.method === 'cleanup' ? updates.map((u) => u.key) : archivable;
+        const digestKeys = policy.method === 'cleanup' ? updates.map((u) => u.key) : keys;
         await source.db.transaction().execute(async (trx) => {
           await w.boundLockWait(trx, ctx.lockTimeoutMs ?? 2000);
           // Lock the batch's rows and keep only those still due and not held.
           const inBatch = w.keysIn(r.table, digestKeys);
-          const locked = (await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
-          for (const l of locked) confirmedKeys.push(pk.map((k) => l[k]));
+          // Archive: read in full here, under the lock, so the archive holds exactly what is deleted
+          // (read the way the archive codec keeps values exactly: Postgres timestamps to the microsecond, SQLite big integers).
+          const lockedList = archiveSelect ? sql.join(archiveSelect) : sql.join(pk.map((k) => sql.ref(k)));
+          const locked = (await sql<Record<string, unknown>>`select ${lockedList} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
+          let lockedKeys = locked.map((l) => pk.map((k) => l[k]));
+          if (archiveSet && locked.length > 0) lockedKeys = await archiveBatch(trx, locked, lockedKeys);
+          confirmedKeys.push(...lockedKeys);
           confirmedKeys.sort(compareKeys);
           if (confirmedKeys.length === 0) return;
           // The intent, written with the batch done but not yet committed: a crash between the commit
@@ -479,6 +525,11 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   job = await saveProgress(store, job, state, last, null, now());
   const remaining = policy.method === 'cleanup' ? 0 : remainingKnown ?? (await count(source.db, r.table, r.dueIgnoringHolds));
   const archived = archiveSet ? await archiveSet.finish() : null;
+  const childArchives: { table: string; dir: string; digest: string; chunks: number }[] = [];
+  for (const [table, set] of childSets) {
+    const f = await set.finish();
+    childArchives.push({ table, dir: set.dir, digest: f.digest, chunks: f.manifest.chunks.length });
+  }
   const finishedAt = now().toISOString();
   const certificate: RetentionCertificate = {
     runId: job.id,
@@ -496,7 +547,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     held: policy.method !== 'cleanup' ? remaining : 0,
     batches: state.batches,
     keysSha256: state.keysSha256,
-    archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length } : null,
+    archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length, ...(childArchives.length ? { children: childArchives } : {}) } : null,
     remaining,
     ...(policy.origin ? { origin: policy.origin } : {}),
   };

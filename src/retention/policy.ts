@@ -134,8 +134,6 @@ export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: 
           const listed = p.cascade.some((c) => c === child.name || c === ck);
           if (!listed) {
             at(p, 'cascade', `${ck} references ${parent.schema}.${parent.name} (foreign key ${fk.name}) and no policy covers it: deleting ${key} rows would fail or cascade; add "${child.name}" to cascade (its rows go with their parent) or give it its own policy`);
-          } else if (p.method === 'archive') {
-            at(p, 'cascade', `archive does not take child tables with it (${ck}); archive or erase ${ck} with its own policy first`);
           } else {
             if (child.primaryKey.length === 0) at(p, 'cascade', `${ck} has no primary key`);
             walk(child);

@@ -45,7 +45,7 @@ function runCli(dir: string, killAfterMs: number | null): Promise<{ code: number
   });
 }
 
-async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[]; visits: number[] }>): Promise<void> {
+async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[]; lines: number[]; visits: number[] }>): Promise<void> {
   const reader = generateRecipient();
   writeFileSync(
     path.join(dir, 'steward.yml'),
@@ -58,7 +58,7 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
       '  policies:',
       // No children: on Postgres the one-statement batches settled by transaction id after a kill.
       '    - { name: visits, source: s, table: visits, from: seen, period: 2y, method: erase, legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
-      '    - { name: invoices, source: s, table: invoices, from: issued, period: 10y, method: archive, legalBasis: "10 years (commercial law)" }',
+      '    - { name: invoices, source: s, table: invoices, from: issued, period: 10y, method: archive, cascade: [invoice_lines], legalBasis: "10 years (commercial law)" }',
       '    - { name: inactive, source: s, table: customers, from: last_seen, period: 2y, method: erase, cascade: [orders], legalBasis: "no longer needed (GDPR Art. 5(1)(e))" }',
     ].join('\n'),
   );
@@ -89,8 +89,14 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
   // Invoices: the expired ones are gone, and each is in the archive set exactly once.
   expect(checksum(after.invoices)).toBe(checksum(keep));
   const { readdirSync } = await import('node:fs');
-  const runs = readdirSync(path.join(dir, 'archives', 'invoices'));
-  expect(runs).toHaveLength(1); // one run, resumed across every kill
+  const sets = readdirSync(path.join(dir, 'archives', 'invoices')).sort();
+  // One run, resumed across every kill: the invoices' set, and beside it their lines'.
+  expect(sets).toHaveLength(2);
+  const runs = sets.filter((x) => !x.includes('.'));
+  expect(sets[1]).toBe(`${runs[0]}.${kind === 'sqlite' ? 'main' : 'public'}.invoice_lines`);
+  const lines = await verifyArchiveSet(path.join(dir, 'archives', 'invoices', sets[1]!), { privateKey: reader.identity });
+  expect(lines.rows).toBe(N - keep.length); // one line per archived invoice, each exactly once
+  expect(checksum(after.lines.map((l) => l - 200_000))).toBe(checksum(keep));
   const v = await verifyArchiveSet(path.join(dir, 'archives', 'invoices', runs[0]!), { privateKey: reader.identity });
   expect(v.rows).toBe(N - keep.length); // decrypted, counted, no key twice (verify checks)
   expect(checksum(after.orders.map((o) => o - 100_000))).toBe(checksum(keep));
@@ -119,8 +125,9 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
     const dir = mkdtempSync(path.join(tmp, 'sqlite-'));
     const file = path.join(dir, 'shop.db');
     const db = new Database(file);
-    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id)); create table invoices (id integer primary key, amount numeric, issued date); create table visits (id integer primary key, ip text, seen date)');
+    db.exec('create table customers (id integer primary key, email text, last_seen date); create table orders (id integer primary key, customer_id integer not null references customers(id)); create table invoices (id integer primary key, amount numeric, issued date); create table invoice_lines (id integer primary key, invoice_id integer not null references invoices(id), sku text); create table visits (id integer primary key, ip text, seen date)');
     const vis = db.prepare('insert into visits values (?, ?, ?)');
+    const line = db.prepare('insert into invoice_lines values (?, ?, ?)');
     const inv = db.prepare('insert into invoices values (?, ?, ?)');
     const c = db.prepare('insert into customers values (?, ?, ?)');
     const o = db.prepare('insert into orders values (?, ?)');
@@ -129,6 +136,7 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
         c.run(id, `c${id}@example.com`, expired(id) ? '2023-01-15' : '2026-10-01');
         o.run(100_000 + id, id);
         inv.run(id, id / 100, expired(id) ? '2010-01-01' : '2025-01-01');
+        line.run(200_000 + id, id, `sku-${id}`);
       }
       for (let id = 1; id <= VISITS; id++) vis.run(id, `10.0.${id >> 8}.${id & 255}`, expired(id) ? '2023-01-15' : '2026-10-01');
     })();
@@ -140,6 +148,7 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
           customers: (d.prepare('select id from customers').all() as { id: number }[]).map((r) => r.id),
           orders: (d.prepare('select id from orders').all() as { id: number }[]).map((r) => r.id),
           invoices: (d.prepare('select id from invoices').all() as { id: number }[]).map((r) => r.id),
+          lines: (d.prepare('select id from invoice_lines').all() as { id: number }[]).map((r) => r.id),
           visits: (d.prepare('select id from visits').all() as { id: number }[]).map((r) => r.id),
         };
       } finally {
@@ -164,12 +173,15 @@ describe.skipIf(!existsSync(BIN))('steward retention apply killed with SIGKILL a
       await client.query(`insert into orders select 100000 + i, i from generate_series(1, ${N}) i`);
       await client.query('create table invoices (id integer primary key, amount numeric(10,2), issued date)');
       await client.query(`insert into invoices select i, i / 100.0, case when i % 10 in (0, 3, 7) then date '2010-01-01' else date '2025-01-01' end from generate_series(1, ${N}) i`);
+      await client.query('create table invoice_lines (id integer primary key, invoice_id integer not null references invoices(id), sku text)');
+      await client.query(`insert into invoice_lines select 200000 + i, i, 'sku-' || i from generate_series(1, ${N}) i`);
       await client.query('create table visits (id integer primary key, ip text, seen date)');
       await client.query(`insert into visits select i, '10.0.0.' || (i % 250), case when i % 10 in (0, 3, 7) then date '2023-01-15' else date '2026-10-01' end from generate_series(1, ${VISITS}) i`);
       await crashLoop(dir, 'postgres', u.toString(), async () => ({
         customers: (await client.query('select id from customers')).rows.map((r: { id: number }) => r.id),
         orders: (await client.query('select id from orders')).rows.map((r: { id: number }) => r.id),
         invoices: (await client.query('select id from invoices')).rows.map((r: { id: number }) => r.id),
+        lines: (await client.query('select id from invoice_lines')).rows.map((r: { id: number }) => r.id),
         visits: (await client.query('select id from visits')).rows.map((r: { id: number }) => r.id),
       }));
     } finally {

@@ -254,6 +254,44 @@ forEachDialect('retention', (d) => {
     }
   });
 
+  it('archives invoices with their lines (cascade): each table in its own set, children written first, both deleted, both restored', async () => {
+    await d.exec(
+      [
+        `create table bills (id integer primary key, customer varchar(60), issued date)`,
+        `create table bill_lines (id integer primary key, bill_id integer not null references bills(id), sku varchar(20), qty integer)`,
+      ].join(';\n'),
+    );
+    await d.db.insertInto('bills').values(Array.from({ length: 20 }, (_, i) => ({ id: i + 1, customer: `Customer ${i + 1}`, issued: i < 12 ? '2014-06-01' : '2025-06-01' }))).execute();
+    // Two lines per bill.
+    await d.db.insertInto('bill_lines').values(Array.from({ length: 40 }, (_, i) => ({ id: 1000 + i, bill_id: (i % 20) + 1, sku: `sku-${i}`, qty: i }))).execute();
+    const snapshot = async () => JSON.stringify([await d.db.selectFrom('bills').selectAll().orderBy('id').execute(), await d.db.selectFrom('bill_lines').selectAll().orderBy('id').execute()]);
+    const before = await snapshot();
+    const reader = generateRecipient();
+    const dir = mkdtempSync(path.join(tmp, `arch-cascade-${d.kind}-`));
+    const p = policy({ name: 'bills', table: 'bills', from: 'issued', method: 'archive', period: '10y', cascade: ['bill_lines'] });
+    const c = await ctx(p, { archive: { dir, recipients: [reader.publicKey] } });
+    try {
+      const plan = await planPolicy(c);
+      expect(plan.children).toEqual([{ table: expect.stringMatching(/bill_lines$/), rows: 24 }]);
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 12, childRows: 24, remaining: 0 });
+      expect(await ids('bills')).toEqual(Array.from({ length: 8 }, (_, i) => 13 + i));
+      expect((await ids('bill_lines')).every((id) => ((id - 1000) % 20) + 1 > 12)).toBe(true);
+      const child = cert.archive!.children!;
+      expect(child).toHaveLength(1);
+      expect(child[0]!.table).toMatch(/bill_lines$/);
+      expect(await verifyArchiveSet(cert.archive!.dir, { privateKey: reader.identity, expectedDigest: cert.archive!.digest })).toMatchObject({ rows: 12 });
+      expect(await verifyArchiveSet(child[0]!.dir, { privateKey: reader.identity, expectedDigest: child[0]!.digest })).toMatchObject({ rows: 24 });
+      // A lawful restore: parents first, then their lines; everything is back as it was.
+      const { restoreArchiveSet } = await import('../../src/retention/archive-restore.js');
+      expect(await restoreArchiveSet(cert.archive!.dir, { privateKey: reader.identity, source: c.source })).toMatchObject({ inserted: 12 });
+      expect(await restoreArchiveSet(child[0]!.dir, { privateKey: reader.identity, source: c.source })).toMatchObject({ inserted: 24 });
+      expect(await snapshot()).toBe(before);
+    } finally {
+      await c.source.close();
+    }
+  });
+
   it('an archive target that cannot be written: the run fails with the reason and deletes nothing', async () => {
     await d.exec(d.pick({
       postgres: 'create table receipts (id integer primary key, amount integer, issued date)',

@@ -146,39 +146,77 @@ async function count(db: Kysely<any>, t: TableInfo, where: RawBuilder<unknown>):
   return Number((await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${tableRef(t)} where ${where}`.execute(db)).rows[0]?.n ?? 0);
 }
 
-/** Child tables to delete with the parent, deepest first, each with the key that leads to its parent. */
-function cascadeOrder(tables: readonly TableInfo[], root: TableInfo, listed: readonly string[]): { table: TableInfo; fk: import('../sources/types.js').ForeignKey; parent: TableInfo }[] {
-  const out: { table: TableInfo; fk: import('../sources/types.js').ForeignKey; parent: TableInfo }[] = [];
-  const walk = (parent: TableInfo, seen: Set<string>) => {
-    for (const { table, fk } of childrenOf(tables, parent)) {
-      const k = `${table.schema}.${table.name}`;
-      if (seen.has(k) || !listed.some((c) => c === table.name || c === k)) continue;
-      seen.add(k);
-      walk(table, seen);
-      out.push({ table, fk, parent });
+type ForeignKey = import('../sources/types.js').ForeignKey;
+const keyOf = (t: TableInfo) => `${t.schema}.${t.name}`;
+
+/**
+ * Child tables to delete with the parent, deepest first (the order to delete them
+ * in), each with every foreign key that leads to a table going with it: a child may
+ * reference the root twice (sender and recipient) or two tables of the cascade.
+ * Depth is the longest path from the root, so every table comes before all its parents.
+ */
+export function cascadeOrder(tables: readonly TableInfo[], root: TableInfo, listed: readonly string[]): { table: TableInfo; edges: { fk: ForeignKey; parent: TableInfo }[] }[] {
+  const members = new Map<string, TableInfo>([[keyOf(root), root]]);
+  const queue = [root];
+  while (queue.length) {
+    for (const { table } of childrenOf(tables, queue.shift()!)) {
+      const k = keyOf(table);
+      if (members.has(k) || !listed.some((c) => c === table.name || c === k)) continue;
+      members.set(k, table);
+      queue.push(table);
     }
-  };
-  walk(root, new Set([`${root.schema}.${root.name}`]));
-  return out;
+  }
+  const edgesOf = new Map<string, { fk: ForeignKey; parent: TableInfo }[]>();
+  for (const [k, t] of members) {
+    if (t === root) continue;
+    edgesOf.set(k, t.foreignKeys.flatMap((fk) => {
+      const parent = members.get(`${fk.referencedSchema}.${fk.referencedTable}`);
+      return parent && parent !== t ? [{ fk, parent }] : [];
+    }));
+  }
+  // Longest-path depth (a cycle among cascade tables stops growing after |members| rounds; its back edges are dropped).
+  const depth = new Map<string, number>([...members.keys()].map((k) => [k, k === keyOf(root) ? 0 : 1]));
+  for (let round = 0; round <= members.size; round++) {
+    let changed = false;
+    for (const [k, edges] of edgesOf) {
+      for (const e of edges) {
+        const d = depth.get(keyOf(e.parent))! + 1;
+        if (d > depth.get(k)! && d <= members.size) {
+          depth.set(k, d);
+          changed = true;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  return [...edgesOf]
+    .map(([k, edges]) => ({ table: members.get(k)!, depth: depth.get(k)!, edges: edges.filter((e) => depth.get(keyOf(e.parent))! < depth.get(k)!) }))
+    .sort((a, b) => b.depth - a.depth || (keyOf(a.table) < keyOf(b.table) ? -1 : 1))
+    .map(({ table, edges }) => ({ table, edges }));
+}
+
+/** Per cascade table, the condition selecting its rows under the root rows `rootWhere`: any of its foreign keys leading to a row that goes. */
+function cascadeWheres(order: ReturnType<typeof cascadeOrder>, root: TableInfo, rootWhere: RawBuilder<unknown>): Map<string, RawBuilder<unknown>> {
+  const where = new Map<string, RawBuilder<unknown>>([[keyOf(root), rootWhere]]);
+  for (const step of [...order].reverse()) {
+    const parts = step.edges.map((e) => underParent(e.fk, e.parent, where.get(keyOf(e.parent))!));
+    where.set(keyOf(step.table), parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`);
+  }
+  return where;
 }
 
 /** `(child.fk…) in (select parent.ref… from parent where <parentWhere>)`, following one foreign key. */
-function underParent(fk: import('../sources/types.js').ForeignKey, parent: TableInfo, parentWhere: RawBuilder<unknown>): RawBuilder<unknown> {
+function underParent(fk: ForeignKey, parent: TableInfo, parentWhere: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`${keyTuple(fk.columns)} in (select ${sql.join(fk.referencedColumns.map((c) => sql.ref(c)))} from ${tableRef(parent)} where ${parentWhere})`;
 }
 
 /** The rows a cascade deletes under `rootWhere` rows, per child table (for plans). */
 async function childCounts(db: Kysely<any>, tables: readonly TableInfo[], root: TableInfo, listed: readonly string[], rootWhere: RawBuilder<unknown>): Promise<{ table: string; rows: number }[]> {
   const order = cascadeOrder(tables, root, listed);
-  // Each child's condition is built from its parent's: children of children go with them too.
-  const where = new Map<string, RawBuilder<unknown>>([[`${root.schema}.${root.name}`, rootWhere]]);
+  // Each child's condition is built from its parents': children of children go with them too.
+  const where = cascadeWheres(order, root, rootWhere);
   const out: { table: string; rows: number }[] = [];
-  for (const step of [...order].reverse()) {
-    const pw = where.get(`${step.parent.schema}.${step.parent.name}`)!;
-    const w = underParent(step.fk, step.parent, pw);
-    where.set(`${step.table.schema}.${step.table.name}`, w);
-    out.push({ table: `${step.table.schema}.${step.table.name}`, rows: await count(db, step.table, w) });
-  }
+  for (const step of [...order].reverse()) out.push({ table: keyOf(step.table), rows: await count(db, step.table, where.get(keyOf(step.table))!) });
   return out;
 }
 
@@ -352,8 +390,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
    */
   const archiveBatch = async (trx: Kysely<any>, rows: Record<string, unknown>[], keys: unknown[][]): Promise<unknown[][]> => {
     const order = cascadeOrder(r.tables, r.table, policy.cascade);
-    const whereOf = new Map<string, RawBuilder<unknown>>([[`${r.table.schema}.${r.table.name}`, w.keysIn(r.table, keys)]]);
-    for (const step of [...order].reverse()) whereOf.set(`${step.table.schema}.${step.table.name}`, underParent(step.fk, step.parent, whereOf.get(`${step.parent.schema}.${step.parent.name}`)!));
+    const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keys));
     let childConflict = false;
     for (const step of order) {
       const k = `${step.table.schema}.${step.table.name}`;
@@ -485,9 +522,8 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           const confirmed = w.keysIn(r.table, confirmedKeys);
           if (policy.method !== 'cleanup') {
             // Children first, deepest first, each under the parents that are going.
-            const whereOf = new Map<string, RawBuilder<unknown>>([[`${r.table.schema}.${r.table.name}`, confirmed]]);
             const order = cascadeOrder(r.tables, r.table, policy.cascade);
-            for (const step of [...order].reverse()) whereOf.set(`${step.table.schema}.${step.table.name}`, underParent(step.fk, step.parent, whereOf.get(`${step.parent.schema}.${step.parent.name}`)!));
+            const whereOf = cascadeWheres(order, r.table, confirmed);
             for (const step of order) {
               const res = await sql`delete from ${tableRef(step.table)} where ${whereOf.get(`${step.table.schema}.${step.table.name}`)!}`.execute(trx);
               childRows += Number(res.numAffectedRows ?? 0n);

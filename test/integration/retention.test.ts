@@ -292,6 +292,47 @@ forEachDialect('retention', (d) => {
     }
   });
 
+  it('archives users with every row that references them: a child with two keys to the parent, and a grandchild that also references the root', async () => {
+    await d.exec(
+      [
+        'create table members (id integer primary key, seen date)',
+        'create table notes (id integer primary key, sender integer not null references members(id), recipient integer references members(id))',
+        'create table baskets (id integer primary key, member_id integer not null references members(id))',
+        'create table basket_items (id integer primary key, basket_id integer not null references baskets(id), member_id integer not null references members(id))',
+      ].join(';\n'),
+    );
+    // Members 1..10; 1..4 are due.
+    await d.db.insertInto('members').values(Array.from({ length: 10 }, (_, i) => ({ id: i + 1, seen: i < 4 ? '2020-01-01' : '2026-01-01' }))).execute();
+    // Note i: from member i to member 11 - i (so 1..4 are senders of 4 notes and recipients of 4 others).
+    await d.db.insertInto('notes').values(Array.from({ length: 10 }, (_, i) => ({ id: 100 + i, sender: i + 1, recipient: 10 - i }))).execute();
+    await d.db.insertInto('baskets').values(Array.from({ length: 10 }, (_, i) => ({ id: 200 + i, member_id: i + 1 }))).execute();
+    // Item j of basket (200 + j) is put there by member (10 - j): items of a due basket, and items a due member put in a kept basket.
+    await d.db.insertInto('basket_items').values(Array.from({ length: 10 }, (_, i) => ({ id: 300 + i, basket_id: 200 + i, member_id: 10 - i }))).execute();
+    const reader = generateRecipient();
+    const dir = mkdtempSync(path.join(tmp, `arch-fk2-${d.kind}-`));
+    const p = policy({ name: 'members', table: 'members', from: 'seen', method: 'archive', period: '2y', cascade: ['notes', 'baskets', 'basket_items'] });
+    const c = await ctx(p, { archive: { dir, recipients: [reader.publicKey] } });
+    try {
+      // notes: sent by 1..4 (ids 100..103) or received by 1..4 (ids 106..109); baskets 200..203;
+      // basket_items: in baskets 200..203 (300..303) or put by members 1..4 (306..309).
+      const plan = await planPolicy(c);
+      expect(Object.fromEntries(plan.children.map((ch) => [ch.table.split('.').pop(), ch.rows]))).toEqual({ notes: 8, baskets: 4, basket_items: 8 });
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 4, childRows: 20, remaining: 0 });
+      const left = async (t: string) => (await d.db.selectFrom(t).select('id').orderBy('id').execute()).map((r) => Number(r.id));
+      expect(await left('members')).toEqual([5, 6, 7, 8, 9, 10]);
+      expect(await left('notes')).toEqual([104, 105]);
+      expect(await left('baskets')).toEqual([204, 205, 206, 207, 208, 209]);
+      expect(await left('basket_items')).toEqual([304, 305]);
+      const sets = Object.fromEntries(cert.archive!.children!.map((ch) => [ch.table.split('.').pop(), ch]));
+      for (const [t, n] of [['notes', 8], ['baskets', 4], ['basket_items', 8]] as const) {
+        expect(await verifyArchiveSet(sets[t]!.dir, { privateKey: reader.identity, expectedDigest: sets[t]!.digest }), t).toMatchObject({ rows: n });
+      }
+    } finally {
+      await c.source.close();
+    }
+  });
+
   it('an archive target that cannot be written: the run fails with the reason and deletes nothing', async () => {
     await d.exec(d.pick({
       postgres: 'create table receipts (id integer primary key, amount integer, issued date)',

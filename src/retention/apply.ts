@@ -384,23 +384,31 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   }
   /**
    * Writes a locked batch and its children to the archive (children first), durably,
-   * and returns the keys that may now be deleted: all but rows the set already holds
-   * with other content (changed after a crash), or none when a child row is such.
+   * and returns the keys that may now be deleted. Conflicts (a row the set already
+   * holds with other content: changed after a crash) are found before anything is
+   * written: such a parent is kept with its children, and a batch with such a child
+   * is kept whole (counted as remaining); nothing kept is archived.
    * The parents are locked, so no child row can appear before the delete.
    */
   const archiveBatch = async (trx: Kysely<any>, rows: Record<string, unknown>[], keys: unknown[][]): Promise<unknown[][]> => {
+    const changed = new Set(archiveSet!.conflictsOf(rows));
+    const keep = keys.filter((_, i) => !changed.has(i));
+    if (keep.length === 0) return [];
     const order = cascadeOrder(r.tables, r.table, policy.cascade);
-    const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keys));
-    let childConflict = false;
+    const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
+    const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[] }[] = [];
     for (const step of order) {
-      const k = `${step.table.schema}.${step.table.name}`;
+      const k = keyOf(step.table);
       const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
-      if (childRows.length > 0 && (await childSets.get(k)!.writeChunk(childRows)).conflicts.length > 0) childConflict = true;
+      const set = childSets.get(k)!;
+      if (set.conflictsOf(childRows).length > 0) return [];
+      if (childRows.length > 0) children.push({ set, rows: childRows });
     }
-    if (childConflict) return [];
+    for (const c of children) await c.set.writeChunk(c.rows);
     // Durably in a verified chunk before any of these rows may be deleted.
-    const changed = new Set((await archiveSet!.writeChunk(rows)).conflicts);
-    return keys.filter((_, i) => !changed.has(i));
+    const res = await archiveSet!.writeChunk(rows.filter((_, i) => !changed.has(i)));
+    if (res.conflicts.length) throw new Error('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
+    return keep;
   };
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();

@@ -337,6 +337,15 @@ export class ArchiveSetWriter {
     return this.#archived.has(rowFingerprint(this.#salt, keyText(encoded, this.#header.primaryKey), '').key);
   }
 
+  /**
+   * The rows (indexes) the set already holds with other content: what `writeChunk`
+   * would report in `conflicts`, found without writing anything (so a caller can
+   * decide what to archive before archiving any of it).
+   */
+  conflictsOf(rows: readonly Row[]): number[] {
+    return this.#prepare(rows).conflicts;
+  }
+
   #prepare(rows: readonly Row[]): { fresh: PreparedRow[]; alreadyArchived: number; conflicts: number[] } {
     const { columns, primaryKey } = this.#header;
     const fresh: PreparedRow[] = [];

@@ -135,6 +135,9 @@ describe('writing a set', () => {
     await set.writeChunk(rows(1, 10));
     const again = await set.writeChunk([...rows(5, 10), row(11)]);
     expect(again).toMatchObject({ written: 1, alreadyArchived: 6, conflicts: [] });
+    // conflictsOf says the same beforehand, and writes nothing.
+    expect(set.conflictsOf([row(3, 7), row(12), row(4)])).toEqual([0]);
+    expect(set.chunks).toHaveLength(2);
     const changed = await set.writeChunk([row(3, 7), row(12)]);
     expect(changed).toMatchObject({ written: 1, alreadyArchived: 0, conflicts: [0] });
     const none = await set.writeChunk(rows(1, 2));

@@ -49,7 +49,10 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
     const location = { source: sourceName, ...(table ? { table } : {}) };
     out.push({ id: findingId('retention.policy-invalid', location, name), rule: 'retention.policy-invalid', severity: 'medium', location, title: 'Retention policy cannot run', message: `Policy "${name}" cannot run: ${why}.`, remedy: 'Fix the policy in steward.yml; `steward retention plan` lists every problem.' });
   };
-  for (const problem of mine.problems) invalid(problem.policy, mine.policies.find((m) => m.policy.name === problem.policy)?.policy.table, `${problem.path}: ${problem.message}`);
+  // One finding per policy (its id is per policy and table), naming every problem it has.
+  const byPolicy = new Map<string, string[]>();
+  for (const problem of mine.problems) byPolicy.set(problem.policy, [...(byPolicy.get(problem.policy) ?? []), `${problem.path}: ${problem.message}`]);
+  for (const [name, whys] of byPolicy) invalid(name, mine.policies.find((m) => m.policy.name === name)?.policy.table, whys.join('; '));
   for (const { policy, index } of mine.policies) {
     if (mine.problems.some((p) => p.policy === policy.name)) continue;
     let plan;

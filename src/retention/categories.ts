@@ -20,8 +20,13 @@ export interface SourcePolicies {
   readonly policies: readonly { readonly policy: RetentionPolicy; readonly index: number }[];
   /** Everything impossible, category expansion and validation together: nothing runs while one is left. */
   readonly problems: readonly PolicyProblem[];
-  /** Tables a category policy leaves to a table policy of the same kind. */
-  readonly skipped: readonly { readonly policy: string; readonly table: string; readonly coveredBy: string }[];
+  /**
+   * What a category policy does not run on, and why: a table a table policy of the same
+   * kind takes over (`coveredBy`), or the whole source while no audit has recorded an
+   * inventory of it (`table` null): waiting for data, not an impossible policy, so the
+   * source's other policies still run (and `steward audit --due`, which audits first, is not stuck).
+   */
+  readonly skipped: readonly { readonly policy: string; readonly table: string | null; readonly coveredBy?: string; readonly reason: string }[];
 }
 
 /** The sources a policy may touch: its source, or (category) its sources or every source. */
@@ -41,7 +46,7 @@ const ends = (m: RetentionPolicyConfig['method']) => m !== 'cleanup';
 export function policiesForSource(config: readonly RetentionPolicyConfig[], source: string, allSources: readonly string[], tables: readonly TableInfo[], inventory: readonly InventoryItem[] | null): SourcePolicies {
   const out: { policy: RetentionPolicy; index: number }[] = [];
   const problems: PolicyProblem[] = [];
-  const skipped: { policy: string; table: string; coveredBy: string }[] = [];
+  const skipped: { policy: string; table: string | null; coveredBy?: string; reason: string }[] = [];
   const explicit = config.flatMap((p, index) => {
     const t = p.source === source ? tablePolicy(p) : null;
     return t ? [{ policy: t, index }] : [];
@@ -51,7 +56,7 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
     if (p.category === undefined || !policySources(p, allSources).includes(source)) return;
     const at = (field: string, message: string) => problems.push({ policy: p.name, path: `retention.policies[${index}]${field ? `.${field}` : ''}`, message });
     if (!inventory) {
-      at('category', `covers the data category ${p.category}, and no audit of source "${source}" has recorded an inventory yet: run \`steward audit\` first, so Steward knows which tables hold it`);
+      skipped.push({ policy: p.name, table: null, reason: `covers the data category ${p.category}, and no audit of source "${source}" has recorded an inventory yet: run \`steward audit\` first, so Steward knows which tables hold it` });
       return;
     }
     // Tables holding the category, with the columns that hold it.
@@ -67,13 +72,22 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
     for (const [key, { columns }] of [...byTable].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const t = findTable(tables, key);
       if (!t) continue; // gone since the audit (or a view): nothing to apply it to
-      const covered = explicit.find((e) => {
-        const et = findTable(tables, e.policy.table);
-        return et === t && ends(e.policy.method) === ends(p.method);
-      });
-      if (covered) {
-        skipped.push({ policy: p.name, table: key, coveredBy: covered.policy.name });
+      // Specific beats general, for what the table policy covers: the rows (an erase/archive of
+      // the whole table), or the columns it cleans. A filtered erase beside a category erase is
+      // left to the conflict rules.
+      const same = explicit.filter((e) => findTable(tables, e.policy.table) === t && ends(e.policy.method) === ends(p.method));
+      const rowsOwner = ends(p.method) ? same.find((e) => !e.policy.where) : undefined;
+      const cleanedBy = new Map<string, string>();
+      if (!ends(p.method)) for (const e of same) for (const c of Object.keys(e.policy.cleanup ?? {})) if (!e.policy.where) cleanedBy.set(c, e.policy.name);
+      const mineCols = columns.filter((c) => !cleanedBy.has(c));
+      const owner = rowsOwner?.policy.name ?? (!ends(p.method) && mineCols.length === 0 && columns.length > 0 ? cleanedBy.get(columns[0]!) : undefined);
+      if (owner) {
+        skipped.push({ policy: p.name, table: key, coveredBy: owner, reason: `left to policy "${owner}" (a table policy on the same table takes precedence)` });
         continue;
+      }
+      if (mineCols.length < columns.length) {
+        const taken = columns.filter((c) => cleanedBy.has(c));
+        skipped.push({ policy: p.name, table: key, coveredBy: cleanedBy.get(taken[0]!)!, reason: `column(s) ${taken.join(', ')} left to policy "${cleanedBy.get(taken[0]!)}" (a table policy on the same table takes precedence); the category policy cleans ${mineCols.join(', ')}` });
       }
       const froms = typeof p.from === 'string' ? [p.from] : p.from;
       const from = froms.find((f) => t.columns.some((c) => c.name === f));
@@ -86,7 +100,7 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
         at('cleanup', `a cleanup policy by category needs one method for the category's columns (cleanup: hash, null, year, month, prefix:N or fixed:VALUE)`);
         return;
       }
-      const cleanup = p.method === 'cleanup' ? Object.fromEntries(columns.filter((c) => !t.primaryKey.includes(c)).map((c) => [c, method!])) : undefined;
+      const cleanup = p.method === 'cleanup' ? Object.fromEntries(mineCols.filter((c) => !t.primaryKey.includes(c)).map((c) => [c, method!])) : undefined;
       out.push({
         index,
         policy: {

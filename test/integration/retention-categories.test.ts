@@ -83,4 +83,27 @@ forEachDialect('retention by data category', (d) => {
       await source.close();
     }
   });
+
+  it('a category policy that cannot run: one finding naming every table it cannot apply to (finding ids stay unique)', async () => {
+    const { config, patterns } = loadConfigText(
+      [
+        'sources:',
+        `  - { name: s, kind: ${d.kind}, url: ${JSON.stringify(d.url ?? 'postgres://pglite')}, owner: t }`,
+        'retention:',
+        '  policies:',
+        '    - { name: emails, category: contact.email, from: signed_up, period: 2y, method: erase, legalBasis: "2 years" }',
+        '    - { name: orders, source: s, table: orders, from: total, period: 10y, legalMinimum: 11y, method: erase, legalBasis: "10 years" }',
+      ].join('\n'),
+      { file: 'steward.yml', cwd: process.cwd(), env: {} },
+    );
+    const report = await runAudit({ config, patterns, openSource: () => d.openSource(), now: () => now });
+    const ids = report.findings.map((f) => f.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const invalid = report.findings.filter((f) => f.rule === 'retention.policy-invalid');
+    expect(invalid.map((f) => f.message.match(/^Policy "([^"]+)"/)?.[1]).sort()).toEqual(['emails', 'orders']);
+    const emails = invalid.find((f) => f.message.startsWith('Policy "emails"'))!;
+    expect(emails.message).toMatch(/customers, which has none of the reference columns signed_up.*newsletter, which has none/);
+    const orders = invalid.find((f) => f.message.startsWith('Policy "orders"'))!;
+    expect(orders.message).toMatch(/not a date.*shorter than the legal minimum|shorter than the legal minimum.*not a date/);
+  });
 });

@@ -68,15 +68,47 @@ describe('category policies', () => {
     );
     const r = policiesForSource(ps, 'shop', ['shop', 'crm'], tables, inventory);
     expect(r.problems).toEqual([]);
-    expect(r.skipped).toEqual([{ policy: 'emails', table: 'public.customers', coveredBy: 'customers-5y' }]);
+    expect(r.skipped).toEqual([{ policy: 'emails', table: 'public.customers', coveredBy: 'customers-5y', reason: 'left to policy "customers-5y" (a table policy on the same table takes precedence)' }]);
     expect(r.policies.map((p) => p.policy.name).sort()).toEqual(['customers-5y', 'emails[public.audit_log]', 'emails[public.newsletter]', 'newsletter-anon']);
   });
 
-  it('names what it cannot do: no inventory yet, a table without any of the reference columns', () => {
+  it('a table cleanup takes over only the columns it cleans; a filtered table erase is judged by the conflict rules', () => {
+    const phoneOnly = config(
+      [
+        '    - { name: emails, category: contact.email, from: [created_at, at], period: 2y, method: cleanup, cleanup: hash, exclude: [leads], legalBasis: "2 years" }',
+        '    - { name: phones, source: shop, table: customers, from: created_at, period: 1y, method: cleanup, cleanup: { phone: "null" }, legalBasis: "1 year" }',
+      ].join('\n'),
+    );
+    const a = policiesForSource(phoneOnly, 'shop', ['shop'], tables, inventory);
+    expect(a.problems).toEqual([]);
+    expect(a.policies.find((p) => p.policy.name === 'emails[public.customers]')?.policy.cleanup).toEqual({ email: 'hash' });
+    const emailToo = config(
+      [
+        '    - { name: emails, category: contact.email, from: [created_at, at], period: 2y, method: cleanup, cleanup: hash, exclude: [leads], legalBasis: "2 years" }',
+        '    - { name: cust, source: shop, table: customers, from: created_at, period: 1y, method: cleanup, cleanup: { email: "null", phone: "null" }, legalBasis: "1 year" }',
+      ].join('\n'),
+    );
+    const b = policiesForSource(emailToo, 'shop', ['shop'], tables, inventory);
+    expect(b.policies.map((p) => p.policy.name)).not.toContain('emails[public.customers]');
+    expect(b.skipped).toEqual([expect.objectContaining({ policy: 'emails', table: 'public.customers', coveredBy: 'cust' })]);
+    const filtered = config(
+      [
+        '    - { name: emails, category: contact.email, from: [created_at, at], period: 2y, method: erase, exclude: [leads], legalBasis: "2 years" }',
+        '    - { name: some, source: shop, table: customers, where: "phone is null", from: created_at, period: 5y, method: erase, legalBasis: "5 years" }',
+      ].join('\n'),
+    );
+    const c = policiesForSource(filtered, 'shop', ['shop'], tables, inventory);
+    expect(c.skipped).toEqual([]);
+    expect(c.problems.map((p) => p.message)).toEqual([expect.stringMatching(/policies "some" and "emails\[public\.customers\]" both cover rows of public\.customers but disagree|policies "emails\[public\.customers\]" and "some" both cover rows/)]);
+  });
+
+  it('says what it cannot do yet or at all: no inventory yet (waits), a table without any of the reference columns (a problem)', () => {
     const ps = config('    - { name: emails, category: contact.email, from: created_at, period: 2y, method: erase, legalBasis: "2 years" }');
+    // No inventory yet: waiting, not impossible (the source's other policies still run).
     const none = policiesForSource(ps, 'shop', ['shop'], tables, null);
     expect(none.policies).toEqual([]);
-    expect(none.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(/^retention\.policies\[0\]\.category: covers the data category contact\.email, and no audit of source "shop" has recorded an inventory yet: run `steward audit` first/)]);
+    expect(none.problems).toEqual([]);
+    expect(none.skipped).toEqual([{ policy: 'emails', table: null, reason: expect.stringMatching(/^covers the data category contact\.email, and no audit of source "shop" has recorded an inventory yet: run `steward audit` first/) }]);
     const withLeads = [...inventory, item('shop', 'leads', 'contact_email', 'contact.email')];
     const r = policiesForSource(ps, 'shop', ['shop'], tables, withLeads);
     expect(r.problems.map((p) => p.message)).toEqual([

@@ -105,7 +105,7 @@ export async function retentionPlan(options: RetentionOptions, io: Io): Promise<
   }
   const c = pc.createColors(useColor(io, options.color));
   const lines = plans.map((p) => planText(p, c));
-  for (const k of skipped) lines.push(c.dim(`${k.policy}: ${k.source}.${k.table} is left to policy "${k.coveredBy}" (a table policy on the same table takes precedence)`));
+  for (const k of skipped) lines.push((k.table ? c.dim : c.yellow)(`${k.policy}: ${k.table ? `${k.source}.${k.table}: ` : `source "${k.source}": `}${k.reason}`));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -127,15 +127,17 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
   if (options.dryRun) return retentionPlan(options, io);
   const bar = progressBar(io, !options.json);
   let certs: RetentionCertificate[];
+  const skipped: Skipped[] = [];
   try {
-    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }));
+    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }), skipped);
   } finally {
     bar.done();
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ certificates: certs }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ certificates: certs, skipped }, null, 2)}\n`);
     return 0;
   }
+  for (const k of skipped) if (!k.table) io.stdout.write(`Not run: policy "${k.policy}" on source "${k.source}" ${k.reason}.\n`);
   for (const cert of certs) {
     if (!cert.runId) {
       io.stdout.write(`Nothing due under policy "${cert.policy}" (${cert.source}.${cert.table}, cut-off ${cert.cutoff.slice(0, 10)})${cert.remaining ? `; ${cert.remaining} due row(s) are on legal hold` : ''}.\n`);

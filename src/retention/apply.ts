@@ -106,6 +106,11 @@ export interface RetentionCertificate {
   readonly remaining: number;
   /** The category policy this table comes from, when it does. */
   readonly origin?: { readonly policy: string; readonly category: string };
+  /**
+   * Batches cut by a crash whose commit the database could no longer tell (a job left for
+   * a very long time): not in `rows`; their rows were deleted or are still there (then due).
+   */
+  readonly unsettled?: readonly UnsettledBatch[];
 }
 
 const OWNER = THIS_PROCESS;
@@ -259,11 +264,20 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
 
 const target = (ctx: RetentionContext) => ({ source: ctx.source.name, table: ctx.policy.table, column: `policy:${ctx.policy.name}` });
 
+/** A batch whose fate the database could no longer tell (see `transactionCommitted`). */
+export interface UnsettledBatch {
+  readonly txid: string;
+  /** Rows it deleted if it committed, and the digest of their keys. */
+  readonly rows: number;
+  readonly keysSha256: string;
+}
+
 interface Progress {
   rows: number;
   childRows: number;
   batches: number;
   keysSha256: string;
+  unsettled: UnsettledBatch[];
 }
 
 /**
@@ -295,6 +309,17 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     if (ownerMayBeRunning(job, runStart)) throw new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${job.owner.pid} on ${job.owner.host})`, { hint: 'Wait for it to finish' });
     if (!(await store.jobs.claim(job.id, job.owner, OWNER, runStart.toISOString()))) throw new UsageError(`another Steward took over policy "${policy.name}" just now`);
   }
+  if (job) {
+    // Killed after writing its certificate, before marking the job done: finish it, nothing more.
+    for await (const entries of store.activityBatches({ action: 'retention.certificate', last: 500 })) {
+      const done = entries.find((e) => (e.subject as { jobId?: string }).jobId === job!.id);
+      if (done) {
+        const cert = done.details as unknown as RetentionCertificate;
+        await store.jobs.finish(job.id, 'done', { rows: cert.rows, childRows: cert.childRows, batches: cert.batches }, cert.finishedAt);
+        return cert;
+      }
+    }
+  }
   // The progress bar's total, where one is drawn; otherwise only whether anything is due (cheaper).
   const total = ctx.onProgress ? await count(source.db, r.table, due) : (await sql`select 1 from ${tableRef(r.table)} where ${due} limit 1`.execute(source.db)).rows.length;
   if (!job && total === 0) {
@@ -311,7 +336,13 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     job = { id: randomUUID(), ...target(ctx), operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: cutoff.toISOString(), keysSha256: EMPTY, startedAt: at }, owner: OWNER, startedAt: at, updatedAt: at, finishedAt: null };
     await store.jobs.create(job);
   }
-  const state: Progress = { rows: Number(job.counts.rows ?? 0), childRows: Number(job.counts.childRows ?? 0), batches: Number(job.counts.batches ?? 0), keysSha256: String(job.options.keysSha256 ?? EMPTY) };
+  const state: Progress = {
+    rows: Number(job.counts.rows ?? 0),
+    childRows: Number(job.counts.childRows ?? 0),
+    batches: Number(job.counts.batches ?? 0),
+    keysSha256: String(job.options.keysSha256 ?? EMPTY),
+    unsettled: [...((job.options as { unsettled?: UnsettledBatch[] }).unsettled ?? [])],
+  };
   const where = { source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name };
   await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed: job.counts.batches !== undefined && state.batches > 0 } });
 
@@ -322,7 +353,12 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     if (pending.txid) {
       const settled = await transactionCommitted(ctx, pending.txid);
       // Unknowable: not counted, and said so in the log with the batch's count and key digest.
-      if (settled === null) await store.appendActivity({ actor: ctx.actor, action: 'retention.batch-unsettled', subject: { jobId: job.id, source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name }, details: { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest } });
+      // Unknowable: not counted as deleted, and carried into the certificate as unsettled (with its
+      // count and key digest), and said in the log.
+      if (settled === null) {
+        state.unsettled.push({ txid: pending.txid, rows: pending.rows, keysSha256: pending.digest });
+        await store.appendActivity({ actor: ctx.actor, action: 'retention.batch-unsettled', subject: { jobId: job.id, source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name }, details: { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest } });
+      }
       committed = settled === true;
     }
     else if (policy.method !== 'cleanup') committed = (await count(source.db, r.table, w.keysIn(r.table, pending.keys!))) === 0;
@@ -341,6 +377,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       state.batches++;
       state.keysSha256 = chain(state.keysSha256, pending.digest);
     }
+    if (committed && pending.nextBlock !== undefined) job = { ...job, options: { ...job.options, block: pending.nextBlock } };
     job = await saveProgress(store, job, state, committed && pending.next !== undefined ? pending.next : job.lastKey, null, now());
   }
 
@@ -416,22 +453,30 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   let cleanHashKeys: Map<string, import('node:crypto').KeyObject> | null = null;
   // Erase without children on an integer key, where the database can later say whether a
   // transaction committed (Postgres): one statement per batch, keys never leave the server.
-  const fast = policy.method === 'erase' && w.eraseNext && w.transactionStatus && cascadeOrder(r.tables, r.table, policy.cascade).length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
+  const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && cascadeOrder(r.tables, r.table, policy.cascade).length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
+  // Null for a table that is not a plain heap (Postgres: partitioned or foreign): the general path.
+  const support = eligible ? await w.fastErase!(source.db, r.table) : null;
+  const fast = support !== null;
   const lockMs = ctx.lockTimeoutMs ?? 2000;
   let keysPhaseDone = false;
   let remainingKnown: number | null = null;
   try {
     if (fast) {
       const phase = (job.options as { phase?: string }).phase ?? 'blocks';
-      const blocks = phase === 'blocks' ? await w.tableBlocks?.(source.db, r.table) : null;
-      const erase = async (run: (trx: Kysely<any>) => Promise<import('../sources/column-writer.js').ErasedBatch>, cursor: readonly unknown[] | null) => {
+      const blocks = phase === 'blocks' && support.blocks !== null ? { blocks: support.blocks, rowsPerBlock: support.rowsPerBlock } : null;
+      // The key cursor (`lastKey`) and the block cursor (`options.block`) are kept apart, so that
+      // neither is ever read as the other (should a resumed job take another path).
+      const erase = async (run: (trx: Kysely<any>) => Promise<import('../sources/column-writer.js').ErasedBatch>, range?: { from: number; to: number }) => {
         let res: import('../sources/column-writer.js').ErasedBatch | null = null;
         await source.db.transaction().execute(async (trx) => {
           await w.boundLockWait(trx, lockMs);
           const b = await run(trx);
           res = b;
           // The intent, with the batch done but not committed: its transaction id settles it after a crash.
-          if (b.rows > 0) job = await saveProgress(store, job!, state, cursor, { txid: b.txid, rows: b.rows, childRows: 0, digest: b.digest, next: b.last }, now());
+          if (b.rows > 0) {
+            if (range) job = { ...job!, options: { ...job!.options, block: range.from } };
+            job = await saveProgress(store, job!, state, last, { txid: b.txid, rows: b.rows, childRows: 0, digest: b.digest, ...(range ? { nextBlock: range.to } : { next: b.last }) }, now());
+          }
         });
         const b = res! as import('../sources/column-writer.js').ErasedBatch;
         if (b.rows > 0) {
@@ -446,15 +491,14 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       if (blocks) {
         // Physical order first (Postgres 14+): block ranges sized to about `batchSize` due rows,
         // starting as if every row were due and adapting to the density found.
-        let block = Number(last?.[0] ?? 0);
+        let block = Number((job.options as { block?: number }).block ?? 0);
         const first = Math.max(1, Math.floor(batchSize / blocks.rowsPerBlock));
         let span = first;
         while (block < blocks.blocks) {
           const to = Math.min(blocks.blocks, block + span);
           const from = block;
-          const b = await erase(async (trx) => ({ ...(await w.eraseBlocks!(trx, { table: r.table, due, from, to })), seen: 0, last: [to] }), [from]);
+          const b = await erase(async (trx) => ({ ...(await w.eraseBlocks!(trx, { table: r.table, due, from, to })), seen: 0, last: null }), { from, to });
           block = to;
-          last = [block];
           const density = b.rows / (to - from);
           // At most twice the last span, and never more than 16 times the rows a batch may delete scanned.
           span = Math.max(1, Math.min(span * 2, first * 16, Math.floor(batchSize / Math.max(density, 1e-9))));
@@ -472,7 +516,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
         }
       }
       while (!keysPhaseDone) {
-        const b = await erase((trx) => w.eraseNext!(trx, { table: r.table, due, after: last, limit: batchSize }), last);
+        const b = await erase((trx) => w.eraseNext!(trx, { table: r.table, due, after: last, limit: batchSize }));
         if (b.last) last = [...b.last];
         if (b.seen < batchSize) break;
       }
@@ -594,9 +638,13 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length, ...(childArchives.length ? { children: childArchives } : {}) } : null,
     remaining,
     ...(policy.origin ? { origin: policy.origin } : {}),
+    ...(state.unsettled.length ? { unsettled: state.unsettled } : {}),
   };
-  await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);
+  // The certificate first, then the job is done: a kill in between leaves a running job whose
+  // certificate exists, which the next run finds and finishes (never a second certificate,
+  // never a finished job without one).
   await store.appendActivity({ actor: ctx.actor, action: 'retention.certificate', subject: { jobId: job.id, ...where }, details: { ...certificate } });
+  await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);
   return certificate;
 }
 
@@ -627,8 +675,9 @@ interface Pending {
   readonly rows: number;
   readonly childRows: number;
   readonly digest: string;
-  /** Where the next batch starts once this one is settled as committed. */
+  /** Where the next batch starts once this one is settled as committed: a key, or (block pass) a block. */
   readonly next?: readonly unknown[] | null;
+  readonly nextBlock?: number;
 }
 
 /** Asks the database what became of a killed run's last transaction; waits while the server is still closing it. */
@@ -659,7 +708,7 @@ function chain(prev: string, batch: string): string {
 }
 
 async function saveProgress(store: StateStore, job: ColumnJob, state: Progress, lastKey: readonly unknown[] | null, pending: unknown, at: Date): Promise<ColumnJob> {
-  const options = { ...job.options, keysSha256: state.keysSha256, pending: pending ?? undefined };
+  const options = { ...job.options, keysSha256: state.keysSha256, pending: pending ?? undefined, ...(state.unsettled.length ? { unsettled: state.unsettled } : {}) };
   if (!pending) delete (options as { pending?: unknown }).pending;
   const counts = { rows: state.rows, childRows: state.childRows, batches: state.batches };
   // Counts, key hash and intent in one write: a crash leaves all of it or none.

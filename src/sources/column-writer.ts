@@ -75,11 +75,13 @@ export interface ColumnWriter {
    */
   eraseNext?(trx: Kysely<any>, o: EraseNextOptions): Promise<ErasedBatch>;
   /**
-   * The table's size in blocks, where the database can erase by physical
-   * block range (Postgres 14+: a TID range scan, the pass a single DELETE
-   * makes, cut into short transactions); null where it cannot.
+   * Whether `eraseNext` can run on this table (null: not a plain table, e.g. a
+   * Postgres partitioned or foreign table, whose tuple ids are not unique), and
+   * its size in blocks where the database can also erase by physical block range
+   * (Postgres 14+: a TID range scan, the pass a single DELETE makes, cut into
+   * short transactions; `blocks` null before 14).
    */
-  tableBlocks?(db: Kysely<any>, table: TableInfo): Promise<{ readonly blocks: number; readonly rowsPerBlock: number } | null>;
+  fastErase?(db: Kysely<any>, table: TableInfo): Promise<{ readonly blocks: number | null; readonly rowsPerBlock: number } | null>;
   /** Erases the due rows of blocks [from, to) in one statement, reported like `eraseNext` (keys of the batch in key order). */
   eraseBlocks?(trx: Kysely<any>, o: { readonly table: TableInfo; readonly due: RawBuilder<unknown>; readonly from: number; readonly to: number }): Promise<Omit<ErasedBatch, 'seen' | 'last'>>;
   /** What became of a transaction `eraseNext` ran in (null: the database no longer knows). */

@@ -124,5 +124,8 @@ describe('steward retention (CLI) with legal holds', () => {
     const certs = JSON.parse((await run('retention', 'certificates', '--policy', 'emails', '--json')).out) as { certificates: { policy: string }[] };
     expect(certs.certificates.map((c) => c.policy)).toEqual(['emails[main.contacts]', 'emails[main.leads]']);
     expect((await run('retention', 'apply', '--policy', 'nosuch')).code).toBe(ExitCode.Usage);
+    const typo = await run('retention', 'plan', '--policy', 'emails[leads]');
+    expect(typo.code).toBe(ExitCode.Usage);
+    expect(typo.err).toMatch(/no table "emails\[leads\]" under category policy "emails"/);
   });
 });

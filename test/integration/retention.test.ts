@@ -190,6 +190,35 @@ forEachDialect('retention', (d) => {
     }
   });
 
+  it('a run killed after its certificate, before its job was marked done: the next run finishes the job and writes no second certificate', async () => {
+    await d.exec('create table stamps (id integer primary key, seen date)');
+    await d.db.insertInto('stamps').values(Array.from({ length: 10 }, (_, i) => ({ id: i + 1, seen: '2020-01-01' }))).execute();
+    const p = policy({ name: 'stamps', table: 'stamps', from: 'seen', method: 'erase' });
+    const c = await ctx(p);
+    try {
+      // The state a kill leaves in that window: the job still running, its certificate in the log.
+      const at = now.toISOString();
+      const jobId = '00000000-0000-4000-8000-00000000cafe';
+      await store.jobs.create({ id: jobId, source: c.source.name, table: 'stamps', column: 'policy:stamps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 10 }, options: { cutoff: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      await store.appendActivity({ actor: 'test', action: 'retention.certificate', subject: { jobId, source: c.source.name, table: 'stamps', policy: 'stamps' }, details: { runId: jobId, policy: 'stamps', rows: 10, childRows: 0, batches: 2, finishedAt: at } });
+      const count = async () => {
+        let n = 0;
+        for await (const b of store.activityBatches({ action: 'retention.certificate' })) n += b.filter((e) => (e.subject as { jobId?: string }).jobId === jobId).length;
+        return n;
+      };
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ runId: jobId, rows: 10 });
+      expect(await count()).toBe(1);
+      expect(await store.jobs.open({ source: c.source.name, table: 'stamps', column: 'policy:stamps' }, 'retention')).toBeNull();
+      // The rows the (pretend) run had not reached are due still: a new run takes them, with its own certificate.
+      const next = await applyPolicy(c);
+      expect(next).toMatchObject({ rows: 10 });
+      expect(next.runId).not.toBe(jobId);
+    } finally {
+      await c.source.close();
+    }
+  });
+
   it('erases on a two-column integer key; the key hash equals Steward\'s own', async () => {
     await d.exec(`create table pairs (a integer not null, b integer not null, seen date, primary key (a, b))`);
     await d.db.insertInto('pairs').values(Array.from({ length: 12 }, (_, i) => ({ a: i % 3, b: 100 - i, seen: i % 2 === 0 ? '2020-01-01' : '2026-01-01' }))).execute();
@@ -201,6 +230,38 @@ forEachDialect('retention', (d) => {
       expect(cert.keysSha256).toBe(createHash('sha256').update('0'.repeat(64)).update(batchDigest(deleted)).digest('hex'));
       expect(await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirst()).toMatchObject({ n: expect.anything() });
       expect(Number((await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n)).toBe(6);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it.skipIf(d.kind !== 'postgres')('Postgres: a batch cut by a crash whose transaction this server never ran (failover, restore) is done again, not counted', async () => {
+    await d.exec(`create table taps (id integer primary key, seen date not null); insert into taps select i, date '2020-01-01' from generate_series(1, 12) i`);
+    const c = await ctx(policy({ name: 'taps', table: 'taps', from: 'seen', method: 'erase' }));
+    try {
+      const at = now.toISOString();
+      // A job left by a run on the old primary: its last batch's transaction id is beyond anything this server has seen.
+      await store.jobs.create({ id: '00000000-0000-4000-8000-0000000000aa', source: c.source.name, table: 'taps', column: 'policy:taps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2024-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at, pending: { txid: '4000000000000', rows: 12, childRows: 0, digest: 'f'.repeat(64), nextBlock: 1 } }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ runId: '00000000-0000-4000-8000-0000000000aa', rows: 12, remaining: 0 });
+      expect(cert.unsettled).toBeUndefined();
+      expect(await d.db.selectFrom('taps').select('id').execute()).toEqual([]);
+    } finally {
+      await c.source.close();
+    }
+  });
+
+  it.skipIf(d.kind !== 'postgres')('Postgres: a partitioned table is erased row by row in key order (tuple ids repeat across partitions)', async () => {
+    await d.exec(`create table events (id integer not null, region integer not null, seen date not null, primary key (id, region)) partition by list (region);
+      create table events_1 partition of events for values in (1);
+      create table events_2 partition of events for values in (2);
+      insert into events select i, 1 + i % 2, case when i % 3 = 0 then date '2020-01-01' else date '2026-01-01' end from generate_series(1, 60) i;`);
+    const c = await ctx(policy({ name: 'events', table: 'events', from: 'seen', method: 'erase' }), { batchSize: 1 });
+    try {
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ rows: 20, remaining: 0, batches: 20 }); // one row per batch, as asked
+      const left = (await d.db.selectFrom('events').select('id').orderBy('id').execute()).map((r) => Number(r.id));
+      expect(left).toEqual(Array.from({ length: 60 }, (_, i) => i + 1).filter((i) => i % 3 !== 0));
     } finally {
       await c.source.close();
     }

@@ -96,45 +96,54 @@ export const POSTGRES_WRITER: ColumnWriter = {
     // touched has moved (new tuple id): the second delete, run only when the first missed rows,
     // finds those by key.
     const r = (
-      await sql<Record<string, unknown>>`with s as (
+      await sql<Record<string, unknown>>`with __steward_s as (
           select ctid as __ctid, ${asc} from ${tableRef(table)} where ${due} ${from} order by ${asc} limit ${limit}
-        ), d as (
-          delete from ${tableRef(table)} where ctid = any(array(select __ctid from s)) and ${due} returning ${asc}
-        ), moved as (
-          delete from ${tableRef(table)} where (select count(*) from d) < (select count(*) from s)
-            and ${keyTuple(pk)} in (select ${asc} from s except all select ${asc} from d) and ${due} returning ${asc}
-        ), u as (select * from d union all select * from moved)
-        select (select count(*) from s)::int as __seen, (select count(*) from u)::int as __rows,
-          (select ${keysDigest(pk)} from u) as __digest,
-          txid_current()::text as __txid, l.*
-        from (select 1) as one left join lateral (select ${sql.join(pk.map((k, i) => sql`${sql.ref(k)} as ${sql.ref(`__last${i}`)}`))} from s order by ${desc} limit 1) as l on true`.execute(trx)
+        ), __steward_d as (
+          delete from ${tableRef(table)} where ctid = any(array(select __ctid from __steward_s)) and ${due} returning ${asc}
+        ), __steward_moved as (
+          delete from ${tableRef(table)} where (select count(*) from __steward_d) < (select count(*) from __steward_s)
+            and ${keyTuple(pk)} in (select ${asc} from __steward_s except all select ${asc} from __steward_d) and ${due} returning ${asc}
+        ), __steward_u as (select * from __steward_d union all select * from __steward_moved)
+        select (select count(*) from __steward_s)::int as __seen, (select count(*) from __steward_u)::int as __rows,
+          (select ${keysDigest(pk)} from __steward_u) as __digest,
+          txid_current()::text as __txid, __steward_l.*
+        from (select 1) as __steward_one left join lateral (select ${sql.join(pk.map((k, i) => sql`${sql.ref(k)} as ${sql.ref(`__last${i}`)}`))} from __steward_s order by ${desc} limit 1) as __steward_l on true`.execute(trx)
     ).rows[0]!;
     const last = r.__last0 === null || r.__last0 === undefined ? null : pk.map((_, i) => r[`__last${i}`]);
     return { seen: Number(r.__seen), rows: Number(r.__rows), digest: String(r.__digest), last, txid: String(r.__txid) };
   },
-  async tableBlocks(db, table) {
+  async fastErase(db, table) {
     const r = (
-      await sql<{ v: number; blocks: string; tuples: number }>`select current_setting('server_version_num')::int as v,
-        pg_relation_size(${`${pgIdent(table.schema)}.${pgIdent(table.name)}`}::regclass) / current_setting('block_size')::int as blocks,
+      await sql<{ v: number; kind: string; blocks: string; tuples: number }>`select current_setting('server_version_num')::int as v, c.relkind::text as kind,
+        pg_relation_size(c.oid) / current_setting('block_size')::int as blocks,
         greatest(c.reltuples, 0)::float8 / greatest(c.relpages, 1) as tuples
         from pg_class c where c.oid = ${`${pgIdent(table.schema)}.${pgIdent(table.name)}`}::regclass`.execute(db)
     ).rows[0];
-    if (!r || r.v < 140000) return null; // TID range scans came with Postgres 14
-    return { blocks: Number(r.blocks), rowsPerBlock: Math.max(1, Number(r.tuples) || 50) };
+    // Only a plain table: a partitioned table's tuple ids repeat across partitions, a foreign table may have none.
+    if (!r || r.kind !== 'r') return null;
+    // TID range scans came with Postgres 14.
+    return { blocks: r.v >= 140000 ? Number(r.blocks) : null, rowsPerBlock: Math.max(1, Number(r.tuples) || 50) };
   },
   async eraseBlocks(trx, { table, due, from, to }) {
     const pk = table.primaryKey;
     const r = (
-      await sql<Record<string, unknown>>`with u as (
+      await sql<Record<string, unknown>>`with __steward_u as (
           delete from ${tableRef(table)} where ctid >= ${`(${from},0)`}::tid and ctid < ${`(${to},0)`}::tid and ${due} returning ${sql.join(pk.map((k) => sql.ref(k)))}
         )
-        select count(*)::int as __rows, ${keysDigest(pk)} as __digest, txid_current()::text as __txid from u`.execute(trx)
+        select count(*)::int as __rows, ${keysDigest(pk)} as __digest, txid_current()::text as __txid from __steward_u`.execute(trx)
     ).rows[0]!;
     return { rows: Number(r.__rows), digest: String(r.__digest), txid: String(r.__txid) };
   },
   async transactionStatus(db, txid) {
-    const r = (await sql<{ s: string | null }>`select txid_status(${txid}::bigint) as s`.execute(db)).rows[0];
-    return (r?.s ?? null) as 'committed' | 'aborted' | 'in progress' | null;
+    try {
+      const r = (await sql<{ s: string | null }>`select txid_status(${txid}::bigint) as s`.execute(db)).rows[0];
+      return (r?.s ?? null) as 'committed' | 'aborted' | 'in progress' | null;
+    } catch (e) {
+      // "transaction ID … is in the future": this server never ran it (a failover to a replica that
+      // had not received it, or a restore): it did not commit here, and its rows are still there.
+      if ((e as { code?: string }).code === '22023' && /in the future/.test(String((e as Error).message))) return 'aborted';
+      throw e;
+    }
   },
 };
 

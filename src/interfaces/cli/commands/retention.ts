@@ -49,6 +49,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
   }
   const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
   const out: T[] = [];
+  const ran = new Set<string>();
   try {
     for (const source of declared.filter((s) => (!options.sources || options.sources.includes(s)) && chosen.some((p) => policySources(p, declared).includes(s)))) {
       const cfg = config.sources.find((s) => s.name === source)!;
@@ -71,6 +72,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         skipped.push(...mine.skipped.filter((k) => !options.policy?.length || options.policy.includes(k.policy)).map((k) => ({ ...k, source })));
         const holds = holdFilterFor(store, open, new Date());
         for (const { policy, index } of mine.policies.filter((m) => selectedBy(m.policy, options.policy))) {
+          ran.add(policy.name);
           out.push(
             await fn({
               source: open,
@@ -91,6 +93,14 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
     }
   } finally {
     await store.close();
+  }
+  // `name[schema.table]` names one table of a category policy: one that matched none is a mistake worth saying.
+  const unmatched = (options.policy ?? []).filter((n) => n.includes('[') && !ran.has(n));
+  if (unmatched.length) {
+    const origin = unmatched[0]!.slice(0, unmatched[0]!.indexOf('['));
+    throw new UsageError(`no table ${unmatched.map((u) => `"${u}"`).join(', ')} under category policy "${origin}"`, {
+      hint: `\`steward retention plan --policy ${origin}\` lists its tables as name[schema.table] (the schema is part of the name)`,
+    });
   }
   return out;
 }

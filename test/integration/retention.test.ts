@@ -428,6 +428,30 @@ forEachDialect('retention', (d) => {
     }
   });
 
+  it.skipIf(d.kind === 'postgres')('time zones: MySQL TIMESTAMP compares as an instant whatever the session time zone; SQLite text timestamps with an offset are read as instants', async () => {
+    // The cut-off is 2024-11-27T12:00:00Z.
+    if (d.kind === 'mysql') {
+      // Written in a +01:00 session: 12:59:59+01 and 13:00:00+01 are due (11:59:59Z, 12:00:00Z), 13:00:01+01 is not.
+      await d.exec(`create table visits_tz (id integer primary key, ended timestamp not null);
+        set time_zone = '+01:00';
+        insert into visits_tz values (1, '2024-11-27 12:59:59'), (2, '2024-11-27 13:00:00'), (3, '2024-11-27 13:00:01');
+        set time_zone = '-05:00';
+        insert into visits_tz values (4, '2024-11-27 07:00:00'), (5, '2024-11-27 07:00:01');`);
+    } else {
+      await d.exec(`create table visits_tz (id integer primary key, ended datetime not null);
+        insert into visits_tz values (1, '2024-11-27T12:59:59+01:00'), (2, '2024-11-27T13:00:00+01:00'), (3, '2024-11-27T13:00:01+01:00'), (4, '2024-11-27 07:00:00-05:00'), (5, '2024-11-27T07:00:01-05:00');`);
+    }
+    const source = await d.openSource();
+    try {
+      // Whatever zone Steward's own session has: ask the plan from a session set far away, too.
+      if (d.kind === 'mysql') await sql`set time_zone = '+13:00'`.execute(source.db);
+      const plan = await planPolicy({ source, policy: policy({ name: 'tz', table: 'visits_tz', from: 'ended', method: 'erase' }), index: 0, actor: 't', now: () => now });
+      expect(plan.due).toBe(3); // 1, 2 and 4
+    } finally {
+      await source.close();
+    }
+  });
+
   it('cleans up closed tickets in place: null, hash, year, prefix — idempotent, so a re-run changes nothing', async () => {
     const key = createSecretKey(Buffer.alloc(32, 7));
     const p = policy({ name: 'tickets', table: 'tickets', from: 'closed_at', method: 'cleanup', period: '3m', cleanup: { email: 'hash', body: 'null', birth: 'year', postcode: 'prefix:4' } });

@@ -205,9 +205,23 @@ function cascadeWheres(order: ReturnType<typeof cascadeOrder>, root: TableInfo, 
   const where = new Map<string, RawBuilder<unknown>>([[keyOf(root), rootWhere]]);
   for (const step of [...order].reverse()) {
     const parts = step.edges.map((e) => underParent(e.fk, e.parent, where.get(keyOf(e.parent))!));
+    // Only a cycle leaves a table without a path from the root, and validation refuses cycles.
+    if (parts.length === 0) throw new UsageError(`${keyOf(step.table)} is in a cycle of foreign keys with ${keyOf(root)}'s cascade`, { hint: 'Run `steward retention plan`: it names the cycle' });
     where.set(keyOf(step.table), parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`);
   }
   return where;
+}
+
+/** How many times the root's key list appears in the largest cascade statement (one per path from the root). */
+function cascadePaths(order: ReturnType<typeof cascadeOrder>, root: TableInfo): number {
+  const uses = new Map<string, number>([[keyOf(root), 1]]);
+  let most = 0;
+  for (const step of [...order].reverse()) {
+    const n = step.edges.reduce((sum, e) => sum + (uses.get(keyOf(e.parent)) ?? 0), 0);
+    uses.set(keyOf(step.table), n);
+    most = Math.max(most, n);
+  }
+  return most;
 }
 
 /** `(child.fk…) in (select parent.ref… from parent where <parentWhere>)`, following one foreign key. */
@@ -301,7 +315,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   const cutoff = r.cutoff;
   const due = r.due;
   const pk = r.table.primaryKey;
-  const batchSize = Math.max(1, Math.min(ctx.batchSize ?? 1000, 10_000));
+  let batchSize = Math.max(1, Math.min(ctx.batchSize ?? 1000, 10_000));
   const w = source.writer;
 
   // The job: resume one whose runner died; refuse one whose runner lives.
@@ -427,26 +441,42 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
    * is kept whole (counted as remaining); nothing kept is archived.
    * The parents are locked, so no child row can appear before the delete.
    */
+  // Per cascade table, the keys of the rows this batch archived: the archive path deletes exactly those.
+  let archivedChildren = new Map<string, unknown[][]>();
   const archiveBatch = async (trx: Kysely<any>, rows: Record<string, unknown>[], keys: unknown[][]): Promise<unknown[][]> => {
+    archivedChildren = new Map();
     const changed = new Set(archiveSet!.conflictsOf(rows));
     const keep = keys.filter((_, i) => !changed.has(i));
     if (keep.length === 0) return [];
     const order = cascadeOrder(r.tables, r.table, policy.cascade);
     const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
-    const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[] }[] = [];
-    for (const step of order) {
+    const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
+    // Read and lock parents before their children (shallowest first): a locked row cannot get a
+    // new child (or an old one moved onto it) until the batch ends, so what is read is all there is.
+    for (const step of [...order].reverse()) {
       const k = keyOf(step.table);
       const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
       const set = childSets.get(k)!;
       if (set.conflictsOf(childRows).length > 0) return [];
-      if (childRows.length > 0) children.push({ set, rows: childRows });
+      if (childRows.length > 0) children.push({ set, rows: childRows, table: step.table });
     }
-    for (const c of children) await c.set.writeChunk(c.rows);
+    for (const c of children) {
+      await c.set.writeChunk(c.rows);
+      archivedChildren.set(keyOf(c.table), c.rows.map((row) => c.table.primaryKey.map((k) => row[k])));
+    }
     // Durably in a verified chunk before any of these rows may be deleted.
     const res = await archiveSet!.writeChunk(rows.filter((_, i) => !changed.has(i)));
     if (res.conflicts.length) throw new Error('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
     return keep;
   };
+  // Bound parameters per statement: SQLite allows 32,766, MySQL and Postgres 65,535. A key list
+  // is one parameter per key column (Postgres single keys: one array), and a cascade repeats the
+  // batch's key list once per path from the root, so batches shrink to fit.
+  const paramLimit = source.kind === 'sqlite' ? 30_000 : 60_000;
+  const perKey = (t: TableInfo) => (source.kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
+  const keyChunk = (t: TableInfo) => (perKey(t) === 0 ? 100_000 : Math.max(1, Math.floor(paramLimit / perKey(t))));
+  const paths = cascadePaths(cascadeOrder(r.tables, r.table, policy.cascade), r.table);
+  if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
   let last = job.lastKey;
@@ -521,7 +551,10 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
         if (b.seen < batchSize) break;
       }
     }
-    for (; !fast; ) {
+    // An archive run killed after its sets were finished (all batches done, the certificate not yet
+    // written): nothing more may go into them; straight to the certificate.
+    const setsFinished = archiveSet?.finished === true;
+    for (; !fast && !setsFinished; ) {
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
       const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
       // (Archive rows are read in full inside the batch's transaction, once locked.)
@@ -573,12 +606,25 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
           };
           const confirmed = w.keysIn(r.table, confirmedKeys);
           if (policy.method !== 'cleanup') {
-            // Children first, deepest first, each under the parents that are going.
+            // Children first, deepest first, each under the parents that are going. Archive deletes
+            // exactly the child rows it archived, and refuses (rolls the batch back) if the database
+            // deletes any other number: no row leaves without being in a set.
             const order = cascadeOrder(r.tables, r.table, policy.cascade);
-            const whereOf = cascadeWheres(order, r.table, confirmed);
+            const whereOf = archiveSet ? null : cascadeWheres(order, r.table, confirmed);
             for (const step of order) {
-              const res = await sql`delete from ${tableRef(step.table)} where ${whereOf.get(`${step.table.schema}.${step.table.name}`)!}`.execute(trx);
-              childRows += Number(res.numAffectedRows ?? 0n);
+              if (whereOf) {
+                const res = await sql`delete from ${tableRef(step.table)} where ${whereOf.get(keyOf(step.table))!}`.execute(trx);
+                childRows += Number(res.numAffectedRows ?? 0n);
+                continue;
+              }
+              const archivedKeys = archivedChildren.get(keyOf(step.table)) ?? [];
+              let deleted = 0;
+              for (let i = 0; i < archivedKeys.length; i += keyChunk(step.table)) {
+                const res = await sql`delete from ${tableRef(step.table)} where ${w.keysIn(step.table, archivedKeys.slice(i, i + keyChunk(step.table)))}`.execute(trx);
+                deleted += Number(res.numAffectedRows ?? 0n);
+              }
+              if (deleted !== archivedKeys.length) throw new Error(`deleting the archived rows of ${keyOf(step.table)} removed ${deleted} row(s), not the ${archivedKeys.length} archived; the batch is rolled back`);
+              childRows += deleted;
             }
             await sql`delete from ${tableRef(r.table)} where ${confirmed}`.execute(trx);
             await intent();

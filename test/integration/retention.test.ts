@@ -394,6 +394,34 @@ forEachDialect('retention', (d) => {
     }
   });
 
+  it('an archive run killed after finishing its set, before its certificate: the next run certifies it and archives nothing more into the finished set', async () => {
+    await d.exec('create table slips (id integer primary key, issued date)');
+    await d.db.insertInto('slips').values(Array.from({ length: 6 }, (_, i) => ({ id: i + 1, issued: '2010-01-01' }))).execute();
+    const reader = generateRecipient();
+    const dir = mkdtempSync(path.join(tmp, `arch-finished-${d.kind}-`));
+    const p = policy({ name: 'slips', table: 'slips', from: 'issued', method: 'archive', period: '10y' });
+    const c = await ctx(p, { archive: { dir, recipients: [reader.publicKey] } });
+    try {
+      // The state such a kill leaves: the job running, its set finished (here: empty), no certificate.
+      const at = now.toISOString();
+      const jobId = '00000000-0000-4000-8000-0000000000bb';
+      await store.jobs.create({ id: jobId, source: c.source.name, table: 'slips', column: 'policy:slips', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2016-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      const { openArchiveSet } = await import('../../src/retention/archive-set.js');
+      const table = (await c.source.introspect()).find((t) => t.name === 'slips')!;
+      const set = await openArchiveSet({ dir: path.join(dir, 'slips', jobId), recipients: [reader.publicKey], source: c.source.name, table: { schema: table.schema, name: table.name }, primaryKey: table.primaryKey, columns: table.columns, runId: jobId, policy: 'slips' });
+      const finished = await set.finish();
+      const cert = await applyPolicy(c);
+      expect(cert).toMatchObject({ runId: jobId, rows: 0, remaining: 6 });
+      expect(cert.archive?.digest).toBe(finished.digest);
+      expect(await ids('slips')).toHaveLength(6); // kept, for the next run (and its own set)
+      const next = await applyPolicy(c);
+      expect(next).toMatchObject({ rows: 6, remaining: 0 });
+      expect(next.archive!.dir).not.toBe(cert.archive!.dir);
+    } finally {
+      await c.source.close();
+    }
+  });
+
   it('an archive target that cannot be written: the run fails with the reason and deletes nothing', async () => {
     await d.exec(d.pick({
       postgres: 'create table receipts (id integer primary key, amount integer, issued date)',

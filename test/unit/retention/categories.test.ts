@@ -163,3 +163,29 @@ describe('policies that disagree', () => {
     expect(problems([p({ name: 'a', method: 'erase', where: "status = 'x'" }), p({ name: 'b', method: 'erase', period: '3y', where: "status = 'y'" })])).toEqual([]);
   });
 });
+
+describe('foreign keys Steward does not follow', () => {
+  const fk = (name: string, columns: string[], referencedTable: string) => ({ name, columns, referencedSchema: 'public', referencedTable, referencedColumns: ['id'] });
+  const p = (x: Partial<RetentionPolicy>): RetentionPolicy => ({ name: 'p', source: 's', table: 'users', from: 'seen', period: '2y', method: 'erase', legalBasis: 'b', cascade: [], ...x });
+  const withFks = (t: TableInfo, fks: ReturnType<typeof fk>[]): TableInfo => ({ ...t, foreignKeys: fks });
+  const users = table('users', [col('seen', 'date'), col('referred_by', 'integer')]);
+
+  it('a table referencing itself is refused, at the root or in the cascade', () => {
+    const self = [withFks(users, [fk('users_referred_by_fkey', ['referred_by'], 'users')])];
+    expect(validatePolicies([p({})], () => 0, self).map((x) => x.message)).toEqual([expect.stringMatching(/public\.users references itself \(foreign key users_referred_by_fkey\)/)]);
+    const replies = [users, withFks(table('replies', [col('user_id', 'integer'), col('parent_id', 'integer')]), [fk('r_user', ['user_id'], 'users'), fk('r_parent', ['parent_id'], 'replies')])];
+    expect(validatePolicies([p({ cascade: ['replies'] })], () => 0, replies).map((x) => `${x.path} ${x.message}`)).toEqual([expect.stringMatching(/\.cascade public\.replies references itself/)]);
+  });
+
+  it('a cycle among the cascade is refused, naming it', () => {
+    const t = [
+      users,
+      withFks(table('a', [col('user_id', 'integer'), col('b_id', 'integer')]), [fk('a_user', ['user_id'], 'users'), fk('a_b', ['b_id'], 'b')]),
+      withFks(table('b', [col('a_id', 'integer')]), [fk('b_a', ['a_id'], 'a')]),
+    ];
+    expect(validatePolicies([p({ cascade: ['a', 'b'] })], () => 0, t).map((x) => x.message)).toEqual([expect.stringMatching(/the foreign keys of public\.(a|b) → public\.(a|b) → public\.(a|b) form a cycle/)]);
+    // Without the cycle, the same chain is fine.
+    const ok = [users, withFks(table('a', [col('user_id', 'integer')]), [fk('a_user', ['user_id'], 'users')]), withFks(table('b', [col('a_id', 'integer')]), [fk('b_a', ['a_id'], 'a')])];
+    expect(validatePolicies([p({ cascade: ['a', 'b'] })], () => 0, ok)).toEqual([]);
+  });
+});

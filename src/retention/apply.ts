@@ -108,7 +108,9 @@ export interface RetentionCertificate {
   readonly origin?: { readonly policy: string; readonly category: string };
   /**
    * Batches cut by a crash whose commit the database could no longer tell (a job left for
-   * a very long time): not in `rows`; their rows were deleted or are still there (then due).
+   * a very long time). If one had committed, its rows are gone and not in `rows`; if it had
+   * not, this run deleted them again and they are in `rows`. Which of the two, the database
+   * cannot say any more; the batch's count and key digest are here so a person can.
    */
   readonly unsettled?: readonly UnsettledBatch[];
 }
@@ -300,6 +302,21 @@ interface Progress {
  * at once. Returns the deletion certificate, also appended to the activity log.
  */
 export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCertificate> {
+  // A heartbeat while the run lives: long steps without a checkpoint (a count over a big table)
+  // must not let another Steward take the job over as abandoned (see ownerMayBeRunning).
+  const beat: { id: string | null } = { id: null };
+  const heartbeat = setInterval(() => {
+    if (beat.id) void ctx.store.jobs.touch(beat.id, new Date().toISOString()).catch(() => undefined);
+  }, 30_000);
+  heartbeat.unref();
+  try {
+    return await runPolicy(ctx, beat);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Promise<RetentionCertificate> {
   const now = ctx.now ?? (() => new Date());
   const runStart = now();
   const { source, store, policy } = ctx;
@@ -325,7 +342,8 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   }
   if (job) {
     // Killed after writing its certificate, before marking the job done: finish it, nothing more.
-    for await (const entries of store.activityBatches({ action: 'retention.certificate', last: 500 })) {
+    // (Every certificate is read: this only runs when a job is resumed, and certificates are few.)
+    for await (const entries of store.activityBatches({ action: 'retention.certificate' })) {
       const done = entries.find((e) => (e.subject as { jobId?: string }).jobId === job!.id);
       if (done) {
         const cert = done.details as unknown as RetentionCertificate;
@@ -358,6 +376,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
     unsettled: [...((job.options as { unsettled?: UnsettledBatch[] }).unsettled ?? [])],
   };
   const where = { source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name };
+  beat.id = job.id;
   await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed: job.counts.batches !== undefined && state.batches > 0 } });
 
   // What did the batch in flight at the crash do? The rows are gone (committed) or all there (rolled back).

@@ -79,14 +79,20 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
       const rowsOwner = ends(p.method) ? same.find((e) => !e.policy.where) : undefined;
       const cleanedBy = new Map<string, string>();
       if (!ends(p.method)) for (const e of same) for (const c of Object.keys(e.policy.cleanup ?? {})) if (!e.policy.where) cleanedBy.set(c, e.policy.name);
-      const mineCols = columns.filter((c) => !cleanedBy.has(c));
-      const owner = rowsOwner?.policy.name ?? (!ends(p.method) && mineCols.length === 0 && columns.length > 0 ? cleanedBy.get(columns[0]!) : undefined);
+      // Key columns are never overwritten (they identify the row), so they are never the category's to clean.
+      const cleanable = ends(p.method) ? columns : columns.filter((c) => !t.primaryKey.includes(c));
+      if (!ends(p.method) && cleanable.length === 0) {
+        skipped.push({ policy: p.name, table: key, reason: `its ${p.category} column(s) ${columns.join(', ')} are the primary key, which cleanup never overwrites` });
+        continue;
+      }
+      const mineCols = cleanable.filter((c) => !cleanedBy.has(c));
+      const owner = rowsOwner?.policy.name ?? (!ends(p.method) && mineCols.length === 0 ? cleanedBy.get(cleanable[0]!) : undefined);
       if (owner) {
         skipped.push({ policy: p.name, table: key, coveredBy: owner, reason: `left to policy "${owner}" (a table policy on the same table takes precedence)` });
         continue;
       }
-      if (mineCols.length < columns.length) {
-        const taken = columns.filter((c) => cleanedBy.has(c));
+      if (!ends(p.method) && mineCols.length < cleanable.length) {
+        const taken = cleanable.filter((c) => cleanedBy.has(c));
         skipped.push({ policy: p.name, table: key, coveredBy: cleanedBy.get(taken[0]!)!, reason: `column(s) ${taken.join(', ')} left to policy "${cleanedBy.get(taken[0]!)}" (a table policy on the same table takes precedence); the category policy cleans ${mineCols.join(', ')}` });
       }
       const froms = typeof p.from === 'string' ? [p.from] : p.from;
@@ -100,7 +106,7 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
         at('cleanup', `a cleanup policy by category needs one method for the category's columns (cleanup: hash, null, year, month, prefix:N or fixed:VALUE)`);
         return;
       }
-      const cleanup = p.method === 'cleanup' ? Object.fromEntries(mineCols.filter((c) => !t.primaryKey.includes(c)).map((c) => [c, method!])) : undefined;
+      const cleanup = p.method === 'cleanup' ? Object.fromEntries(mineCols.map((c) => [c, method!])) : undefined;
       out.push({
         index,
         policy: {

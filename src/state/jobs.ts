@@ -148,6 +148,11 @@ export class StateJobStore {
     );
   }
 
+  /** Says the job's runner is alive (its `updated_at`), and nothing else: a heartbeat through long steps without checkpoints. */
+  async touch(id: string, at: string): Promise<void> {
+    await this.#run('record a heartbeat in', () => this.#db.updateTable('column_jobs').set({ updated_at: at }).where('id', '=', id).where('status', '=', 'running').execute());
+  }
+
   /** Replaces the job's options (a rotation records the version it rotates to, so a resume does not rotate again). */
   async setOptions(id: string, options: Readonly<Record<string, unknown>>): Promise<void> {
     await this.#run('update a column job in', () => this.#db.updateTable('column_jobs').set({ options_json: JSON.stringify(options) }).where('id', '=', id).execute());

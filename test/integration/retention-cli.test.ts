@@ -127,5 +127,10 @@ describe('steward retention (CLI) with legal holds', () => {
     const typo = await run('retention', 'plan', '--policy', 'emails[leads]');
     expect(typo.code).toBe(ExitCode.Usage);
     expect(typo.err).toMatch(/no table "emails\[leads\]" under category policy "emails"/);
+    // Checked before anything runs: the valid policy named beside it is not applied either.
+    const mixed = await run('retention', 'apply', '--policy', 'staff-10y', '--policy', 'emails[main.staff]');
+    expect(mixed.code).toBe(ExitCode.Usage);
+    expect(mixed.err).toMatch(/no table "emails\[main\.staff\]" under category policy "emails": left to policy "staff-10y"/);
+    expect(mixed.out).toBe('');
   });
 });

@@ -141,7 +141,8 @@ export const POSTGRES_WRITER: ColumnWriter = {
     } catch (e) {
       // "transaction ID … is in the future": this server never ran it (a failover to a replica that
       // had not received it, or a restore): it did not commit here, and its rows are still there.
-      if ((e as { code?: string }).code === '22023' && /in the future/.test(String((e as Error).message))) return 'aborted';
+      // (By SQLSTATE alone: the message is translated with the server's lc_messages.)
+      if ((e as { code?: string }).code === '22023') return 'aborted';
       throw e;
     }
   },

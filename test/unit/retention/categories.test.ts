@@ -102,6 +102,16 @@ describe('category policies', () => {
     expect(c.problems.map((p) => p.message)).toEqual([expect.stringMatching(/policies "some" and "emails\[public\.customers\]" both cover rows of public\.customers but disagree|policies "emails\[public\.customers\]" and "some" both cover rows/)]);
   });
 
+  it('a table whose only category column is its key is skipped for cleanup, with the reason (not a problem that blocks the source)', () => {
+    const keyed: TableInfo = { ...table('subscribers', [col('name'), col('created_at', 'timestamp')]), columns: [col('email'), col('name'), col('created_at', 'timestamp')], primaryKey: ['email'] };
+    const inv = [item('shop', 'subscribers', 'email', 'contact.email')];
+    const ps = config('    - { name: emails, category: contact.email, from: created_at, period: 2y, method: cleanup, cleanup: hash, legalBasis: "2 years" }');
+    const r = policiesForSource(ps, 'shop', ['shop'], [keyed], inv);
+    expect(r.problems).toEqual([]);
+    expect(r.policies).toEqual([]);
+    expect(r.skipped).toEqual([{ policy: 'emails', table: 'public.subscribers', reason: expect.stringMatching(/are the primary key, which cleanup never overwrites/) }]);
+  });
+
   it('says what it cannot do yet or at all: no inventory yet (waits), a table without any of the reference columns (a problem)', () => {
     const ps = config('    - { name: emails, category: contact.email, from: created_at, period: 2y, method: erase, legalBasis: "2 years" }');
     // No inventory yet: waiting, not impossible (the source's other policies still run).

@@ -49,19 +49,48 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
   }
   const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
   const out: T[] = [];
-  const ran = new Set<string>();
+  const sources = declared.filter((s) => (!options.sources || options.sources.includes(s)) && chosen.some((p) => policySources(p, declared).includes(s)));
+  /** The source opened, its tables, and its policies (category policies expanded from the last audit's inventory). */
+  const expand = async (source: string) => {
+    const cfg = config.sources.find((s) => s.name === source)!;
+    const needsInventory = config.retention.policies.some((p) => p.category !== undefined && policySources(p, declared).includes(source));
+    const run = needsInventory ? await store.previousRun('collection', { sources: [source] }) : null;
+    const inventory = run ? await store.loadInventory(run.id) : null;
+    const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+    try {
+      const tables = await open.introspect();
+      return { open, tables, mine: policiesForSource(config.retention.policies, source, declared, tables, inventory) };
+    } catch (e) {
+      await open.close();
+      throw e;
+    }
+  };
   try {
-    for (const source of declared.filter((s) => (!options.sources || options.sources.includes(s)) && chosen.some((p) => policySources(p, declared).includes(s)))) {
-      const cfg = config.sources.find((s) => s.name === source)!;
-      // Category policies find their tables in the last audit's inventory of this source.
-      const needsInventory = config.retention.policies.some((p) => p.category !== undefined && policySources(p, declared).includes(source));
-      const run = needsInventory ? await store.previousRun('collection', { sources: [source] }) : null;
-      const inventory = run ? await store.loadInventory(run.id) : null;
-      const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+    // `name[schema.table]` names one table of a category policy: checked before anything runs.
+    const tableNames = (options.policy ?? []).filter((n) => n.includes('['));
+    if (tableNames.length) {
+      const known = new Set<string>();
+      const notes = new Map<string, string>();
+      for (const source of sources) {
+        const x = await expand(source);
+        await x.open.close();
+        for (const m of x.mine.policies) known.add(m.policy.name);
+        for (const k of x.mine.skipped) notes.set(k.table ? `${k.policy}[${k.table}]` : k.policy, k.reason);
+      }
+      const unmatched = tableNames.filter((n) => !known.has(n));
+      if (unmatched.length) {
+        const n = unmatched[0]!;
+        const origin = n.slice(0, n.indexOf('['));
+        const why = notes.get(n) ?? notes.get(origin);
+        throw new UsageError(`no table ${unmatched.map((u) => `"${u}"`).join(', ')} under category policy "${origin}"${why ? `: ${why}` : ''}`, {
+          hint: `\`steward retention plan --policy ${origin}\` lists its tables as name[schema.table] (the schema is part of the name); nothing was changed`,
+        });
+      }
+    }
+    for (const source of sources) {
+      const { open, tables, mine } = await expand(source);
       try {
         // Every problem of every policy of this source first: nothing runs while one is impossible.
-        const tables = await open.introspect();
-        const mine = policiesForSource(config.retention.policies, source, declared, tables, inventory);
         if (mine.problems.length) {
           const problems = mine.problems;
           throw new ConfigError('CONFIG_INVALID', `${problems.length} retention polic${problems.length === 1 ? 'y problem' : 'y problems'} in steward.yml: ${problems[0]!.path}: ${problems[0]!.message}`, {
@@ -72,7 +101,6 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         skipped.push(...mine.skipped.filter((k) => !options.policy?.length || options.policy.includes(k.policy)).map((k) => ({ ...k, source })));
         const holds = holdFilterFor(store, open, new Date());
         for (const { policy, index } of mine.policies.filter((m) => selectedBy(m.policy, options.policy))) {
-          ran.add(policy.name);
           out.push(
             await fn({
               source: open,
@@ -93,14 +121,6 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
     }
   } finally {
     await store.close();
-  }
-  // `name[schema.table]` names one table of a category policy: one that matched none is a mistake worth saying.
-  const unmatched = (options.policy ?? []).filter((n) => n.includes('[') && !ran.has(n));
-  if (unmatched.length) {
-    const origin = unmatched[0]!.slice(0, unmatched[0]!.indexOf('['));
-    throw new UsageError(`no table ${unmatched.map((u) => `"${u}"`).join(', ')} under category policy "${origin}"`, {
-      hint: `\`steward retention plan --policy ${origin}\` lists its tables as name[schema.table] (the schema is part of the name)`,
-    });
   }
   return out;
 }

@@ -267,7 +267,7 @@ export const configSchema = z
           .strict()
           .default({ dir: 'archives', recipients: [] }),
         policies: z.array(retentionPolicySchema).default([]).describe('One per data set: what it covers, how long it is kept, how it ends.'),
-        batchSize: z.number().int().min(1).max(10_000).default(5000).describe('Rows per batch (one short transaction each). Postgres erases 5,000 rows in about 5 ms (BENCHMARKS.md).'),
+        batchSize: z.number().int().min(1).max(10_000).default(5000).describe('Rows per batch (one short transaction each); with cascade children, parent and child rows together. Postgres erases 5,000 rows in about 5 ms (BENCHMARKS.md).'),
       })
       .strict()
       .default({ archive: { dir: 'archives', recipients: [] }, policies: [], batchSize: 5000 })

@@ -573,14 +573,18 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     // An archive run killed after its sets were finished (all batches done, the certificate not yet
     // written): nothing more may go into them; straight to the certificate.
     const setsFinished = archiveSet?.finished === true;
+    const cascading = policy.method !== 'cleanup' && cascadeOrder(r.tables, r.table, policy.cascade).length > 0;
+    // With children, the first batch is a probe: how many child rows go with a row is not known yet.
+    let take = cascading ? Math.min(batchSize, 100) : batchSize;
     for (; !fast && !setsFinished; ) {
+      const limit = take;
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
       const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
       // (Archive rows are read in full inside the batch's transaction, once locked.)
       const selectList = sql.join([...pk, ...(archiveSet ? [] : cols)].map((k) => sql.ref(k)));
       const batch = (
         await sql<Record<string, unknown>>`select ${selectList} from ${tableRef(r.table)}
-          where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
+          where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${limit}`.execute(source.db)
       ).rows;
       if (batch.length === 0) break;
       const keys = batch.map((row) => pk.map((k) => row[k]));
@@ -660,13 +664,17 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       }
       state.rows += confirmedKeys.length;
       state.childRows += childRows;
+      // With children, a batch's transaction touches its rows and theirs: size the next one so
+      // that both together stay near the batch size (a customer with a thousand orders is a
+      // thousand and one rows), growing back at most twofold per batch.
+      if (cascading && confirmedKeys.length > 0) take = Math.max(1, Math.min(batchSize, take * 2, Math.floor((batchSize * confirmedKeys.length) / (confirmedKeys.length + childRows))));
       state.batches++;
       state.keysSha256 = chain(state.keysSha256, batchDigest(confirmedKeys));
       last = batchLast;
       // No write here: the next batch's intent (or the final save) carries this batch's counts.
       const elapsed = Math.max(1, Date.now() - t0) / 1000;
       await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
-      if (batch.length < batchSize) break;
+      if (batch.length < limit) break;
     }
   } catch (e) {
     await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);

@@ -128,6 +128,8 @@ interface Resolved {
   due: RawBuilder<unknown>;
   dueIgnoringHolds: RawBuilder<unknown>;
   holds: HoldFilter;
+  /** The tables going with the policy's rows (erase/archive `cascade`), deepest first; empty for cleanup. */
+  cascade: ReturnType<typeof cascadeOrder>;
 }
 
 async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Promise<Resolved> {
@@ -146,7 +148,8 @@ async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Pr
   const filter = policy.where ? sql`and (${sql.raw(policy.where)})` : sql``;
   const dueIgnoringHolds = sql`${source.integrity.notAfter(sql.ref(from.name), from, cutoff)} ${filter}`;
   const due = holds.wholeTable ? sql`1 = 0` : holds.exclude ? sql`${dueIgnoringHolds} and ${holds.exclude}` : dueIgnoringHolds;
-  return { table, from, tables, cutoff, due, dueIgnoringHolds, holds };
+  const cascade = policy.method === 'cleanup' ? [] : cascadeOrder(tables, table, policy.cascade);
+  return { table, from, tables, cutoff, due, dueIgnoringHolds, holds, cascade };
 }
 
 async function count(db: Kysely<any>, t: TableInfo, where: RawBuilder<unknown>): Promise<number> {
@@ -162,7 +165,7 @@ const keyOf = (t: TableInfo) => `${t.schema}.${t.name}`;
  * reference the root twice (sender and recipient) or two tables of the cascade.
  * Depth is the longest path from the root, so every table comes before all its parents.
  */
-export function cascadeOrder(tables: readonly TableInfo[], root: TableInfo, listed: readonly string[]): { table: TableInfo; edges: { fk: ForeignKey; parent: TableInfo }[] }[] {
+function cascadeOrder(tables: readonly TableInfo[], root: TableInfo, listed: readonly string[]): { table: TableInfo; edges: { fk: ForeignKey; parent: TableInfo }[] }[] {
   const members = new Map<string, TableInfo>([[keyOf(root), root]]);
   const queue = [root];
   while (queue.length) {
@@ -232,8 +235,7 @@ function underParent(fk: ForeignKey, parent: TableInfo, parentWhere: RawBuilder<
 }
 
 /** The rows a cascade deletes under `rootWhere` rows, per child table (for plans). */
-async function childCounts(db: Kysely<any>, tables: readonly TableInfo[], root: TableInfo, listed: readonly string[], rootWhere: RawBuilder<unknown>): Promise<{ table: string; rows: number }[]> {
-  const order = cascadeOrder(tables, root, listed);
+async function childCounts(db: Kysely<any>, order: ReturnType<typeof cascadeOrder>, root: TableInfo, rootWhere: RawBuilder<unknown>): Promise<{ table: string; rows: number }[]> {
   // Each child's condition is built from its parents': children of children go with them too.
   const where = cascadeWheres(order, root, rootWhere);
   const out: { table: string; rows: number }[] = [];
@@ -254,13 +256,13 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
   const notHeld = r.holds.wholeTable ? 0 : r.holds.exclude ? await count(db, r.table, r.due) : due;
   const filter = ctx.policy.where ? sql`and (${sql.raw(ctx.policy.where)})` : sql``;
   const nullReference = await count(db, r.table, sql`${fromRef} is null ${filter}`);
-  const children = ctx.policy.method !== 'cleanup' ? await childCounts(db, r.tables, r.table, ctx.policy.cascade, r.due) : [];
+  const children = await childCounts(db, r.cascade, r.table, r.due);
   const job = ctx.store ? await ctx.store.jobs.open(target(ctx as RetentionContext), 'retention') : null;
   const rows = notHeld + children.reduce((n, c) => n + c.rows, 0);
   return {
     policy: ctx.policy.name,
     source: ctx.source.name,
-    table: `${r.table.schema}.${r.table.name}`,
+    table: keyOf(r.table),
     method: ctx.policy.method,
     period: ctx.policy.period,
     legalBasis: ctx.policy.legalBasis,
@@ -361,7 +363,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     const id = randomUUID();
     await store.jobs.create({ id, ...target(ctx), operation: 'retention', pass: 1, lastKey: null, counts: { rows: 0 }, options: { cutoff: cutoff.toISOString(), empty: true }, owner: null, startedAt: at, updatedAt: at });
     await store.jobs.finish(id, 'done', { rows: 0, childRows: 0, batches: 0 }, at);
-    return { runId: '', policy: policy.name, source: source.name, table: `${r.table.schema}.${r.table.name}`, method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
+    return { runId: '', policy: policy.name, source: source.name, table: keyOf(r.table), method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
   }
   if (!job) {
     const at = runStart.toISOString();
@@ -375,7 +377,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     keysSha256: String(job.options.keysSha256 ?? EMPTY),
     unsettled: [...((job.options as { unsettled?: UnsettledBatch[] }).unsettled ?? [])],
   };
-  const where = { source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name };
+  const where = { source: source.name, table: keyOf(r.table), policy: policy.name };
   beat.id = job.id;
   await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed: job.counts.batches !== undefined && state.batches > 0 } });
 
@@ -385,12 +387,11 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     let committed: boolean;
     if (pending.txid) {
       const settled = await transactionCommitted(ctx, pending.txid);
-      // Unknowable: not counted, and said so in the log with the batch's count and key digest.
       // Unknowable: not counted as deleted, and carried into the certificate as unsettled (with its
       // count and key digest), and said in the log.
       if (settled === null) {
         state.unsettled.push({ txid: pending.txid, rows: pending.rows, keysSha256: pending.digest });
-        await store.appendActivity({ actor: ctx.actor, action: 'retention.batch-unsettled', subject: { jobId: job.id, source: source.name, table: `${r.table.schema}.${r.table.name}`, policy: policy.name }, details: { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest } });
+        await store.appendActivity({ actor: ctx.actor, action: 'retention.batch-unsettled', subject: { jobId: job.id, source: source.name, table: keyOf(r.table), policy: policy.name }, details: { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest } });
       }
       committed = settled === true;
     }
@@ -438,7 +439,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   if (archiveSet) {
     const { openOrResumeArchiveSet } = await import('./archive-set.js');
     const path = await import('node:path');
-    for (const step of cascadeOrder(r.tables, r.table, policy.cascade)) {
+    for (const step of r.cascade) {
       const t = step.table;
       childSets.set(`${t.schema}.${t.name}`, await openOrResumeArchiveSet({
         dir: path.join(ctx.archive!.dir, policy.name, `${job.id}.${t.schema}.${t.name}`),
@@ -467,7 +468,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     const changed = new Set(archiveSet!.conflictsOf(rows));
     const keep = keys.filter((_, i) => !changed.has(i));
     if (keep.length === 0) return [];
-    const order = cascadeOrder(r.tables, r.table, policy.cascade);
+    const order = r.cascade;
     const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
     const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
     // Read and lock parents before their children (shallowest first): a locked row cannot get a
@@ -494,7 +495,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   const paramLimit = source.kind === 'sqlite' ? 30_000 : 60_000;
   const perKey = (t: TableInfo) => (source.kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
   const keyChunk = (t: TableInfo) => (perKey(t) === 0 ? 100_000 : Math.max(1, Math.floor(paramLimit / perKey(t))));
-  const paths = cascadePaths(cascadeOrder(r.tables, r.table, policy.cascade), r.table);
+  const paths = cascadePaths(r.cascade, r.table);
   if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
@@ -502,7 +503,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   let cleanHashKeys: Map<string, import('node:crypto').KeyObject> | null = null;
   // Erase without children on an integer key, where the database can later say whether a
   // transaction committed (Postgres): one statement per batch, keys never leave the server.
-  const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && cascadeOrder(r.tables, r.table, policy.cascade).length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
+  const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && r.cascade.length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
   // Null for a table that is not a plain heap (Postgres: partitioned or foreign): the general path.
   const support = eligible ? await w.fastErase!(source.db, r.table) : null;
   const fast = support !== null;
@@ -573,7 +574,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     // An archive run killed after its sets were finished (all batches done, the certificate not yet
     // written): nothing more may go into them; straight to the certificate.
     const setsFinished = archiveSet?.finished === true;
-    const cascading = policy.method !== 'cleanup' && cascadeOrder(r.tables, r.table, policy.cascade).length > 0;
+    const cascading = r.cascade.length > 0;
     // With children, the first batch is a probe: how many child rows go with a row is not known yet.
     let take = cascading ? Math.min(batchSize, 100) : batchSize;
     for (; !fast && !setsFinished; ) {
@@ -632,7 +633,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
             // Children first, deepest first, each under the parents that are going. Archive deletes
             // exactly the child rows it archived, and refuses (rolls the batch back) if the database
             // deletes any other number: no row leaves without being in a set.
-            const order = cascadeOrder(r.tables, r.table, policy.cascade);
+            const order = r.cascade;
             const whereOf = archiveSet ? null : cascadeWheres(order, r.table, confirmed);
             for (const step of order) {
               if (whereOf) {
@@ -696,7 +697,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     runId: job.id,
     policy: policy.name,
     source: source.name,
-    table: `${r.table.schema}.${r.table.name}`,
+    table: keyOf(r.table),
     method: policy.method,
     legalBasis: policy.legalBasis,
     period: policy.period,

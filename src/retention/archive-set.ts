@@ -61,7 +61,6 @@ import {
   chunkFileName,
   chunkIndexOf,
   chunkRecordSchema,
-  columnSchema,
   encodeValue,
   inspectArchiveHeader,
   JOURNAL_FILE,
@@ -73,7 +72,6 @@ import {
   manifestSigningBytes,
   rowFingerprint,
   sha256Hex,
-  tableSchema,
   VALUE_ENCODING,
   type ArchiveChunkRecord,
   type ArchiveColumn,
@@ -150,19 +148,10 @@ export interface ResumeReport {
   readonly removed: readonly string[];
 }
 
-const headerSchema = z.object({
-  type: z.literal('set'),
-  format: z.literal(ARCHIVE_SET_FORMAT),
-  source: z.string(),
-  table: tableSchema,
-  primaryKey: z.array(z.string().min(1)).min(1),
-  columns: z.array(columnSchema).min(1),
-  runId: z.string(),
-  policy: z.string(),
-  recipients: z.array(z.object({ id: z.string(), publicKey: z.string() })).min(1),
-  salt: z.string(),
-  createdAt: z.string(),
-});
+/** The journal's first line: the manifest's description of the set, and the per-set salt of the key fingerprints. */
+const headerSchema = manifestSchema
+  .pick({ format: true, source: true, table: true, primaryKey: true, columns: true, runId: true, policy: true, recipients: true, createdAt: true })
+  .extend({ type: z.literal('set'), salt: z.string() });
 type JournalHeader = z.infer<typeof headerSchema>;
 
 const chunkLineSchema = chunkRecordSchema.extend({ type: z.literal('chunk'), keys: z.array(z.string()) });

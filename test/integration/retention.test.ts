@@ -232,7 +232,6 @@ forEachDialect('retention', (d) => {
       const deleted = Array.from({ length: 12 }, (_, i) => i).filter((i) => i % 2 === 0).map((i) => [i % 3, 100 - i]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
       expect(cert).toMatchObject({ rows: 6, batches: 1 });
       expect(cert.keysSha256).toBe(createHash('sha256').update('0'.repeat(64)).update(batchDigest(deleted)).digest('hex'));
-      expect(await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirst()).toMatchObject({ n: expect.anything() });
       expect(Number((await d.db.selectFrom('pairs').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n)).toBe(6);
     } finally {
       await c.source.close();

@@ -34,6 +34,16 @@ export const ExitCode = {
    * cannot be written (read-only, full): nothing may be deleted on its account.
    */
   Archive: 8,
+  /**
+   * A file Steward was told to read or write cannot be: a missing folder, a path that
+   * is a directory, no permission, a full disk (`--out`, `--config`, key files).
+   */
+  File: 9,
+  /**
+   * Stopped by SIGINT or SIGTERM (Ctrl-C): a destructive job stopped after the batch
+   * in flight, recorded the interruption, and the same command resumes it.
+   */
+  Interrupted: 130,
   /** A bug in Steward. */
   Internal: 70,
 } as const;
@@ -70,6 +80,9 @@ export type ErrorCode =
   | 'ARCHIVE_CHUNK_CONTENT'
   | 'ARCHIVE_DUPLICATE_KEY'
   | 'ARCHIVE_FINISHED'
+  | 'FILE_WRITE'
+  | 'FILE_READ'
+  | 'INTERRUPTED'
   | 'TLS_UNREACHABLE'
   | 'TLS_HANDSHAKE'
   | 'INTERNAL';
@@ -201,6 +214,31 @@ export class ArchiveError extends StewardError {
   constructor(code: Extract<ErrorCode, `ARCHIVE_${string}`>, message: string, options: StewardErrorOptions & { chunk?: string } = {}) {
     super(code, ExitCode.Archive, message, options);
     this.chunk = options.chunk;
+  }
+}
+
+/**
+ * A file could not be read (`FILE_READ`) or written (`FILE_WRITE`), exit 9. `path`
+ * is the path as the user gave it; `reason` the errno code (`ENOENT`, `EISDIR`,
+ * `EACCES`, `ENOSPC`, …) when there is one.
+ */
+export class FileError extends StewardError {
+  readonly path: string;
+  readonly reason: string | undefined;
+  constructor(code: Extract<ErrorCode, `FILE_${string}`>, path: string, message: string, options: StewardErrorOptions & { reason?: string } = {}) {
+    super(code, ExitCode.File, message, options);
+    this.path = path;
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * A job stopped on SIGINT/SIGTERM after the batch in flight (exit 130). The
+ * interruption is in the activity log; the same command resumes the job.
+ */
+export class InterruptedError extends StewardError {
+  constructor(message: string, options?: StewardErrorOptions) {
+    super('INTERRUPTED', ExitCode.Interrupted, message, options);
   }
 }
 

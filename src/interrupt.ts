@@ -1,0 +1,15 @@
+/**
+ * Interruption of long destructive jobs. The CLI turns SIGINT/SIGTERM into an
+ * aborted {@link AbortSignal}; a job checks {@link throwIfInterrupted} between
+ * batches (never inside one), logs its own `.interrupted` entry with how far it
+ * got, and the same command resumes it. Library callers pass any AbortSignal.
+ */
+import { InterruptedError } from './errors.js';
+
+/** Throws InterruptedError when `signal` is aborted; `what` names the job ("encrypt shop.public.users.email"). */
+export function throwIfInterrupted(signal: AbortSignal | undefined, what: string, progress: string): void {
+  if (!signal?.aborted) return;
+  throw new InterruptedError(`${what} stopped on request after the batch in flight (${progress})`, {
+    hint: 'Nothing is half done: run the same command again to resume where it stopped',
+  });
+}

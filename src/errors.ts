@@ -80,6 +80,7 @@ export type ErrorCode =
   | 'ARCHIVE_CHUNK_CONTENT'
   | 'ARCHIVE_DUPLICATE_KEY'
   | 'ARCHIVE_FINISHED'
+  | 'HOLD_BROKEN'
   | 'FILE_WRITE'
   | 'FILE_READ'
   | 'INTERRUPTED'
@@ -214,6 +215,19 @@ export class ArchiveError extends StewardError {
   constructor(code: Extract<ErrorCode, `ARCHIVE_${string}`>, message: string, options: StewardErrorOptions & { chunk?: string } = {}) {
     super(code, ExitCode.Archive, message, options);
     this.chunk = options.chunk;
+  }
+}
+
+/**
+ * A legal hold's predicate no longer runs on its table (a column renamed or dropped
+ * since it was placed): exit 4. Retention fails closed for that table — nothing of it
+ * is touched — and says which hold and how to place it again; other tables' policies run.
+ */
+export class HoldError extends StewardError {
+  readonly holdId: string;
+  constructor(holdId: string, message: string, options?: StewardErrorOptions) {
+    super('HOLD_BROKEN', ExitCode.Source, message, options);
+    this.holdId = holdId;
   }
 }
 

@@ -43,7 +43,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
   if (!options.config.retention.policies.some((p) => policySources(p, declared).includes(sourceName))) return [];
   const { planPolicy } = await import('../retention/apply.js');
   // Category policies find their tables in the inventory this very run produced.
-  const mine = policiesForSource(options.config.retention.policies, sourceName, declared, tables ?? (await source.introspect()), inventory);
+  const mine = policiesForSource(options.config.retention.policies, sourceName, declared, tables ?? (await source.introspect()), inventory, source.kind);
   const out: DraftFinding[] = [];
   const invalid = (name: string, table: string | undefined, why: string) => {
     const location = { source: sourceName, ...(table ? { table } : {}) };

@@ -25,7 +25,9 @@ import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob } from '../state/jobs.js';
 import { changes, cleanValue } from './cleanup.js';
-import { childrenOf, cutoffFor, findTable, validatePolicies, type RetentionPolicy } from './policy.js';
+import { throwIfInterrupted } from '../interrupt.js';
+import { allOf, checkPredicate, predicateSql } from '../sources/predicate.js';
+import { childrenOf, cutoffFor, findTable, policyWhereLabel, validatePolicies, type RetentionPolicy } from './policy.js';
 
 /** Rows an operator has put on legal hold, as SQL: `exclude` is ANDed into every retention query. */
 export interface HoldFilter {
@@ -44,12 +46,16 @@ export interface RetentionContext {
   readonly holds?: (table: TableInfo) => Promise<HoldFilter>;
   /** The per-column secret keyed hashes use (cleanup method `hash`). */
   readonly hashKey?: (column: string) => Promise<import('node:crypto').KeyObject>;
+  /** Why no `hashKey` could be given (the master key does not open): the plan says so. */
+  readonly hashKeyProblem?: string;
   readonly now?: () => Date;
   readonly batchSize?: number;
   readonly lockTimeoutMs?: number;
   readonly actor: string;
   /** Called after each batch; a returned promise is awaited before the next batch. */
   readonly onProgress?: (p: { done: number; total: number; rowsPerSecond: number }) => void | Promise<void>;
+  /** Aborted (Ctrl-C): the run stops after the batch in flight, logs `retention.interrupted`, and the same command resumes it. */
+  readonly signal?: AbortSignal;
   /** The source's tables, when the caller has just introspected them (saves a second catalog read). */
   readonly tables?: readonly TableInfo[];
   /** Where archive sets go (one directory per run under it) and who can read them. */
@@ -76,6 +82,8 @@ export interface RetentionPlan {
   readonly resumes: string | null;
   /** The category policy this table comes from, when it does. */
   readonly origin?: { readonly policy: string; readonly category: string };
+  /** What will stop `apply` although the policy is valid (a keyed hash without a key). */
+  readonly warnings: readonly string[];
 }
 
 export interface RetentionCertificate {
@@ -135,7 +143,7 @@ interface Resolved {
 async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Promise<Resolved> {
   const { source, policy } = ctx;
   const tables = ctx.tables ?? (await source.introspect());
-  const problems = validatePolicies([policy], () => ctx.index, tables);
+  const problems = validatePolicies([policy], () => ctx.index, tables, source.kind);
   if (problems.length) {
     throw new UsageError(`retention policy "${policy.name}" cannot run: ${problems[0]!.path}: ${problems[0]!.message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
       hint: 'Fix steward.yml; `steward retention plan` lists every problem. Nothing was changed',
@@ -145,11 +153,19 @@ async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Pr
   const from = table.columns.find((c) => c.name === policy.from)!;
   const cutoff = fixedCutoff ?? cutoffFor(policy.period, now);
   const holds = ctx.holds ? await ctx.holds(table) : { exclude: null, wholeTable: false };
-  const filter = policy.where ? sql`and (${sql.raw(policy.where)})` : sql``;
-  const dueIgnoringHolds = sql`${source.integrity.notAfter(sql.ref(from.name), from, cutoff)} ${filter}`;
-  const due = holds.wholeTable ? sql`1 = 0` : holds.exclude ? sql`${dueIgnoringHolds} and ${holds.exclude}` : dueIgnoringHolds;
+  // Every condition parenthesised on its own (allOf): a policy's where: is one checked expression
+  // (src/sources/predicate.ts) and cannot change the precedence of the due or hold conditions.
+  const filter = policyFilter(ctx);
+  const dueIgnoringHolds = allOf([source.integrity.notAfter(sql.ref(from.name), from, cutoff), ...filter]);
+  const due = holds.wholeTable ? sql`(1 = 0)` : holds.exclude ? allOf([dueIgnoringHolds, holds.exclude]) : dueIgnoringHolds;
   const cascade = policy.method === 'cleanup' ? [] : cascadeOrder(tables, table, policy.cascade);
   return { table, from, tables, cutoff, due, dueIgnoringHolds, holds, cascade };
+}
+
+/** The policy's `where:` as a condition list (empty without one), checked for the source's dialect. */
+function policyFilter(ctx: Pick<RetentionContext, 'policy' | 'index' | 'source'>): RawBuilder<unknown>[] {
+  const w = ctx.policy.where;
+  return w === undefined ? [] : [predicateSql(checkPredicate(w, ctx.source.kind, policyWhereLabel(ctx.index)))];
 }
 
 async function count(db: Kysely<any>, t: TableInfo, where: RawBuilder<unknown>): Promise<number> {
@@ -254,8 +270,7 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
   ).rows[0]!;
   const due = Number(agg.due ?? 0);
   const notHeld = r.holds.wholeTable ? 0 : r.holds.exclude ? await count(db, r.table, r.due) : due;
-  const filter = ctx.policy.where ? sql`and (${sql.raw(ctx.policy.where)})` : sql``;
-  const nullReference = await count(db, r.table, sql`${fromRef} is null ${filter}`);
+  const nullReference = await count(db, r.table, allOf([sql`${fromRef} is null`, ...policyFilter(ctx)]));
   const children = await childCounts(db, r.cascade, r.table, r.due);
   const job = ctx.store ? await ctx.store.jobs.open(target(ctx as RetentionContext), 'retention') : null;
   const rows = notHeld + children.reduce((n, c) => n + c.rows, 0);
@@ -277,7 +292,28 @@ export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readon
     estimatedSeconds: Math.ceil(rows / (ctx.policy.method === 'cleanup' ? 5000 : ctx.policy.method === 'erase' && ctx.source.writer.eraseNext && children.length === 0 ? 500_000 : 20000)),
     resumes: job?.id ?? null,
     ...(ctx.policy.origin ? { origin: ctx.policy.origin } : {}),
+    warnings: planWarnings(ctx),
   };
+}
+
+function planWarnings(ctx: Pick<RetentionContext, 'policy' | 'hashKey' | 'hashKeyProblem'>): string[] {
+  const hashed = ctx.policy.method === 'cleanup' ? Object.entries(ctx.policy.cleanup ?? {}).filter(([, m]) => m === 'hash').map(([c]) => c) : [];
+  if (hashed.length === 0 || ctx.hashKey) return [];
+  return [`cleanup hashes ${hashed.join(', ')} with a key from the keyring, and ${ctx.hashKeyProblem ?? 'no key is available'}: apply will refuse this policy until the master key (encryption.masterKey) opens`];
+}
+
+/** The keyed-hash keys of a cleanup policy's `hash` columns; refuses (before any work) when they cannot be had. */
+async function cleanupHashKeys(ctx: Pick<RetentionContext, 'policy' | 'hashKey'>): Promise<Map<string, import('node:crypto').KeyObject>> {
+  const keys = new Map<string, import('node:crypto').KeyObject>();
+  const hashed = Object.entries(ctx.policy.cleanup ?? {}).filter(([, m]) => m === 'hash').map(([c]) => c);
+  if (ctx.policy.method !== 'cleanup' || hashed.length === 0) return keys;
+  if (!ctx.hashKey) {
+    throw new UsageError(`policy "${ctx.policy.name}" hashes ${hashed.join(', ')}, and no keyed-hash key was given to it`, {
+      hint: 'Run it with `steward retention apply`, which takes the key from the keyring (encryption.masterKey in steward.yml), or pass hashKey when calling applyPolicy; nothing was changed',
+    });
+  }
+  for (const c of hashed) keys.set(c, await ctx.hashKey(c));
+  return keys;
 }
 
 const target = (ctx: RetentionContext) => ({ source: ctx.source.name, table: ctx.policy.table, column: `policy:${ctx.policy.name}` });
@@ -327,7 +363,10 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       hint: 'Add retention.archive.recipients (stwpub1… keys from `steward keys recipient new`, kept by whoever may read archives); nothing was changed',
     });
   }
+  // Keys before anything else: a run that cannot hash must stop before it opens a job.
+  const hashKeys = await cleanupHashKeys(ctx);
   let job = await store.jobs.open(target(ctx), 'retention');
+  const resumed = job !== null;
   // A resumed job keeps its cut-off: one run, one certificate, whatever the interruptions.
   const recorded = (job?.options as { cutoff?: string } | undefined)?.cutoff;
   const r = await resolve(ctx, runStart, recorded ? new Date(recorded) : undefined);
@@ -379,7 +418,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   };
   const where = { source: source.name, table: keyOf(r.table), policy: policy.name };
   beat.id = job.id;
-  await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed: job.counts.batches !== undefined && state.batches > 0 } });
+  await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed } });
 
   // What did the batch in flight at the crash do? The rows are gone (committed) or all there (rolled back).
   const pending = (job.options as { pending?: Pending }).pending;
@@ -399,8 +438,6 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     else {
       // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
       const cols = Object.keys(policy.cleanup ?? {});
-      const hashKeys = new Map<string, import('node:crypto').KeyObject>();
-      for (const [c, m] of Object.entries(policy.cleanup ?? {})) if (m === 'hash' && ctx.hashKey) hashKeys.set(c, await ctx.hashKey(c));
       const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
       committed = rows.length > 0 && rows.every((row) => cols.every((c) => !changes(row[c], cleanValue(row[c], policy.cleanup![c]!, hashKeys.get(c) ?? null))));
     }
@@ -499,8 +536,9 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
+  // Between batches only: what is committed is counted, what is pending is settled by the re-run.
+  const stopIfAsked = () => throwIfInterrupted(ctx.signal, `retention policy "${policy.name}"`, `${state.rows} row(s) in ${state.batches} batch(es) done`);
   let last = job.lastKey;
-  let cleanHashKeys: Map<string, import('node:crypto').KeyObject> | null = null;
   // Erase without children on an integer key, where the database can later say whether a
   // transaction committed (Postgres): one statement per batch, keys never leave the server.
   const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && r.cascade.length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
@@ -536,6 +574,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
         }
         const elapsed = Math.max(1, Date.now() - t0) / 1000;
         await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
+        stopIfAsked();
         return b;
       };
       if (blocks) {
@@ -592,15 +631,10 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       const batchLast = keys[keys.length - 1]!;
       let updates: { key: unknown[]; set: Record<string, unknown> }[] = [];
       if (policy.method === 'cleanup') {
-        if (!cleanHashKeys && Object.values(policy.cleanup ?? {}).includes('hash')) {
-          if (!ctx.hashKey) throw new UsageError(`policy "${policy.name}" hashes columns, which needs the master key`, { hint: 'Set encryption.masterKey (and its secret) in steward.yml' });
-          cleanHashKeys = new Map();
-          for (const [c, m] of Object.entries(policy.cleanup!)) if (m === 'hash') cleanHashKeys.set(c, await ctx.hashKey(c));
-        }
         updates = batch.flatMap((row) => {
           const set: Record<string, unknown> = {};
           for (const [c, m] of Object.entries(policy.cleanup!)) {
-            const v = cleanValue(row[c], m, cleanHashKeys?.get(c) ?? null);
+            const v = cleanValue(row[c], m, hashKeys.get(c) ?? null);
             if (changes(row[c], v)) set[c] = v;
           }
           return Object.keys(set).length ? [{ key: pk.map((k) => row[k]), set }] : [];
@@ -676,9 +710,10 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       const elapsed = Math.max(1, Date.now() - t0) / 1000;
       await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
       if (batch.length < limit) break;
+      stopIfAsked();
     }
   } catch (e) {
-    await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);
+    await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, childRows: state.childRows, batches: state.batches, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);
     if (isStewardError(e)) throw e;
     const x = e as { code?: unknown; errno?: unknown; message?: unknown };
     const { toSourceError } = await import('../sources/errors.js');

@@ -12,7 +12,7 @@
 import type { InventoryItem } from '../audit/types.js';
 import type { RetentionPolicyConfig } from '../config/schema.js';
 import { categoryMatches } from '../detection/taxonomy.js';
-import type { TableInfo } from '../sources/types.js';
+import type { SourceKind, TableInfo } from '../sources/types.js';
 import { findTable, tablePolicy, validatePolicies, type PolicyProblem, type RetentionPolicy } from './policy.js';
 
 export interface SourcePolicies {
@@ -43,7 +43,7 @@ const ends = (m: RetentionPolicyConfig['method']) => m !== 'cleanup';
  * (null when no audit has recorded one yet: a category policy cannot know its
  * tables, which is a problem, not a silent no-op).
  */
-export function policiesForSource(config: readonly RetentionPolicyConfig[], source: string, allSources: readonly string[], tables: readonly TableInfo[], inventory: readonly InventoryItem[] | null): SourcePolicies {
+export function policiesForSource(config: readonly RetentionPolicyConfig[], source: string, allSources: readonly string[], tables: readonly TableInfo[], inventory: readonly InventoryItem[] | null, kind?: SourceKind): SourcePolicies {
   const out: { policy: RetentionPolicy; index: number }[] = [];
   const problems: PolicyProblem[] = [];
   const skipped: { policy: string; table: string | null; coveredBy?: string; reason: string }[] = [];
@@ -126,7 +126,7 @@ export function policiesForSource(config: readonly RetentionPolicyConfig[], sour
     }
   });
   const indexOf = new Map(out.map((o) => [o.policy, o.index]));
-  problems.push(...validatePolicies(out.map((o) => o.policy), (p) => indexOf.get(p) ?? -1, tables));
+  problems.push(...validatePolicies(out.map((o) => o.policy), (p) => indexOf.get(p) ?? -1, tables, kind));
   return { policies: out, problems, skipped };
 }
 

@@ -6,10 +6,10 @@
  *
  * Predicates are SQL boolean expressions written by the operator, like a
  * `WHERE` typed into psql: trusted operator input, never input from the
- * application or its users. Steward only ever places them inside `where (…)` /
- * `case when (…)`, and refuses text that could end that expression early or
- * hide something from a reader: a `;`, a comment, unbalanced parentheses or
- * quotes, or a Postgres dollar-quoted string.
+ * application or its users. They are checked (lexed and parsed for the
+ * dialect) by src/sources/predicate.ts, the same check retention policies'
+ * `where:` gets, and only ever placed parenthesised inside Steward's own
+ * conditions.
  */
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
@@ -17,11 +17,10 @@ import { createClassifier } from '../detection/classify.js';
 import { maskValue } from '../detection/mask.js';
 import { classifyDriverError } from '../sources/errors.js';
 import { UsageError } from '../errors.js';
+import { checkPredicate, predicateSql } from '../sources/predicate.js';
 import type { SourceKind } from '../sources/types.js';
 import type { HoldKeys, StoredHold } from '../state/holds.js';
 
-/** Longest predicate accepted. */
-export const MAX_PREDICATE_CHARS = 4000;
 /** Most rows one subject hold may pin by primary key. */
 export const MAX_SUBJECT_KEYS = 10_000;
 /** Longest reason accepted. */
@@ -29,64 +28,8 @@ export const MAX_REASON_CHARS = 500;
 
 // ---- predicates
 
-/**
- * Checks an operator's predicate before it is ever sent to a database, and
- * returns it trimmed. Refuses (UsageError): empty text, a `;`, `--`, `/*`, `*\/`
- * (and MySQL's `#`) outside string literals, unbalanced parentheses or
- * quotes, dollar-quoted strings, NUL characters, and text longer than
- * {@link MAX_PREDICATE_CHARS}. String literals may contain anything (MySQL's and
- * Postgres `E'…'` backslash escapes are followed).
- */
-export function checkPredicate(text: string, kind?: SourceKind): string {
-  const p = text.trim();
-  const refuse = (why: string, hint = 'Write one boolean expression over the table\'s columns, e.g. --where "case_id = 42 and created_at < \'2024-01-01\'"') => {
-    throw new UsageError(`the --where predicate is not accepted: ${why}`, { hint });
-  };
-  if (p === '') refuse('it is empty', 'Give a boolean expression, or --all to hold the whole table');
-  if (p.length > MAX_PREDICATE_CHARS) refuse(`it is longer than ${MAX_PREDICATE_CHARS} characters`, 'Hold fewer rows per hold, or hold by a column that groups them (e.g. case_id = 42)');
-  if (p.includes('\0')) refuse('it contains a NUL character');
-  let depth = 0;
-  let i = 0;
-  while (i < p.length) {
-    const c = p[i]!;
-    const next = p[i + 1];
-    if (c === "'" || c === '"' || c === '`') {
-      const escapes = c === "'" && (kind === 'mysql' || (kind === 'postgres' && /[eE]/.test(p[i - 1] ?? '') && !/[\w$]/.test(p[i - 2] ?? '')));
-      const end = closing(p, i, c, escapes || (kind === 'mysql' && c === '"'));
-      if (end < 0) refuse(`a ${c === "'" ? 'string' : 'quoted identifier'} opened at character ${i + 1} is not closed`);
-      i = end + 1;
-      continue;
-    }
-    if (c === ';') refuse('it contains ";" (one expression only, no second statement)');
-    if ((c === '-' && next === '-') || (c === '/' && next === '*') || (c === '*' && next === '/')) refuse('it contains a comment ("--" or "/* */")');
-    if (c === '#' && kind === 'mysql') refuse('it contains "#", a comment in MySQL');
-    if (c === '$' && kind !== 'mysql' && /^\$[A-Za-z_]*\$/.test(p.slice(i))) refuse('it contains a dollar-quoted string ($$…$$)', "Write string literals in single quotes: 'text'");
-    if (c === '(') depth++;
-    if (c === ')' && --depth < 0) refuse(`the ")" at character ${i + 1} closes a parenthesis that was never opened`);
-    i++;
-  }
-  if (depth !== 0) refuse(`${depth} parenthes${depth === 1 ? 'is is' : 'es are'} not closed`);
-  return p;
-}
-
-/** Index of the quote closing the one at `start`, or -1. A doubled quote is a quote inside; with `escapes`, so is a backslash-escaped one. */
-function closing(text: string, start: number, quote: string, escapes: boolean): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text[i];
-    if (escapes && c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === quote) {
-      if (text[i + 1] === quote) {
-        i++;
-        continue;
-      }
-      return i;
-    }
-  }
-  return -1;
-}
+/** Operator predicates are checked in one place for holds and policies alike: src/sources/predicate.ts. */
+export { checkPredicate, MAX_PREDICATE_CHARS } from '../sources/predicate.js';
 
 /** SHA-256 (hex) of a predicate: what the activity log records instead of its text, which may hold literal personal values. */
 export function predicateDigest(predicate: string): string {
@@ -190,6 +133,28 @@ export function checkReason(text: string | undefined, flag = '--reason'): string
 }
 
 /**
+ * The string literals of a predicate that look like personal data, each with its
+ * category and the literal masked: what `hold add` warns about and what listings show
+ * instead of the literal (the state store keeps the text: it must run).
+ */
+export function personalLiterals(predicate: string): { category: string; start: number; end: number; masked: string }[] {
+  const out: { category: string; start: number; end: number; masked: string }[] = [];
+  for (const m of predicate.matchAll(/'((?:[^']|'')*)'/g)) {
+    const inner = m[1]!.replaceAll("''", "'");
+    const category = personalCategory(inner);
+    if (category) out.push({ category, start: m.index!, end: m.index! + m[0].length, masked: `'${maskValue(inner, category as never).replaceAll("'", "''")}'` });
+  }
+  return out;
+}
+
+/** The predicate with every personal-looking string literal masked (for display). */
+export function maskPredicate(predicate: string): string {
+  let out = predicate;
+  for (const l of personalLiterals(predicate).reverse()) out = out.slice(0, l.start) + l.masked + out.slice(l.end);
+  return out;
+}
+
+/**
  * A driver error about an operator's predicate, as one line that names what is
  * wrong without repeating a value: quoted literals are elided (as everywhere
  * Steward reports driver errors), and a quoted name that looks like personal
@@ -268,7 +233,7 @@ export function holdCondition(hold: StoredHold, kind?: SourceKind): RawBuilder<u
   switch (hold.kind) {
     case 'where':
       // Checked when the hold was placed; checked again in case the store was edited since.
-      return sql`(${sql.raw(checkPredicate(hold.predicate ?? '', kind))})`;
+      return predicateSql(checkPredicate(hold.predicate ?? '', kind));
     case 'subject':
       return keyListCondition(hold.keys ?? { columns: [], types: [], values: [] });
     case 'table':

@@ -29,8 +29,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { UsageError, isStewardError } from '../errors.js';
+import { HoldError, UsageError, isStewardError } from '../errors.js';
 import { classifyDriverError, displayTable, toSourceError } from '../sources/errors.js';
+import { predicateSql } from '../sources/predicate.js';
 import type { Source, TableInfo, TableRef } from '../sources/types.js';
 import type { StoredHold } from '../state/holds.js';
 import type { StateStore } from '../state/store.js';
@@ -41,8 +42,10 @@ import {
   expiredBeforeRelease,
   holdExclusion,
   holdStatus,
+  maskPredicate,
   parseUntil,
   personalCategory,
+  personalLiterals,
   predicateDigest,
   predicateErrorReason,
   subjectHmac,
@@ -106,7 +109,8 @@ export function holdView(h: StoredHold, now: Date): HoldView {
     table: h.table,
     resolvedTable: `${h.schema}.${h.tableName}`,
     kind: h.kind,
-    predicate: h.predicate,
+    // Shown with personal-looking literals masked; the store keeps the text, which must run.
+    predicate: h.predicate === null ? null : maskPredicate(h.predicate),
     subjectColumn: h.subjectColumn,
     keyCount: h.keys ? h.keys.values.length : null,
     heldRows: h.heldRows,
@@ -146,6 +150,8 @@ export interface AddHoldResult {
   readonly hold: HoldView;
   /** Rows the hold covers now. */
   readonly rows: number;
+  /** What the operator should know (a literal that looks like personal data). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -176,7 +182,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
   if (o.where !== undefined) {
     const predicate = checkPredicate(o.where, o.source.kind);
     rows = await guarded(o.source, table, timeoutMs, 'the --where predicate', async () => {
-      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.ref('n')} from ${tableSql(table)} where (${sql.raw(predicate)})`);
+      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.ref('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
       return Number(r[0]?.n ?? 0);
     });
     hold = { ...base, kind: 'where', predicate, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
@@ -252,7 +258,11 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
   }
   await o.store.holds.markLogged(id, 'added', new Date().toISOString());
   const stored = (await o.store.holds.get(id))!;
-  return { hold: holdView(stored, now), rows };
+  const personal = hold.kind === 'where' ? [...new Set(personalLiterals(hold.predicate ?? '').map((l) => l.category))] : [];
+  const warnings = personal.length
+    ? [`the predicate holds what looks like personal data (${personal.join(', ')}) as a literal, kept as written in the state store (listings mask it). To hold one person's rows, use --subject-column COLUMN --subject-value-env VAR instead: it keeps only a keyed hash of the identifier`]
+    : [];
+  return { hold: holdView(stored, now), rows, warnings };
 }
 
 export interface ListHoldsOptions {
@@ -379,8 +389,36 @@ export async function activeHolds(store: StateStore, source: string, table: stri
  * For the retention engine (`RetentionContext.holds`): a function giving each
  * table's {@link HoldFilter}, from the holds in force at `now`.
  */
-export function holdFilterFor(store: StateStore, source: Pick<Source, 'name' | 'kind'>, now: Date = new Date()): (table: TableRef) => Promise<HoldFilter> {
-  return async (table) => holdExclusion(await activeHolds(store, source.name, table, now), { kind: source.kind, now });
+export function holdFilterFor(store: StateStore, source: Pick<Source, 'name' | 'kind' | 'db'>, now: Date = new Date()): (table: TableRef) => Promise<HoldFilter> {
+  return async (table) => {
+    const holds = await activeHolds(store, source.name, table, now);
+    for (const h of holds) if (h.kind === 'where') await probeHold(source, table, h);
+    return holdExclusion(holds, { kind: source.kind, now });
+  };
+}
+
+/**
+ * Runs a hold's predicate once with `limit 0` (parsed and planned, no row read): a
+ * predicate that broke since it was placed (a renamed column) is named here, with the
+ * fix, instead of failing the retention query with a driver error. Fails closed: the
+ * caller runs nothing on the table.
+ */
+async function probeHold(source: Pick<Source, 'name' | 'kind' | 'db'>, table: TableRef, hold: StoredHold): Promise<void> {
+  let predicate: ReturnType<typeof checkPredicate>;
+  try {
+    predicate = checkPredicate(hold.predicate ?? '', source.kind);
+  } catch (e) {
+    throw new HoldError(hold.id, `legal hold ${hold.id.slice(0, 8)} on ${source.name}.${table.schema}.${table.name} has a predicate Steward no longer accepts (${(e as Error).message.replace(/^the --where predicate is not accepted: /, '')})`, {
+      hint: `Nothing of ${table.name} was touched. Release it (steward hold release ${hold.id.slice(0, 8)} --reason "…") and place it again with a predicate that passes the check`,
+    });
+  }
+  try {
+    await sql`select 1 from ${tableSql(table)} where ${predicateSql(predicate)} limit 0`.execute(source.db);
+  } catch (e) {
+    throw new HoldError(hold.id, `legal hold ${hold.id.slice(0, 8)} on ${source.name}.${table.schema}.${table.name} no longer runs on its table: ${predicateErrorReason(e, source.kind)}`, {
+      hint: `Its rows are kept: nothing of ${table.name} was touched, the other tables' policies ran. The table changed since the hold was placed (a column renamed or dropped?): release it (steward hold release ${hold.id.slice(0, 8)} --reason "…") and place it again over the table's columns as they are now`,
+    });
+  }
 }
 
 /**

@@ -7,7 +7,8 @@
 import { addDuration, parseIsoDuration, type IsoDuration } from '../audit/schedule.js';
 import type { RetentionPolicyConfig } from '../config/schema.js';
 import { RETENTION_PERIOD } from '../config/schema.js';
-import type { ForeignKey, TableInfo } from '../sources/types.js';
+import { checkPredicate } from '../sources/predicate.js';
+import type { ForeignKey, SourceKind, TableInfo } from '../sources/types.js';
 
 /**
  * One policy on one table, as plan and apply run it: a table policy from
@@ -72,6 +73,11 @@ export interface PolicyProblem {
   readonly message: string;
 }
 
+/** How a policy's `where:` is named in the predicate check's messages. */
+export function policyWhereLabel(index: number) {
+  return { what: `retention.policies[${index}].where`, example: `e.g. where: "status = 'closed' and region = 'eu'"` };
+}
+
 /** `schema.table` or `table` → the table in an introspection. */
 export function findTable(tables: readonly TableInfo[], name: string): TableInfo | undefined {
   const dot = name.lastIndexOf('.');
@@ -95,11 +101,19 @@ export function childrenOf(tables: readonly TableInfo[], parent: TableInfo): { t
  * method that needs a primary key on a table without one, and foreign-key
  * children that no policy covers (deleting the parent would fail or cascade).
  */
-export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: (p: RetentionPolicy) => number, tables: readonly TableInfo[]): PolicyProblem[] {
+export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: (p: RetentionPolicy) => number, tables: readonly TableInfo[], kind?: SourceKind): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const at = (p: RetentionPolicy, field: string, message: string) => problems.push({ policy: p.name, path: `retention.policies[${indexOf(p)}]${field ? `.${field}` : ''}`, message: p.origin ? `${p.origin.category} in ${p.source}.${p.table}: ${message}` : message });
   const byTable = new Map<string, RetentionPolicy[]>();
   for (const p of policies) {
+    // The same check a legal hold's predicate gets: one expression that cannot leave its parentheses.
+    if (p.where !== undefined) {
+      try {
+        checkPredicate(p.where, kind, policyWhereLabel(indexOf(p)));
+      } catch (e) {
+        at(p, 'where', (e as Error).message.replace(/^retention\.policies\[\d+\]\.where is not accepted: /, 'not accepted: '));
+      }
+    }
     const t = findTable(tables, p.table);
     if (!t) {
       at(p, 'table', `table "${p.table}" does not exist in source "${p.source}" (or is ambiguous: name its schema)`);
@@ -121,6 +135,10 @@ export function validatePolicies(policies: readonly RetentionPolicy[], indexOf: 
         if (!c) at(p, `cleanup.${col}`, `column "${col}" does not exist in ${key}`);
         else if (t.primaryKey.includes(col)) at(p, `cleanup.${col}`, `"${col}" is part of the primary key of ${key} and cannot be overwritten`);
         else if (p.cleanup![col] === 'null' && !c.nullable) at(p, `cleanup.${col}`, `"${col}" is NOT NULL in ${key}: choose hash, fixed:VALUE or a generalisation`);
+        else if (p.cleanup![col] !== 'null' && p.cleanup![col] !== 'hash' && (t.uniqueKeys ?? []).some((u) => u.includes(col))) {
+          // Every cleaned row would get the same (or a coarser) value: the second one breaks the unique key mid-run.
+          at(p, `cleanup.${col}`, `"${col}" is part of a unique key of ${key} (${(t.uniqueKeys ?? []).find((u) => u.includes(col))!.join(', ')}): ${p.cleanup![col]} gives many rows one value, which the key forbids; choose hash${c.nullable ? ' or null' : ''}`);
+        }
       }
     } else if (p.cleanup) at(p, 'cleanup', `cleanup settings apply to method cleanup, not ${p.method}`);
     if (p.method !== 'cleanup') {

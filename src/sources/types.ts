@@ -43,6 +43,12 @@ export interface TableInfo extends TableRef {
   /** Primary key columns in key order; empty when the table has none. */
   readonly primaryKey: readonly string[];
   readonly foreignKeys: readonly ForeignKey[];
+  /**
+   * Other column sets no two rows may share (UNIQUE constraints and plain unique
+   * indexes, not partial ones or ones over expressions), each in index order.
+   * Absent when the introspector did not read them.
+   */
+  readonly uniqueKeys?: readonly (readonly string[])[];
   /** Row count from catalog statistics (never `count(*)` on a large table); -1 when unknown. */
   readonly rowEstimate: number;
   readonly comment: string | null;

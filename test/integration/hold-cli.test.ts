@@ -75,7 +75,7 @@ describe('steward hold (CLI)', () => {
 
     // Refusals: one line, exit 2, nothing stored.
     const refusals: [string[], RegExp][] = [
-      [['hold', 'add', '-s', 'shop', '-t', 'customers', '--where', 'case_id = = 42', '--reason', 'r'], /^steward: error: the --where predicate does not run on "main"\."customers": .*syntax error/],
+      [['hold', 'add', '-s', 'shop', '-t', 'customers', '--where', 'case_id = = 42', '--reason', 'r'], /^steward: error: the --where predicate is not accepted: it does not parse as one SQLite boolean expression/],
       [['hold', 'add', '-s', 'shop', '-t', 'customers', '--where', "nope = 'jane.doe@example.com'", '--reason', 'r'], /no such column: nope/],
       [['hold', 'add', '-s', 'shop', '-t', 'customers', '--where', 'case_id = 42; delete from customers', '--reason', 'r'], /contains ";"/],
       [['hold', 'add', '-s', 'shop', '-t', 'customers', '--where', 'case_id = 42', '--all', '--reason', 'r'], /exactly one of/],

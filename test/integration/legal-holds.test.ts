@@ -198,7 +198,8 @@ forEachDialect('legal holds', (d) => {
     const logged = (await logOf(store)).length;
     const syntax = await refusal(place({ where: "email = 'jane.doe@example.com' and and case_id = 1" }));
     expect(syntax).toBeInstanceOf(UsageError);
-    expect(syntax.message).toMatch(/^the --where predicate does not run on .*customers.*: .*syntax/i);
+    // Caught by the dialect's parser before anything reaches the database.
+    expect(syntax.message).toMatch(/^the --where predicate is not accepted: it does not parse as one (PostgreSQL|MySQL\/MariaDB|SQLite) boolean expression near character \d+/);
     expect(syntax.message).not.toContain('jane');
     expect(syntax.message).not.toContain('\n');
     const unknown = await refusal(place({ where: "email = 'jane.doe@example.com' and nope = 1" }));

@@ -131,6 +131,19 @@ export class MysqlIntrospector implements SourceIntrospector {
       where table_schema ${schemas} and (constraint_name = 'PRIMARY' or referenced_table_name is not null)
       order by table_schema, table_name, constraint_name, ordinal_position`.execute(this.#db);
 
+    const uniques = await sql<{ schema: string; name: string; index_name: string; column: string | null }>`
+      select table_schema as \`schema\`, table_name as \`name\`, index_name as index_name, column_name as \`column\`
+      from information_schema.statistics
+      where table_schema ${schemas} and non_unique = 0 and index_name <> 'PRIMARY' and sub_part is null
+      order by table_schema, table_name, index_name, seq_in_index`.execute(this.#db);
+    const uniqueOf = new Map<string, Map<string, (string | null)[]>>();
+    for (const r of uniques.rows) {
+      const k = key(r.schema, r.name);
+      const byIndex = uniqueOf.get(k) ?? new Map<string, (string | null)[]>();
+      byIndex.set(r.index_name, [...(byIndex.get(r.index_name) ?? []), r.column]);
+      uniqueOf.set(k, byIndex);
+    }
+
     const jsonColumns = new Set<string>();
     for (const c of await this.#checks(schemas)) {
       const col = jsonColumnOf(c.clause);
@@ -187,6 +200,8 @@ export class MysqlIntrospector implements SourceIntrospector {
         columns: columnsOf.get(k) ?? [],
         primaryKey: pkOf.get(k) ?? [],
         foreignKeys: fks,
+        // An index over an expression (MySQL 8 functional index) has no column name: left out.
+        uniqueKeys: [...(uniqueOf.get(k)?.values() ?? [])].filter((cols) => cols.every((c) => c !== null)) as string[][],
         rowEstimate: isView ? -1 : await this.#resolve(ref, t.rows).catch(() => -1),
         comment: t.comment ? t.comment : null,
       });

@@ -159,6 +159,18 @@ export class PostgresIntrospector implements SourceIntrospector {
       where con.contype in ('p', 'f') and con.conparentid = 0 and ${filter}
       order by con.conrelid, con.conname`.execute(this.#db);
 
+    const uniques = await sql<{ oid: string; columns: string | string[] | null }>`
+      select i.indrelid::text as oid,
+             (select json_agg(a.attname order by k.ord) from unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+                join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum) as columns
+      from pg_catalog.pg_index i
+      join pg_catalog.pg_class c on c.oid = i.indrelid
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where i.indisunique and not i.indisprimary and i.indpred is null and not (0 = any(i.indkey::int2[])) and ${filter}
+      order by i.indrelid, i.indexrelid`.execute(this.#db);
+    const uniqueOf = new Map<string, string[][]>();
+    for (const r of uniques.rows) uniqueOf.set(r.oid, [...(uniqueOf.get(r.oid) ?? []), asArray(r.columns)]);
+
     const columnsOf = new Map<string, ColumnInfo[]>();
     for (const r of cols.rows) {
       const list = columnsOf.get(r.oid) ?? [];
@@ -200,6 +212,7 @@ export class PostgresIntrospector implements SourceIntrospector {
         columns: columnsOf.get(r.oid) ?? [],
         primaryKey: pkOf.get(r.oid) ?? [],
         foreignKeys: (fksOf.get(r.oid) ?? []).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        uniqueKeys: uniqueOf.get(r.oid) ?? [],
         rowEstimate: await this.#resolve(ref, r).catch(() => -1),
         comment: r.comment,
       });

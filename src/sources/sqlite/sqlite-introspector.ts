@@ -90,6 +90,18 @@ export class SqliteIntrospector implements SourceIntrospector {
       where m.type = 'table' and m.name not like 'sqlite\\_%' escape '\\'
       order by m.name, f.id, f.seq`.execute(this.#db);
 
+    const uniques = await sql<{ tbl: string; idx: string; col: string | null }>`
+      select m.name as tbl, il.name as idx, ii.name as col
+      from ${master} m join pragma_index_list(m.name, ${schema}) il join pragma_index_info(il.name, ${schema}) ii
+      where m.type = 'table' and m.name not like 'sqlite\\_%' escape '\\' and il."unique" = 1 and il.origin <> 'pk' and il.partial = 0
+      order by m.name, il.name, ii.seqno`.execute(this.#db);
+    const uniqueOf = new Map<string, Map<string, (string | null)[]>>();
+    for (const u of uniques.rows) {
+      const byIndex = uniqueOf.get(u.tbl) ?? new Map<string, (string | null)[]>();
+      byIndex.set(u.idx, [...(byIndex.get(u.idx) ?? []), u.col]);
+      uniqueOf.set(u.tbl, byIndex);
+    }
+
     const colsOf = new Map<string, ColumnRow[]>();
     for (const c of columns.rows) colsOf.set(c.tbl, [...(colsOf.get(c.tbl) ?? []), c]);
     const pkOf = (tbl: string) =>
@@ -151,6 +163,7 @@ export class SqliteIntrospector implements SourceIntrospector {
         }),
         primaryKey: t.type === 'view' ? [] : pkOf(t.name),
         foreignKeys,
+        uniqueKeys: [...(uniqueOf.get(t.name)?.values() ?? [])].filter((cols) => cols.every((c) => c !== null)) as string[][],
         rowEstimate: await this.#estimate(ref, shape).catch(() => -1),
         comment: null,
       });

@@ -99,8 +99,9 @@ export async function holdAdd(options: HoldAddOptions, io: Io): Promise<number> 
     }
   });
   const h = result.hold;
+  for (const w of result.warnings) io.stderr.write(`steward: warning: ${w}\n`);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ id: h.id, rows: result.rows, hold: h }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ id: h.id, rows: result.rows, hold: h, warnings: result.warnings }, null, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));

@@ -7,7 +7,11 @@ import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
 import { holdFilterFor } from '../../../retention/holds.js';
 import { policiesForSource, policySources, selectedBy, type SourcePolicies } from '../../../retention/categories.js';
-import { ConfigError, UsageError } from '../../../errors.js';
+import { openKeyring, type Keyring } from '../../../crypto/keyring.js';
+import { ConfigError, ExitCode, HoldError, UsageError, isStewardError } from '../../../errors.js';
+import { findTable } from '../../../retention/policy.js';
+import type { TableInfo } from '../../../sources/types.js';
+import { masterKeySource } from './encrypt.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore } from '../../../state/index.js';
@@ -21,6 +25,8 @@ export interface RetentionOptions {
   readonly dryRun?: boolean;
   /** Only these sources (the scheduler's: those retention is due for). */
   readonly sources?: readonly string[];
+  /** A plan: a master key that does not open is a warning, not an error. */
+  readonly planOnly?: boolean;
 }
 
 /** The names `--policy` may give: a policy in steward.yml, or one table of a category policy (`name[schema.table]`). */
@@ -34,7 +40,14 @@ function checkNames(config: StewardConfig, names: readonly string[] | undefined)
 /** What a policy run skipped: tables of a category policy that a table policy covers. */
 export type Skipped = SourcePolicies['skipped'][number] & { readonly source: string };
 
-async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>, skipped: Skipped[] = []): Promise<T[]> {
+/** A policy that could not run while the others did (a legal hold on its table that no longer runs). */
+export interface PolicyFailure {
+  readonly policy: string;
+  readonly source: string;
+  readonly error: HoldError;
+}
+
+async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>, skipped: Skipped[] = [], failures: PolicyFailure[] = []): Promise<T[]> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const config = loaded.config;
   checkNames(config, options.policy);
@@ -49,6 +62,22 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
   }
   const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
   const out: T[] = [];
+  // Keyed hashes (cleanup: hash) take a key from the keyring: opened once, only when a chosen policy hashes.
+  const hashes = chosen.some((p) => p.method === 'cleanup' && (typeof p.cleanup === 'string' ? p.cleanup === 'hash' : Object.values(p.cleanup ?? {}).includes('hash')));
+  let keyring: Keyring | null = null;
+  let keyProblem: string | undefined;
+  if (hashes) {
+    try {
+      keyring = await openKeyring({ store, master: await masterKeySource(config, loaded.dir, io.env) });
+    } catch (e) {
+      if (!isStewardError(e)) throw e;
+      if (!options.planOnly) {
+        await store.close();
+        throw e;
+      }
+      keyProblem = `the master key does not open (${e.message})`;
+    }
+  }
   const sources = declared.filter((s) => (!options.sources || options.sources.includes(s)) && chosen.some((p) => policySources(p, declared).includes(s)));
   /** The source opened, its tables, and its policies (category policies expanded from the last audit's inventory). */
   const expand = async (source: string) => {
@@ -59,7 +88,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
     const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
     try {
       const tables = await open.introspect();
-      return { open, tables, mine: policiesForSource(config.retention.policies, source, declared, tables, inventory) };
+      return { open, tables, mine: policiesForSource(config.retention.policies, source, declared, tables, inventory, open.kind) };
     } catch (e) {
       await open.close();
       throw e;
@@ -101,8 +130,11 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         skipped.push(...mine.skipped.filter((k) => !options.policy?.length || options.policy.includes(k.policy)).map((k) => ({ ...k, source })));
         const holds = holdFilterFor(store, open, new Date());
         for (const { policy, index } of mine.policies.filter((m) => selectedBy(m.policy, options.policy))) {
-          out.push(
-            await fn({
+          const table = findTable(tables, policy.table);
+          const hashKey = keyring && table ? hashKeyOf(keyring, source, table) : undefined;
+          let result: T;
+          try {
+            result = await fn({
               source: open,
               store,
               policy,
@@ -111,9 +143,19 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
               actor: currentActor(),
               tables,
               batchSize: config.retention.batchSize,
+              ...(hashKey ? { hashKey } : {}),
+              ...(keyProblem ? { hashKeyProblem: keyProblem } : {}),
               archive: { dir: path.resolve(loaded.dir, config.retention.archive.dir), recipients: config.retention.archive.recipients },
-            }),
-          );
+            });
+          } catch (e) {
+            // Fails closed for this table only: its rows are kept, the other policies run.
+            if (e instanceof HoldError) {
+              failures.push({ policy: policy.name, source, error: e });
+              continue;
+            }
+            throw e;
+          }
+          out.push(result);
         }
       } finally {
         await open.close();
@@ -125,19 +167,37 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
   return out;
 }
 
+/**
+ * The keyed-hash key of a cleaned column: the keyring's blind-index key of a scope of its
+ * own (`<column>#retention-hash` on the physical table), so a cleanup hash is never the
+ * column's blind index and cannot be matched against one.
+ */
+function hashKeyOf(keyring: Keyring, source: string, table: TableInfo) {
+  return (column: string) => keyring.blindIndexKey({ source, table: `${table.schema}.${table.name}`, column: `${column}#retention-hash` });
+}
+
 /** `steward retention plan`: per policy, what is due, held, without a reference date, and what goes with it. No writes. */
 export async function retentionPlan(options: RetentionOptions, io: Io): Promise<number> {
   const skipped: Skipped[] = [];
-  const plans = await withEach(options, io, planPolicy, skipped);
+  const failures: PolicyFailure[] = [];
+  const plans = await withEach({ ...options, planOnly: true }, io, planPolicy, skipped, failures);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ plans, skipped }, null, 2)}\n`);
-    return 0;
+    io.stdout.write(`${JSON.stringify({ plans, skipped, failed: failedJson(failures) }, null, 2)}\n`);
+    return failures.length ? ExitCode.Source : 0;
   }
   const c = pc.createColors(useColor(io, options.color));
   const lines = plans.map((p) => planText(p, c));
   for (const k of skipped) lines.push((k.table ? c.dim : c.yellow)(`${k.policy}: ${k.table ? `${k.source}.${k.table}: ` : `source "${k.source}": `}${k.reason}`));
   io.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return reportFailures(failures, io);
+}
+
+const failedJson = (failures: readonly PolicyFailure[]) => failures.map((f) => ({ policy: f.policy, source: f.source, error: f.error.toJSON() }));
+
+/** Each policy that could not run, on stderr; exit 4 when there was one. */
+function reportFailures(failures: readonly PolicyFailure[], io: Io): number {
+  for (const f of failures) io.stderr.write(`steward: error: policy "${f.policy}" did not run: ${f.error.toUserString()}\n`);
+  return failures.length ? ExitCode.Source : 0;
 }
 
 function planText(p: RetentionPlan, c: ReturnType<typeof pc.createColors>): string {
@@ -148,6 +208,7 @@ function planText(p: RetentionPlan, c: ReturnType<typeof pc.createColors>): stri
   if (p.held) lines.push(`  held: ${p.held} of them are on legal hold and will be kept`);
   for (const ch of p.children) lines.push(`  with them: ${ch.rows} row(s) of ${ch.table}`);
   if (p.nullReference) lines.push(c.yellow(`  ${p.nullReference} row(s) have no reference date: they are never due, and never deleted silently (see steward audit)`));
+  for (const w of p.warnings) lines.push(c.yellow(`  warning: ${w}`));
   lines.push(`  estimated time: about ${p.estimatedSeconds} s${p.resumes ? `; resumes run ${p.resumes.slice(0, 8)}` : ''}`);
   return lines.join('\n');
 }
@@ -158,14 +219,25 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
   const bar = progressBar(io, !options.json);
   let certs: RetentionCertificate[];
   const skipped: Skipped[] = [];
+  const failures: PolicyFailure[] = [];
+  // Ctrl-C / SIGTERM: stop after the batch in flight (the job logs retention.interrupted; the same command resumes).
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (!stop.signal.aborted) io.stderr.write('steward: stopping after the batch in flight…\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }), skipped);
+    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }), skipped, failures);
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     bar.done();
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ certificates: certs, skipped }, null, 2)}\n`);
-    return 0;
+    io.stdout.write(`${JSON.stringify({ certificates: certs, skipped, failed: failedJson(failures) }, null, 2)}\n`);
+    return failures.length ? ExitCode.Source : 0;
   }
   for (const k of skipped) if (!k.table) io.stdout.write(`Not run: policy "${k.policy}" on source "${k.source}" ${k.reason}.\n`);
   for (const cert of certs) {
@@ -176,7 +248,7 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
     const verb = cert.method === 'erase' ? 'Erased' : cert.method === 'cleanup' ? 'Cleaned up' : 'Archived';
     io.stdout.write(`${verb} ${cert.rows} row(s) of ${cert.source}.${cert.table}${cert.childRows ? ` and ${cert.childRows} child row(s)` : ''} under policy "${cert.policy}" (cut-off ${cert.cutoff.slice(0, 10)}); certificate ${cert.runId.slice(0, 8)}, keys ${cert.keysSha256.slice(0, 16)}…${cert.remaining ? `; ${cert.remaining} due row(s) kept (held, or changed during the run)` : ''}.\n`);
   }
-  return 0;
+  return reportFailures(failures, io);
 }
 
 /** `steward retention certificates`: the deletion certificates in the activity log. */

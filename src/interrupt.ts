@@ -3,6 +3,10 @@
  * aborted {@link AbortSignal}; a job checks {@link throwIfInterrupted} between
  * batches (never inside one), logs its own `.interrupted` entry with how far it
  * got, and the same command resumes it. Library callers pass any AbortSignal.
+ *
+ * On SQLite (better-sqlite3 is synchronous) a batch can run as microtasks only: a job
+ * must yield to the event loop (`await new Promise((r) => setImmediate(r))`) before it
+ * checks, or the signal's handler runs only after the whole job.
  */
 import { InterruptedError } from './errors.js';
 

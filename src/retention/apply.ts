@@ -19,7 +19,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { UsageError, isStewardError } from '../errors.js';
+import { InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
@@ -523,7 +523,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     }
     // Durably in a verified chunk before any of these rows may be deleted.
     const res = await archiveSet!.writeChunk(rows.filter((_, i) => !changed.has(i)));
-    if (res.conflicts.length) throw new Error('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
+    if (res.conflicts.length) throw new InternalError('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
     return keep;
   };
   // Bound parameters per statement: SQLite allows 32,766, MySQL and Postgres 65,535. A key list
@@ -537,7 +537,13 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
   const t0 = Date.now();
   // Between batches only: what is committed is counted, what is pending is settled by the re-run.
-  const stopIfAsked = () => throwIfInterrupted(ctx.signal, `retention policy "${policy.name}"`, `${state.rows} row(s) in ${state.batches} batch(es) done`);
+  // Yield to the event loop first: on SQLite a batch is all microtasks, and a signal's handler
+  // (a macrotask) would otherwise wait for the end of the run.
+  const stopIfAsked = async () => {
+    if (!ctx.signal) return;
+    await new Promise<void>((r) => setImmediate(r));
+    throwIfInterrupted(ctx.signal, `retention policy "${policy.name}"`, `${state.rows} row(s) in ${state.batches} batch(es) done`);
+  };
   let last = job.lastKey;
   // Erase without children on an integer key, where the database can later say whether a
   // transaction committed (Postgres): one statement per batch, keys never leave the server.
@@ -574,7 +580,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
         }
         const elapsed = Math.max(1, Date.now() - t0) / 1000;
         await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
-        stopIfAsked();
+        await stopIfAsked();
         return b;
       };
       if (blocks) {
@@ -681,7 +687,11 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
                 const res = await sql`delete from ${tableRef(step.table)} where ${w.keysIn(step.table, archivedKeys.slice(i, i + keyChunk(step.table)))}`.execute(trx);
                 deleted += Number(res.numAffectedRows ?? 0n);
               }
-              if (deleted !== archivedKeys.length) throw new Error(`deleting the archived rows of ${keyOf(step.table)} removed ${deleted} row(s), not the ${archivedKeys.length} archived; the batch is rolled back`);
+              if (deleted !== archivedKeys.length) {
+                throw new SourceError('SOURCE_QUERY', source.name, `deleting the archived rows of ${keyOf(step.table)} removed ${deleted} row(s), not the ${archivedKeys.length} archived, so the batch was rolled back`, {
+                  hint: 'Something else changed those rows during the batch (a trigger, ON DELETE CASCADE from another table, the application); nothing of the batch was deleted. Run the same command again to resume',
+                });
+              }
               childRows += deleted;
             }
             await sql`delete from ${tableRef(r.table)} where ${confirmed}`.execute(trx);
@@ -710,7 +720,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       const elapsed = Math.max(1, Date.now() - t0) / 1000;
       await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
       if (batch.length < limit) break;
-      stopIfAsked();
+      await stopIfAsked();
     }
   } catch (e) {
     await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, childRows: state.childRows, batches: state.batches, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);

@@ -5,7 +5,6 @@
  * encrypted twice, every blind index matches, and the activity log verifies.
  * Runs on SQLite and, when the server is up, on PostgreSQL.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { createFieldEncryption } from '../../src/crypto/field.js';
 import { openKeyring } from '../../src/crypto/keyring.js';
 import { generateMasterKeyText, masterKeyFromEnv } from '../../src/crypto/master-key.js';
 import { openStateStore } from '../../src/state/index.js';
+import { runAndKillAfterProgress } from '../helpers/crash.js';
 import { uniqueName } from '../helpers/dialects.js';
 import { inject, PG_URL } from '../helpers/servers.js';
 
@@ -35,20 +35,15 @@ interface Target {
   close(): Promise<void>;
 }
 
-function runCli(dir: string, key: string, killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'encrypt', '--source', 's', '--column', 'people.email', '--batch-size', '40', '--blind-index', 'email_bidx', '--normalize', 'email'], {
-      cwd: dir,
-      env: { ...process.env, STEWARD_MASTER_KEY: key, NO_COLOR: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += String(b)));
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
+/** Runs the migration; with a delay, SIGKILLs it that long after its first checkpoint (see test/helpers/crash.ts). */
+function runCli(dir: string, key: string, killDelayMs: number | null) {
+  return runAndKillAfterProgress({
+    bin: BIN,
+    args: ['encrypt', '--source', 's', '--column', 'people.email', '--batch-size', '40', '--blind-index', 'email_bidx', '--normalize', 'email'],
+    cwd: dir,
+    env: { ...process.env, STEWARD_MASTER_KEY: key, NO_COLOR: '1' },
+    stateDb: path.join(dir, '.steward', 'state.db'),
+    delayMs: killDelayMs,
   });
 }
 
@@ -61,7 +56,7 @@ async function crashLoop(target: Target, dir: string): Promise<void> {
   let seed = 42;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   for (let i = 0; i < 60 && (killed < KILLS || midway === 0); i++) {
-    const r = await runCli(dir, key, 200 + Math.floor(rand() * 700));
+    const r = await runCli(dir, key, Math.floor(rand() ** 2 * 400)); // mostly soon after a checkpoint, sometimes well after
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0); // it finished before the kill: fine, the next runs find nothing to do
     const encrypted = (await target.rows()).filter((x) => x.email?.startsWith('stw1:')).length;

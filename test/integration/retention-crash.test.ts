@@ -1,11 +1,10 @@
 /**
  * Crash safety of `steward retention apply`: the built CLI is killed with
- * SIGKILL at random moments, at least ten times, and run again each time;
+ * SIGKILL at a random moment after it has checkpointed a batch, at least ten times, and run again each time;
  * afterwards the kept rows are exactly the expected set (compared by checksum,
  * children included), and the one certificate of the run counts every erased
  * row exactly once. SQLite, and PostgreSQL when the server is up.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../src/state/index.js';
 import { generateRecipient } from '../../src/crypto/recipients.js';
 import { verifyArchiveSet } from '../../src/retention/archive-verify.js';
+import { runAndKillAfterProgress } from '../helpers/crash.js';
 import { uniqueName } from '../helpers/dialects.js';
 import { inject, PG_URL } from '../helpers/servers.js';
 
@@ -32,17 +32,9 @@ if (process.env.CI && !existsSync(BIN)) throw new Error(`${BIN} is missing: run 
 const expired = (id: number) => id % 10 === 0 || id % 10 === 3 || id % 10 === 7;
 const checksum = (ids: Iterable<number>) => createHash('sha256').update([...ids].sort((a, b) => a - b).join(',')).digest('hex');
 
-function runCli(dir: string, killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'retention', 'apply'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += String(b)));
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr });
-    });
-  });
+/** Runs `retention apply`; with a delay, SIGKILLs it that long after its first checkpoint (see test/helpers/crash.ts). */
+function runCli(dir: string, killDelayMs: number | null) {
+  return runAndKillAfterProgress({ bin: BIN, args: ['retention', 'apply'], cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stateDb: path.join(dir, '.steward', 'state.db'), delayMs: killDelayMs });
 }
 
 async function crashLoop(dir: string, kind: string, url: string, remaining: () => Promise<{ customers: number[]; orders: number[]; invoices: number[]; lines: number[]; visits: number[] }>): Promise<void> {
@@ -70,7 +62,7 @@ async function crashLoop(dir: string, kind: string, url: string, remaining: () =
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   let midwayVisits = 0;
   for (let i = 0; i < 60 && (killed < KILLS || midway === 0 || midwayVisits === 0); i++) {
-    const r = await runCli(dir, 200 + Math.floor(rand() * 700));
+    const r = await runCli(dir, Math.floor(rand() * 800)); // at a random point of what follows the first checkpoint
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0);
     const now = await remaining();

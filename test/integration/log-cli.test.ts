@@ -170,7 +170,14 @@ describe('steward log', () => {
     const raw = new Database(path.join(d, '.steward', 'state.db'));
     raw.prepare('update activity_log set hash = null where seq = 3').run();
     raw.close();
-    expect(await main(['log', 'verify', '--json'], io(d))).toBe(ExitCode.Tampered);
+    const broken = io(d);
+    expect(await main(['log', 'verify', '--json'], broken)).toBe(ExitCode.Tampered);
+    expect(JSON.parse(broken.out())).toMatchObject({ firstBroken: { seq: 3, reason: 'truncated' }, hint: expect.stringContaining('steward log repair') });
+    // The human-readable error names the repair, not a backup restore, for a cut last entry.
+    const human = io(d);
+    expect(await main(['log', 'verify'], human)).toBe(ExitCode.Tampered);
+    expect(human.err()).toMatch(/log repair --dry-run.*then `steward log repair`/);
+    expect(human.err()).not.toMatch(/^[^\n]*intact\. Restore the state store/m);
     const dry = io(d);
     expect(await main(['log', 'repair', '--dry-run', '--json'], dry)).toBe(0);
     expect(JSON.parse(dry.out())).toMatchObject({ repaired: false, dryRun: true, message: expect.stringContaining('Entry 3 (audit.run') });

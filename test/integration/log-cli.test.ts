@@ -70,15 +70,15 @@ describe('steward log', () => {
     expect(err.message).toContain(`broken at entry ${total} (changed)`);
     const j = io(dir);
     expect(await logVerify({ json: true }, j)).toBe(ExitCode.Tampered);
-    // A log whose last entry was cut mid-write: the next audit is stored, and says the log could not take it.
+    // A log whose last entry was cut mid-write: the next audit is not stored (run and log entries are one transaction), and says why.
     const cut = new Database(path.join(dir, '.steward', 'state.db'));
     cut.prepare('update activity_log set hash = substr(hash, 1, 10) where seq = ?').run(total);
     cut.close();
     const e3 = (await audit({ format: 'json' }, io(dir)).catch((e: unknown) => e)) as StateError;
     expect(e3).toBeInstanceOf(StateError);
-    expect(e3.message).toMatch(new RegExp(`^Audit run .+ was recorded, but not in the activity log: .*last entry \\(${total}\\) is incomplete`));
+    expect(e3.message).toMatch(new RegExp(`^Audit run .+ was not recorded: .*last entry \\(${total}\\) is incomplete`));
     const runs = new Database(path.join(dir, '.steward', 'state.db'), { readonly: true });
-    expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(3);
+    expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(2);
     runs.close();
     expect(JSON.parse(j.out())).toMatchObject({ ok: false, firstBroken: { seq: total, reason: 'changed' } });
   });

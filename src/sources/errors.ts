@@ -513,9 +513,9 @@ export function scrub(message: string): string {
 
 /** What a write command did with the rows when it failed, for its hints. */
 const WRITE_NOTE: Partial<Record<SourceCommand, string>> = {
-  encrypt: 'the batch in flight was rolled back and the same command resumes where it stopped',
-  retention: 'the batch in flight was rolled back and the same command resumes where it stopped',
-  restore: 'the chunk in flight was rolled back',
+  encrypt: 'nothing of a failed batch is kept, and the same command resumes where it stopped',
+  retention: 'nothing of a failed batch is kept, and the same command resumes where it stopped',
+  restore: 'nothing of a failed chunk is kept',
   hold: 'nothing was stored',
 };
 

@@ -157,6 +157,6 @@ describe('describeDriverError (a whitelist: never the driver text)', () => {
     const ctx = { source: 's', kind: 'postgres' as const, action: 'encrypt a batch of', table: { schema: 'public', name: 't' } };
     expect(toSourceError(raw, { ...ctx, command: 'audit' }).hint).toMatch(/Exclude the table/);
     expect(toSourceError(raw, { ...ctx, command: 'encrypt' }).hint).not.toMatch(/exclude|audit/i);
-    expect(toSourceError(pgErr('42501', 'x'), { ...ctx, command: 'encrypt', user: 'app' }).hint).toBe('Grant SELECT and UPDATE on "public"."t" to the role "app"; the batch in flight was rolled back and the same command resumes where it stopped');
+    expect(toSourceError(pgErr('42501', 'x'), { ...ctx, command: 'encrypt', user: 'app' }).hint).toBe('Grant SELECT and UPDATE on "public"."t" to the role "app"; nothing of a failed batch is kept, and the same command resumes where it stopped');
   });
 });

@@ -11,6 +11,7 @@ import { createCustomDetector } from '../detection/custom.js';
 import { categoryInfo } from '../detection/taxonomy.js';
 import { isStewardError, UsageError } from '../errors.js';
 import type { Source, SourceConnection, TableInfo } from '../sources/types.js';
+import { describeDriverError } from '../sources/errors.js';
 import { VERSION } from '../version.js';
 import {
   noTablesFinding,
@@ -420,7 +421,8 @@ async function integrityOf(
     try {
       results.push(await checkTable(source, t, inventory.filter((i) => i.table === t.name && i.schema === t.schema), ic, now));
     } catch (e) {
-      const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      // A driver's message can quote a row value (a view's RAISE): only Steward's own words and the names it knows.
+      const reason = isStewardError(e) ? e.message.split('\n')[0]! : describeDriverError(e, source.kind, { names: [t.schema, t.name, ...t.columns.map((c) => c.name)] }).reason;
       findings.push(tableUnreadableFinding(cfg.name, t.schema, t.name, isStewardError(e) ? e.code : 'SOURCE_QUERY', `The integrity check of ${t.schema}.${t.name} failed: ${reason}`, 'Its integrity figures are missing from this run.'));
     }
   });

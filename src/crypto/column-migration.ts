@@ -485,9 +485,9 @@ async function writeBatch(
       if (isStewardError(e)) throw e;
       const { toSourceError } = await import('../sources/errors.js');
       // Drivers attach the statement and its parameters (plaintext values) to the error: keep only code and message.
-      const x = e as { code?: unknown; errno?: unknown; message?: unknown };
-      const clean = Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno });
-      throw toSourceError(clean, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name } });
+      const x = e as { code?: unknown; errno?: unknown; sqlState?: unknown; message?: unknown };
+      const clean = Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno, sqlState: x.sqlState });
+      throw toSourceError(clean, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name }, command: 'encrypt', names: [target.column, ...target.table.columns.map((c) => c.name)] });
     }
   }
 }

@@ -725,9 +725,9 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   } catch (e) {
     await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, childRows: state.childRows, batches: state.batches, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);
     if (isStewardError(e)) throw e;
-    const x = e as { code?: unknown; errno?: unknown; message?: unknown };
+    const x = e as { code?: unknown; errno?: unknown; sqlState?: unknown; message?: unknown };
     const { toSourceError } = await import('../sources/errors.js');
-    throw toSourceError(Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno }), { source: source.name, kind: source.kind, action: `apply retention policy "${policy.name}" to`, table: { schema: r.table.schema, name: r.table.name } });
+    throw toSourceError(Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno, sqlState: x.sqlState }), { source: source.name, kind: source.kind, action: `apply retention policy "${policy.name}" to`, table: { schema: r.table.schema, name: r.table.name }, command: 'retention' });
   }
   job = await saveProgress(store, job, state, last, null, now());
   const remaining = policy.method === 'cleanup' ? 0 : remainingKnown ?? (await count(source.db, r.table, r.dueIgnoringHolds));

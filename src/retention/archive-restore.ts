@@ -123,7 +123,7 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
           inserted += fresh.length;
         });
       } catch (e) {
-        throw toSourceError(e, { source: source.name, kind, action: `restore ${c.file} into`, table });
+        throw toSourceError(e, { source: source.name, kind, action: `restore ${c.file} into`, table, command: 'restore' });
       }
       batches++;
     }

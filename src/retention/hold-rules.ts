@@ -15,7 +15,7 @@ import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { createClassifier } from '../detection/classify.js';
 import { maskValue } from '../detection/mask.js';
-import { classifyDriverError } from '../sources/errors.js';
+import { describeDriverError, operatorIdentifiers } from '../sources/errors.js';
 import { UsageError } from '../errors.js';
 import { checkPredicate, predicateSql } from '../sources/predicate.js';
 import type { SourceKind } from '../sources/types.js';
@@ -160,15 +160,10 @@ export function maskPredicate(predicate: string): string {
  * Steward reports driver errors), and a quoted name that looks like personal
  * data (an email typed in double quotes is an identifier in Postgres) is masked.
  */
-export function predicateErrorReason(error: unknown, kind: SourceKind): string {
-  const raw = error instanceof Error ? error.message : String(error);
-  const unknownColumn = /Unknown column '([^']*)'/.exec(raw);
-  let reason = classifyDriverError(error, kind).reason;
-  if (unknownColumn) reason = reason.replace(/Unknown column '…'( in '…')?/, `Unknown column ${JSON.stringify(unknownColumn[1])}`);
-  return reason.replace(/(["`])([^"`]*)\1/g, (whole, q: string, inner: string) => {
-    const category = personalCategory(inner);
-    return category ? `${q}${maskValue(inner, category as never)}${q}` : whole;
-  });
+export function predicateErrorReason(error: unknown, kind: SourceKind, known: { readonly predicate?: string; readonly names?: readonly string[] } = {}): string {
+  // Whitelisted (src/sources/errors.ts): the driver's text is never shown; the names in it are, when the
+  // table has them or the operator typed them as identifiers (masked by the detectors), never its literals.
+  return describeDriverError(error, kind, { names: known.names ?? [], operatorNames: known.predicate ? operatorIdentifiers(known.predicate, kind) : [] }).reason;
 }
 
 // ---- SQL

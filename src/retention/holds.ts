@@ -184,7 +184,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
     rows = await guarded(o.source, table, timeoutMs, 'the --where predicate', async () => {
       const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.ref('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
       return Number(r[0]?.n ?? 0);
-    });
+    }, predicate);
     hold = { ...base, kind: 'where', predicate, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
     logDetails.predicateSha256 = predicateDigest(predicate);
   } else if (o.subject !== undefined) {
@@ -489,7 +489,7 @@ function keyValue(v: unknown, shown: string): string | number {
 }
 
 /** Runs a query that checks a new hold; maps what goes wrong to one clear line. */
-async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, what: string, fn: () => Promise<T>): Promise<T> {
+async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, what: string, fn: () => Promise<T>, predicate?: string): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -506,11 +506,11 @@ async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, w
     }
     const { code } = classifyDriverError(e, source.kind);
     if (code === 'SOURCE_QUERY' || code === 'SOURCE_NOT_FOUND') {
-      throw new UsageError(`${what} does not run on ${shown}: ${predicateErrorReason(e, source.kind)}`, {
+      throw new UsageError(`${what} does not run on ${shown}: ${predicateErrorReason(e, source.kind, { names: table.columns.map((c) => c.name), ...(predicate !== undefined ? { predicate } : {}) })}`, {
         hint: 'Write it as what would follow WHERE in this database\'s SQL, over the table\'s own columns; nothing was stored',
       });
     }
-    throw toSourceError(e, { source: source.name, kind: source.kind, action: 'check a legal hold on', table });
+    throw toSourceError(e, { source: source.name, kind: source.kind, action: 'check a legal hold on', table, command: 'hold' });
   }
 }
 

@@ -7,7 +7,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SourceError } from '../errors.js';
 import type { SessionTransport } from '../transit/types.js';
-import { redactUrl, toSourceError, type SourceErrorContext } from './errors.js';
+import { redactUrl, toSourceError, type SourceCommand, type SourceErrorContext } from './errors.js';
 import type {
   AccessSnapshot,
   ColumnWriter,
@@ -41,6 +41,8 @@ export interface SourceLocation {
   readonly target?: string;
   readonly user?: string;
   readonly file?: string;
+  /** The command the source was opened for (its error hints fit it). */
+  readonly command?: SourceCommand;
 }
 
 export abstract class SourceBase implements Source {
@@ -114,7 +116,7 @@ export abstract class SourceBase implements Source {
   }
 
   protected errorContext(action: string, table?: TableRef): SourceErrorContext {
-    const { target, user, file } = this.#location;
+    const { target, user, file, command } = this.#location;
     return {
       source: this.name,
       kind: this.kind,
@@ -122,7 +124,10 @@ export abstract class SourceBase implements Source {
       ...(target !== undefined ? { target } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(file !== undefined ? { file } : {}),
+      ...(command !== undefined ? { command } : {}),
       ...(table ? { table: { schema: table.schema, name: table.name } } : {}),
+      // The columns and foreign keys Steward introspected are names it may show when a driver message names them.
+      ...(table && 'columns' in table ? { names: [...(table as TableInfo).columns.map((c) => c.name), ...((table as TableInfo).foreignKeys ?? []).map((f) => f.name)] } : {}),
     };
   }
 

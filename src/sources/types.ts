@@ -185,4 +185,6 @@ export interface OpenSourceOptions {
    * `SET SESSION TRANSACTION READ ONLY`, SQLite opened with `readonly`. Audits use this.
    */
   readonly readonly?: boolean;
+  /** The command the source is opened for, so that error hints fit it (only the audit can exclude a table). */
+  readonly command?: import('./errors.js').SourceCommand;
 }

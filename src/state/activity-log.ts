@@ -191,14 +191,25 @@ let guard: ReturnType<typeof createClassifier> | undefined;
 const ALLOWED = new Set(['identity.person_name', 'identity.date_of_birth', 'network.ip_address', 'location.geolocation']);
 
 /**
+ * Keys whose values are identifiers: names of sources, schemas, tables, columns
+ * and policies, introspected from a database or read from steward.yml (whole
+ * objects under `location`/`sources`/`scope`). An identifier is a location, not a
+ * personal value, even when it is shaped like one (a table named `ann@example.com`):
+ * refusing it would let anyone who can create a table switch the log off.
+ */
+export const IDENTIFIER_KEYS: ReadonlySet<string> = new Set(['source', 'sources', 'schema', 'table', 'tableName', 'tables', 'column', 'columns', 'blindIndex', 'policy', 'location', 'scope']);
+
+/**
  * The log holds ids, names of sources/tables/columns, counts and locations —
  * never a raw personal value. Entries are built that way by the code that
  * appends them; this guard is the safety net: any string leaf of `value` that
  * a Steward detector classifies as personal data (an email, a card number, a
  * phone number, a national ID, a secret…) is a bug in the caller, reported as
- * an InternalError naming where it was, never the value itself.
+ * an InternalError naming where it was, never the value itself. Leaves under an
+ * {@link IDENTIFIER_KEYS} key are identifiers and are not checked.
  */
-export function assertNoPersonalData(value: unknown, where = 'entry'): void {
+export function assertNoPersonalData(value: unknown, where = 'entry', identifier = false): void {
+  if (identifier) return;
   if (typeof value === 'string') {
     guard ??= createClassifier();
     const hit = guard.classifyValue(value);
@@ -208,7 +219,7 @@ export function assertNoPersonalData(value: unknown, where = 'entry'): void {
       });
     }
   } else if (Array.isArray(value)) value.forEach((v, i) => assertNoPersonalData(v, `${where}[${i}]`));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertNoPersonalData(v, `${where}.${k}`);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertNoPersonalData(v, `${where}.${k}`, IDENTIFIER_KEYS.has(k));
 }
 
 // ---- the log as a whole, on a state store

@@ -6,6 +6,7 @@ import type { PreviousAudit } from '../audit/compare.js';
 import type { AuditReport, Finding } from '../audit/types.js';
 import os from 'node:os';
 import { StateError } from '../errors.js';
+import type { NewActivity } from './activity-log.js';
 import { openStateStore, type StateStore } from './store.js';
 
 export interface StateAuditHistory {
@@ -26,16 +27,21 @@ export function auditHistory(store: StateStore, options: { readonly configHash?:
       return { runId: run.id, finishedAt: run.finishedAt, findings, inventory };
     },
     async recordAudit(report) {
-      await store.recordAuditRun(report, { configHash: options.configHash ?? null });
-      // Locations and counts only: the activity log never holds a personal value.
-      await logAuditRun(store, report);
+      // The run and its activity log entries in one transaction: a run the log was refused for is not stored.
+      try {
+        await store.recordAuditRun(report, { configHash: options.configHash ?? null }, auditRunEntries(report));
+      } catch (e) {
+        // Neither the run nor its entries were written: say so, and why.
+        if (e instanceof StateError) throw new StateError('STATE_OPEN', `Audit run ${report.run.id} was not recorded: ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+        throw e;
+      }
     },
     close: () => store.close(),
   };
 }
 
-/** The `audit.run` activity log entry of a recorded run. */
-async function logAuditRun(store: StateStore, report: AuditReport): Promise<void> {
+/** The `audit.run` activity log entry of a run, and one per finding that appeared, was fixed or changed severity. Locations and counts only. */
+function auditRunEntries(report: AuditReport): NewActivity[] {
   const actor = currentActor();
   const at = report.run.finishedAt;
   const where = (f: Finding) => ({ source: f.location.source, ...(f.location.schema ? { schema: f.location.schema } : {}), ...(f.location.table ? { table: f.location.table } : {}), ...(f.location.column ? { column: f.location.column } : {}) });
@@ -48,29 +54,23 @@ async function logAuditRun(store: StateStore, report: AuditReport): Promise<void
   });
   // Each finding's lifecycle (appeared, fixed, severity changed) is evidence of its own.
   const appeared = report.diff ? report.diff.appeared : report.findings;
-  try {
-    await store.appendActivities([
-      {
-        at,
-        actor,
-        action: 'audit.run',
-        subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
-        details: {
-          sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
-          findingsBySeverity: report.summary.findingsBySeverity,
-          new: report.diff?.appeared.length ?? report.findings.length,
-          fixed: report.diff?.fixed.length ?? 0,
-        },
+  return [
+    {
+      at,
+      actor,
+      action: 'audit.run',
+      subject: { runId: report.run.id, stage: report.run.stage, sources: report.sources.map((s) => s.name) },
+      details: {
+        sources: report.sources.map((s) => ({ name: s.name, status: s.status, tables: s.tables, personalColumns: s.inventory.length })),
+        findingsBySeverity: report.summary.findingsBySeverity,
+        new: report.diff?.appeared.length ?? report.findings.length,
+        fixed: report.diff?.fixed.length ?? 0,
       },
-      ...appeared.map((f) => change('finding.appeared', f)),
-      ...(report.diff?.fixed ?? []).map((f) => change('finding.fixed', f)),
-      ...(report.diff?.changedSeverity ?? []).map(({ finding, from }) => change('finding.severity-changed', finding, { from })),
-    ]);
-  } catch (e) {
-    // The run itself is stored; say so, so nobody re-runs or restores in a hurry.
-    if (e instanceof StateError) throw new StateError('STATE_OPEN', `Audit run ${report.run.id} was recorded, but not in the activity log: ${e.message}`, { hint: e.hint, cause: e });
-    throw e;
-  }
+    },
+    ...appeared.map((f) => change('finding.appeared', f)),
+    ...(report.diff?.fixed ?? []).map((f) => change('finding.fixed', f)),
+    ...(report.diff?.changedSeverity ?? []).map(({ finding, from }) => change('finding.severity-changed', finding, { from })),
+  ];
 }
 
 /** Opens the store at `url` (relative to `baseDir`, the directory of steward.yml). */

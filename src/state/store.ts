@@ -252,8 +252,14 @@ export class StateStore {
   /**
    * Records a finished run with its sources, findings and inventory, all or
    * nothing (one transaction). `status` defaults to {@link runStatus}.
+   * `activity`: the run's activity log entries, appended in the same transaction,
+   * so that a run is never stored without its evidence (nor the evidence without the run).
    */
-  async recordAuditRun(report: AuditReport, meta: { readonly status?: RunStatus; readonly configHash: string | null }): Promise<void> {
+  async recordAuditRun(report: AuditReport, meta: { readonly status?: RunStatus; readonly configHash: string | null }, activity: readonly NewActivity[] = []): Promise<void> {
+    for (const entry of activity) {
+      assertNoPersonalData(entry.subject, 'subject');
+      assertNoPersonalData(entry.details, 'details');
+    }
     const runId = report.run.id;
     const sources: RunSourcesTable[] = report.sources.map((s) => ({
       run_id: runId,
@@ -301,6 +307,8 @@ export class StateStore {
     this.#open();
     try {
       await this.#db.transaction().execute(async (trx) => {
+        // The activity lock first, as every appender takes it: two audits never deadlock on each other.
+        if (activity.length > 0) await this.#lockActivity(trx);
         await trx
           .insertInto('audit_runs')
           .values({
@@ -317,8 +325,10 @@ export class StateStore {
         for (const c of chunks(sources)) await trx.insertInto('run_sources').values(c).execute();
         for (const c of chunks(findings)) await trx.insertInto('findings').values(c).execute();
         for (const c of chunks(inventory)) await trx.insertInto('inventory').values(c).execute();
+        if (activity.length > 0) await this.#appendIn(trx, activity);
       });
     } catch (e) {
+      if (isStewardError(e)) throw e;
       const code = errorCode(e);
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505') {
         throw new InternalError(`Audit run ${runId} could not be recorded: ${errorMessage(e)} (a run id or finding id repeated)`, { cause: e });
@@ -474,47 +484,52 @@ export class StateStore {
     try {
       return await this.#db.transaction().execute(async (trx) => {
         await this.#lockActivity(trx);
-        const last = await trx.selectFrom('activity_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        if (last && (last.hash === null || !/^[0-9a-f]{64}$/.test(last.hash))) {
-          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) is incomplete or damaged, so nothing can be chained to it`, {
-            hint: 'Run `steward log verify` to see what is wrong; if it says the last entry was cut mid-write, `steward log repair` completes it (and logs that it did); if the log was tampered with, restore the state store from a backup',
-          });
-        }
-        let prevHash = last?.hash ?? GENESIS_HASH;
-        let seq = last ? Number(last.seq) : 0;
-        const out: StoredActivity[] = [];
-        for (const entry of entries) {
-          const full: ActivityEntry = {
-            seq: ++seq,
-            at: entry.at ?? new Date().toISOString(),
-            actor: entry.actor,
-            action: entry.action,
-            subject: entry.subject,
-            details: entry.details,
-          };
-          const hash = entryHash(prevHash, full);
-          await trx
-            .insertInto('activity_log')
-            .values({
-              seq: full.seq,
-              at: full.at,
-              actor: full.actor,
-              action: full.action,
-              subject_json: JSON.stringify(full.subject),
-              details_json: JSON.stringify(full.details),
-              prev_hash: prevHash,
-              hash,
-            })
-            .execute();
-          out.push({ ...full, prevHash, hash });
-          prevHash = hash;
-        }
-        return out;
+        return this.#appendIn(trx, entries);
       });
     } catch (e) {
       if (isStewardError(e)) throw e;
       throw this.#writeError(`Cannot append to the activity log in ${this.#backend.location}`, e);
     }
+  }
+
+  /** Chains `entries` after the last one, inside `trx` (which holds the activity lock). */
+  async #appendIn(trx: Kysely<StateDatabase>, entries: readonly NewActivity[]): Promise<StoredActivity[]> {
+    const last = await trx.selectFrom('activity_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (last && (last.hash === null || !/^[0-9a-f]{64}$/.test(last.hash))) {
+      throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) is incomplete or damaged, so nothing can be chained to it`, {
+        hint: 'Run `steward log verify` to see what is wrong; if it says the last entry was cut mid-write, `steward log repair` completes it (and logs that it did); if the log was tampered with, restore the state store from a backup',
+      });
+    }
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    let seq = last ? Number(last.seq) : 0;
+    const out: StoredActivity[] = [];
+    for (const entry of entries) {
+      const full: ActivityEntry = {
+        seq: ++seq,
+        at: entry.at ?? new Date().toISOString(),
+        actor: entry.actor,
+        action: entry.action,
+        subject: entry.subject,
+        details: entry.details,
+      };
+      const hash = entryHash(prevHash, full);
+      await trx
+        .insertInto('activity_log')
+        .values({
+          seq: full.seq,
+          at: full.at,
+          actor: full.actor,
+          action: full.action,
+          subject_json: JSON.stringify(full.subject),
+          details_json: JSON.stringify(full.details),
+          prev_hash: prevHash,
+          hash,
+        })
+        .execute();
+      out.push({ ...full, prevHash, hash });
+      prevHash = hash;
+    }
+    return out;
   }
 
   /**

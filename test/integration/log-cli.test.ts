@@ -70,15 +70,15 @@ describe('steward log', () => {
     expect(err.message).toContain(`broken at entry ${total} (changed)`);
     const j = io(dir);
     expect(await logVerify({ json: true }, j)).toBe(ExitCode.Tampered);
-    // A log whose last entry was cut mid-write: the next audit is stored, and says the log could not take it.
+    // A log whose last entry was cut mid-write: the next audit is not stored (run and log entries are one transaction), and says why.
     const cut = new Database(path.join(dir, '.steward', 'state.db'));
     cut.prepare('update activity_log set hash = substr(hash, 1, 10) where seq = ?').run(total);
     cut.close();
     const e3 = (await audit({ format: 'json' }, io(dir)).catch((e: unknown) => e)) as StateError;
     expect(e3).toBeInstanceOf(StateError);
-    expect(e3.message).toMatch(new RegExp(`^Audit run .+ was recorded, but not in the activity log: .*last entry \\(${total}\\) is incomplete`));
+    expect(e3.message).toMatch(new RegExp(`^Audit run .+ was not recorded: .*last entry \\(${total}\\) is incomplete`));
     const runs = new Database(path.join(dir, '.steward', 'state.db'), { readonly: true });
-    expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(3);
+    expect((runs.prepare('select count(*) as n from audit_runs').get() as { n: number }).n).toBe(2);
     runs.close();
     expect(JSON.parse(j.out())).toMatchObject({ ok: false, firstBroken: { seq: total, reason: 'changed' } });
   });
@@ -170,7 +170,14 @@ describe('steward log', () => {
     const raw = new Database(path.join(d, '.steward', 'state.db'));
     raw.prepare('update activity_log set hash = null where seq = 3').run();
     raw.close();
-    expect(await main(['log', 'verify', '--json'], io(d))).toBe(ExitCode.Tampered);
+    const broken = io(d);
+    expect(await main(['log', 'verify', '--json'], broken)).toBe(ExitCode.Tampered);
+    expect(JSON.parse(broken.out())).toMatchObject({ firstBroken: { seq: 3, reason: 'truncated' }, hint: expect.stringContaining('steward log repair') });
+    // The human-readable error names the repair, not a backup restore, for a cut last entry.
+    const human = io(d);
+    expect(await main(['log', 'verify'], human)).toBe(ExitCode.Tampered);
+    expect(human.err()).toMatch(/log repair --dry-run.*then `steward log repair`/);
+    expect(human.err()).not.toMatch(/^[^\n]*intact\. Restore the state store/m);
     const dry = io(d);
     expect(await main(['log', 'repair', '--dry-run', '--json'], dry)).toBe(0);
     expect(JSON.parse(dry.out())).toMatchObject({ repaired: false, dryRun: true, message: expect.stringContaining('Entry 3 (audit.run') });

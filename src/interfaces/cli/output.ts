@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors';
 import { ConfigError, isStewardError, InternalError, type StewardError } from '../../errors.js';
+import { withoutDriverText } from '../../sources/errors.js';
 
 export interface OutputOptions {
   readonly color?: boolean;
@@ -58,9 +59,11 @@ export function progressBar(io: Io, enabled: boolean): Progress {
 
 /** Prints an error the way users should see it; returns the exit code. */
 export function reportError(io: Io, error: unknown, options: { json?: boolean; color?: boolean }): number {
-  const e: StewardError = isStewardError(error)
-    ? error
-    : new InternalError(error instanceof Error ? error.message : String(error), { cause: error });
+  // A raw driver error here is a bug, and its text may quote a row value: show Steward's description of it only.
+  const raw = withoutDriverText(error);
+  const e: StewardError = isStewardError(raw)
+    ? raw
+    : new InternalError(raw instanceof Error ? raw.message : String(raw), { cause: raw });
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
   } else {

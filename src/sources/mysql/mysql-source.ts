@@ -38,7 +38,7 @@ export class MysqlSource extends SourceBase {
 
 /** Opens `conn.url` (`mysql://` or `mariadb://`) with a small mysql2 pool and checks the connection. */
 export async function connectMysql(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<MysqlSource> {
-  const location = serverLocation(conn.url);
+  const location = { ...serverLocation(conn.url), ...(options.command ? { command: options.command } : {}) };
   const { default: mysql } = await import('mysql2');
   let pool: MysqlPool;
   try {

@@ -52,7 +52,7 @@ export function createPostgresSource(name: string, pool: PostgresPoolLike, locat
 
 /** Opens `conn.url` with a small pg pool and checks the connection. */
 export async function connectPostgres(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<PostgresSource> {
-  const location = serverLocation(conn.url);
+  const location = { ...serverLocation(conn.url), ...(options.command ? { command: options.command } : {}) };
   const { default: pg } = await import('pg');
   let pool: InstanceType<typeof pg.Pool>;
   try {

@@ -63,7 +63,7 @@ export function sqliteFilePath(url: string, cwd: string = process.cwd()): string
 /** Opens the SQLite file `conn.url` names. A missing file is an error: a typo must not create an empty database. */
 export async function connectSqlite(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<SqliteSource> {
   const file = sqliteFilePath(conn.url);
-  const location: SourceLocation = { target: file, file };
+  const location: SourceLocation = { target: file, file, ...(options.command ? { command: options.command } : {}) };
   const { default: Database } = await import('better-sqlite3');
   let database: InstanceType<typeof Database>;
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../../../src/errors.js';
-import { classifyDriverError, redactUrl, scrub, toSourceError } from '../../../src/sources/errors.js';
+import { classifyDriverError, describeDriverError, DriverError, operatorIdentifiers, redactUrl, scrub, toSourceError, withoutDriverText } from '../../../src/sources/errors.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -110,5 +110,53 @@ describe('toSourceError', () => {
     expect(e.code).toBe('SOURCE_QUERY');
     expect(e.toUserString()).not.toContain('4111111111111111');
     expect(e.message).toContain('ER_DUP_ENTRY');
+  });
+});
+
+describe('describeDriverError (a whitelist: never the driver text)', () => {
+  const pgErr = (code: string, message: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(message), { code, ...fields });
+
+  it('keeps the SQLSTATE and Steward\'s words, drops what a RAISE or SIGNAL quotes', () => {
+    const raise = describeDriverError(pgErr('P0001', 'bad row for ann.lee@example.com (Ann Quisling)'), 'postgres');
+    expect(raise.reason).toBe('a database function or trigger raised an error (RAISE) (postgres P0001)');
+    const signal = describeDriverError(Object.assign(new Error('bad row for ann.lee@example.com'), { code: 'ER_SIGNAL_EXCEPTION', errno: 1644, sqlState: '45000' }), 'mysql');
+    expect(signal.reason).toBe('a trigger or procedure raised an error (SIGNAL) (mysql ER_SIGNAL_EXCEPTION, SQLSTATE 45000)');
+    const sqlite = describeDriverError(Object.assign(new Error('bad row for ann.lee@example.com'), { code: 'SQLITE_CONSTRAINT_TRIGGER' }), 'sqlite');
+    expect(sqlite.reason).toBe('a trigger raised an error (RAISE) (sqlite SQLITE_CONSTRAINT_TRIGGER)');
+  });
+
+  it('names what Steward knows, and nothing the message adds', () => {
+    const dup = pgErr('23505', 'duplicate key value violates unique constraint "customers_email_key"', { constraint: 'customers_email_key', table: 'customers' });
+    expect(describeDriverError(dup, 'postgres', { names: ['customers_email_key'] }).reason).toBe('a unique constraint was violated (a value is already present): "customers_email_key" (postgres 23505)');
+    // A name it does not know (a role named after a person, a constraint a RAISE set to a value) is not shown.
+    expect(describeDriverError(pgErr('42704', 'role "Quisling" does not exist'), 'postgres').reason).not.toContain('Quisling');
+    expect(describeDriverError(pgErr('P0001', 'x', { constraint: 'ann.lee@example.com' }), 'postgres').reason).not.toContain('ann');
+    const sqlite = describeDriverError(Object.assign(new Error('UNIQUE constraint failed: customers.email'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }), 'sqlite', { names: ['customers', 'email'] });
+    expect(sqlite.reason).toBe('a unique constraint was violated (a value is already present): "customers", "email" (sqlite SQLITE_CONSTRAINT_UNIQUE)');
+  });
+
+  it('shows an identifier the operator typed, masked when the detectors see personal data in it; never a literal', () => {
+    const e = pgErr('42703', 'column "ann.lee@example.com" does not exist');
+    const shown = describeDriverError(e, 'postgres', { operatorNames: operatorIdentifiers('"ann.lee@example.com" = 1', 'postgres') }).reason;
+    expect(shown).toMatch(/^column "a\*\*\*@e\*\*\*\.com" does not exist/);
+    expect(operatorIdentifiers("email = 'Quisling' and \"x\" > 1", 'postgres')).toEqual(['email', 'and', 'x']);
+    expect(operatorIdentifiers('email = "Quisling"', 'mysql')).toEqual(['email']);
+  });
+
+  it('keeps the driver text out of the cause and of an escaped error', () => {
+    const raw = pgErr('P0001', 'bad row for ann.lee@example.com');
+    const e = toSourceError(raw, { source: 's', kind: 'postgres', action: 'sample', table: { schema: 'public', name: 't' } });
+    expect(e.cause).toBeInstanceOf(DriverError);
+    expect(String((e.cause as Error).message) + String((e.cause as Error).stack)).not.toContain('ann.lee');
+    const escaped = withoutDriverText(raw) as Error;
+    expect(`${escaped.message}\n${escaped.stack}`).not.toContain('ann.lee');
+  });
+
+  it('gives hints that fit the command', () => {
+    const raw = pgErr('P0001', 'x');
+    const ctx = { source: 's', kind: 'postgres' as const, action: 'encrypt a batch of', table: { schema: 'public', name: 't' } };
+    expect(toSourceError(raw, { ...ctx, command: 'audit' }).hint).toMatch(/Exclude the table/);
+    expect(toSourceError(raw, { ...ctx, command: 'encrypt' }).hint).not.toMatch(/exclude|audit/i);
+    expect(toSourceError(pgErr('42501', 'x'), { ...ctx, command: 'encrypt', user: 'app' }).hint).toBe('Grant SELECT and UPDATE on "public"."t" to the role "app"; nothing of a failed batch is kept, and the same command resumes where it stopped');
   });
 });

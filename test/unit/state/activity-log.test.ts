@@ -201,3 +201,13 @@ describe('no personal data in the log', () => {
     }
   });
 });
+
+describe('assertNoPersonalData and identifiers', () => {
+  it('accepts source, schema, table and column names shaped like personal data, and still refuses such values in free-form details', () => {
+    expect(() =>
+      assertNoPersonalData({ runId: 'r1', sources: ['ann.lee@example.com'], location: { source: 's', schema: 'public', table: 'ann.lee@example.com', column: '+44 20 7946 0958' } }, 'subject'),
+    ).not.toThrow();
+    expect(() => assertNoPersonalData({ source: 's', table: 'public.ann.lee@example.com', column: 'email' }, 'subject')).not.toThrow();
+    expect(() => assertNoPersonalData({ location: { table: 't' }, note: 'ann.lee@example.com' }, 'details')).toThrow(/details\.note holds a value classified as contact\.email/);
+  });
+});

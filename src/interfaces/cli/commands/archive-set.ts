@@ -71,7 +71,7 @@ export async function archiveRestore(dir: string, options: ArchiveRestoreOptions
   const { config } = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const cfg = config.sources.find((s) => s.name === options.source);
   if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${config.sources.map((s) => s.name).join(', ')}` });
-  const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, options.dryRun ? { readonly: true } : {});
+  const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { ...(options.dryRun ? { readonly: true } : {}), command: 'restore' });
   const bar = progressBar(io, !options.json);
   let result: RestoreResult;
   try {

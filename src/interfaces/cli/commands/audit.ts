@@ -89,7 +89,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
           overdue: statuses.filter((s) => s.overdue),
           ...(options.now ? { now: options.now } : {}),
           sampleRows: options.sampleRows,
-          openSource: (conn) => openSource(conn, { readonly: true }),
+          openSource: (conn) => openSource(conn, { readonly: true, command: 'audit' }),
           ...(history ? { history } : {}),
           onProgress: (e: AuditProgress) => {
             if (e.type === 'table-done') bar.update(e.done, e.total, `${stage} ${e.source}: ${e.table}`);

@@ -79,7 +79,7 @@ export async function encryptCommand(operation: 'encrypt' | 'decrypt', options: 
   const outcome = await withKeyring(options, io, async ({ config, store, keyring }) => {
     const cfg = config.sources.find((s) => s.name === options.source);
     if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${config.sources.map((s) => s.name).join(', ')}` });
-    const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+    const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { command: 'encrypt' });
     const batchSize = options.batchSize ?? config.encryption.batchSize;
     try {
       return { batchSize, ...(await migrateColumn({

@@ -80,7 +80,7 @@ export async function holdAdd(options: HoldAddOptions, io: Io): Promise<number> 
     const cfg = config.sources.find((s) => s.name === options.source);
     if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${config.sources.map((s) => s.name).join(', ')}` });
     // Placing a hold only reads the source.
-    const source: Source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { readonly: true });
+    const source: Source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { readonly: true, command: 'hold' });
     try {
       return await addHold({
         store,

@@ -109,7 +109,7 @@ export async function logVerify(options: LogVerifyOptions, io: Io): Promise<numb
     entries: result.entries,
     lastSeq: result.lastSeq,
     lastHash: result.lastHash,
-    ...(result.firstBroken ? { firstBroken: result.firstBroken } : {}),
+    ...(result.firstBroken ? { firstBroken: result.firstBroken, hint: brokenHint(result.firstBroken.reason) } : {}),
     checkpoint: cp ? { seq: cp.seq, at: cp.at, ...checkpointResult(held!) } : null,
   };
   if (options.json) {
@@ -118,9 +118,7 @@ export async function logVerify(options: LogVerifyOptions, io: Io): Promise<numb
   }
   if (!result.ok) {
     const b = result.firstBroken!;
-    throw new TamperError(`activity log broken at entry ${b.seq} (${b.reason}): ${b.detail}`, {
-      hint: 'Entries before it are intact. Restore the state store from a backup or a copy, and find out who had write access to it',
-    });
+    throw new TamperError(`activity log broken at entry ${b.seq} (${b.reason}): ${b.detail}`, { hint: brokenHint(b.reason) });
   }
   if (cp && held && !held.ok) {
     if (held.reason === 'signature') {
@@ -132,6 +130,13 @@ export async function logVerify(options: LogVerifyOptions, io: Io): Promise<numb
   }
   io.stdout.write(`activity log intact: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}${cp ? `; checkpoint at entry ${cp.seq} holds` : ''}\n`);
   return 0;
+}
+
+/** What to do about a broken chain: a last entry cut mid-write is for `log repair`; anything else is tampering, for a backup. */
+function brokenHint(reason: string): string {
+  return reason === 'truncated'
+    ? 'Entries before it are intact; a write was interrupted. Run `steward log repair --dry-run` to see what it would complete, then `steward log repair`; restore from a backup only if repair refuses'
+    : 'Entries before it are intact. Restore the state store from a backup or a copy, and find out who had write access to it';
 }
 
 function checkpointResult(c: CheckpointCheck): { ok: boolean; reason?: string; detail?: string } {

@@ -85,7 +85,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
     const needsInventory = config.retention.policies.some((p) => p.category !== undefined && policySources(p, declared).includes(source));
     const run = needsInventory ? await store.previousRun('collection', { sources: [source] }) : null;
     const inventory = run ? await store.loadInventory(run.id) : null;
-    const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+    const open = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { command: 'retention' });
     try {
       const tables = await open.introspect();
       return { open, tables, mine: policiesForSource(config.retention.policies, source, declared, tables, inventory, open.kind) };
@@ -301,7 +301,7 @@ export async function retentionReclaim(options: ReclaimOptions, io: Io): Promise
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const cfg = loaded.config.sources.find((s) => s.name === options.source);
   if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${loaded.config.sources.map((s) => s.name).join(', ')}` });
-  const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs });
+  const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { command: 'retention' });
   let result: { statements: readonly string[]; remains: readonly string[]; ran: boolean };
   try {
     const { findTable } = await import('../../../retention/policy.js');

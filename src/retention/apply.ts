@@ -19,13 +19,15 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
+import { ConfigError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob } from '../state/jobs.js';
 import { changes, cleanValue } from './cleanup.js';
+import { predicateErrorReason } from './hold-rules.js';
 import { throwIfInterrupted } from '../interrupt.js';
+import { toSourceError } from '../sources/errors.js';
 import { allOf, checkPredicate, predicateSql } from '../sources/predicate.js';
 import { childrenOf, cutoffFor, findTable, policyWhereLabel, validatePolicies, type RetentionPolicy } from './policy.js';
 
@@ -152,6 +154,17 @@ async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Pr
   const table = findTable(tables, policy.table)!;
   const from = table.columns.find((c) => c.name === policy.from)!;
   const cutoff = fixedCutoff ?? cutoffFor(policy.period, now);
+  // The where: runs once with limit 0 (parsed and planned, no row read): an unknown column is named here.
+  const filterProbe = policyFilter(ctx);
+  if (filterProbe.length) {
+    try {
+      await sql`select 1 from ${tableRef(table)} where ${filterProbe[0]!} limit 0`.execute(source.db);
+    } catch (e) {
+      throw new ConfigError('CONFIG_INVALID', `retention.policies[${ctx.index}].where does not run on ${keyOf(table)}: ${predicateErrorReason(e, source.kind, { predicate: policy.where!, names: table.columns.map((c) => c.name) })}`, {
+        hint: `Write it over the columns of ${keyOf(table)} (${table.columns.map((c) => c.name).join(', ')}) as what would follow WHERE in this database; nothing was changed`,
+      });
+    }
+  }
   const holds = ctx.holds ? await ctx.holds(table) : { exclude: null, wholeTable: false };
   // Every condition parenthesised on its own (allOf): a policy's where: is one checked expression
   // (src/sources/predicate.ts) and cannot change the precedence of the due or hold conditions.
@@ -261,6 +274,16 @@ async function childCounts(db: Kysely<any>, order: ReturnType<typeof cascadeOrde
 
 /** `steward retention plan` for one policy: counts only, no writes. */
 export async function planPolicy(ctx: Omit<RetentionContext, 'store'> & { readonly store?: StateStore }): Promise<RetentionPlan> {
+  try {
+    return await planPolicyUnguarded(ctx);
+  } catch (e) {
+    if (isStewardError(e)) throw e;
+    // A driver error: whitelisted (never its text), with a hint that fits retention.
+    throw toSourceError(e, { source: ctx.source.name, kind: ctx.source.kind, action: `plan retention policy "${ctx.policy.name}" on`, command: 'retention' });
+  }
+}
+
+async function planPolicyUnguarded(ctx: Omit<RetentionContext, 'store'> & { readonly store?: StateStore }): Promise<RetentionPlan> {
   const now = (ctx.now ?? (() => new Date()))();
   const r = await resolve(ctx as RetentionContext, now);
   const db = ctx.source.db;

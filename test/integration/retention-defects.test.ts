@@ -68,6 +68,14 @@ forEachDialect('retention defects (CLI)', (d) => {
       expect(apply.code, where).toBe(ExitCode.Config);
       expect(await ids('tickets')).toEqual(range(1, 51));
     }
+    // A where: over a column the table does not have: named before anything runs (exit 3), not a driver error.
+    config(['{ name: old, source: s, table: tickets, from: closed_at, period: 1y, method: erase, legalBasis: "closed tickets 1 year", where: "state = 1" }']);
+    const unknown = await run(['retention', 'plan']);
+    expect(unknown.code, unknown.err).toBe(ExitCode.Config);
+    expect(unknown.err).toMatch(/retention\.policies\[0\]\.where does not run on/);
+    expect((await run(['retention', 'apply'])).code).toBe(ExitCode.Config);
+    expect(await ids('tickets')).toEqual(range(1, 51));
+    config([`{ name: old, source: s, table: tickets, from: closed_at, period: 1y, method: erase, legalBasis: "closed tickets 1 year", where: "id > 0) or (1=1" }`]);
     // The audit says so too, as a finding (and does not crash).
     const audit = await run(['audit', '--json']);
     expect(audit.code).not.toBe(ExitCode.Internal);

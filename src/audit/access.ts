@@ -212,15 +212,15 @@ export function reviewAccess(
         const location: Location =
           g.scope === 'server' ? { source: sourceName } : g.scope === 'schema' ? { source: sourceName, schema: g.schema! } : { source: sourceName, schema: g.schema!, table: g.table! };
         const listed = listColumns(bad, 8);
-        const fix = fixFor(g, route, bad, tables, snapshot);
+        const fix = printable(fixFor(g, route, bad, tables, snapshot));
         const file = g.privilege === 'FILE-READ';
         const who = p.kind === 'public' ? 'PUBLIC (every role)' : p.name === 'others' && p.kind === 'os' ? 'every user of this machine' : p.name;
         add(file ? 'access.file-readable' : 'access.unauthorized-read', severity, location, `${p.name}\u0000${g.label}`, {
           title: file ? 'Database file readable beyond its owner' : isEveryone(p) ? 'Personal data readable by everyone' : 'Personal data readable by a principal nobody authorized',
           message: `${who} can read ${bad.length} personal-data column${bad.length === 1 ? '' : 's'} it is not authorized for (${listed}), by ${path}.`,
           remedy: file
-            ? `Make the file private to the account the application runs as. Printed, not run: ${fix}`
-            : `Remove this path, or, if ${p.name} should read this data, authorize it under sources[].access.authorized in steward.yml.${fix ? ` Printed, not run: ${fix}` : ' The path cannot be revoked with one statement: review the roles along it.'}`,
+            ? `Make the file private to the account the application runs as.${fix ? ` Printed, not run: ${fix}` : ` ${UNSHOWABLE}`}`
+            : `Remove this path, or, if ${p.name} should read this data, authorize it under sources[].access.authorized in steward.yml.${fix ? ` Printed, not run: ${fix}` : fixFor(g, route, bad, tables, snapshot) ? ` ${UNSHOWABLE}` : ' The path cannot be revoked with one statement: review the roles along it.'}`,
         });
       }
     }
@@ -268,7 +268,7 @@ export function reviewAccess(
     add('access.default-privileges', d.grantee === 'PUBLIC' ? 'high' : 'medium', d.schema ? { source: sourceName, schema: d.schema } : { source: sourceName }, `${d.owner}\u0000${d.grantee}`, {
       title: 'Future tables will be readable automatically',
       message: `Default privileges give ${d.grantee === 'PUBLIC' ? 'PUBLIC (every role)' : d.grantee} SELECT on every table ${d.owner} creates${d.schema ? ` in schema ${d.schema}` : ''}: a new table of personal data would be readable before anyone reviews it.`,
-      remedy: `Grant on new tables deliberately. Printed, not run: ${d.revoke}`,
+      remedy: `Grant on new tables deliberately. ${printable(d.revoke) ? `Printed, not run: ${d.revoke}` : UNSHOWABLE}`,
     });
   }
 
@@ -360,4 +360,13 @@ function fixFor(g: AccessGrant, route: Route, bad: readonly InventoryItem[], tab
     }
   }
   return g.revoke;
+}
+
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const UNSHOWABLE = 'The statement that fixes it cannot be shown: a name in it holds control characters, which a report would have to escape, and an escaped name is another role in SQL; write it by hand, selecting the name from the catalog.';
+
+/** The statement when a report can show it as it must be typed (no control characters); otherwise null. */
+function printable(statement: string | null): string | null {
+  return statement !== null && !UNPRINTABLE.test(statement) ? statement : null;
 }

@@ -3,6 +3,7 @@
  * data sources: track where customer information originates and confirm its
  * relevance"). Pure functions from an inventory to findings; no I/O.
  */
+import { shellCommand } from '../shell.js';
 import { createHash } from 'node:crypto';
 import { categoryInfo, categoryMatches } from '../detection/taxonomy.js';
 import type { Finding, FindingRule, InventoryItem, Location, Severity } from './types.js';
@@ -130,7 +131,7 @@ export function reviewInventory(
           category: item.category,
           title: `${info.label} stored in plain text`,
           message: `${col} holds ${item.category} in plain text: ${item.evidence.matched || item.evidence.sampled} of ${item.evidence.sampled} sampled values; ≈${fmtRows(item.rowEstimate)}.`,
-          remedy: `${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} To encrypt it in place while the application runs: \`steward encrypt --source ${source} --column ${item.table}.${item.column} --dry-run\`, then without --dry-run.`,
+          remedy: `${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} To encrypt it in place while the application runs: \`${shellCommand('steward', 'encrypt', '--source', source, '--column', `${item.table}.${item.column}`, '--dry-run')}\`, then without --dry-run.`,
         }),
       );
     }

@@ -3,6 +3,7 @@
  * introspect, sample each table (bounded), classify each column, derive
  * findings, compare with the previous run in the state store, record the run.
  */
+import { shellCommand } from '../shell.js';
 import { randomUUID } from 'node:crypto';
 import type { PurposeConfig, SourceConfig, StewardConfig } from '../config/schema.js';
 import { compileUserPattern, type UserPatterns } from '../config/index.js';
@@ -75,7 +76,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
         location,
         title: 'Data kept past its retention period',
         message: `Policy "${policy.name}" (${policy.method} after ${policy.period}, ${policy.legalBasis}): ${plan.due} row(s) of ${plan.table} are past their period${plan.oldest ? `, the oldest since ${plan.oldest.slice(0, 10)}` : ''}${plan.held ? `; ${plan.held} of them on legal hold` : ''}.`,
-        remedy: `Run \`steward retention apply --policy ${/^[\w.-]+$/.test(policy.name) ? policy.name : `'${policy.name}'`} --dry-run\`, then without --dry-run (storage limitation, GDPR Art. 5(1)(e)).`,
+        remedy: `Run \`${shellCommand('steward', 'retention', 'apply', '--policy', policy.name, '--dry-run')}\`, then without --dry-run (storage limitation, GDPR Art. 5(1)(e)).`,
       });
     }
     if (plan.nullReference > 0) {

@@ -14,8 +14,26 @@ import type {
 import { classifyDriverError } from '../errors.js';
 
 /** `"name"` with embedded quotes doubled; PUBLIC is a keyword, not an identifier. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A Postgres identifier as SQL. A name holding characters a terminal would act on
+ * (control characters, bidi overrides) is written in the Unicode-escape form
+ * `U&"a\000Ab"`, which psql reads as exactly that name and a terminal shows as is.
+ */
 export function pgIdent(name: string): string {
-  return name === 'PUBLIC' ? 'PUBLIC' : `"${name.replace(/"/g, '""')}"`;
+  if (name === 'PUBLIC') return 'PUBLIC';
+  if (!UNPRINTABLE.test(name)) return `"${name.replace(/"/g, '""')}"`;
+  let out = '';
+  for (const ch of name) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '""';
+    else if (UNPRINTABLE.test(ch)) out += cp > 0xffff ? `\\+${cp.toString(16).padStart(6, '0')}` : `\\${cp.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `U&"${out}"`;
 }
 
 const table = (schema: string, name: string) => `${pgIdent(schema)}.${pgIdent(name)}`;

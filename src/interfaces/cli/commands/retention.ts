@@ -2,6 +2,7 @@
  * `steward retention plan | apply | certificates`: thin over src/retention/.
  */
 import path from 'node:path';
+import { shellCommand } from '../../../shell.js';
 import pc from 'picocolors';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
@@ -112,7 +113,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         const origin = n.slice(0, n.indexOf('['));
         const why = notes.get(n) ?? notes.get(origin);
         throw new UsageError(`no table ${unmatched.map((u) => `"${u}"`).join(', ')} under category policy "${origin}"${why ? `: ${why}` : ''}`, {
-          hint: `\`steward retention plan --policy ${origin}\` lists its tables as name[schema.table] (the schema is part of the name); nothing was changed`,
+          hint: `\`${shellCommand('steward', 'retention', 'plan', '--policy', origin)}\` lists its tables as name[schema.table] (the schema is part of the name); nothing was changed`,
         });
       }
     }

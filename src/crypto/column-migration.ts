@@ -21,13 +21,17 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
-import { keyTuple, tableRef, valueTuple, type SwapRow } from '../sources/column-writer.js';
+import { keyTuple, tableRef, valueTuple, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
+import { classifyDriverError, displayTable } from '../sources/errors.js';
+import { throwIfInterrupted } from '../interrupt.js';
+import { inferCategory, maskValue } from '../detection/mask.js';
+import { matchColumnName } from '../detection/names.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob, type ColumnOperation } from '../state/jobs.js';
 import type { BlindIndexer, Normalizer } from './blind-index.js';
 import type { ColumnCipher, FieldEncryption } from './field.js';
-import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
+import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, scopeName, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
 
 export interface ColumnMigrationOptions {
   /** An open, writable source. */
@@ -52,6 +56,8 @@ export interface ColumnMigrationOptions {
   readonly lockTimeoutMs?: number;
   readonly onProgress?: (p: MigrationProgress) => void;
   readonly now?: () => Date;
+  /** Aborted (SIGINT/SIGTERM in the CLI): the run stops after the batch in flight, logs `column.<op>.interrupted` and throws InterruptedError; the same call resumes. */
+  readonly signal?: AbortSignal;
   /** Test hook: called after each committed batch (a crash test kills the process here, or anywhere). */
   readonly afterBatch?: (batch: number) => void | Promise<void>;
 }
@@ -129,14 +135,71 @@ function rowKeyOf(parts: readonly unknown[]): RowKey {
   return parts.length === 1 ? conv(parts[0]) : parts.map(conv);
 }
 
+/**
+ * `id = 42` (or `a = 1, b = x`) for messages: key values are identifiers the operator already
+ * has, except a key part that looks like personal data (by its name or its value), which is masked.
+ */
+function rowDescription(table: TableInfo, key: readonly unknown[]): string {
+  return table.primaryKey
+    .map((k, i) => {
+      const v = String(rowKeyOf([key[i]]));
+      const personal = matchColumnName(k) !== null || inferCategory(v) !== undefined;
+      return `${k} = ${personal ? maskValue(v) : v}`;
+    })
+    .join(', ');
+}
+
 const textOf = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
+/** `a.b` split on dots outside double quotes or backticks, each part unquoted. */
+function splitTableArg(arg: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quote: string | null = null;
+  for (let i = 0; i < arg.length; i++) {
+    const ch = arg[i]!;
+    if (quote) {
+      if (ch === quote && arg[i + 1] === quote) {
+        cur += ch;
+        i++;
+      } else if (ch === quote) quote = null;
+      else cur += ch;
+    } else if (ch === '"' || ch === '`') quote = ch;
+    else if (ch === '.') {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/**
+ * The tables a spelling (`t`, `public.t`, `"T"`, `db.t`) names: exact names first, and only
+ * when none matches, names equal but for case (how MySQL and unquoted Postgres names fold).
+ */
+export function tablesNamed(tables: readonly TableInfo[], spelling: string): TableInfo[] {
+  const parts = splitTableArg(spelling);
+  const name = parts[parts.length - 1]!;
+  const schema = parts.length > 1 ? parts.slice(0, -1).join('.') : undefined;
+  const exact = tables.filter((t) => t.name === name && (schema === undefined || t.schema === schema));
+  if (exact.length > 0) return exact;
+  const l = (x: string) => x.toLowerCase();
+  return tables.filter((t) => l(t.name) === l(name) && (schema === undefined || l(t.schema) === l(schema)));
+}
+
+const samePhysical = (tables: readonly TableInfo[], spelling: string, target: TableInfo) => tablesNamed(tables, spelling).some((t) => t.schema === target.schema && t.name === target.name);
+
 /** Resolves `customers` / `schema.customers` and the column; refuses what cannot be migrated safely. */
-async function resolveTarget(source: Source, tableArg: string, columnArg: string): Promise<{ table: TableInfo; column: ColumnInfo }> {
-  const dot = tableArg.lastIndexOf('.');
-  const schema = dot > 0 ? tableArg.slice(0, dot) : undefined;
-  const name = dot > 0 ? tableArg.slice(dot + 1) : tableArg;
-  const tables = (await source.introspect(schema ? { schemas: [schema] } : {})).filter((t) => t.name === name && (!schema || t.schema === schema));
+async function resolveTarget(source: Source, tableArg: string, columnArg: string): Promise<{ table: TableInfo; column: ColumnInfo; tables: readonly TableInfo[] }> {
+  let all = await source.introspect();
+  let tables = tablesNamed(all, tableArg);
+  const parts = splitTableArg(tableArg);
+  if (tables.length === 0 && parts.length > 1) {
+    all = [...all, ...(await source.introspect({ schemas: [parts.slice(0, -1).join('.')] }))];
+    tables = tablesNamed(all, tableArg);
+  }
+  const name = parts[parts.length - 1]!;
   if (tables.length === 0) throw new UsageError(`source "${source.name}" has no table ${tableArg}`, { hint: 'Check --column: it is TABLE.COLUMN or SCHEMA.TABLE.COLUMN, as `steward audit` lists them' });
   if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name the schema: --column ${tables[0]!.schema}.${name}.${columnArg}` });
   const table = tables[0]!;
@@ -153,7 +216,30 @@ async function resolveTarget(source: Source, tableArg: string, columnArg: string
     const c = table.columns.find((x) => x.name === k);
     if (c && (c.typeClass === 'binary' || c.typeClass === 'json')) throw new UsageError(`the primary key of ${tableArg} has a ${c.dataType} part (${k}), which has no stable text form to bind ciphertexts to`, { hint: 'Tables keyed by text, numbers, dates or UUIDs are supported' });
   }
-  return { table, column };
+  return { table, column, tables: all };
+}
+
+/**
+ * Why `column` of `table` is a key column (part of the primary key, of a unique index, of a
+ * foreign key, or referenced by one), in words naming the constraint; null when it is none.
+ * `unique` is only consulted when given (a blind index must not be in one; an encrypted column may).
+ */
+function keyColumnReason(tables: readonly TableInfo[], table: TableInfo, column: string, unique?: readonly UniqueIndex[]): string | null {
+  const where = `${table.schema}.${table.name}`;
+  if (table.primaryKey.includes(column)) return `${column} is part of the primary key of ${where}`;
+  for (const fk of table.foreignKeys) {
+    if (fk.columns.includes(column)) return `${column} is part of the foreign key ${fk.name} of ${where}, which references ${fk.referencedSchema}.${fk.referencedTable} (${fk.referencedColumns.join(', ')})`;
+  }
+  for (const t of tables) {
+    for (const fk of t.foreignKeys) {
+      const sameTable = fk.referencedTable === table.name && (fk.referencedSchema === table.schema || fk.referencedSchema === '');
+      if (sameTable && fk.referencedColumns.includes(column)) {
+        return `${column} is referenced by the foreign key ${fk.name} of ${t.schema}.${t.name} (${fk.columns.join(', ')}): rewriting it would rewrite or orphan those rows (ON UPDATE CASCADE copies the new values into them)`;
+      }
+    }
+  }
+  for (const u of unique ?? []) if (u.columns.includes(column)) return `${column} is part of the unique index ${u.name} of ${where}`;
+  return null;
 }
 
 /**
@@ -165,12 +251,44 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   const now = options.now ?? (() => new Date());
   const { source, store, operation } = options;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 10_000));
-  const { table, column } = await resolveTarget(source, options.table, options.column);
-  const scope: ColumnScope = { source: source.name, table: options.table, column: column.name };
+  const { table, column, tables } = await resolveTarget(source, options.table, options.column);
+  const physical = `${table.schema}.${table.name}`;
   const w = source.writer;
   const t = tableRef(table);
   const c = sql.ref(column.name);
   const pk = table.primaryKey;
+
+  if (operation !== 'decrypt') {
+    const why = keyColumnReason(tables, table, column.name);
+    if (why) {
+      throw new UsageError(`cannot ${operation} ${physical}.${column.name}: ${why}`, {
+        hint: 'A key column must keep its values: encrypt a copy of it instead, or drop the foreign key first; nothing was changed',
+      });
+    }
+  }
+
+  // One column, one scope, whatever spelling names its table: the keys and open jobs recorded
+  // under any spelling of this physical table (`t`, `public.t`, `"T"`) are this column's, so they
+  // are its lock too. A column's first key takes the spelling given (the one the application
+  // names in its ColumnScope).
+  const spellings = new Set<string>();
+  for (const k of await options.fields.keyring.list()) {
+    if (k.scope.source === source.name && k.scope.column === column.name && samePhysical(tables, k.scope.table, table)) spellings.add(k.scope.table);
+  }
+  for (const j of await store.jobs.openOnColumn(source.name, column.name)) {
+    if (j.operation !== 'retention' && samePhysical(tables, j.table, table)) spellings.add(j.table);
+  }
+  let scopeTable: string;
+  if (spellings.size === 0) scopeTable = options.table;
+  else if (spellings.size === 1) scopeTable = [...spellings][0]!;
+  else if (operation === 'decrypt' && spellings.has(options.table)) scopeTable = options.table;
+  else {
+    const list = [...spellings].sort();
+    throw new UsageError(`${physical}.${column.name} of source "${source.name}" has keys or unfinished jobs under ${list.length} spellings of its table (${list.join(', ')}): its values are split between as many keys`, {
+      hint: `Decrypt it under each spelling (${list.map((x) => `steward decrypt --source ${source.name} --column ${x}.${column.name}`).join('; ')}), then encrypt it once; nothing was changed`,
+    });
+  }
+  const scope: ColumnScope = { source: source.name, table: scopeTable, column: column.name };
 
   // Keys: never created by a dry run or by decrypt.
   const keys = await options.fields.keyring.list(scope);
@@ -237,8 +355,59 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     }
     if (widen) ddl.push(widen);
   }
-  if (options.blindIndex && operation !== 'decrypt' && !table.columns.some((x) => x.name === options.blindIndex!.column)) {
-    ddl.push(...w.addIndexColumn(table, options.blindIndex.column, (options.blindIndex.bytes ?? 16) * 2 + 8));
+  if (options.blindIndex && operation !== 'decrypt') {
+    const bi = options.blindIndex.column;
+    const existingBi = table.columns.find((x) => x.name === bi);
+    const refuse = (why: string, hint: string) => new UsageError(`--blind-index ${bi} cannot be used for ${physical}.${column.name}: ${why}`, { hint: `${hint}; nothing was changed` });
+    const fresh = 'Name a new column (for example --blind-index ' + `${column.name}_bidx), which Steward adds`;
+    if (bi === column.name) throw refuse('it is the column being encrypted', fresh);
+    if (existingBi) {
+      const why = keyColumnReason(tables, table, bi, await w.uniqueIndexes(source.db, table));
+      if (why) throw refuse(`${why}, and its values would be replaced by blind indexes`, fresh);
+      if (existingBi.typeClass !== 'text' && existingBi.typeClass !== 'other') throw refuse(`its type ${existingBi.dataType} cannot hold blind indexes`, fresh);
+      // It may only hold this column's blind index (a resumed or repeated run): every value in a
+      // sample must be the HMAC of the target's plaintext under this column's blind-index key.
+      const held = (
+        await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}, ${sql.ref(bi)} as ${sql.ref('__bidx')}
+          from ${t} where ${sql.ref(bi)} is not null order by ${sql.join(pk.map((k) => sql.ref(k)))} limit 500`.execute(source.db)
+      ).rows;
+      if (held.length > 0) {
+        const hasIndexKey = keys.some((k) => k.kind === 'bidx' && k.state !== 'destroyed');
+        let foreign = held.length;
+        if (hasIndexKey) {
+          const indexer = await options.fields.blindIndexer(scope, { ...(options.blindIndex.normalize ? { normalize: options.blindIndex.normalize } : {}), ...(options.blindIndex.bytes ? { bytes: options.blindIndex.bytes } : {}) });
+          const cipher = await options.fields.column(scope);
+          foreign = 0;
+          for (const r of held) {
+            const v = textOf(r.__value);
+            let plain: string | null = v;
+            if (v !== null && cipher.isOwnCiphertext(v)) {
+              try {
+                plain = await cipher.decrypt(v, rowKeyOf(pk.map((k) => r[k])));
+              } catch {
+                plain = null;
+              }
+            }
+            if (plain === null || indexer.index(plain) !== textOf(r.__bidx)) foreign++;
+          }
+        }
+        if (foreign > 0) {
+          throw refuse(`it holds values that are not this column's blind index (${foreign} of ${held.length} checked)`, `${fresh}, or empty ${bi} first if its values are not needed`);
+        }
+      }
+    } else {
+      ddl.push(...w.addIndexColumn(table, bi, (options.blindIndex.bytes ?? 16) * 2 + 8));
+    }
+  }
+
+  // Privileges, before a key, a job or a write: UPDATE on the column (and on an existing blind index).
+  const writes = [column.name, ...(options.blindIndex && operation !== 'decrypt' && table.columns.some((x) => x.name === options.blindIndex!.column) ? [options.blindIndex.column] : [])];
+  const denied = await w.updateDenied(source.db, table, writes);
+  if (denied && denied.denied.length > 0) {
+    const target = displayTable(source.kind, table);
+    throw new SourceError('SOURCE_PERMISSION', source.name, `Source "${source.name}": cannot ${operation} ${physical}.${column.name}: the user ${denied.grantee} may not UPDATE ${denied.denied.join(', ')} of ${target}`, {
+      hint: `Run GRANT UPDATE (${denied.denied.map((x) => (source.kind === 'mysql' ? `\`${x.replaceAll('`', '``')}\`` : `"${x.replaceAll('"', '""')}"`)).join(', ')}) ON ${target} TO ${denied.grantee} (or use a user that may), then run it again; nothing was changed`,
+    });
   }
 
   const existing = await store.jobs.open({ source: scope.source, table: scope.table, column: scope.column });
@@ -310,8 +479,10 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   await store.appendActivity({ actor: options.actor, action: `column.${operation}.started`, subject: { jobId: job.id, ...where }, details: { resumed: existing !== null, pass: job.pass, todo, ddl: ddl.length } });
 
   let inflight: Promise<void> | null = null;
+  let wrote = existing !== null;
   try {
     for (const stmt of ddl) {
+      wrote = true;
       await sql.raw(stmt).execute(source.db);
       await store.appendActivity({ actor: options.actor, action: 'column.ddl', subject: { jobId: job.id, ...where }, details: { statement: stmt.replace(/\s+/g, ' ') } });
     }
@@ -345,10 +516,14 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
       inflight = null;
       if (p) await p;
     };
+    wrote = true; // from here on a failure is resumed by a re-run (its checkpoint says where)
     for (let pass = job.pass; ; pass++) {
       counts.passes = pass;
       let last = pass === job.pass ? job.lastKey : null;
       for (;;) {
+        // An in-process database (SQLite) never yields to the event loop on its own: give a signal handler its turn.
+        if (options.signal) await new Promise((r) => setImmediate(r));
+        throwIfInterrupted(options.signal, `${operation} ${scopeName(scope)}`, `${counts.changed} value(s) done in ${counts.batches} batch(es), pass ${pass}`);
         const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
         const batch = (
           await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}
@@ -371,7 +546,13 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
               counts.foreign++;
               continue;
             }
-            const plain = await cipher.decrypt(value, rowKey);
+            let plain: string;
+            try {
+              plain = await cipher.decrypt(value, rowKey);
+            } catch (e) {
+              if (!(e instanceof CryptoError)) throw e;
+              throw new CryptoError(e.code as 'CRYPTO_TAMPERED', `${e.message}; the row: ${rowDescription(table, key)}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+            }
             if (operation === 'decrypt') swaps.push({ key, old: value, plain, value: plain });
             else swaps.push({ key, old: value, plain, value: cipher.encryptSync(plain, rowKey), extra: indexer ? indexer.index(plain) : null });
           }
@@ -381,6 +562,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
         const batchLast = pk.map((k) => batch[batch.length - 1]![k]);
         await drain();
         inflight = (async () => {
+          wrote = true;
           const written = await writeBatch(source, options, swaps, { table, column: column.name, extraColumn }, cipher, operation);
           counts.changed += written;
           counts.raced += swaps.length - written;
@@ -421,6 +603,8 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     await store
       .appendActivity({ actor: options.actor, action: `column.${operation}.interrupted`, subject: { jobId: job.id, ...where }, details: { ...counts, error: isStewardError(e) ? e.code : 'INTERNAL' } })
       .catch(() => undefined);
+    // Failed before its first batch (its DDL, its keys): nothing to resume, so no open job is left to block another operation.
+    if (!wrote) await store.jobs.finish(job.id, 'failed', { ...counts }, now().toISOString()).catch(() => undefined);
     throw e;
   }
 }
@@ -483,11 +667,24 @@ async function writeBatch(
         continue;
       }
       if (isStewardError(e)) throw e;
-      const { toSourceError } = await import('../sources/errors.js');
-      // Drivers attach the statement and its parameters (plaintext values) to the error: keep only code and message.
-      const x = e as { code?: unknown; errno?: unknown; sqlState?: unknown; message?: unknown };
-      const clean = Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno, sqlState: x.sqlState });
-      throw toSourceError(clean, { source: source.name, kind: source.kind, action: `${operation} a batch of`, table: { schema: target.table.schema, name: target.table.name }, command: 'encrypt', names: [target.column, ...target.table.columns.map((c) => c.name)] });
+      throw migrationSourceError(e, source, operation, target.table);
     }
   }
+}
+
+/**
+ * A driver error during a column migration as a SourceError: the SQLSTATE and a reason
+ * Steward chose (never the driver's text, which may quote row values: a trigger raising with
+ * `old.email`), and a hint that fits a migration.
+ */
+export function migrationSourceError(e: unknown, source: Source, operation: ColumnOperation, table: TableInfo): SourceError {
+  const { code, reason } = classifyDriverError(e, source.kind);
+  const target = displayTable(source.kind, table);
+  const hint =
+    code === 'SOURCE_PERMISSION'
+      ? `Grant SELECT and UPDATE on ${target} to the user in sources[].url, then run it again: it resumes where it stopped`
+      : code === 'SOURCE_UNREACHABLE'
+        ? 'Check that the server is running and reachable, then run it again: it resumes where it stopped'
+        : `The database refused the write (a trigger, a check constraint or a type may reject it; see the database's log for the statement). Fix that, then run it again: it resumes where it stopped, and no batch was half written`;
+  return new SourceError(code, source.name, `Source "${source.name}": cannot ${operation} a batch of ${target}: ${reason}`, { hint });
 }

@@ -141,7 +141,7 @@ function maskPostcode(v: string): string {
 }
 
 /** The category of a value by the built-in detectors, or undefined. */
-function inferCategory(v: string): Category | undefined {
+export function inferCategory(v: string): Category | undefined {
   for (const d of BUILTIN_DETECTORS) {
     try {
       if (d.test(v)) return d.category;

@@ -17,6 +17,12 @@ export interface SwapRow {
   readonly extra?: string | null;
 }
 
+/** A unique index or constraint: a value written there must stay unique, and others may point at it. */
+export interface UniqueIndex {
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
 export interface SwapOptions {
   readonly table: TableInfo;
   readonly column: string;
@@ -36,6 +42,14 @@ export interface ColumnWriter {
   widenColumn(table: TableInfo, column: ColumnInfo, chars: number): string | null;
   /** Adds a nullable text column for a blind index, and an index on it. */
   addIndexColumn(table: TableInfo, column: string, chars: number): string[];
+  /** The unique indexes and constraints of the table (the primary key too, where the catalog lists it), each with its columns. */
+  uniqueIndexes(db: Kysely<any>, table: TableInfo): Promise<readonly UniqueIndex[]>;
+  /**
+   * Which of `columns` this connection may not UPDATE, and who it is (for the GRANT
+   * to suggest), asked of the catalog or by a statement that changes no row. Null
+   * where the database has no privileges to check (SQLite: `readOnlyReason` covers the file).
+   */
+  updateDenied(db: Kysely<any>, table: TableInfo, columns: readonly string[]): Promise<{ readonly denied: readonly string[]; readonly grantee: string } | null>;
   /**
    * Compare-and-set of a batch, inside the caller's transaction. Returns the rows
    * it changed as stored (key columns and `__value`) when the dialect can say in

@@ -77,6 +77,16 @@ export class StateJobStore {
     });
   }
 
+  /**
+   * Every unfinished job on a column of this source, whatever spelling its table was
+   * recorded under (`t`, `public.t`): the caller resolves the spellings to tables.
+   */
+  async openOnColumn(source: string, column: string): Promise<ColumnJob[]> {
+    return this.#run('read column jobs from', async () =>
+      (await this.#db.selectFrom('column_jobs').selectAll().where('source', '=', source).where('column_name', '=', column).where('status', '=', 'running').orderBy('started_at', 'desc').execute()).map(toJob),
+    );
+  }
+
   async get(id: string): Promise<ColumnJob | null> {
     return this.#run('read column jobs from', async () => {
       const row = await this.#db.selectFrom('column_jobs').selectAll().where('id', '=', id).executeTakeFirst();

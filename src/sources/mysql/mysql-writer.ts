@@ -8,6 +8,8 @@ import { mysqlIdent } from './mysql-access.js';
  * trailing spaces, and a row the application changed only in case must not be
  * overwritten with the encryption of the old value.
  */
+class RollBack extends Error {}
+
 export const MYSQL_WRITER: ColumnWriter = {
   async readOnlyReason(db: Kysely<any>) {
     const r = (await sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, @@global.super_read_only as sro`.execute(db).catch(async () => sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, 0 as sro`.execute(db))).rows[0];
@@ -26,6 +28,37 @@ export const MYSQL_WRITER: ColumnWriter = {
   addIndexColumn(table, column, chars) {
     const t = `${mysqlIdent(table.schema)}.${mysqlIdent(table.name)}`;
     return [`ALTER TABLE ${t} ADD COLUMN ${mysqlIdent(column)} VARCHAR(${chars}) NULL`, `CREATE INDEX ${mysqlIdent(`${table.name}_${column}_idx`.slice(0, 64))} ON ${t} (${mysqlIdent(column)})`];
+  },
+  async uniqueIndexes(db, table) {
+    const rows = (
+      await sql<{ name: string; col: string }>`select index_name as ${sql.ref('name')}, column_name as ${sql.ref('col')} from information_schema.statistics
+        where table_schema = ${table.schema} and table_name = ${table.name} and non_unique = 0 order by index_name, seq_in_index`.execute(db)
+    ).rows;
+    const by = new Map<string, string[]>();
+    for (const r of rows) by.set(r.name, [...(by.get(r.name) ?? []), r.col]);
+    return [...by].map(([name, columns]) => ({ name, columns }));
+  },
+  async updateDenied(db, table, columns) {
+    // MySQL checks privileges when it opens the statement, before it looks at a row: an UPDATE of no row
+    // tells, with no side effect (no row trigger fires; the transaction is rolled back anyway).
+    const denied: string[] = [];
+    for (const c of columns) {
+      try {
+        await db.transaction().execute(async (trx) => {
+          await sql`update ${tableRef(table)} set ${sql.ref(c)} = ${sql.ref(c)} where 1 = 0`.execute(trx);
+          throw new RollBack();
+        });
+      } catch (e) {
+        if (e instanceof RollBack) continue;
+        const code = (e as { code?: unknown }).code;
+        if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_COLUMNACCESS_DENIED_ERROR') denied.push(c);
+        // Anything else: not a missing privilege; the run itself will say what it is.
+      }
+    }
+    const u = String((await sql<{ u: string }>`select current_user() as u`.execute(db)).rows[0]?.u ?? '');
+    const at = u.lastIndexOf('@');
+    const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+    return { denied, grantee: at > 0 ? `${q(u.slice(0, at))}@${q(u.slice(at + 1))}` : q(u) };
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];

@@ -24,6 +24,29 @@ export const POSTGRES_WRITER: ColumnWriter = {
     const t = `${pgIdent(table.schema)}.${pgIdent(table.name)}`;
     return [`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${pgIdent(column)} text`, `CREATE INDEX IF NOT EXISTS ${pgIdent(`${table.name}_${column}_idx`.slice(0, 63))} ON ${t} (${pgIdent(column)})`];
   },
+  async uniqueIndexes(db, table) {
+    const rows = (
+      await sql<{ name: string; columns: string[] | string }>`select ic.relname as name,
+          coalesce((select json_agg(a.attname order by k.ord) from unnest(i.indkey) with ordinality as k(attnum, ord)
+            join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum), '[]'::json) as columns
+        from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indrelid join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        join pg_catalog.pg_class ic on ic.oid = i.indexrelid
+        where n.nspname = ${table.schema} and c.relname = ${table.name} and i.indisunique`.execute(db)
+    ).rows;
+    return rows.map((r) => ({ name: r.name, columns: typeof r.columns === 'string' ? (JSON.parse(r.columns) as string[]) : r.columns }));
+  },
+  async updateDenied(db, table, columns) {
+    const rel = `${pgIdent(table.schema)}.${pgIdent(table.name)}`;
+    const denied: string[] = [];
+    let grantee = '';
+    for (const c of columns) {
+      const r = (await sql<{ u: string; ok: boolean }>`select current_user as u, has_column_privilege(${rel}, ${c}, 'UPDATE') as ok`.execute(db)).rows[0]!;
+      grantee = r.u;
+      if (!r.ok) denied.push(c);
+    }
+    if (!grantee) grantee = (await sql<{ u: string }>`select current_user as u`.execute(db)).rows[0]!.u;
+    return { denied, grantee: pgIdent(grantee) };
+  },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];
     // One array parameter per field: a 1000-row batch is one short statement, planned as an index nested loop.

@@ -33,6 +33,16 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
     addIndexColumn(table, column) {
       return [`ALTER TABLE ${ident(table.name)} ADD COLUMN ${ident(column)} TEXT`, `CREATE INDEX IF NOT EXISTS ${ident(`${table.name}_${column}_idx`)} ON ${ident(table.name)} (${ident(column)})`];
     },
+    async uniqueIndexes(db, table) {
+      const rows = (
+        await sql<{ name: string; col: string | null }>`select il.name as name, ii.name as col from pragma_index_list(${table.name}, ${table.schema}) il
+          join pragma_index_info(il.name, ${table.schema}) ii where il."unique" = 1 order by il.name, ii.seqno`.execute(db)
+      ).rows;
+      const by = new Map<string, string[]>();
+      for (const r of rows) if (r.col !== null) by.set(r.name, [...(by.get(r.name) ?? []), r.col]);
+      return [...by].map(([name, columns]) => ({ name, columns }));
+    },
+    updateDenied: async () => null,
     async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
       const pk = o.table.primaryKey;
       for (const r of rows) {

@@ -76,6 +76,11 @@ export async function encryptCommand(operation: 'encrypt' | 'decrypt', options: 
   if (operation === 'decrypt' && (options.rotate || options.blindIndex)) throw new UsageError('decrypt takes neither --rotate nor --blind-index');
   const op = operation === 'encrypt' && options.rotate ? 'rotate' : operation;
   const bar = progressBar(io, !options.json);
+  // Ctrl-C / SIGTERM: stop after the batch in flight; the migration logs it and throws InterruptedError (exit 130).
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const outcome = await withKeyring(options, io, async ({ config, store, keyring }) => {
     const cfg = config.sources.find((s) => s.name === options.source);
     if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${config.sources.map((s) => s.name).join(', ')}` });
@@ -94,12 +99,16 @@ export async function encryptCommand(operation: 'encrypt' | 'decrypt', options: 
         batchSize,
         ...(options.blindIndex ? { blindIndex: { column: options.blindIndex, normalize: (options.normalize ?? 'none') as Normalizer } } : {}),
         allowForeign: options.allowForeign ?? false,
+        signal: abort.signal,
         onProgress: (p) => bar.update(p.done, p.total, `${op} ${table}.${column} (pass ${p.pass}, ${Math.round(p.rowsPerSecond)} rows/s)`),
       })) };
     } finally {
       bar.done();
       await source.close();
     }
+  }).finally(() => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   });
   const { batchSize, ...result } = outcome;
   if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -5,6 +5,17 @@
 import pc from 'picocolors';
 import { ConfigError, isStewardError, InternalError, type StewardError } from '../../errors.js';
 import { withoutDriverText } from '../../sources/errors.js';
+import { terminalSafe } from '../reports/text.js';
+
+/**
+ * A value from a database, the state store or the operator (a table, a role, a hold's
+ * reason, a legal basis) as a terminal may show it: control characters, escape
+ * sequences, newlines and bidi overrides made visible (`\u001b`, `\n`). Every
+ * human-readable line of every command passes such values through it.
+ */
+export function shown(value: unknown): string {
+  return terminalSafe(String(value));
+}
 
 export interface OutputOptions {
   readonly color?: boolean;
@@ -68,9 +79,9 @@ export function reportError(io: Io, error: unknown, options: { json?: boolean; c
     io.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
   } else {
     const c = pc.createColors(options.color ?? false);
-    io.stderr.write(`${c.red(c.bold('steward: error:'))} ${e.toUserString()}\n`);
+    io.stderr.write(`${c.red(c.bold('steward: error:'))} ${shown(e.toUserString())}\n`);
     if (e instanceof ConfigError && e.issues.length > 1) {
-      for (const issue of e.issues.slice(1, 20)) io.stderr.write(`  ${issue}\n`);
+      for (const issue of e.issues.slice(1, 20)) io.stderr.write(`  ${shown(issue)}\n`);
     }
   }
   if (e.code === 'INTERNAL') {

@@ -4,6 +4,7 @@
  * truncation and wrapping, and a small column aligner. Styling (colour) is
  * applied after layout, so widths are always computed on visible text.
  */
+import stringWidth from 'string-width';
 
 /**
  * Names come from customer databases: a column called "\x1b[2J" must not clear
@@ -18,31 +19,14 @@ export function terminalSafe(s: string): string {
   });
 }
 
+/** Cells one character occupies (string-width: East Asian wide = 2, combining and zero-width = 0). */
 function charWidth(cp: number): number {
-  if (cp === 0) return 0;
-  // Combining marks and zero-width characters.
-  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0x20e3) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
-  }
-  return 1;
+  return stringWidth(String.fromCodePoint(cp));
 }
 
 /** Cells the string occupies in a monospace terminal. */
 export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += charWidth(ch.codePointAt(0)!);
-  return w;
+  return stringWidth(s);
 }
 
 /** Cut to at most `width` cells, ending with "…" when something was cut. */

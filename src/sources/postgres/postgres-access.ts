@@ -17,14 +17,19 @@ import { classifyDriverError } from '../errors.js';
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-/**
- * A Postgres identifier as SQL. A name holding characters a terminal would act on
- * (control characters, bidi overrides) is written in the Unicode-escape form
- * `U&"a\000Ab"`, which psql reads as exactly that name and a terminal shows as is.
- */
+/** A Postgres identifier as SQL, for statements Steward runs (and `::regclass` text). */
 export function pgIdent(name: string): string {
-  if (name === 'PUBLIC') return 'PUBLIC';
-  if (!UNPRINTABLE.test(name)) return `"${name.replace(/"/g, '""')}"`;
+  return name === 'PUBLIC' ? 'PUBLIC' : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A Postgres identifier for a statement Steward prints (a REVOKE in a remedy). A name
+ * holding characters a terminal would act on (control characters, bidi overrides) is
+ * written in the Unicode-escape form `U&"a\000Ab"`, which psql reads as exactly that
+ * name and a terminal shows as is.
+ */
+export function pgIdentPrintable(name: string): string {
+  if (name === 'PUBLIC' || !UNPRINTABLE.test(name)) return pgIdent(name);
   let out = '';
   for (const ch of name) {
     const cp = ch.codePointAt(0)!;
@@ -36,7 +41,7 @@ export function pgIdent(name: string): string {
   return `U&"${out}"`;
 }
 
-const table = (schema: string, name: string) => `${pgIdent(schema)}.${pgIdent(name)}`;
+const table = (schema: string, name: string) => `${pgIdentPrintable(schema)}.${pgIdentPrintable(name)}`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Built-in roles that read everything (PG 14+); membership in them is a path to every table. */
@@ -45,11 +50,11 @@ const READ_ALL_ROLES = ['pg_read_all_data'];
 export const POSTGRES_ACCESS_STATEMENTS: AccessStatements = {
   narrowTable: (g, keep) =>
     g.schema && g.table
-      ? `REVOKE SELECT ON ${table(g.schema, g.table)} FROM ${pgIdent(g.grantee)};${keep.length ? ` GRANT SELECT (${keep.map(pgIdent).join(', ')}) ON ${table(g.schema, g.table)} TO ${pgIdent(g.grantee)};` : ''}`
+      ? `REVOKE SELECT ON ${table(g.schema, g.table)} FROM ${pgIdentPrintable(g.grantee)};${keep.length ? ` GRANT SELECT (${keep.map(pgIdent).join(', ')}) ON ${table(g.schema, g.table)} TO ${pgIdentPrintable(g.grantee)};` : ''}`
       : null,
-  expirePassword: (p, until) => `ALTER ROLE ${pgIdent(p)} VALID UNTIL ${literal(until)};`,
+  expirePassword: (p, until) => `ALTER ROLE ${pgIdentPrintable(p)} VALID UNTIL ${literal(until)};`,
   secureAccount: () => null,
-  demote: (p, a) => `ALTER ROLE ${pgIdent(p)} ${a === 'superuser' ? 'NOSUPERUSER' : 'NOBYPASSRLS'};`,
+  demote: (p, a) => `ALTER ROLE ${pgIdentPrintable(p)} ${a === 'superuser' ? 'NOSUPERUSER' : 'NOBYPASSRLS'};`,
   chmod: (path, mode) => `chmod ${mode.toString(8)} ${literal(path)}`,
 };
 
@@ -178,7 +183,7 @@ export class PostgresAccessReader implements SourceAccessReader {
     const memberships: AccessMembership[] = members.map((m) => ({
       member: m.member,
       role: m.role,
-      revoke: `REVOKE ${pgIdent(m.role)} FROM ${pgIdent(m.member)};`,
+      revoke: `REVOKE ${pgIdentPrintable(m.role)} FROM ${pgIdentPrintable(m.member)};`,
     }));
     const grants: AccessGrant[] = [];
     const security: AccessTableSecurity[] = [];
@@ -215,7 +220,7 @@ export class PostgresAccessReader implements SourceAccessReader {
         scope: 'table',
         schema: t.schema,
         table: t.name,
-        revoke: `REVOKE SELECT ON ${table(t.schema, t.name)} FROM ${pgIdent(grantee)};`,
+        revoke: `REVOKE SELECT ON ${table(t.schema, t.name)} FROM ${pgIdentPrintable(grantee)};`,
         label: `SELECT on ${t.schema}.${t.name}`,
       });
     }
@@ -228,7 +233,7 @@ export class PostgresAccessReader implements SourceAccessReader {
         schema: c.schema,
         table: c.name,
         column: c.column,
-        revoke: `REVOKE SELECT (${pgIdent(c.column)}) ON ${table(c.schema, c.name)} FROM ${pgIdent(grantee)};`,
+        revoke: `REVOKE SELECT (${pgIdentPrintable(c.column)}) ON ${table(c.schema, c.name)} FROM ${pgIdentPrintable(grantee)};`,
         label: `SELECT on ${c.schema}.${c.name}.${c.column}`,
       });
     }
@@ -245,7 +250,7 @@ export class PostgresAccessReader implements SourceAccessReader {
         privilege: 'SELECT',
         scope: 'schema',
         schema: u.schema,
-        revoke: `REVOKE USAGE ON SCHEMA ${pgIdent(u.schema)} FROM ${pgIdent(grantee)};`,
+        revoke: `REVOKE USAGE ON SCHEMA ${pgIdentPrintable(u.schema)} FROM ${pgIdentPrintable(grantee)};`,
         label: `USAGE on schema ${u.schema}`,
       });
       if (!schemaUsage.some((g) => g.schema === u.schema && g.grantee === u.owner)) {
@@ -258,7 +263,7 @@ export class PostgresAccessReader implements SourceAccessReader {
         owner: d.owner,
         schema: d.schema,
         grantee,
-        revoke: `ALTER DEFAULT PRIVILEGES FOR ROLE ${pgIdent(d.owner)}${d.schema ? ` IN SCHEMA ${pgIdent(d.schema)}` : ''} REVOKE SELECT ON TABLES FROM ${pgIdent(grantee)};`,
+        revoke: `ALTER DEFAULT PRIVILEGES FOR ROLE ${pgIdentPrintable(d.owner)}${d.schema ? ` IN SCHEMA ${pgIdentPrintable(d.schema)}` : ''} REVOKE SELECT ON TABLES FROM ${pgIdentPrintable(grantee)};`,
       };
     });
     // The catalog of schemas could not be read: no USAGE gate rather than "nobody may use any schema".

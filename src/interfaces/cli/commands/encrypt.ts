@@ -15,7 +15,8 @@ import { UsageError } from '../../../errors.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
-import { progressBar, useColor, type Io } from '../output.js';
+import { displayWidth, padEnd } from '../../reports/text.js';
+import { progressBar, shown, useColor, type Io } from '../output.js';
 
 export interface EncryptCommandOptions {
   readonly config?: string;
@@ -119,13 +120,13 @@ export async function encryptCommand(operation: 'encrypt' | 'decrypt', options: 
 function render(r: ColumnMigrationResult, color: boolean, batchSize: number): string {
   const c = pc.createColors(color);
   const p = r.plan;
-  const name = `${p.scope.table}.${p.scope.column}`;
+  const name = shown(`${p.scope.table}.${p.scope.column}`);
   const lines: string[] = [];
   if (r.dryRun) {
-    lines.push(c.bold(`Dry run: ${r.operation} ${name} of source "${p.scope.source}" (nothing was changed)`));
+    lines.push(c.bold(`Dry run: ${r.operation} ${name} of source "${shown(p.scope.source)}" (nothing was changed)`));
     lines.push(`  rows ${p.rows}, empty ${p.nulls}, already under this column's key ${p.encrypted}, to ${r.operation} ${p.todo}${p.foreign ? `, foreign ciphertexts ${p.foreign} (left alone)` : ''}`);
-    lines.push(`  largest value ${p.maxValueBytes} bytes; batches of up to ${batchSize} rows in order of ${p.table.primaryKey.join(', ')}, one transaction each`);
-    for (const d of p.ddl) lines.push(`  first: ${d}`);
+    lines.push(`  largest value ${p.maxValueBytes} bytes; batches of up to ${batchSize} rows in order of ${shown(p.table.primaryKey.join(', '))}, one transaction each`);
+    for (const d of p.ddl) lines.push(`  first: ${shown(d)}`);
     if (p.resumes) lines.push(`  resumes job ${p.resumes.id.slice(0, 8)} (started ${p.resumes.startedAt}, pass ${p.resumes.pass})`);
     lines.push(`Run it without --dry-run to ${r.operation}; it can be stopped at any moment and resumed by running it again.`);
     return `${lines.join('\n')}\n`;
@@ -159,8 +160,9 @@ export async function keysList(options: KeysOptions, io: Io): Promise<number> {
     io.stdout.write('No keys yet: `steward encrypt` creates the first key of a column.\n');
     return 0;
   }
+  const width = Math.max(40, ...keys.map((k) => displayWidth(shown(`${k.scope.source}.${k.scope.table}.${k.scope.column}`))));
   for (const k of keys) {
-    io.stdout.write(`${`${k.scope.source}.${k.scope.table}.${k.scope.column}`.padEnd(40)} ${k.kind.padEnd(4)} ${k.keyId} v${String(k.version).padEnd(3)} ${k.state.padEnd(9)} ${String(k.messagesReserved).padStart(8)}/${k.messageLimit} msgs  wrapped by ${k.kekId}\n`);
+    io.stdout.write(`${padEnd(shown(`${k.scope.source}.${k.scope.table}.${k.scope.column}`), width)} ${k.kind.padEnd(4)} ${k.keyId} v${String(k.version).padEnd(3)} ${k.state.padEnd(9)} ${String(k.messagesReserved).padStart(8)}/${k.messageLimit} msgs  wrapped by ${k.kekId}\n`);
   }
   return 0;
 }
@@ -219,7 +221,7 @@ export async function keysDestroy(options: KeysDestroyOptions, io: Io): Promise<
     return { destroyed, wouldDestroy: [] as number[] };
   });
   if (options.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-  else if (result.destroyed.length) io.stdout.write(`Destroyed key version(s) ${result.destroyed.join(', ')} of ${table}.${column}: values encrypted under them can no longer be read by anyone. Recorded in the activity log.\n`);
-  else io.stdout.write(`Would destroy key version(s) ${result.wouldDestroy.join(', ')} of ${table}.${column}, making every value under them unrecoverable. Run again with --yes to do it.\n`);
+  else if (result.destroyed.length) io.stdout.write(`Destroyed key version(s) ${result.destroyed.join(', ')} of ${shown(`${table}.${column}`)}: values encrypted under them can no longer be read by anyone. Recorded in the activity log.\n`);
+  else io.stdout.write(`Would destroy key version(s) ${result.wouldDestroy.join(', ')} of ${shown(`${table}.${column}`)}, making every value under them unrecoverable. Run again with --yes to do it.\n`);
   return 0;
 }

@@ -11,7 +11,8 @@ import { addHold, expireHolds, listHolds, releaseHold, type HoldView } from '../
 import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
-import { useColor, type Io } from '../output.js';
+import { displayWidth, padEnd } from '../../reports/text.js';
+import { shown, useColor, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -99,7 +100,7 @@ export async function holdAdd(options: HoldAddOptions, io: Io): Promise<number> 
     }
   });
   const h = result.hold;
-  for (const w of result.warnings) io.stderr.write(`steward: warning: ${w}\n`);
+  for (const w of result.warnings) io.stderr.write(`steward: warning: ${shown(w)}\n`);
   if (options.json) {
     io.stdout.write(`${JSON.stringify({ id: h.id, rows: result.rows, hold: h, warnings: result.warnings }, null, 2)}\n`);
     return 0;
@@ -109,10 +110,10 @@ export async function holdAdd(options: HoldAddOptions, io: Io): Promise<number> 
     h.kind === 'where'
       ? 'rows where the predicate is true, re-evaluated at every retention run'
       : h.kind === 'subject'
-        ? `the rows whose ${h.subjectColumn} matched now, by primary key; rows written later for the same person are not held by it`
+        ? `the rows whose ${shown(h.subjectColumn)} matched now, by primary key; rows written later for the same person are not held by it`
         : 'the whole table';
   const lines = [
-    c.bold(`Hold ${short(h.id)} placed on ${h.source} ${h.resolvedTable}: ${result.rows} row(s) held now (${what}).`),
+    c.bold(`Hold ${short(h.id)} placed on ${shown(h.source)} ${shown(h.resolvedTable)}: ${result.rows} row(s) held now (${what}).`),
     `  id ${h.id}; ${h.until ? `in force until ${h.until}, then it expires` : 'in force until released'}.`,
   ];
   if (h.kind === 'where' && result.rows === 0) lines.push(c.yellow('  It holds no row now: check the predicate if you expected some (rows that match it later are held).'));
@@ -137,13 +138,13 @@ export async function holdList(options: HoldListOptions, io: Io): Promise<number
   }
   const c = pc.createColors(useColor(io, options.color));
   const status = (h: HoldView) => (h.status === 'active' ? c.green(h.status.padEnd(8)) : c.dim(h.status.padEnd(8)));
-  const src = Math.max(6, ...holds.map((h) => h.source.length));
-  const tbl = Math.max(5, ...holds.map((h) => h.resolvedTable.length));
+  const src = Math.max(6, ...holds.map((h) => displayWidth(shown(h.source))));
+  const tbl = Math.max(5, ...holds.map((h) => displayWidth(shown(h.resolvedTable))));
   io.stdout.write(c.bold(`${'id'.padEnd(8)}  ${'status'.padEnd(8)}  ${'source'.padEnd(src)}  ${'table'.padEnd(tbl)}  ${'rows'.padStart(7)}  ${'until'.padEnd(24)}  holds · reason\n`));
   for (const h of holds) {
-    const held = h.kind === 'where' ? `where ${h.predicate}` : h.kind === 'subject' ? `subject by ${h.subjectColumn} (${h.keyCount} row(s) by key)` : 'whole table';
-    io.stdout.write(`${short(h.id)}  ${status(h)}  ${h.source.padEnd(src)}  ${h.resolvedTable.padEnd(tbl)}  ${String(h.heldRows).padStart(7)}  ${(h.until ?? '—').padEnd(24)}  ${held} · ${h.reason}\n`);
-    if (h.status === 'released') io.stdout.write(c.dim(`          released ${h.releasedAt} by ${h.releasedBy}: ${h.releaseReason}\n`));
+    const held = h.kind === 'where' ? `where ${shown(h.predicate)}` : h.kind === 'subject' ? `subject by ${shown(h.subjectColumn)} (${h.keyCount} row(s) by key)` : 'whole table';
+    io.stdout.write(`${short(h.id)}  ${status(h)}  ${padEnd(shown(h.source), src)}  ${padEnd(shown(h.resolvedTable), tbl)}  ${String(h.heldRows).padStart(7)}  ${(h.until ?? '—').padEnd(24)}  ${held} · ${shown(h.reason)}\n`);
+    if (h.status === 'released') io.stdout.write(c.dim(`          released ${h.releasedAt} by ${shown(h.releasedBy)}: ${shown(h.releaseReason)}\n`));
   }
   return 0;
 }
@@ -152,6 +153,6 @@ export async function holdList(options: HoldListOptions, io: Io): Promise<number
 export async function holdRelease(id: string, options: HoldReleaseOptions, io: Io): Promise<number> {
   const h = await withStore(options, io, ({ store }) => releaseHold(store, id, { actor: currentActor(), reason: options.reason ?? '' }));
   if (options.json) io.stdout.write(`${JSON.stringify(h, null, 2)}\n`);
-  else io.stdout.write(`Hold ${short(h.id)} released: the rows it held in ${h.source} ${h.resolvedTable} are subject to retention again. Recorded in the activity log (hold.released).\n`);
+  else io.stdout.write(`Hold ${short(h.id)} released: the rows it held in ${shown(h.source)} ${shown(h.resolvedTable)} are subject to retention again. Recorded in the activity log (hold.released).\n`);
   return 0;
 }

@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { shellCommand } from '../../../shell.js';
+import { padEnd } from '../../reports/text.js';
 import pc from 'picocolors';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { applyPolicy, planPolicy, type RetentionCertificate, type RetentionContext, type RetentionPlan } from '../../../retention/apply.js';
@@ -16,7 +17,7 @@ import { masterKeySource } from './encrypt.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore } from '../../../state/index.js';
-import { progressBar, useColor, type Io } from '../output.js';
+import { progressBar, shown, useColor, type Io } from '../output.js';
 
 export interface RetentionOptions {
   readonly config?: string;
@@ -188,7 +189,7 @@ export async function retentionPlan(options: RetentionOptions, io: Io): Promise<
   }
   const c = pc.createColors(useColor(io, options.color));
   const lines = plans.map((p) => planText(p, c));
-  for (const k of skipped) lines.push((k.table ? c.dim : c.yellow)(`${k.policy}: ${k.table ? `${k.source}.${k.table}: ` : `source "${k.source}": `}${k.reason}`));
+  for (const k of skipped) lines.push((k.table ? c.dim : c.yellow)(`${shown(k.policy)}: ${k.table ? `${shown(k.source)}.${shown(k.table)}: ` : `source "${shown(k.source)}": `}${shown(k.reason)}`));
   io.stdout.write(`${lines.join('\n')}\n`);
   return reportFailures(failures, io);
 }
@@ -197,19 +198,19 @@ const failedJson = (failures: readonly PolicyFailure[]) => failures.map((f) => (
 
 /** Each policy that could not run, on stderr; exit 4 when there was one. */
 function reportFailures(failures: readonly PolicyFailure[], io: Io): number {
-  for (const f of failures) io.stderr.write(`steward: error: policy "${f.policy}" did not run: ${f.error.toUserString()}\n`);
+  for (const f of failures) io.stderr.write(`steward: error: policy "${shown(f.policy)}" did not run: ${shown(f.error.toUserString())}\n`);
   return failures.length ? ExitCode.Source : 0;
 }
 
 function planText(p: RetentionPlan, c: ReturnType<typeof pc.createColors>): string {
   const lines = [
-    c.bold(`${p.policy}: ${p.method} ${p.source}.${p.table} after ${p.period} (${p.legalBasis})`),
+    c.bold(`${shown(p.policy)}: ${p.method} ${shown(p.source)}.${shown(p.table)} after ${p.period} (${shown(p.legalBasis)})`),
     `  due: ${p.due} row(s) with a reference date on or before ${p.cutoff.slice(0, 19)}Z${p.oldest ? `, the oldest ${p.oldest.slice(0, 10)}` : ''}`,
   ];
   if (p.held) lines.push(`  held: ${p.held} of them are on legal hold and will be kept`);
-  for (const ch of p.children) lines.push(`  with them: ${ch.rows} row(s) of ${ch.table}`);
+  for (const ch of p.children) lines.push(`  with them: ${ch.rows} row(s) of ${shown(ch.table)}`);
   if (p.nullReference) lines.push(c.yellow(`  ${p.nullReference} row(s) have no reference date: they are never due, and never deleted silently (see steward audit)`));
-  for (const w of p.warnings) lines.push(c.yellow(`  warning: ${w}`));
+  for (const w of p.warnings) lines.push(c.yellow(`  warning: ${shown(w)}`));
   lines.push(`  estimated time: about ${p.estimatedSeconds} s${p.resumes ? `; resumes run ${p.resumes.slice(0, 8)}` : ''}`);
   return lines.join('\n');
 }
@@ -240,14 +241,14 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
     io.stdout.write(`${JSON.stringify({ certificates: certs, skipped, failed: failedJson(failures) }, null, 2)}\n`);
     return failures.length ? ExitCode.Source : 0;
   }
-  for (const k of skipped) if (!k.table) io.stdout.write(`Not run: policy "${k.policy}" on source "${k.source}" ${k.reason}.\n`);
+  for (const k of skipped) if (!k.table) io.stdout.write(`Not run: policy "${shown(k.policy)}" on source "${shown(k.source)}" ${shown(k.reason)}.\n`);
   for (const cert of certs) {
     if (!cert.runId) {
-      io.stdout.write(`Nothing due under policy "${cert.policy}" (${cert.source}.${cert.table}, cut-off ${cert.cutoff.slice(0, 10)})${cert.remaining ? `; ${cert.remaining} due row(s) are on legal hold` : ''}.\n`);
+      io.stdout.write(`Nothing due under policy "${shown(cert.policy)}" (${shown(cert.source)}.${shown(cert.table)}, cut-off ${cert.cutoff.slice(0, 10)})${cert.remaining ? `; ${cert.remaining} due row(s) are on legal hold` : ''}.\n`);
       continue;
     }
     const verb = cert.method === 'erase' ? 'Erased' : cert.method === 'cleanup' ? 'Cleaned up' : 'Archived';
-    io.stdout.write(`${verb} ${cert.rows} row(s) of ${cert.source}.${cert.table}${cert.childRows ? ` and ${cert.childRows} child row(s)` : ''} under policy "${cert.policy}" (cut-off ${cert.cutoff.slice(0, 10)}); certificate ${cert.runId.slice(0, 8)}, keys ${cert.keysSha256.slice(0, 16)}…${cert.remaining ? `; ${cert.remaining} due row(s) kept (held, or changed during the run)` : ''}.\n`);
+    io.stdout.write(`${verb} ${cert.rows} row(s) of ${shown(cert.source)}.${shown(cert.table)}${cert.childRows ? ` and ${cert.childRows} child row(s)` : ''} under policy "${shown(cert.policy)}" (cut-off ${cert.cutoff.slice(0, 10)}); certificate ${cert.runId.slice(0, 8)}, keys ${cert.keysSha256.slice(0, 16)}…${cert.remaining ? `; ${cert.remaining} due row(s) kept (held, or changed during the run)` : ''}.\n`);
   }
   return reportFailures(failures, io);
 }
@@ -278,7 +279,7 @@ export async function retentionCertificates(options: RetentionOptions & { readon
     return 0;
   }
   for (const c of certs) {
-    io.stdout.write(`#${c.seq} ${c.at.slice(0, 19)}Z ${c.policy.padEnd(20)} ${c.method.padEnd(7)} ${String(c.rows).padStart(8)} rows ${c.source}.${c.table}  cut-off ${c.cutoff.slice(0, 10)}  keys ${c.keysSha256.slice(0, 16)}…  by ${c.actor}\n`);
+    io.stdout.write(`#${c.seq} ${c.at.slice(0, 19)}Z ${padEnd(shown(c.policy), 20)} ${c.method.padEnd(7)} ${String(c.rows).padStart(8)} rows ${shown(c.source)}.${shown(c.table)}  cut-off ${c.cutoff.slice(0, 10)}  keys ${c.keysSha256.slice(0, 16)}…  by ${shown(c.actor)}\n`);
   }
   return 0;
 }
@@ -325,7 +326,7 @@ export async function retentionReclaim(options: ReclaimOptions, io: Io): Promise
   }
   if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
-    io.stdout.write(`${result.ran ? 'Ran' : 'Would run'}: ${result.statements.join('; ')}\nStill holding deleted rows:\n${result.remains.map((r) => `  - ${r}`).join('\n')}\n  - Encrypted columns close this gap: destroying their key (steward keys destroy) makes every copy unreadable, backups included.\n`);
+    io.stdout.write(`${result.ran ? 'Ran' : 'Would run'}: ${shown(result.statements.join('; '))}\nStill holding deleted rows:\n${result.remains.map((r) => `  - ${r}`).join('\n')}\n  - Encrypted columns close this gap: destroying their key (steward keys destroy) makes every copy unreadable, backups included.\n`);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { fileWriteError } from '../files.js';
 
 export interface InitConfigOptions {
   /** Database kind of the example source (default `postgres`). */
@@ -168,11 +169,14 @@ export async function writeInitConfig(file: string, options: { force?: boolean }
         cause: e,
       });
     }
-    throw e;
+    throw fileWriteError(e, file, 'the configuration');
   }
   try {
     await handle.writeFile(text, 'utf8');
+  } catch (e) {
+    throw fileWriteError(e, file, 'the configuration');
   } finally {
     await handle.close();
   }
 }
+

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { checkWritable, writeUserFile } from '../../../files.js';
 import { loadConfig } from '../../../config/index.js';
 import { runAudit, type AuditProgress } from '../../../audit/run-audit.js';
 import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type ReportScheduleEntry, type Severity } from '../../../audit/types.js';
@@ -31,6 +31,8 @@ export interface AuditCommandOptions {
 
 /** `steward audit`: returns the process exit code. */
 export async function audit(options: AuditCommandOptions, io: Io): Promise<number> {
+  // Before any work: an --out that cannot be written fails now, not after the whole audit.
+  if (options.out) checkWritable(options.out, io.cwd, 'the report');
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const { loadSchedule, RUNNABLE_STAGES } = await import('./schedule.js');
   const { statuses } = options.history === false ? { statuses: [] } : await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
@@ -143,8 +145,8 @@ function withStage(file: string, stage: string): string {
 
 export async function emit(report: AuditReport, format: ReportFormat, options: { out?: string; color?: boolean }, io: Io): Promise<void> {
   if (options.out) {
-    const file = path.resolve(io.cwd, options.out);
-    await writeFile(file, renderReport(report, format, { color: false }), 'utf8');
+    const file = checkWritable(options.out, io.cwd, `the ${format} report`);
+    await writeUserFile(file, options.out, renderReport(report, format, { color: false }), `the ${format} report`);
     io.stderr.write(`steward: ${format} report written to ${file}\n`);
     if (format !== 'terminal') {
       // A one-line summary still reaches the terminal.

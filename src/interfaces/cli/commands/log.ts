@@ -3,7 +3,8 @@
  * hash-chained activity log (src/state/activity-log.ts). Entries hold ids,
  * counts and locations only, never a personal value.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { checkWritable, writeUserFile } from '../../../files.js';
 import path from 'node:path';
 import { loadConfig } from '../../../config/index.js';
 import { ExitCode, TamperError, UsageError, isStewardError } from '../../../errors.js';
@@ -150,6 +151,7 @@ export interface LogCheckpointOptions extends Common {
 
 /** `steward log checkpoint`: signs the current head of the log with an Ed25519 key kept away from the store. */
 export async function logCheckpoint(options: LogCheckpointOptions, io: Io): Promise<number> {
+  const out = options.out ? checkWritable(options.out, io.cwd, 'the checkpoint') : null;
   const privateKeyPem = await readText(io, options.key, 'key', KEY_HINT);
   const cp = await withStore(options, io, async (store) => {
     try {
@@ -160,8 +162,8 @@ export async function logCheckpoint(options: LogCheckpointOptions, io: Io): Prom
     }
   });
   const text = `${JSON.stringify(cp, null, 2)}\n`;
-  if (options.out) {
-    await writeFile(path.resolve(io.cwd, options.out), text, 'utf8');
+  if (options.out && out) {
+    await writeUserFile(out, options.out, text, 'the checkpoint');
     io.stderr.write(`steward: checkpoint of entry ${cp.seq} written to ${options.out}; keep it (and the public key) away from the state store.\n`);
   } else io.stdout.write(text);
   return 0;

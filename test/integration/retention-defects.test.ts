@@ -145,6 +145,12 @@ forEachDialect('retention defects (CLI)', (d) => {
     const plan = await run(['retention', 'plan']);
     expect(plan.code).toBe(ExitCode.Config);
     expect(plan.err).toMatch(/unique key/);
+    // Another config file: the message names it, not steward.yml.
+    const { copyFileSync } = await import('node:fs');
+    copyFileSync(path.join(dir, 'steward.yml'), path.join(dir, 'other.yml'));
+    const other = await run(['retention', 'plan', '--config', 'other.yml']);
+    expect(other.err).toContain('in other.yml:');
+    expect(other.err).not.toContain('steward.yml');
     expect((await d.query<{ email: string }>('select email from members order by id')).map((r) => r.email)).toEqual(range(1, 5).map((i) => `m${i}@example.com`));
 
     // A run that fails at its first batch (a trigger refuses the delete) leaves its job; the re-run resumes it and says so.

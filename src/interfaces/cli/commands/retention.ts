@@ -32,11 +32,11 @@ export interface RetentionOptions {
 }
 
 /** The names `--policy` may give: a policy in steward.yml, or one table of a category policy (`name[schema.table]`). */
-function checkNames(config: StewardConfig, names: readonly string[] | undefined): void {
+function checkNames(config: StewardConfig, names: readonly string[] | undefined, file = 'steward.yml'): void {
   const all = config.retention.policies;
-  if (all.length === 0) throw new UsageError('steward.yml declares no retention policies', { hint: 'Add retention.policies (see the README, "Retention policies")' });
+  if (all.length === 0) throw new UsageError(`${file} declares no retention policies`, { hint: 'Add retention.policies (see the README, "Retention policies")' });
   const unknown = (names ?? []).filter((n) => !all.some((p) => p.name === n || (p.category !== undefined && n.startsWith(`${p.name}[`))));
-  if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in steward.yml: ${all.map((p) => p.name).join(', ')}` });
+  if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in ${file}: ${all.map((p) => p.name).join(', ')}` });
 }
 
 /** What a policy run skipped: tables of a category policy that a table policy covers. */
@@ -52,15 +52,17 @@ export interface PolicyFailure {
 async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: RetentionContext) => Promise<T>, skipped: Skipped[] = [], failures: PolicyFailure[] = []): Promise<T[]> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const config = loaded.config;
-  checkNames(config, options.policy);
+  // Messages name the file actually read (--config other.yml, STEWARD_CONFIG), not steward.yml.
+  const file = path.relative(io.cwd, loaded.path) || loaded.path;
+  checkNames(config, options.policy, file);
   const declared = config.sources.map((s) => s.name);
   const chosen = config.retention.policies.filter((p) => !options.policy?.length || options.policy.some((n) => n === p.name || n.startsWith(`${p.name}[`)));
   for (const policy of chosen) {
     if (policy.source !== undefined && !declared.includes(policy.source)) {
-      throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source "${policy.source}", which steward.yml does not declare`, { hint: `Sources: ${declared.join(', ')}` });
+      throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source "${policy.source}", which ${file} does not declare`, { hint: `Sources: ${declared.join(', ')}` });
     }
     const unknown = (policy.sources ?? []).filter((s) => !declared.includes(s));
-    if (unknown.length) throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source ${unknown.map((u) => `"${u}"`).join(', ')}, which steward.yml does not declare`, { hint: `Sources: ${declared.join(', ')}` });
+    if (unknown.length) throw new ConfigError('CONFIG_INVALID', `retention policy "${policy.name}" names source ${unknown.map((u) => `"${u}"`).join(', ')}, which ${file} does not declare`, { hint: `Sources: ${declared.join(', ')}` });
   }
   const store = await openStateStore({ url: config.state.url, baseDir: loaded.dir });
   const out: T[] = [];
@@ -124,7 +126,7 @@ async function withEach<T>(options: RetentionOptions, io: Io, fn: (ctx: Retentio
         // Every problem of every policy of this source first: nothing runs while one is impossible.
         if (mine.problems.length) {
           const problems = mine.problems;
-          throw new ConfigError('CONFIG_INVALID', `${problems.length} retention polic${problems.length === 1 ? 'y problem' : 'y problems'} in steward.yml: ${problems[0]!.path}: ${problems[0]!.message}`, {
+          throw new ConfigError('CONFIG_INVALID', `${problems.length} retention polic${problems.length === 1 ? 'y problem' : 'y problems'} in ${file}: ${problems[0]!.path}: ${problems[0]!.message}`, {
             hint: 'Fix them; nothing was changed',
             issues: problems.map((p) => `${p.path}: ${p.message}`),
           });
@@ -302,7 +304,7 @@ export async function retentionReclaim(options: ReclaimOptions, io: Io): Promise
   if (!options.source || !options.table) throw new UsageError('--source and --table are required', { hint: 'For example: steward retention reclaim --source shop --table customers' });
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const cfg = loaded.config.sources.find((s) => s.name === options.source);
-  if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in steward.yml: ${loaded.config.sources.map((s) => s.name).join(', ')}` });
+  if (!cfg) throw new UsageError(`unknown source "${options.source}"`, { hint: `Sources in ${path.relative(io.cwd, loaded.path) || loaded.path}: ${loaded.config.sources.map((s) => s.name).join(', ')}` });
   const source = await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { command: 'retention' });
   let result: { statements: readonly string[]; remains: readonly string[]; ran: boolean };
   try {

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+import { deferSourceUrl } from './deferred-env.js';
 import { ConfigError } from '../errors.js';
 import { configSchema, type StewardConfig } from './schema.js';
 import { tryCompileUserPattern } from './user-pattern.js';
@@ -51,6 +52,12 @@ export interface LoadConfigOptions {
   readonly cwd?: string | undefined;
   /** Variables for `${NAME}` interpolation. Default: `process.env`. */
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * For commands that may not connect to every source (`log`, `keys list`, `hold list`):
+   * an unset variable in a `sources[].url` is not an error yet; opening that source is
+   * (CONFIG_ENV_MISSING, see src/config/deferred-env.ts).
+   */
+  readonly deferSourceUrls?: boolean | undefined;
 }
 
 type PathSeg = string | number;
@@ -88,7 +95,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       cause: e,
     });
   }
-  return parseConfigText(text, { file, shown, env, warnings });
+  return parseConfigText(text, { file, shown, env, warnings, deferSourceUrls: options.deferSourceUrls ?? false });
 }
 
 /**
@@ -106,7 +113,7 @@ export function loadConfigText(
 
 function parseConfigText(
   text: string,
-  ctx: { file: string; shown: string; env: NodeJS.ProcessEnv; warnings: string[] },
+  ctx: { file: string; shown: string; env: NodeJS.ProcessEnv; warnings: string[]; deferSourceUrls?: boolean },
 ): LoadedConfig {
   const { file, shown, env, warnings } = ctx;
   const lineCounter = new LineCounter();
@@ -135,7 +142,7 @@ function parseConfigText(
 
   // ${NAME} interpolation, on parsed string scalars only: a value from the
   // environment is never parsed as YAML, so it cannot inject structure.
-  const secrets = interpolate(doc, env, at);
+  const secrets = interpolate(doc, env, at, ctx.deferSourceUrls ? (p) => p.length === 3 && p[0] === 'sources' && typeof p[1] === 'number' && p[2] === 'url' : () => false);
   if (secrets.missing.length > 0) {
     const issues = secrets.missing.map((m) => `${m.where}: ${m.message}`);
     const first = secrets.missing[0]!;
@@ -147,6 +154,16 @@ function parseConfigText(
   }
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  // Deferred source URLs: a placeholder of the right kind, so the rest validates; opening it fails.
+  const deferred = new Map<number, ConfigError>();
+  for (const d of secrets.deferred) {
+    const src = (data as { sources?: Record<string, unknown>[] }).sources?.[d.index];
+    if (!src || deferred.has(d.index)) continue;
+    const kind = String(src.kind ?? '');
+    src.url = kind === 'postgres' ? `postgres://steward-unset-env.invalid/${d.index}` : kind === 'mysql' ? `mysql://steward-unset-env.invalid/${d.index}` : `steward-unset-env-${d.index}.invalid`;
+    const reason = d.message.replace(/;.*$/, '');
+    deferred.set(d.index, new ConfigError('CONFIG_ENV_MISSING', `${reason[0]!.toUpperCase()}${reason.slice(1)} (used at ${d.where})`, { hint: firstFix([d.name]), issues: [`${d.where}: ${d.message}`] }));
+  }
   const redact = (s: string): string => secrets.redact(s);
   const located: Located[] = [];
   const result = configSchema.safeParse(data, { error: errorMap });
@@ -168,6 +185,7 @@ function parseConfigText(
   const dir = path.dirname(file);
   const config = result.data as StewardConfig;
   resolvePaths(config, dir);
+  for (const [i, error] of deferred) deferSourceUrl(config.sources[i]!.url, error);
   warnings.push(...configWarnings(config, secrets.fromEnv, (p) => at(nodeAt(doc, p)?.range?.[0])));
   return deepFreeze({ path: file, dir, config, patterns: patterns!, warnings });
 }
@@ -220,6 +238,8 @@ function yamlReason(message: string): string {
 interface Interpolation {
   readonly missing: Located[];
   readonly missingNames: string[];
+  /** Unset variables in `sources[i].url` of a load that defers them (see LoadConfigOptions.deferSourceUrls). */
+  readonly deferred: readonly { index: number; where: string; message: string; name: string }[];
   /** Paths (`sources[0].url`) whose value used the environment. */
   readonly fromEnv: ReadonlySet<string>;
   readonly redact: (s: string) => string;
@@ -228,8 +248,9 @@ interface Interpolation {
 // `$${` (literal `${`) | `${NAME}` / `${NAME:-default}` | any other `${` (malformed)
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
-function interpolate(doc: Document.Parsed, env: NodeJS.ProcessEnv, at: (offset: number | undefined) => string): Interpolation {
+function interpolate(doc: Document.Parsed, env: NodeJS.ProcessEnv, at: (offset: number | undefined) => string, deferrable: (p: PathSeg[]) => boolean): Interpolation {
   const missing: Located[] = [];
+  const deferred: { index: number; where: string; message: string; name: string }[] = [];
   const missingNames: string[] = [];
   const fromEnv = new Set<string>();
   const replacements: { value: string; ref: string }[] = [];
@@ -257,6 +278,10 @@ function interpolate(doc: Document.Parsed, env: NodeJS.ProcessEnv, at: (offset: 
           return value;
         }
         if (fallback !== undefined) return fallback;
+        if (deferrable(p)) {
+          deferred.push({ index: p[1] as number, where, name, message: value === '' ? `environment variable ${name} is set but empty; set it to a value or write a default: \${${name}:-…}` : `environment variable ${name} is not set; export it (export ${name}=…) or write a default: \${${name}:-…}` });
+          return '';
+        }
         missingNames.push(name);
         missing.push({
           where,
@@ -276,7 +301,7 @@ function interpolate(doc: Document.Parsed, env: NodeJS.ProcessEnv, at: (offset: 
   // values are left alone: replacing "1" everywhere would garble messages.
   const secrets = replacements.filter((r) => r.value.length >= 3).sort((a, b) => b.value.length - a.value.length);
   const redact = (s: string): string => secrets.reduce((acc, r) => acc.split(r.value).join(r.ref), s);
-  return { missing, missingNames: dedupe(missingNames), fromEnv, redact };
+  return { missing, missingNames: dedupe(missingNames), deferred, fromEnv, redact };
 }
 
 function firstFix(names: readonly string[]): string {

@@ -15,6 +15,7 @@
  *   await source.close();
  * }
  */
+import { deferredSourceError } from '../config/deferred-env.js';
 import { SourceError } from '../errors.js';
 import type { OpenSourceOptions, Source, SourceConnection } from './types.js';
 
@@ -32,6 +33,9 @@ export { SqliteSource, SQLITE_CAPABILITIES, sqliteFilePath } from './sqlite/sqli
  * message never contains the password. Drivers load on first use.
  */
 export async function openSource(conn: SourceConnection, options: OpenSourceOptions = {}): Promise<Source> {
+  // A connection string whose ${VAR} was unset in a command that deferred it: the load's error, now.
+  const unset = deferredSourceError(conn.url);
+  if (unset) throw unset;
   switch (conn.kind) {
     case 'postgres':
       return (await import('./postgres/postgres-source.js')).connectPostgres(conn, options);

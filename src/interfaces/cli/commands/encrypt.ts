@@ -49,7 +49,7 @@ export async function masterKeySource(config: StewardConfig, dir: string, env: N
 }
 
 async function withKeyring<T>(options: { config?: string | undefined }, io: Io, fn: (ctx: { config: StewardConfig; dir: string; store: StateStore; keyring: Keyring }) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env, deferSourceUrls: true });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {
     const keyring = await openKeyring({ store, master: await masterKeySource(loaded.config, loaded.dir, io.env) });

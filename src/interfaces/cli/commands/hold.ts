@@ -46,7 +46,7 @@ export interface HoldReleaseOptions extends Common {
 }
 
 async function withStore<T>(options: Common, io: Io, fn: (ctx: { store: StateStore; config: Awaited<ReturnType<typeof loadConfig>>['config'] }) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env, deferSourceUrls: true });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {
     await expireHolds(store, { actor: currentActor() });

@@ -21,7 +21,7 @@ const KEY_HINT = 'Create one with `openssl genpkey -algorithm ed25519 -out stewa
 
 /** Loads steward.yml, opens its state store for `fn`, closes it. */
 export async function withStore<T>(options: { readonly config?: string | undefined }, io: Io, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env, deferSourceUrls: true });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   try {
     return await fn(store);

@@ -257,7 +257,7 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
 
 /** `steward retention certificates`: the deletion certificates in the activity log. */
 export async function retentionCertificates(options: RetentionOptions & { readonly limit?: number }, io: Io): Promise<number> {
-  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env, deferSourceUrls: true });
   const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
   const certs: (RetentionCertificate & { seq: number; at: string; actor: string; entryHash: string | null })[] = [];
   try {

@@ -581,12 +581,39 @@ function resolvePaths(config: StewardConfig, dir: string): void {
   for (const s of config.sources) if (s.kind === 'sqlite') s.url = resolveLocalPath(s.url, dir);
 }
 
+/** Query parameters that carry a password in libpq / mysql2 / MariaDB connection strings. */
+const PASSWORD_PARAMS = new Set(['password', 'pass', 'passwd', 'pwd', 'sslpassword', 'sslpass', 'sslkeypassword']);
+
+/**
+ * Where a connection string holds a password written out: in the user-info part
+ * (`user:secret@host`) or in a query parameter (`?password=…`, `&sslpassword=…`).
+ * Returns the place (never the value), or undefined.
+ */
+export function passwordInUrl(url: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]+@/i.test(url)) return 'in the user-info part';
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  for (const pair of url.slice(q + 1).split('#')[0]!.split('&')) {
+    const eq = pair.indexOf('=');
+    const name = (eq < 0 ? pair : pair.slice(0, eq)).trim().toLowerCase();
+    let value = eq < 0 ? '' : pair.slice(eq + 1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      /* kept as written */
+    }
+    if (PASSWORD_PARAMS.has(name) && value.length > 0) return `query parameter "${name}"`;
+  }
+  return undefined;
+}
+
 function configWarnings(config: StewardConfig, fromEnv: ReadonlySet<string>, at: (p: PathSeg[]) => string): string[] {
   const out: string[] = [];
   config.sources.forEach((s, i) => {
     const p = `sources[${i}].url`;
-    if (s.kind !== 'sqlite' && !fromEnv.has(p) && /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:[^/@]+@/i.test(s.url)) {
-      out.push(`${at(['sources', i, 'url'])} ${p}: a password is written in the file; use \${ENV_VAR} so that it stays out of version control`);
+    const inUrl = s.kind !== 'sqlite' && !fromEnv.has(p) ? passwordInUrl(s.url) : undefined;
+    if (inUrl) {
+      out.push(`${at(['sources', i, 'url'])} ${p}: a password is written in the file; use \${ENV_VAR} so that it stays out of version control (${inUrl})`);
     }
     if (s.purposes.length === 0) {
       out.push(

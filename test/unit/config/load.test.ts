@@ -279,4 +279,17 @@ describe('paths and freezing', () => {
     ]);
     expect(loaded.warnings.join('\n')).not.toContain('pa55word');
   });
+
+  it('aud_ warns about a password in the connection string\'s query (password, sslpassword, pass), never echoing it', async () => {
+    for (const q of ['?password=aud_s3cret', '?sslmode=require&sslpassword=aud_s3cret', '?pass=aud_s3cret', '?PassWord=aud%5Fs3cret']) {
+      const loaded = await load(VALID.replace('url: ${SHOP_DATABASE_URL}', `url: postgres://app@db/shop${q}`));
+      const w = loaded.warnings.filter((x) => x.includes('a password is written in the file'));
+      expect(w, q).toHaveLength(1);
+      expect(w[0]).toContain('sources[0].url');
+      expect(w[0]).toMatch(/query parameter "(password|sslpassword|pass)"/);
+      expect(loaded.warnings.join('\n')).not.toContain('s3cret');
+    }
+    const clean = await load(VALID.replace('url: ${SHOP_DATABASE_URL}', 'url: postgres://app@db/shop?sslmode=require&passwordless=1'));
+    expect(clean.warnings.filter((x) => x.includes('password'))).toEqual([]);
+  });
 });

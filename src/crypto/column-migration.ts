@@ -5,7 +5,9 @@
  *
  * How it stays safe:
  * - Batches in primary-key order, each in one short transaction with a bounded
- *   lock wait; a checkpoint (the last key done) in the state store after each.
+ *   lock wait; a checkpoint (the last key done) in the state store after each
+ *   (the engine in src/jobs/ runs the batches; this file supplies their steps:
+ *   select the rows still to do, transform their values, compare-and-set, verify).
  * - Every write is a compare-and-set: a row is replaced only if it still holds
  *   exactly the value that was read. A row the application changed meanwhile
  *   is left alone and caught by a later pass — never overwritten with a stale
@@ -21,17 +23,21 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
-import { keyTuple, tableRef, valueTuple, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
-import { classifyDriverError, displayTable } from '../sources/errors.js';
-import { throwIfInterrupted } from '../interrupt.js';
+import { runJob, type CrashHook, type JobProgress } from '../jobs/engine.js';
+import { keyColumns, keyOfRow, selectAfter } from '../jobs/keyset.js';
+import { tableRef, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
+import { displayTable } from '../sources/errors.js';
 import { inferCategory, maskValue } from '../detection/mask.js';
 import { matchColumnName } from '../detection/names.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
-import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob, type ColumnOperation } from '../state/jobs.js';
+import type { JobOperation } from '../state/jobs.js';
 import type { BlindIndexer, Normalizer } from './blind-index.js';
 import type { ColumnCipher, FieldEncryption } from './field.js';
 import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, scopeName, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
+
+/** What a column migration does to the column's values. */
+export type ColumnOperation = Exclude<JobOperation, 'retention'>;
 
 export interface ColumnMigrationOptions {
   /** An open, writable source. */
@@ -58,8 +64,8 @@ export interface ColumnMigrationOptions {
   readonly now?: () => Date;
   /** Aborted (SIGINT/SIGTERM in the CLI): the run stops after the batch in flight, logs `column.<op>.interrupted` and throws InterruptedError; the same call resumes. */
   readonly signal?: AbortSignal;
-  /** Test hook: called after each committed batch (a crash test kills the process here, or anywhere). */
-  readonly afterBatch?: (batch: number) => void | Promise<void>;
+  /** Test hook: called at each named point of each batch (src/jobs/engine.ts); a crash test throws there. @internal */
+  readonly crashAt?: CrashHook;
 }
 
 export interface MigrationProgress {
@@ -127,8 +133,6 @@ export function foreignFormat(value: string): string | null {
   for (const [name, re] of FOREIGN_FORMATS) if (re.test(value)) return name;
   return null;
 }
-
-const OWNER = THIS_PROCESS;
 
 function rowKeyOf(parts: readonly unknown[]): RowKey {
   const conv = (v: unknown): RowKeyPart => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v));
@@ -275,7 +279,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   for (const k of await options.fields.keyring.list()) {
     if (k.scope.source === source.name && k.scope.column === column.name && samePhysical(tables, k.scope.table, table)) spellings.add(k.scope.table);
   }
-  for (const j of await store.jobs.openOnColumn(source.name, column.name)) {
+  for (const j of await store.jobs.openOnTarget(source.name, column.name)) {
     if (j.operation !== 'retention' && samePhysical(tables, j.table, table)) spellings.add(j.table);
   }
   let scopeTable: string;
@@ -410,7 +414,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     });
   }
 
-  const existing = await store.jobs.open({ source: scope.source, table: scope.table, column: scope.column });
+  const existing = await store.jobs.open({ source: scope.source, table: scope.table, target: scope.column });
   if (existing && existing.operation !== operation) {
     throw new UsageError(`an unfinished ${existing.operation} of ${scope.table}.${scope.column} (job ${existing.id.slice(0, 8)}, started ${existing.startedAt}) must finish first`, {
       hint: `Run \`steward ${existing.operation === 'rotate' ? 'encrypt --rotate' : existing.operation}\` on the same column again: it resumes where it stopped`,
@@ -430,6 +434,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     resumes: existing ? { id: existing.id, pass: existing.pass, lastKey: existing.lastKey, startedAt: existing.startedAt } : null,
   };
   const counts: MigrationCounts = { changed: 0, raced: 0, foreign: 0, batches: 0, passes: 0, remaining: todo };
+  let total = todo; // rotate: counted once the new version exists
   if (options.dryRun) return { jobId: existing?.id ?? null, operation, dryRun: true, plan, counts, durationMs: Date.now() - started, retiredVersions: [] };
 
   if (!existing && todo === 0 && ddl.length === 0 && operation !== 'rotate') {
@@ -442,171 +447,133 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     });
   }
 
-  // Take the job: resume one whose runner died, refuse one whose runner lives.
-  let job: ColumnJob;
-  if (existing) {
-    const o = existing.owner;
-    if (o && ownerMayBeRunning(existing, now())) {
-      throw new UsageError(`${scope.table}.${scope.column} is being ${operation === 'rotate' ? 'rotated' : `${operation}ed`} by another Steward (pid ${o.pid} on ${o.host}, last checkpoint ${existing.updatedAt})`, {
-        hint: 'Wait for it to finish; if that process is gone, run again after two minutes without checkpoints',
-      });
-    }
-    if (!(await store.jobs.claim(existing.id, o, OWNER, now().toISOString()))) {
-      throw new UsageError(`another Steward took over the ${operation} of ${scope.table}.${scope.column} just now`, { hint: 'Let it finish; `steward encrypt --dry-run` shows the progress' });
-    }
-    job = { ...existing, owner: OWNER };
-  } else {
-    const at = now().toISOString();
-    job = {
-      id: randomUUID(),
-      source: scope.source,
-      table: scope.table,
-      column: scope.column,
-      operation,
-      status: 'running',
-      pass: 1,
-      lastKey: null,
-      counts: {},
-      options: { batchSize, blindIndex: options.blindIndex ? { column: options.blindIndex.column, normalize: typeof options.blindIndex.normalize === 'string' ? options.blindIndex.normalize : 'none', bytes: options.blindIndex.bytes ?? 16 } : null },
-      owner: OWNER,
-      startedAt: at,
-      updatedAt: at,
-      finishedAt: null,
-    };
-    await store.jobs.create(job);
-  }
+  // The run, on the engine (src/jobs/engine.ts): it takes the job (resumes one whose runner
+  // died, refuses one whose runner lives), logs it, checkpoints each batch and stops on request.
   const where = { source: scope.source, table: scope.table, column: scope.column };
-  await store.appendActivity({ actor: options.actor, action: `column.${operation}.started`, subject: { jobId: job.id, ...where }, details: { resumed: existing !== null, pass: job.pass, todo, ddl: ddl.length } });
-
-  let inflight: Promise<void> | null = null;
-  let wrote = existing !== null;
-  try {
-    for (const stmt of ddl) {
-      wrote = true;
-      await sql.raw(stmt).execute(source.db);
-      await store.appendActivity({ actor: options.actor, action: 'column.ddl', subject: { jobId: job.id, ...where }, details: { statement: stmt.replace(/\s+/g, ' ') } });
-    }
-
-    // Rotation: a new version once per job (recorded in the job, so a resume does not rotate again).
-    let rotateTo: number | null = null;
-    if (operation === 'rotate') {
-      const recorded = (job.options as { rotateTo?: number }).rotateTo;
-      if (recorded) rotateTo = recorded;
-      else {
-        rotateTo = (await options.fields.keyring.rotate(scope)).version;
-        job = { ...job, options: { ...job.options, rotateTo, from: active } };
-        await store.jobs.setOptions(job.id, job.options);
-        await store.appendActivity({ actor: options.actor, action: 'key.rotated', subject: { jobId: job.id, ...where }, details: { from: active, to: rotateTo } });
+  const verb = operation === 'rotate' ? 'rotated' : `${operation}ed`;
+  const target = { table, column: column.name, extraColumn: undefined as string | undefined };
+  let doing = `${operation} a batch of`;
+  return runJob<ColumnMigrationResult>(
+    {
+      source,
+      store,
+      actor: options.actor,
+      existing,
+      create: () => ({
+        id: randomUUID(),
+        source: scope.source,
+        table: scope.table,
+        target: scope.column,
+        operation,
+        pass: 1,
+        lastKey: null,
+        counts: {},
+        options: { batchSize, blindIndex: options.blindIndex ? { column: options.blindIndex.column, normalize: typeof options.blindIndex.normalize === 'string' ? options.blindIndex.normalize : 'none', bytes: options.blindIndex.bytes ?? 16 } : null },
+      }),
+      refuse: {
+        busy: (j) =>
+          new UsageError(`${scope.table}.${scope.column} is being ${verb} by another Steward (pid ${j.owner?.pid} on ${j.owner?.host}, last checkpoint ${j.updatedAt})`, {
+            hint: 'Wait for it to finish; if that process is gone, run again after two minutes without checkpoints',
+          }),
+        lost: () => new UsageError(`another Steward took over the ${operation} of ${scope.table}.${scope.column} just now`, { hint: 'Let it finish; `steward encrypt --dry-run` shows the progress' }),
+      },
+      action: `column.${operation}`,
+      subject: where,
+      startedDetails: (j) => ({ pass: j.pass, todo, ddl: ddl.length }),
+      counts: () => ({ ...counts }),
+      what: `${operation} ${scopeName(scope)}`,
+      progressText: () => `${counts.changed} value(s) done in ${counts.batches} batch(es), pass ${counts.passes}`,
+      progress: () => ({ done: counts.changed, total: Math.max(total, counts.changed) }),
+      ...(options.onProgress ? { onProgress: (p: JobProgress) => options.onProgress!({ pass: counts.passes, ...p }) } : {}),
+      signal: options.signal,
+      lockTimeoutMs: options.lockTimeoutMs,
+      errorContext: () => ({ action: doing, table, command: 'encrypt' }),
+      // Failed before its first batch (its DDL, its keys): nothing to resume, so no open job is left to block another operation.
+      closeIfUntouched: true,
+      crashAt: options.crashAt,
+      now,
+    },
+    async (run) => {
+      doing = `change the column type for ${operation} on`;
+      for (const stmt of ddl) {
+        run.touch();
+        await sql.raw(stmt).execute(source.db);
+        await run.log('column.ddl', { statement: stmt.replace(/\s+/g, ' ') });
       }
-    }
+      doing = `${operation} a batch of`;
 
-    const cipher = await options.fields.column(scope);
-    if (operation !== 'decrypt') await cipher.reload();
-    const indexer: BlindIndexer | null =
-      options.blindIndex && operation !== 'decrypt'
-        ? await options.fields.blindIndexer(scope, { ...(options.blindIndex.normalize ? { normalize: options.blindIndex.normalize } : {}), ...(options.blindIndex.bytes ? { bytes: options.blindIndex.bytes } : {}) })
-        : null;
-    const extraColumn = indexer ? options.blindIndex!.column : undefined;
-
-    const maxPasses = Math.max(1, options.maxPasses ?? 5);
-    const t0 = Date.now();
-    let total = operation === 'rotate' ? await countWhere(source.db, t, todoWhere(rotateTo)) : todo;
-    const drain = async () => {
-      const p = inflight;
-      inflight = null;
-      if (p) await p;
-    };
-    wrote = true; // from here on a failure is resumed by a re-run (its checkpoint says where)
-    for (let pass = job.pass; ; pass++) {
-      counts.passes = pass;
-      let last = pass === job.pass ? job.lastKey : null;
-      for (;;) {
-        // An in-process database (SQLite) never yields to the event loop on its own: give a signal handler its turn.
-        if (options.signal) await new Promise((r) => setImmediate(r));
-        throwIfInterrupted(options.signal, `${operation} ${scopeName(scope)}`, `${counts.changed} value(s) done in ${counts.batches} batch(es), pass ${pass}`);
-        const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
-        const batch = (
-          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}
-            from ${t} where ${todoWhere(rotateTo)} ${after}
-            order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
-        ).rows;
-        if (batch.length === 0) break;
-        const swaps: (SwapRow & { plain: string })[] = [];
-        if (operation !== 'decrypt') await cipher.reserve(batch.length);
-        for (const r of batch) {
-          const key = pk.map((k) => r[k]);
-          const value = textOf(r.__value);
-          if (value === null) continue;
-          const rowKey = rowKeyOf(key);
-          if (operation === 'encrypt') {
-            if (value.startsWith(CIPHERTEXT_PREFIX)) continue;
-            swaps.push({ key, old: value, plain: value, value: cipher.encryptSync(value, rowKey), extra: indexer ? indexer.index(value) : null });
-          } else {
-            if (!cipher.isOwnCiphertext(value)) {
-              counts.foreign++;
-              continue;
-            }
-            let plain: string;
-            try {
-              plain = await cipher.decrypt(value, rowKey);
-            } catch (e) {
-              if (!(e instanceof CryptoError)) throw e;
-              throw new CryptoError(e.code as 'CRYPTO_TAMPERED', `${e.message}; the row: ${rowDescription(table, key)}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
-            }
-            if (operation === 'decrypt') swaps.push({ key, old: value, plain, value: plain });
-            else swaps.push({ key, old: value, plain, value: cipher.encryptSync(plain, rowKey), extra: indexer ? indexer.index(plain) : null });
-          }
+      // Rotation: a new version once per job (recorded in the job, so a resume does not rotate again).
+      let rotateTo: number | null = null;
+      if (operation === 'rotate') {
+        const recorded = (run.job.options as { rotateTo?: number }).rotateTo;
+        if (recorded) rotateTo = recorded;
+        else {
+          rotateTo = (await options.fields.keyring.rotate(scope)).version;
+          await run.setOptions({ ...run.job.options, rotateTo, from: active });
+          await run.log('key.rotated', { from: active, to: rotateTo });
         }
-        // The next batch is read and encrypted while this one is written (one batch in flight):
-        // Node's crypto and the database's write overlap. Writes and checkpoints stay in order.
-        const batchLast = pk.map((k) => batch[batch.length - 1]![k]);
-        await drain();
-        inflight = (async () => {
-          wrote = true;
-          const written = await writeBatch(source, options, swaps, { table, column: column.name, extraColumn }, cipher, operation);
-          counts.changed += written;
-          counts.raced += swaps.length - written;
-          counts.batches++;
-          await store.jobs.checkpoint(job.id, { pass, lastKey: batchLast, counts: { ...counts }, at: now().toISOString() });
-          const elapsed = Math.max(1, Date.now() - t0) / 1000;
-          options.onProgress?.({ pass, done: counts.changed, total: Math.max(total, counts.changed), rowsPerSecond: counts.changed / elapsed });
-          await options.afterBatch?.(counts.batches);
-        })();
-        inflight.catch(() => undefined); // awaited by drain(); a failure surfaces there
-        last = batchLast;
-        if (batch.length < batchSize) break;
       }
-      await drain();
-      counts.remaining = await countWhere(source.db, t, todoWhere(rotateTo));
-      if (counts.remaining === 0 || pass >= maxPasses) break;
-      total = counts.changed + counts.remaining;
-      await store.jobs.checkpoint(job.id, { pass: pass + 1, lastKey: null, counts: { ...counts }, at: now().toISOString() });
-    }
 
-    // A rotation retires the old versions as it creates the new one (they still decrypt); once no value uses them, say so.
-    const retiredVersions: number[] = [];
-    if (operation === 'rotate' && counts.remaining === 0) {
-      for (const k of await options.fields.keyring.list(scope)) {
-        if (k.kind !== 'dek' || k.version === rotateTo || k.state === 'destroyed') continue;
-        if (k.state === 'active') await options.fields.keyring.retire(scope, k.version);
-        retiredVersions.push(k.version);
+      const cipher = await options.fields.column(scope);
+      if (operation !== 'decrypt') await cipher.reload();
+      const indexer: BlindIndexer | null =
+        options.blindIndex && operation !== 'decrypt'
+          ? await options.fields.blindIndexer(scope, { ...(options.blindIndex.normalize ? { normalize: options.blindIndex.normalize } : {}), ...(options.blindIndex.bytes ? { bytes: options.blindIndex.bytes } : {}) })
+          : null;
+      target.extraColumn = indexer ? options.blindIndex!.column : undefined;
+
+      const maxPasses = Math.max(1, options.maxPasses ?? 5);
+      if (operation === 'rotate') total = await countWhere(source.db, t, todoWhere(rotateTo));
+      run.touch(); // from here on a failure is resumed by a re-run (its checkpoint says where)
+      const firstPass = run.job.pass;
+      const resumeAfter = run.job.lastKey;
+      for (let pass = firstPass; ; pass++) {
+        counts.passes = pass;
+        // Batches in key order, one in flight: the next batch is read and encrypted while this one is
+        // written (Node's crypto and the database's write overlap); writes and checkpoints stay in order.
+        await run.batches<readonly unknown[], Record<string, unknown>[], PreparedBatch, WrittenBatch>({
+          from: pass === firstPass ? resumeAfter : null,
+          overlap: true,
+          checkpoint: 'after',
+          select: async (after) => {
+            const rows = await selectAfter(source.db, { table, columns: [...keyColumns(pk), sql`${c} as ${sql.ref('__value')}`], where: todoWhere(rotateTo), after, limit: batchSize });
+            if (rows.length === 0) return null;
+            return { batch: rows, next: keyOfRow(rows[rows.length - 1]!, pk), last: rows.length < batchSize };
+          },
+          transform: async (rows) => ({ swaps: await swapsOf(rows, { operation, cipher, indexer, table, counts }), lastKey: keyOfRow(rows[rows.length - 1]!, pk) }),
+          empty: (b) => b.swaps.length === 0,
+          write: async (trx, b) => ({ returned: await source.writer.swap(trx, b.swaps, target), written: 0 }),
+          verify: async (trx, b, w) => ({ returned: w.returned, written: await verifySwaps(trx, source, b.swaps, w.returned, target, cipher, operation) }),
+          committed: (b, w) => {
+            const written = w?.written ?? 0;
+            counts.changed += written;
+            counts.raced += b.swaps.length - written;
+            counts.batches++;
+          },
+          record: (b) => ({ pass, lastKey: b.lastKey, counts: { ...counts } }),
+        });
+        counts.remaining = await countWhere(source.db, t, todoWhere(rotateTo));
+        if (counts.remaining === 0 || pass >= maxPasses) break;
+        total = counts.changed + counts.remaining;
+        await run.checkpoint({ pass: pass + 1, lastKey: null, counts: { ...counts } });
       }
-    }
-    const at = now().toISOString();
-    await store.jobs.finish(job.id, 'done', { ...counts }, at);
-    await store.appendActivity({ actor: options.actor, action: `column.${operation}.finished`, subject: { jobId: job.id, ...where }, details: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}) } });
-    return { jobId: job.id, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions };
-  } catch (e) {
-    // A batch still in flight finishes (or fails) before the job is reported interrupted.
-    if (inflight) await (inflight as Promise<void>).catch(() => undefined);
-    // The job stays open: a re-run resumes it. Say what happened in the log (no values).
-    await store
-      .appendActivity({ actor: options.actor, action: `column.${operation}.interrupted`, subject: { jobId: job.id, ...where }, details: { ...counts, error: isStewardError(e) ? e.code : 'INTERNAL' } })
-      .catch(() => undefined);
-    // Failed before its first batch (its DDL, its keys): nothing to resume, so no open job is left to block another operation.
-    if (!wrote) await store.jobs.finish(job.id, 'failed', { ...counts }, now().toISOString()).catch(() => undefined);
-    throw e;
-  }
+
+      // A rotation retires the old versions as it creates the new one (they still decrypt); once no value uses them, say so.
+      const retiredVersions: number[] = [];
+      if (operation === 'rotate' && counts.remaining === 0) {
+        for (const k of await options.fields.keyring.list(scope)) {
+          if (k.kind !== 'dek' || k.version === rotateTo || k.state === 'destroyed') continue;
+          if (k.state === 'active') await options.fields.keyring.retire(scope, k.version);
+          retiredVersions.push(k.version);
+        }
+      }
+      return {
+        result: { jobId: run.job.id, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions },
+        counts: { ...counts },
+        entry: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}) },
+      };
+    },
+  );
 }
 
 async function countWhere(db: Kysely<any>, t: RawBuilder<unknown>, where: RawBuilder<unknown>): Promise<number> {
@@ -614,77 +581,100 @@ async function countWhere(db: Kysely<any>, t: RawBuilder<unknown>, where: RawBui
   return Number(r?.n ?? 0);
 }
 
-const LOCK_CODES = new Set(['55P03', '40P01', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY']);
+/** A batch ready to write: one compare-and-set per row, and where the batch ends in key order. */
+interface PreparedBatch {
+  readonly swaps: readonly PreparedSwap[];
+  readonly lastKey: readonly unknown[];
+}
 
-/**
- * One batch in one transaction: compare-and-set, then read back. Returns how
- * many rows now hold the new value. A lock wait past the bound retries the
- * batch (three times), then fails; a read-back that does not verify rolls back.
- */
-async function writeBatch(
-  source: Source,
-  options: ColumnMigrationOptions,
-  swaps: readonly (SwapRow & { plain: string })[],
-  target: { table: TableInfo; column: string; extraColumn: string | undefined },
-  cipher: ColumnCipher,
-  operation: ColumnOperation,
-): Promise<number> {
-  if (swaps.length === 0) return 0;
-  const pk = target.table.primaryKey;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await source.db.transaction().execute(async (trx) => {
-        await source.writer.boundLockWait(trx, options.lockTimeoutMs ?? 2000);
-        const returned = await source.writer.swap(trx, swaps, target);
-        const back = returned ?? (await source.writer.fetchByKeys(trx, target.table, target.column, swaps.map((s) => s.key)));
-        const keyText = (parts: readonly unknown[]) => (parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String)));
-        const byKey = new Map(back.map((r) => [keyText(pk.map((k) => r[k])), textOf(r.__value)]));
-        let written = 0;
-        for (let i = 0; i < swaps.length; i++) {
-          const s = swaps[i]!;
-          const stored = byKey.get(keyText(s.key));
-          if (stored !== s.value) continue; // the application changed the row first: a later pass takes it
-          // Every row: the database holds exactly what was written. Sampled rows (the first, the last,
-          // every 8th): it also decrypts to the value read, with this row's key — a key or binding
-          // mistake would show on every row, so a sample finds it without a second decryption each.
-          if (operation !== 'decrypt' && (i % 8 === 0 || i === swaps.length - 1)) {
-            let plain: string;
-            try {
-              plain = cipher.decryptSync(stored, rowKeyOf(s.key));
-            } catch (e) {
-              throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
-            }
-            if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
-          }
-          written++;
-        }
-        return written;
-      });
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (attempt < 4 && typeof code === 'string' && LOCK_CODES.has(code)) {
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-        continue;
-      }
-      if (isStewardError(e)) throw e;
-      throw migrationSourceError(e, source, operation, target.table);
-    }
-  }
+type PreparedSwap = SwapRow & { readonly plain: string };
+
+interface WrittenBatch {
+  /** The changed rows as stored, when the dialect's swap returned them (RETURNING). */
+  readonly returned: Record<string, unknown>[] | null;
+  /** Rows that now hold the new value, as verified. */
+  readonly written: number;
 }
 
 /**
- * A driver error during a column migration as a SourceError: the SQLSTATE and a reason
- * Steward chose (never the driver's text, which may quote row values: a trigger raising with
- * `old.email`), and a hint that fits a migration.
+ * The transform of a migration: each row's compare-and-set, from the value read to what
+ * the operation makes of it. Null values are skipped; so are values this operation must
+ * not touch (encrypt: a Steward ciphertext; decrypt and rotate: another key's or tool's,
+ * counted as foreign).
  */
-export function migrationSourceError(e: unknown, source: Source, operation: ColumnOperation, table: TableInfo): SourceError {
-  const { code, reason } = classifyDriverError(e, source.kind);
-  const target = displayTable(source.kind, table);
-  const hint =
-    code === 'SOURCE_PERMISSION'
-      ? `Grant SELECT and UPDATE on ${target} to the user in sources[].url, then run it again: it resumes where it stopped`
-      : code === 'SOURCE_UNREACHABLE'
-        ? 'Check that the server is running and reachable, then run it again: it resumes where it stopped'
-        : `The database refused the write (a trigger, a check constraint or a type may reject it; see the database's log for the statement). Fix that, then run it again: it resumes where it stopped, and no batch was half written`;
-  return new SourceError(code, source.name, `Source "${source.name}": cannot ${operation} a batch of ${target}: ${reason}`, { hint });
+async function swapsOf(
+  rows: readonly Record<string, unknown>[],
+  o: { readonly operation: ColumnOperation; readonly cipher: ColumnCipher; readonly indexer: BlindIndexer | null; readonly table: TableInfo; readonly counts: MigrationCounts },
+): Promise<PreparedSwap[]> {
+  const { operation, cipher, indexer, table } = o;
+  const pk = table.primaryKey;
+  const swaps: PreparedSwap[] = [];
+  if (operation !== 'decrypt') await cipher.reserve(rows.length);
+  for (const r of rows) {
+    const key = pk.map((k) => r[k]);
+    const value = textOf(r.__value);
+    if (value === null) continue;
+    const rowKey = rowKeyOf(key);
+    if (operation === 'encrypt') {
+      if (value.startsWith(CIPHERTEXT_PREFIX)) continue;
+      swaps.push({ key, old: value, plain: value, value: cipher.encryptSync(value, rowKey), extra: indexer ? indexer.index(value) : null });
+      continue;
+    }
+    if (!cipher.isOwnCiphertext(value)) {
+      o.counts.foreign++;
+      continue;
+    }
+    let plain: string;
+    try {
+      plain = await cipher.decrypt(value, rowKey);
+    } catch (e) {
+      if (!(e instanceof CryptoError)) throw e;
+      throw new CryptoError(e.code as 'CRYPTO_TAMPERED', `${e.message}; the row: ${rowDescription(table, key)}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e });
+    }
+    if (operation === 'decrypt') swaps.push({ key, old: value, plain, value: plain });
+    else swaps.push({ key, old: value, plain, value: cipher.encryptSync(plain, rowKey), extra: indexer ? indexer.index(plain) : null });
+  }
+  return swaps;
+}
+
+/**
+ * The verify step, inside the batch's transaction: the rows as stored (returned by the
+ * swap, or read back) must hold exactly what was written; sampled rows must also decrypt
+ * to the value read. Returns how many rows now hold their new value (a row the application
+ * changed first does not: a later pass takes it). A value that does not verify throws,
+ * which rolls the batch back.
+ */
+async function verifySwaps(
+  trx: Kysely<any>,
+  source: Source,
+  swaps: readonly PreparedSwap[],
+  returned: Record<string, unknown>[] | null,
+  target: { readonly table: TableInfo; readonly column: string },
+  cipher: ColumnCipher,
+  operation: ColumnOperation,
+): Promise<number> {
+  const pk = target.table.primaryKey;
+  const back = returned ?? (await source.writer.fetchByKeys(trx, target.table, target.column, swaps.map((s) => s.key)));
+  const keyText = (parts: readonly unknown[]) => (parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String)));
+  const byKey = new Map(back.map((r) => [keyText(pk.map((k) => r[k])), textOf(r.__value)]));
+  let written = 0;
+  for (let i = 0; i < swaps.length; i++) {
+    const s = swaps[i]!;
+    const stored = byKey.get(keyText(s.key));
+    if (stored !== s.value) continue; // the application changed the row first: a later pass takes it
+    // Every row: the database holds exactly what was written. Sampled rows (the first, the last,
+    // every 8th): it also decrypts to the value read, with this row's key — a key or binding
+    // mistake would show on every row, so a sample finds it without a second decryption each.
+    if (operation !== 'decrypt' && (i % 8 === 0 || i === swaps.length - 1)) {
+      let plain: string;
+      try {
+        plain = cipher.decryptSync(stored, rowKeyOf(s.key));
+      } catch (e) {
+        throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
+      }
+      if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
+    }
+    written++;
+  }
+  return written;
 }

@@ -23,7 +23,7 @@ import { ConfigError, InternalError, SourceError, UsageError, isStewardError } f
 import { keyTuple, tableRef, valueTuple } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
-import { ownerMayBeRunning, THIS_PROCESS, type ColumnJob } from '../state/jobs.js';
+import { ownerMayBeRunning, policyTarget, THIS_PROCESS, type Job } from '../state/jobs.js';
 import { changes, cleanValue } from './cleanup.js';
 import { predicateErrorReason } from './hold-rules.js';
 import { throwIfInterrupted } from '../interrupt.js';
@@ -339,7 +339,7 @@ async function cleanupHashKeys(ctx: Pick<RetentionContext, 'policy' | 'hashKey'>
   return keys;
 }
 
-const target = (ctx: RetentionContext) => ({ source: ctx.source.name, table: ctx.policy.table, column: `policy:${ctx.policy.name}` });
+const target = (ctx: RetentionContext) => ({ source: ctx.source.name, table: ctx.policy.table, target: policyTarget(ctx.policy.name) });
 
 /** A batch whose fate the database could no longer tell (see `transactionCommitted`). */
 export interface UnsettledBatch {
@@ -849,7 +849,7 @@ function chain(prev: string, batch: string): string {
   return createHash('sha256').update(prev).update(batch).digest('hex');
 }
 
-async function saveProgress(store: StateStore, job: ColumnJob, state: Progress, lastKey: readonly unknown[] | null, pending: unknown, at: Date): Promise<ColumnJob> {
+async function saveProgress(store: StateStore, job: Job, state: Progress, lastKey: readonly unknown[] | null, pending: unknown, at: Date): Promise<Job> {
   const options = { ...job.options, keysSha256: state.keysSha256, pending: pending ?? undefined, ...(state.unsettled.length ? { unsettled: state.unsettled } : {}) };
   if (!pending) delete (options as { pending?: unknown }).pending;
   const counts = { rows: state.rows, childRows: state.childRows, batches: state.batches };

@@ -203,7 +203,7 @@ forEachDialect('retention', (d) => {
       // The state a kill leaves in that window: the job still running, its certificate in the log.
       const at = now.toISOString();
       const jobId = '00000000-0000-4000-8000-00000000cafe';
-      await store.jobs.create({ id: jobId, source: c.source.name, table: 'stamps', column: 'policy:stamps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 10 }, options: { cutoff: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      await store.jobs.create({ id: jobId, source: c.source.name, table: 'stamps', target: 'policy:stamps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 10 }, options: { cutoff: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
       await store.appendActivity({ actor: 'test', action: 'retention.certificate', subject: { jobId, source: c.source.name, table: 'stamps', policy: 'stamps' }, details: { runId: jobId, policy: 'stamps', rows: 10, childRows: 0, batches: 2, finishedAt: at } });
       const count = async () => {
         let n = 0;
@@ -213,7 +213,7 @@ forEachDialect('retention', (d) => {
       const cert = await applyPolicy(c);
       expect(cert).toMatchObject({ runId: jobId, rows: 10 });
       expect(await count()).toBe(1);
-      expect(await store.jobs.open({ source: c.source.name, table: 'stamps', column: 'policy:stamps' }, 'retention')).toBeNull();
+      expect(await store.jobs.open({ source: c.source.name, table: 'stamps', target: 'policy:stamps' }, 'retention')).toBeNull();
       // The rows the (pretend) run had not reached are due still: a new run takes them, with its own certificate.
       const next = await applyPolicy(c);
       expect(next).toMatchObject({ rows: 10 });
@@ -244,7 +244,7 @@ forEachDialect('retention', (d) => {
     try {
       const at = now.toISOString();
       // A job left by a run on the old primary: its last batch's transaction id is beyond anything this server has seen.
-      await store.jobs.create({ id: '00000000-0000-4000-8000-0000000000aa', source: c.source.name, table: 'taps', column: 'policy:taps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2024-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at, pending: { txid: '4000000000000', rows: 12, childRows: 0, digest: 'f'.repeat(64), nextBlock: 1 } }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      await store.jobs.create({ id: '00000000-0000-4000-8000-0000000000aa', source: c.source.name, table: 'taps', target: 'policy:taps', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2024-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at, pending: { txid: '4000000000000', rows: 12, childRows: 0, digest: 'f'.repeat(64), nextBlock: 1 } }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
       const cert = await applyPolicy(c);
       expect(cert).toMatchObject({ runId: '00000000-0000-4000-8000-0000000000aa', rows: 12, remaining: 0 });
       expect(cert.unsettled).toBeUndefined();
@@ -408,7 +408,7 @@ forEachDialect('retention', (d) => {
       // The state such a kill leaves: the job running, its set finished (here: empty), no certificate.
       const at = now.toISOString();
       const jobId = '00000000-0000-4000-8000-0000000000bb';
-      await store.jobs.create({ id: jobId, source: c.source.name, table: 'slips', column: 'policy:slips', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2016-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
+      await store.jobs.create({ id: jobId, source: c.source.name, table: 'slips', target: 'policy:slips', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2016-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
       const { openArchiveSet } = await import('../../src/retention/archive-set.js');
       const table = (await c.source.introspect()).find((t) => t.name === 'slips')!;
       const set = await openArchiveSet({ dir: path.join(dir, 'slips', jobId), recipients: [reader.publicKey], source: c.source.name, table: { schema: table.schema, name: table.name }, primaryKey: table.primaryKey, columns: table.columns, runId: jobId, policy: 'slips' });

@@ -98,7 +98,7 @@ for (const backend of BACKENDS) {
 
     it('a job heartbeat moves only its updated time, and only while it runs', async () => {
       await withStore(await location(backend), async (s) => {
-        const job = { id: 'job-hb', source: 's', table: 't', column: 'policy:p', operation: 'retention' as const, pass: 1, lastKey: [7], counts: { rows: 3 }, options: { x: 1 }, owner: { host: 'h', pid: 1 }, startedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+        const job = { id: 'job-hb', source: 's', table: 't', target: 'policy:p', operation: 'retention' as const, pass: 1, lastKey: [7], counts: { rows: 3 }, options: { x: 1 }, owner: { host: 'h', pid: 1 }, startedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
         await s.jobs.create(job);
         await s.jobs.touch('job-hb', '2026-01-01T00:05:00.000Z');
         expect(await s.jobs.get('job-hb')).toMatchObject({ updatedAt: '2026-01-01T00:05:00.000Z', lastKey: [7], counts: { rows: 3 }, options: { x: 1 }, status: 'running' });

@@ -18,15 +18,17 @@
  *   processed twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type AliasedRawBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { ConfigError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
-import { keyTuple, tableRef, valueTuple } from '../sources/column-writer.js';
+import { recordEmptyRun, runJob, type CheckpointState, type CrashHook, type JobRun } from '../jobs/engine.js';
+import { keyColumns, keyOfRow, selectAfter } from '../jobs/keyset.js';
+import { keyTuple, tableRef, valueTuple, type ErasedBatch } from '../sources/column-writer.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
-import { ownerMayBeRunning, policyTarget, THIS_PROCESS, type Job } from '../state/jobs.js';
+import { policyTarget, type JobTarget } from '../state/jobs.js';
+import type { ArchiveSetWriter } from './archive-set.js';
 import { changes, cleanValue } from './cleanup.js';
 import { predicateErrorReason } from './hold-rules.js';
-import { throwIfInterrupted } from '../interrupt.js';
 import { toSourceError } from '../sources/errors.js';
 import { allOf, checkPredicate, predicateSql } from '../sources/predicate.js';
 import { childrenOf, cutoffFor, findTable, policyWhereLabel, validatePolicies, type RetentionPolicy } from './policy.js';
@@ -62,6 +64,8 @@ export interface RetentionContext {
   readonly tables?: readonly TableInfo[];
   /** Where archive sets go (one directory per run under it) and who can read them. */
   readonly archive?: { readonly dir: string; readonly recipients: readonly string[] };
+  /** Test hook: called at each named point of each batch (src/jobs/engine.ts); a crash test throws there. @internal */
+  readonly crashAt?: CrashHook;
 }
 
 export interface RetentionPlan {
@@ -125,7 +129,6 @@ export interface RetentionCertificate {
   readonly unsettled?: readonly UnsettledBatch[];
 }
 
-const OWNER = THIS_PROCESS;
 const textOf = (v: unknown): string => (v instanceof Date ? v.toISOString() : Buffer.isBuffer(v) ? v.toString('hex') : String(v));
 const keyText = (parts: readonly unknown[]) => JSON.stringify(parts.map(textOf));
 const EMPTY = '0'.repeat(64);
@@ -339,7 +342,8 @@ async function cleanupHashKeys(ctx: Pick<RetentionContext, 'policy' | 'hashKey'>
   return keys;
 }
 
-const target = (ctx: RetentionContext) => ({ source: ctx.source.name, table: ctx.policy.table, target: policyTarget(ctx.policy.name) });
+/** The job of a policy's runs: its table as steward.yml names it, and `policy:<name>`. */
+const target = (ctx: Pick<RetentionContext, 'source' | 'policy'>): JobTarget => ({ source: ctx.source.name, table: ctx.policy.table, target: policyTarget(ctx.policy.name) });
 
 /** A batch whose fate the database could no longer tell (see `transactionCommitted`). */
 export interface UnsettledBatch {
@@ -361,23 +365,10 @@ interface Progress {
  * `steward retention apply` for one policy. Resumable: a job left by a killed
  * run is taken over (after checking what its last batch did), never run twice
  * at once. Returns the deletion certificate, also appended to the activity log.
+ * The batches run on the engine (src/jobs/engine.ts); this function supplies their
+ * steps and settles a killed run's last batch.
  */
 export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCertificate> {
-  // A heartbeat while the run lives: long steps without a checkpoint (a count over a big table)
-  // must not let another Steward take the job over as abandoned (see ownerMayBeRunning).
-  const beat: { id: string | null } = { id: null };
-  const heartbeat = setInterval(() => {
-    if (beat.id) void ctx.store.jobs.touch(beat.id, new Date().toISOString()).catch(() => undefined);
-  }, 30_000);
-  heartbeat.unref();
-  try {
-    return await runPolicy(ctx, beat);
-  } finally {
-    clearInterval(heartbeat);
-  }
-}
-
-async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Promise<RetentionCertificate> {
   const now = ctx.now ?? (() => new Date());
   const runStart = now();
   const { source, store, policy } = ctx;
@@ -388,406 +379,467 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   }
   // Keys before anything else: a run that cannot hash must stop before it opens a job.
   const hashKeys = await cleanupHashKeys(ctx);
-  let job = await store.jobs.open(target(ctx), 'retention');
-  const resumed = job !== null;
+  const existing = await store.jobs.open(target(ctx), 'retention');
   // A resumed job keeps its cut-off: one run, one certificate, whatever the interruptions.
-  const recorded = (job?.options as { cutoff?: string } | undefined)?.cutoff;
+  const recorded = (existing?.options as { cutoff?: string } | undefined)?.cutoff;
   const r = await resolve(ctx, runStart, recorded ? new Date(recorded) : undefined);
   const cutoff = r.cutoff;
   const due = r.due;
   const pk = r.table.primaryKey;
-  let batchSize = Math.max(1, Math.min(ctx.batchSize ?? 1000, 10_000));
   const w = source.writer;
-
-  // The job: resume one whose runner died; refuse one whose runner lives.
-  if (job?.owner && !(job.owner.host === OWNER.host && job.owner.pid === OWNER.pid)) {
-    if (ownerMayBeRunning(job, runStart)) throw new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${job.owner.pid} on ${job.owner.host})`, { hint: 'Wait for it to finish' });
-    if (!(await store.jobs.claim(job.id, job.owner, OWNER, runStart.toISOString()))) throw new UsageError(`another Steward took over policy "${policy.name}" just now`);
-  }
-  if (job) {
-    // Killed after writing its certificate, before marking the job done: finish it, nothing more.
-    // (Every certificate is read: this only runs when a job is resumed, and certificates are few.)
-    for await (const entries of store.activityBatches({ action: 'retention.certificate' })) {
-      const done = entries.find((e) => (e.subject as { jobId?: string }).jobId === job!.id);
-      if (done) {
-        const cert = done.details as unknown as RetentionCertificate;
-        await store.jobs.finish(job.id, 'done', { rows: cert.rows, childRows: cert.childRows, batches: cert.batches }, cert.finishedAt);
-        return cert;
-      }
-    }
-  }
-  // The progress bar's total, where one is drawn; otherwise only whether anything is due (cheaper).
-  const total = ctx.onProgress ? await count(source.db, r.table, due) : (await sql`select 1 from ${tableRef(r.table)} where ${due} limit 1`.execute(source.db)).rows.length;
-  if (!job && total === 0) {
-    // Nothing due and nothing to resume: no certificate, nothing logged; a finished empty job
-    // records that the policy ran (for the schedule).
-    const at = runStart.toISOString();
-    const id = randomUUID();
-    await store.jobs.create({ id, ...target(ctx), operation: 'retention', pass: 1, lastKey: null, counts: { rows: 0 }, options: { cutoff: cutoff.toISOString(), empty: true }, owner: null, startedAt: at, updatedAt: at });
-    await store.jobs.finish(id, 'done', { rows: 0, childRows: 0, batches: 0 }, at);
-    return { runId: '', policy: policy.name, source: source.name, table: keyOf(r.table), method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
-  }
-  if (!job) {
-    const at = runStart.toISOString();
-    job = { id: randomUUID(), ...target(ctx), operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: cutoff.toISOString(), keysSha256: EMPTY, startedAt: at }, owner: OWNER, startedAt: at, updatedAt: at, finishedAt: null };
-    await store.jobs.create(job);
-  }
-  const state: Progress = {
-    rows: Number(job.counts.rows ?? 0),
-    childRows: Number(job.counts.childRows ?? 0),
-    batches: Number(job.counts.batches ?? 0),
-    keysSha256: String(job.options.keysSha256 ?? EMPTY),
-    unsettled: [...((job.options as { unsettled?: UnsettledBatch[] }).unsettled ?? [])],
-  };
   const where = { source: source.name, table: keyOf(r.table), policy: policy.name };
-  beat.id = job.id;
-  await store.appendActivity({ actor: ctx.actor, action: 'retention.started', subject: { jobId: job.id, ...where }, details: { method: policy.method, cutoff: cutoff.toISOString(), resumed } });
 
-  // What did the batch in flight at the crash do? The rows are gone (committed) or all there (rolled back).
-  const pending = (job.options as { pending?: Pending }).pending;
-  if (pending) {
-    let committed: boolean;
-    if (pending.txid) {
-      const settled = await transactionCommitted(ctx, pending.txid);
-      // Unknowable: not counted as deleted, and carried into the certificate as unsettled (with its
-      // count and key digest), and said in the log.
-      if (settled === null) {
-        state.unsettled.push({ txid: pending.txid, rows: pending.rows, keysSha256: pending.digest });
-        await store.appendActivity({ actor: ctx.actor, action: 'retention.batch-unsettled', subject: { jobId: job.id, source: source.name, table: keyOf(r.table), policy: policy.name }, details: { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest } });
-      }
-      committed = settled === true;
+  // The progress bar's total, where one is drawn; otherwise only whether anything is due (cheaper).
+  const countDue = async () => (ctx.onProgress ? await count(source.db, r.table, due) : (await sql`select 1 from ${tableRef(r.table)} where ${due} limit 1`.execute(source.db)).rows.length);
+  let total = 0;
+  if (!existing) {
+    total = await countDue();
+    if (total === 0) {
+      // Nothing due and nothing to resume: no certificate, nothing logged; a finished empty job
+      // records that the policy ran (for the schedule).
+      const at = runStart.toISOString();
+      const id = randomUUID();
+      await recordEmptyRun(store, { id, ...target(ctx), operation: 'retention', pass: 1, lastKey: null, counts: { rows: 0 }, options: { cutoff: cutoff.toISOString(), empty: true } }, { rows: 0, childRows: 0, batches: 0 }, at);
+      return { runId: '', policy: policy.name, source: source.name, table: keyOf(r.table), method: policy.method, legalBasis: policy.legalBasis, period: policy.period, cutoff: cutoff.toISOString(), startedAt: at, finishedAt: at, rows: 0, childRows: 0, held: 0, batches: 0, keysSha256: EMPTY, archive: null, remaining: await count(source.db, r.table, r.dueIgnoringHolds) };
     }
-    else if (policy.method !== 'cleanup') committed = (await count(source.db, r.table, w.keysIn(r.table, pending.keys!))) === 0;
-    else {
-      // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
-      const cols = Object.keys(policy.cleanup ?? {});
-      const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
-      committed = rows.length > 0 && rows.every((row) => cols.every((c) => !changes(row[c], cleanValue(row[c], policy.cleanup![c]!, hashKeys.get(c) ?? null))));
-    }
-    // Erase commits all of a batch or none of it; a rolled-back batch is simply done again.
-    if (committed) {
-      state.rows += pending.rows;
-      state.childRows += pending.childRows;
-      state.batches++;
-      state.keysSha256 = chain(state.keysSha256, pending.digest);
-    }
-    if (committed && pending.nextBlock !== undefined) job = { ...job, options: { ...job.options, block: pending.nextBlock } };
-    job = await saveProgress(store, job, state, committed && pending.next !== undefined ? pending.next : job.lastKey, null, now());
   }
 
-  // Archive: the run's set (resumed after a crash: rows already in it are not written twice).
-  let archiveSet: import('./archive-set.js').ArchiveSetWriter | null = null;
-  if (policy.method === 'archive') {
-    const { openOrResumeArchiveSet } = await import('./archive-set.js');
-    const path = await import('node:path');
-    archiveSet = await openOrResumeArchiveSet({
-      dir: path.join(ctx.archive!.dir, policy.name, job.id),
-      recipients: ctx.archive!.recipients,
-      source: source.name,
-      table: { schema: r.table.schema, name: r.table.name },
-      primaryKey: pk,
-      columns: r.table.columns.map((c) => ({ name: c.name, dataType: c.dataType, typeClass: c.typeClass, nullable: c.nullable })),
-      runId: job.id,
-      policy: policy.name,
-    });
-  }
-  const { selectForArchive } = await import('./archive-source.js');
-  const archiveSelect = archiveSet ? selectForArchive(source.kind, r.table.columns) : null;
-  // Archive with children: one set per child table beside the parent's, written in the same
-  // batch transaction, before any row of the batch is deleted.
-  const childSets = new Map<string, import('./archive-set.js').ArchiveSetWriter>();
-  if (archiveSet) {
-    const { openOrResumeArchiveSet } = await import('./archive-set.js');
-    const path = await import('node:path');
-    for (const step of r.cascade) {
-      const t = step.table;
-      childSets.set(`${t.schema}.${t.name}`, await openOrResumeArchiveSet({
-        dir: path.join(ctx.archive!.dir, policy.name, `${job.id}.${t.schema}.${t.name}`),
-        recipients: ctx.archive!.recipients,
-        source: source.name,
-        table: { schema: t.schema, name: t.name },
-        primaryKey: t.primaryKey,
-        columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, typeClass: c.typeClass, nullable: c.nullable })),
-        runId: job.id,
-        policy: policy.name,
-      }));
-    }
-  }
-  /**
-   * Writes a locked batch and its children to the archive (children first), durably,
-   * and returns the keys that may now be deleted. Conflicts (a row the set already
-   * holds with other content: changed after a crash) are found before anything is
-   * written: such a parent is kept with its children, and a batch with such a child
-   * is kept whole (counted as remaining); nothing kept is archived.
-   * The parents are locked, so no child row can appear before the delete.
-   */
-  // Per cascade table, the keys of the rows this batch archived: the archive path deletes exactly those.
-  let archivedChildren = new Map<string, unknown[][]>();
-  const archiveBatch = async (trx: Kysely<any>, rows: Record<string, unknown>[], keys: unknown[][]): Promise<unknown[][]> => {
-    archivedChildren = new Map();
-    const changed = new Set(archiveSet!.conflictsOf(rows));
-    const keep = keys.filter((_, i) => !changed.has(i));
-    if (keep.length === 0) return [];
-    const order = r.cascade;
-    const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
-    const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
-    // Read and lock parents before their children (shallowest first): a locked row cannot get a
-    // new child (or an old one moved onto it) until the batch ends, so what is read is all there is.
-    for (const step of [...order].reverse()) {
-      const k = keyOf(step.table);
-      const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
-      const set = childSets.get(k)!;
-      if (set.conflictsOf(childRows).length > 0) return [];
-      if (childRows.length > 0) children.push({ set, rows: childRows, table: step.table });
-    }
-    for (const c of children) {
-      await c.set.writeChunk(c.rows);
-      archivedChildren.set(keyOf(c.table), c.rows.map((row) => c.table.primaryKey.map((k) => row[k])));
-    }
-    // Durably in a verified chunk before any of these rows may be deleted.
-    const res = await archiveSet!.writeChunk(rows.filter((_, i) => !changed.has(i)));
-    if (res.conflicts.length) throw new InternalError('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
-    return keep;
+  const state: Progress = { rows: 0, childRows: 0, batches: 0, keysSha256: EMPTY, unsettled: [] };
+  /** The checkpoint: counts, key hash and intent (the batch in flight, or none) in one write. */
+  const progressState = (run: JobRun, lastKey: readonly unknown[] | null, pending: Pending | null, options: Readonly<Record<string, unknown>> = run.job.options): CheckpointState => {
+    const o: Record<string, unknown> = { ...options, keysSha256: state.keysSha256, ...(pending ? { pending } : {}), ...(state.unsettled.length ? { unsettled: state.unsettled } : {}) };
+    if (!pending) delete o.pending;
+    return { pass: 1, lastKey, counts: { rows: state.rows, childRows: state.childRows, batches: state.batches }, options: o };
   };
-  // Bound parameters per statement: SQLite allows 32,766, MySQL and Postgres 65,535. A key list
-  // is one parameter per key column (Postgres single keys: one array), and a cascade repeats the
-  // batch's key list once per path from the root, so batches shrink to fit.
-  const paramLimit = source.kind === 'sqlite' ? 30_000 : 60_000;
-  const perKey = (t: TableInfo) => (source.kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
+  /** A batch that committed: into the counts and the certificate's key chain. */
+  const add = (rows: number, childRows: number, digest: string) => {
+    state.rows += rows;
+    state.childRows += childRows;
+    state.batches++;
+    state.keysSha256 = chain(state.keysSha256, digest);
+  };
+
+  return runJob<RetentionCertificate>(
+    {
+      source,
+      store,
+      actor: ctx.actor,
+      existing,
+      create: () => ({
+        id: randomUUID(),
+        ...target(ctx),
+        operation: 'retention',
+        pass: 1,
+        lastKey: null,
+        counts: { rows: 0, childRows: 0, batches: 0 },
+        options: { cutoff: cutoff.toISOString(), keysSha256: EMPTY, startedAt: runStart.toISOString() },
+      }),
+      refuse: {
+        busy: (j) => new UsageError(`policy "${policy.name}" is being applied by another Steward (pid ${j.owner?.pid} on ${j.owner?.host})`, { hint: 'Wait for it to finish' }),
+        lost: () => new UsageError(`another Steward took over policy "${policy.name}" just now`),
+      },
+      action: 'retention',
+      finishedAction: 'retention.certificate',
+      subject: where,
+      startedDetails: () => ({ method: policy.method, cutoff: cutoff.toISOString() }),
+      // Killed after writing its certificate, before marking the job done: finish it, nothing more.
+      // (Every certificate is read: this only runs when a job is resumed, and certificates are few.)
+      alreadyDone: async (job) => {
+        for await (const entries of store.activityBatches({ action: 'retention.certificate' })) {
+          const done = entries.find((e) => (e.subject as { jobId?: string }).jobId === job.id);
+          if (done) {
+            const cert = done.details as unknown as RetentionCertificate;
+            return { result: cert, counts: { rows: cert.rows, childRows: cert.childRows, batches: cert.batches }, finishedAt: cert.finishedAt };
+          }
+        }
+        return undefined;
+      },
+      counts: () => ({ rows: state.rows, childRows: state.childRows, batches: state.batches }),
+      what: `retention policy "${policy.name}"`,
+      progressText: () => `${state.rows} row(s) in ${state.batches} batch(es) done`,
+      progress: () => ({ done: state.rows, total: Math.max(total, state.rows) }),
+      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+      signal: ctx.signal,
+      lockTimeoutMs: ctx.lockTimeoutMs,
+      errorContext: () => ({ action: `apply retention policy "${policy.name}" to`, table: r.table, command: 'retention' }),
+      crashAt: ctx.crashAt,
+      now,
+    },
+    async (run) => {
+      const job0 = run.job;
+      state.rows = Number(job0.counts.rows ?? 0);
+      state.childRows = Number(job0.counts.childRows ?? 0);
+      state.batches = Number(job0.counts.batches ?? 0);
+      state.keysSha256 = String(job0.options.keysSha256 ?? EMPTY);
+      state.unsettled = [...((job0.options as { unsettled?: UnsettledBatch[] }).unsettled ?? [])];
+      if (run.resumed) total = await countDue();
+
+      // What did the batch in flight at the crash do? The rows are gone (committed) or all there (rolled back).
+      const pending = (job0.options as { pending?: Pending }).pending;
+      if (pending) {
+        const committed = await settlePending(ctx, run, pending, r, hashKeys, state.unsettled);
+        // Erase commits all of a batch or none of it; a rolled-back batch is simply done again.
+        if (committed) add(pending.rows, pending.childRows, pending.digest);
+        const options = committed && pending.nextBlock !== undefined ? { ...run.job.options, block: pending.nextBlock } : run.job.options;
+        await run.checkpoint(progressState(run, committed && pending.next !== undefined ? pending.next : run.job.lastKey, null, options));
+      }
+
+      // Archive: the run's set (resumed after a crash: rows already in it are not written twice), and
+      // (archive with children) one set per child table beside it, written in the same batch
+      // transaction, before any row of the batch is deleted.
+      const sets = policy.method === 'archive' ? await openArchiveSets(ctx, r, run.job.id) : null;
+      const archiveSet = sets?.root ?? null;
+      const { selectForArchive } = await import('./archive-source.js');
+      const archiveSelect = archiveSet ? selectForArchive(source.kind, r.table.columns) : null;
+
+      const { batchSize, keyChunk } = batchLimits(source.kind, r, ctx.batchSize);
+      if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
+      let last = run.job.lastKey;
+      // Erase without children on an integer key, where the database can later say whether a
+      // transaction committed (Postgres): one statement per batch, keys never leave the server.
+      const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && r.cascade.length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
+      // Null for a table that is not a plain heap (Postgres: partitioned or foreign): the general path.
+      const support = eligible ? await w.fastErase!(source.db, r.table) : null;
+      let remainingKnown: number | null = null;
+      if (support) {
+        let keysPhaseDone = false;
+        const phase = (run.job.options as { phase?: string }).phase ?? 'blocks';
+        const blocks = phase === 'blocks' && support.blocks !== null ? { blocks: support.blocks, rowsPerBlock: support.rowsPerBlock } : null;
+        // The key cursor (`lastKey`) and the block cursor (`options.block`) are kept apart, so that
+        // neither is ever read as the other (should a resumed job take another path).
+        if (blocks) {
+          // Physical order first (Postgres 14+): block ranges sized to about `batchSize` due rows,
+          // starting as if every row were due and adapting to the density found.
+          const first = Math.max(1, Math.floor(batchSize / blocks.rowsPerBlock));
+          let span = first;
+          await run.batches<number, BlockRange, BlockRange, Omit<ErasedBatch, 'seen' | 'last'>>({
+            from: Number((run.job.options as { block?: number }).block ?? 0),
+            checkpoint: 'intent',
+            select: async (block) => {
+              const from = block ?? 0;
+              if (from >= blocks.blocks) return null;
+              const to = Math.min(blocks.blocks, from + span);
+              return { batch: { from, to }, next: to, last: to >= blocks.blocks };
+            },
+            write: (trx, b) => w.eraseBlocks!(trx, { table: r.table, due, from: b.from, to: b.to }),
+            // The intent, with the batch done but not committed: its transaction id settles it after a crash.
+            record: (b, e) => (e && e.rows > 0 ? progressState(run, last, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, nextBlock: b.to }, { ...run.job.options, block: b.from }) : null),
+            committed: (b, e) => {
+              if (e && e.rows > 0) add(e.rows, 0, e.digest);
+              const density = (e?.rows ?? 0) / (b.to - b.from);
+              // At most twice the last span, and never more than 16 times the rows a batch may delete scanned.
+              span = Math.max(1, Math.min(span * 2, first * 16, Math.floor(batchSize / Math.max(density, 1e-9))));
+            },
+          });
+          // Then key order, for rows the application moved behind the pass while it ran (rare: a quick count says).
+          await run.checkpoint(progressState(run, null, null, { ...run.job.options, phase: 'keys' }));
+          last = null;
+          // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
+          const left = (
+            await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(source.db)
+          ).rows[0]!;
+          if (Number(left.due) === 0) {
+            keysPhaseDone = true;
+            remainingKnown = Number(left.all);
+          }
+        }
+        if (!keysPhaseDone) {
+          // The select is the erase itself: one statement chooses the next due rows in key order and deletes them.
+          last = await run.batches<readonly unknown[], readonly unknown[] | null, readonly unknown[] | null, ErasedBatch>({
+            from: last,
+            checkpoint: 'intent',
+            select: async (after) => ({ batch: after }),
+            write: (trx, after) => w.eraseNext!(trx, { table: r.table, due, after, limit: batchSize }),
+            record: (after, e) => (e && e.rows > 0 ? progressState(run, after, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, next: e.last }) : null),
+            committed: (after, e) => {
+              if (e && e.rows > 0) add(e.rows, 0, e.digest);
+              return { ...(e?.last ? { next: [...e.last] } : after ? { next: after } : {}), last: (e?.seen ?? 0) < batchSize };
+            },
+          });
+        }
+      }
+      // An archive run killed after its sets were finished (all batches done, the certificate not yet
+      // written): nothing more may go into them; straight to the certificate.
+      const setsFinished = archiveSet?.finished === true;
+      if (!support && !setsFinished) {
+        const cascading = r.cascade.length > 0;
+        // With children, the first batch is a probe: how many child rows go with a row is not known yet.
+        let take = cascading ? Math.min(batchSize, 100) : batchSize;
+        const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
+        last = await run.batches<readonly unknown[], KeyBatch, KeyBatch, KeyBatchWritten>({
+          from: last,
+          checkpoint: 'intent',
+          select: async (after) => {
+            const limit = take;
+            // (Archive rows are read in full inside the batch's transaction, once locked.)
+            const rows = await selectAfter(source.db, { table: r.table, columns: keyColumns([...pk, ...(archiveSet ? [] : cols)]), where: due, after, limit });
+            if (rows.length === 0) return null;
+            const keys = rows.map((row) => keyOfRow(row, pk));
+            return { batch: { after, rows, keys, updates: [] }, next: keys[keys.length - 1]!, last: rows.length < limit };
+          },
+          transform: (b) => (policy.method === 'cleanup' ? { ...b, updates: cleanupUpdates(b.rows, pk, policy.cleanup!, hashKeys) } : b),
+          empty: (b) => policy.method === 'cleanup' && b.updates.length === 0,
+          write: (trx, b) => eraseBatch(trx, ctx, r, b, { archiveSet, childSets: sets?.children ?? new Map(), archiveSelect, keyChunk }),
+          // The intent, written with the batch done but not yet committed: a crash between the commit
+          // and the checkpoint is settled on resume by asking the database what became of these rows.
+          record: (b, done) =>
+            done && done.keys.length > 0 ? progressState(run, b.after, { keys: done.keys, rows: done.keys.length, childRows: done.childRows, digest: batchDigest(done.keys), next: b.keys[b.keys.length - 1]! }) : null,
+          committed: (_b, done) => {
+            const keys = done?.keys ?? [];
+            const childRows = done?.childRows ?? 0;
+            // With children, a batch's transaction touches its rows and theirs: size the next one so
+            // that both together stay near the batch size (a customer with a thousand orders is a
+            // thousand and one rows), growing back at most twofold per batch.
+            if (cascading && keys.length > 0) take = Math.max(1, Math.min(batchSize, take * 2, Math.floor((batchSize * keys.length) / (keys.length + childRows))));
+            // No write here: the next batch's intent (or the final save) carries this batch's counts.
+            add(keys.length, childRows, batchDigest(keys));
+          },
+        });
+      }
+      await run.checkpoint(progressState(run, last, null));
+      const remaining = policy.method === 'cleanup' ? 0 : remainingKnown ?? (await count(source.db, r.table, r.dueIgnoringHolds));
+      const archived = archiveSet ? await archiveSet.finish() : null;
+      const childArchives: { table: string; dir: string; digest: string; chunks: number }[] = [];
+      for (const [table, set] of sets?.children ?? []) {
+        const f = await set.finish();
+        childArchives.push({ table, dir: set.dir, digest: f.digest, chunks: f.manifest.chunks.length });
+      }
+      const finishedAt = now().toISOString();
+      const certificate: RetentionCertificate = {
+        runId: run.job.id,
+        policy: policy.name,
+        source: source.name,
+        table: keyOf(r.table),
+        method: policy.method,
+        legalBasis: policy.legalBasis,
+        period: policy.period,
+        cutoff: cutoff.toISOString(),
+        startedAt: String(run.job.options.startedAt ?? run.job.startedAt),
+        finishedAt,
+        rows: state.rows,
+        childRows: state.childRows,
+        held: policy.method !== 'cleanup' ? remaining : 0,
+        batches: state.batches,
+        keysSha256: state.keysSha256,
+        archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length, ...(childArchives.length ? { children: childArchives } : {}) } : null,
+        remaining,
+        ...(policy.origin ? { origin: policy.origin } : {}),
+        ...(state.unsettled.length ? { unsettled: state.unsettled } : {}),
+      };
+      // The certificate is the run's finished entry: written before the job is marked done (by the
+      // engine), so a kill in between leaves a running job whose certificate exists, which the next
+      // run finds and finishes (never a second certificate, never a finished job without one).
+      return { result: certificate, counts: { rows: state.rows, childRows: state.childRows, batches: state.batches }, entry: { ...certificate }, finishedAt };
+    },
+  );
+}
+
+/** A block range of the physical pass: blocks [from, to). */
+interface BlockRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A batch of the key-order pass: its due rows' keys (and, for cleanup, the new values of those that change). */
+interface KeyBatch {
+  /** Where it starts: the last key of the batch before. */
+  readonly after: readonly unknown[] | null;
+  readonly rows: readonly Record<string, unknown>[];
+  readonly keys: readonly unknown[][];
+  readonly updates: readonly CleanupUpdate[];
+}
+
+interface KeyBatchWritten {
+  /** The rows the batch ended (locked, still due, not held), in key order. */
+  readonly keys: unknown[][];
+  readonly childRows: number;
+}
+
+interface CleanupUpdate {
+  readonly key: unknown[];
+  readonly set: Readonly<Record<string, unknown>>;
+}
+
+/** The transform of a cleanup: the columns of each row its methods change (rows already clean are left out). */
+function cleanupUpdates(rows: readonly Record<string, unknown>[], pk: readonly string[], cleanup: NonNullable<RetentionPolicy['cleanup']>, hashKeys: ReadonlyMap<string, import('node:crypto').KeyObject>): CleanupUpdate[] {
+  return rows.flatMap((row) => {
+    const set: Record<string, unknown> = {};
+    for (const [c, m] of Object.entries(cleanup)) {
+      const v = cleanValue(row[c], m, hashKeys.get(c) ?? null);
+      if (changes(row[c], v)) set[c] = v;
+    }
+    return Object.keys(set).length ? [{ key: pk.map((k) => row[k]), set }] : [];
+  });
+}
+
+/**
+ * Rows per batch, and keys per statement: bound parameters per statement are limited
+ * (SQLite 32,766, MySQL and Postgres 65,535). A key list is one parameter per key column
+ * (Postgres single keys: one array), and a cascade repeats the batch's key list once per
+ * path from the root, so batches shrink to fit.
+ */
+function batchLimits(kind: Source['kind'], r: Resolved, asked: number | undefined): { batchSize: number; keyChunk: (t: TableInfo) => number } {
+  let batchSize = Math.max(1, Math.min(asked ?? 1000, 10_000));
+  const paramLimit = kind === 'sqlite' ? 30_000 : 60_000;
+  const perKey = (t: TableInfo) => (kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
   const keyChunk = (t: TableInfo) => (perKey(t) === 0 ? 100_000 : Math.max(1, Math.floor(paramLimit / perKey(t))));
   const paths = cascadePaths(r.cascade, r.table);
   if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));
-  if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
-  const t0 = Date.now();
-  // Between batches only: what is committed is counted, what is pending is settled by the re-run.
-  // Yield to the event loop first: on SQLite a batch is all microtasks, and a signal's handler
-  // (a macrotask) would otherwise wait for the end of the run.
-  const stopIfAsked = async () => {
-    if (!ctx.signal) return;
-    await new Promise<void>((r) => setImmediate(r));
-    throwIfInterrupted(ctx.signal, `retention policy "${policy.name}"`, `${state.rows} row(s) in ${state.batches} batch(es) done`);
-  };
-  let last = job.lastKey;
-  // Erase without children on an integer key, where the database can later say whether a
-  // transaction committed (Postgres): one statement per batch, keys never leave the server.
-  const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && r.cascade.length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
-  // Null for a table that is not a plain heap (Postgres: partitioned or foreign): the general path.
-  const support = eligible ? await w.fastErase!(source.db, r.table) : null;
-  const fast = support !== null;
-  const lockMs = ctx.lockTimeoutMs ?? 2000;
-  let keysPhaseDone = false;
-  let remainingKnown: number | null = null;
-  try {
-    if (fast) {
-      const phase = (job.options as { phase?: string }).phase ?? 'blocks';
-      const blocks = phase === 'blocks' && support.blocks !== null ? { blocks: support.blocks, rowsPerBlock: support.rowsPerBlock } : null;
-      // The key cursor (`lastKey`) and the block cursor (`options.block`) are kept apart, so that
-      // neither is ever read as the other (should a resumed job take another path).
-      const erase = async (run: (trx: Kysely<any>) => Promise<import('../sources/column-writer.js').ErasedBatch>, range?: { from: number; to: number }) => {
-        let res: import('../sources/column-writer.js').ErasedBatch | null = null;
-        await source.db.transaction().execute(async (trx) => {
-          await w.boundLockWait(trx, lockMs);
-          const b = await run(trx);
-          res = b;
-          // The intent, with the batch done but not committed: its transaction id settles it after a crash.
-          if (b.rows > 0) {
-            if (range) job = { ...job!, options: { ...job!.options, block: range.from } };
-            job = await saveProgress(store, job!, state, last, { txid: b.txid, rows: b.rows, childRows: 0, digest: b.digest, ...(range ? { nextBlock: range.to } : { next: b.last }) }, now());
-          }
-        });
-        const b = res! as import('../sources/column-writer.js').ErasedBatch;
-        if (b.rows > 0) {
-          state.rows += b.rows;
-          state.batches++;
-          state.keysSha256 = chain(state.keysSha256, b.digest);
-        }
-        const elapsed = Math.max(1, Date.now() - t0) / 1000;
-        await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
-        await stopIfAsked();
-        return b;
-      };
-      if (blocks) {
-        // Physical order first (Postgres 14+): block ranges sized to about `batchSize` due rows,
-        // starting as if every row were due and adapting to the density found.
-        let block = Number((job.options as { block?: number }).block ?? 0);
-        const first = Math.max(1, Math.floor(batchSize / blocks.rowsPerBlock));
-        let span = first;
-        while (block < blocks.blocks) {
-          const to = Math.min(blocks.blocks, block + span);
-          const from = block;
-          const b = await erase(async (trx) => ({ ...(await w.eraseBlocks!(trx, { table: r.table, due, from, to })), seen: 0, last: null }), { from, to });
-          block = to;
-          const density = b.rows / (to - from);
-          // At most twice the last span, and never more than 16 times the rows a batch may delete scanned.
-          span = Math.max(1, Math.min(span * 2, first * 16, Math.floor(batchSize / Math.max(density, 1e-9))));
-        }
-        // Then key order, for rows the application moved behind the pass while it ran (rare: a quick count says).
-        job = await saveProgress(store, { ...job, options: { ...job.options, phase: 'keys' } }, state, null, null, now());
-        last = null;
-        // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
-        const left = (
-          await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(source.db)
-        ).rows[0]!;
-        if (Number(left.due) === 0) {
-          keysPhaseDone = true;
-          remainingKnown = Number(left.all);
-        }
-      }
-      while (!keysPhaseDone) {
-        const b = await erase((trx) => w.eraseNext!(trx, { table: r.table, due, after: last, limit: batchSize }));
-        if (b.last) last = [...b.last];
-        if (b.seen < batchSize) break;
-      }
+  return { batchSize, keyChunk };
+}
+
+/**
+ * Settles the intent a killed run left: whether its last batch committed (its rows are gone,
+ * or clean) or rolled back (all still there). A transaction whose fate the database no longer
+ * knows is carried into the certificate as unsettled, and said in the log.
+ */
+async function settlePending(ctx: RetentionContext, run: JobRun, pending: Pending, r: Resolved, hashKeys: ReadonlyMap<string, import('node:crypto').KeyObject>, unsettled: UnsettledBatch[]): Promise<boolean> {
+  const { source, policy } = ctx;
+  const w = source.writer;
+  if (pending.txid) {
+    const settled = await transactionCommitted(ctx, pending.txid);
+    // Unknowable: not counted as deleted, and carried into the certificate as unsettled (with its
+    // count and key digest), and said in the log.
+    if (settled === null) {
+      unsettled.push({ txid: pending.txid, rows: pending.rows, keysSha256: pending.digest });
+      await run.log('retention.batch-unsettled', { txid: pending.txid, rows: pending.rows, keysSha256: pending.digest });
     }
-    // An archive run killed after its sets were finished (all batches done, the certificate not yet
-    // written): nothing more may go into them; straight to the certificate.
-    const setsFinished = archiveSet?.finished === true;
-    const cascading = r.cascade.length > 0;
-    // With children, the first batch is a probe: how many child rows go with a row is not known yet.
-    let take = cascading ? Math.min(batchSize, 100) : batchSize;
-    for (; !fast && !setsFinished; ) {
-      const limit = take;
-      const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
-      const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
-      // (Archive rows are read in full inside the batch's transaction, once locked.)
-      const selectList = sql.join([...pk, ...(archiveSet ? [] : cols)].map((k) => sql.ref(k)));
-      const batch = (
-        await sql<Record<string, unknown>>`select ${selectList} from ${tableRef(r.table)}
-          where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${limit}`.execute(source.db)
-      ).rows;
-      if (batch.length === 0) break;
-      const keys = batch.map((row) => pk.map((k) => row[k]));
-      const batchLast = keys[keys.length - 1]!;
-      let updates: { key: unknown[]; set: Record<string, unknown> }[] = [];
-      if (policy.method === 'cleanup') {
-        updates = batch.flatMap((row) => {
-          const set: Record<string, unknown> = {};
-          for (const [c, m] of Object.entries(policy.cleanup!)) {
-            const v = cleanValue(row[c], m, hashKeys.get(c) ?? null);
-            if (changes(row[c], v)) set[c] = v;
-          }
-          return Object.keys(set).length ? [{ key: pk.map((k) => row[k]), set }] : [];
-        });
-      }
-      const confirmedKeys: unknown[][] = [];
-      let childRows = 0;
-      if (policy.method !== 'cleanup' || updates.length > 0) {
-        const digestKeys = policy.method === 'cleanup' ? updates.map((u) => u.key) : keys;
-        await source.db.transaction().execute(async (trx) => {
-          await w.boundLockWait(trx, ctx.lockTimeoutMs ?? 2000);
-          // Lock the batch's rows and keep only those still due and not held.
-          const inBatch = w.keysIn(r.table, digestKeys);
-          // Archive: read in full here, under the lock, so the archive holds exactly what is deleted
-          // (read the way the archive codec keeps values exactly: Postgres timestamps to the microsecond, SQLite big integers).
-          const lockedList = archiveSelect ? sql.join(archiveSelect) : sql.join(pk.map((k) => sql.ref(k)));
-          const locked = (await sql<Record<string, unknown>>`select ${lockedList} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
-          let lockedKeys = locked.map((l) => pk.map((k) => l[k]));
-          if (archiveSet && locked.length > 0) lockedKeys = await archiveBatch(trx, locked, lockedKeys);
-          confirmedKeys.push(...lockedKeys);
-          confirmedKeys.sort(compareKeys);
-          if (confirmedKeys.length === 0) return;
-          // The intent, written with the batch done but not yet committed: a crash between the commit
-          // and the checkpoint is settled on resume by asking the database what became of these rows.
-          const intent = async () => {
-            job = await saveProgress(store, job!, state, last, { keys: confirmedKeys, rows: confirmedKeys.length, childRows, digest: batchDigest(confirmedKeys), next: batchLast }, now());
-          };
-          const confirmed = w.keysIn(r.table, confirmedKeys);
-          if (policy.method !== 'cleanup') {
-            // Children first, deepest first, each under the parents that are going. Archive deletes
-            // exactly the child rows it archived, and refuses (rolls the batch back) if the database
-            // deletes any other number: no row leaves without being in a set.
-            const order = r.cascade;
-            const whereOf = archiveSet ? null : cascadeWheres(order, r.table, confirmed);
-            for (const step of order) {
-              if (whereOf) {
-                const res = await sql`delete from ${tableRef(step.table)} where ${whereOf.get(keyOf(step.table))!}`.execute(trx);
-                childRows += Number(res.numAffectedRows ?? 0n);
-                continue;
-              }
-              const archivedKeys = archivedChildren.get(keyOf(step.table)) ?? [];
-              let deleted = 0;
-              for (let i = 0; i < archivedKeys.length; i += keyChunk(step.table)) {
-                const res = await sql`delete from ${tableRef(step.table)} where ${w.keysIn(step.table, archivedKeys.slice(i, i + keyChunk(step.table)))}`.execute(trx);
-                deleted += Number(res.numAffectedRows ?? 0n);
-              }
-              if (deleted !== archivedKeys.length) {
-                throw new SourceError('SOURCE_QUERY', source.name, `deleting the archived rows of ${keyOf(step.table)} removed ${deleted} row(s), not the ${archivedKeys.length} archived, so the batch was rolled back`, {
-                  hint: 'Something else changed those rows during the batch (a trigger, ON DELETE CASCADE from another table, the application); nothing of the batch was deleted. Run the same command again to resume',
-                });
-              }
-              childRows += deleted;
-            }
-            await sql`delete from ${tableRef(r.table)} where ${confirmed}`.execute(trx);
-            await intent();
-          } else {
-            const ok = new Set(confirmedKeys.map(keyText));
-            for (const u of updates) {
-              if (!ok.has(keyText(u.key))) continue;
-              const set = Object.entries(u.set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
-              await sql`update ${tableRef(r.table)} set ${sql.join(set)} where ${keyTuple(pk)} = ${valueTuple(u.key)}`.execute(trx);
-            }
-            await intent();
-          }
-        });
-      }
-      state.rows += confirmedKeys.length;
-      state.childRows += childRows;
-      // With children, a batch's transaction touches its rows and theirs: size the next one so
-      // that both together stay near the batch size (a customer with a thousand orders is a
-      // thousand and one rows), growing back at most twofold per batch.
-      if (cascading && confirmedKeys.length > 0) take = Math.max(1, Math.min(batchSize, take * 2, Math.floor((batchSize * confirmedKeys.length) / (confirmedKeys.length + childRows))));
-      state.batches++;
-      state.keysSha256 = chain(state.keysSha256, batchDigest(confirmedKeys));
-      last = batchLast;
-      // No write here: the next batch's intent (or the final save) carries this batch's counts.
-      const elapsed = Math.max(1, Date.now() - t0) / 1000;
-      await ctx.onProgress?.({ done: state.rows, total: Math.max(total, state.rows), rowsPerSecond: state.rows / elapsed });
-      if (batch.length < limit) break;
-      await stopIfAsked();
+    return settled === true;
+  }
+  if (policy.method !== 'cleanup') return (await count(source.db, r.table, w.keysIn(r.table, pending.keys!))) === 0;
+  // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
+  const cols = Object.keys(policy.cleanup ?? {});
+  const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
+  return rows.length > 0 && rows.every((row) => cols.every((c) => !changes(row[c], cleanValue(row[c], policy.cleanup![c]!, hashKeys.get(c) ?? null))));
+}
+
+/** The archive sets of a run: the policy's table's, and one per cascade table beside it (resumed after a crash). */
+async function openArchiveSets(ctx: RetentionContext, r: Resolved, runId: string): Promise<{ root: ArchiveSetWriter; children: Map<string, ArchiveSetWriter> }> {
+  const { openOrResumeArchiveSet } = await import('./archive-set.js');
+  const path = await import('node:path');
+  const { policy, source } = ctx;
+  const open = (t: TableInfo, dir: string) =>
+    openOrResumeArchiveSet({
+      dir: path.join(ctx.archive!.dir, policy.name, dir),
+      recipients: ctx.archive!.recipients,
+      source: source.name,
+      table: { schema: t.schema, name: t.name },
+      primaryKey: t.primaryKey,
+      columns: t.columns.map((c) => ({ name: c.name, dataType: c.dataType, typeClass: c.typeClass, nullable: c.nullable })),
+      runId,
+      policy: policy.name,
+    });
+  const root = await open(r.table, runId);
+  const children = new Map<string, ArchiveSetWriter>();
+  for (const step of r.cascade) children.set(keyOf(step.table), await open(step.table, `${runId}.${step.table.schema}.${step.table.name}`));
+  return { root, children };
+}
+
+interface ArchiveContext {
+  readonly archiveSet: ArchiveSetWriter | null;
+  readonly childSets: ReadonlyMap<string, ArchiveSetWriter>;
+  readonly archiveSelect: readonly (RawBuilder<unknown> | AliasedRawBuilder<unknown, string>)[] | null;
+  readonly keyChunk: (t: TableInfo) => number;
+}
+
+/**
+ * The write of a key-order batch, inside its transaction: locks the batch's rows and keeps
+ * only those still due and not held; archives them (and their children) durably; deletes
+ * children first, deepest first, then the rows — or, for cleanup, rewrites the columns of
+ * the rows still due. Returns the rows it ended, in key order.
+ */
+async function eraseBatch(trx: Kysely<any>, ctx: RetentionContext, r: Resolved, b: KeyBatch, a: ArchiveContext): Promise<KeyBatchWritten> {
+  const { source, policy } = ctx;
+  const w = source.writer;
+  const pk = r.table.primaryKey;
+  const due = r.due;
+  const digestKeys = policy.method === 'cleanup' ? b.updates.map((u) => u.key) : b.keys;
+  // Lock the batch's rows and keep only those still due and not held.
+  const inBatch = w.keysIn(r.table, digestKeys);
+  // Archive: read in full here, under the lock, so the archive holds exactly what is deleted
+  // (read the way the archive codec keeps values exactly: Postgres timestamps to the microsecond, SQLite big integers).
+  const lockedList = a.archiveSelect ? sql.join(a.archiveSelect) : sql.join(pk.map((k) => sql.ref(k)));
+  const locked = (await sql<Record<string, unknown>>`select ${lockedList} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
+  let keys = locked.map((l) => pk.map((k) => l[k]));
+  let archivedChildren = new Map<string, unknown[][]>();
+  if (a.archiveSet && locked.length > 0) ({ keys, archivedChildren } = await archiveBatch(trx, source, r, a, locked, keys));
+  keys.sort(compareKeys);
+  if (keys.length === 0) return { keys, childRows: 0 };
+  const confirmed = w.keysIn(r.table, keys);
+  let childRows = 0;
+  if (policy.method === 'cleanup') {
+    const ok = new Set(keys.map(keyText));
+    for (const u of b.updates) {
+      if (!ok.has(keyText(u.key))) continue;
+      const set = Object.entries(u.set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
+      await sql`update ${tableRef(r.table)} set ${sql.join(set)} where ${keyTuple(pk)} = ${valueTuple(u.key)}`.execute(trx);
     }
-  } catch (e) {
-    await store.appendActivity({ actor: ctx.actor, action: 'retention.interrupted', subject: { jobId: job.id, ...where }, details: { rows: state.rows, childRows: state.childRows, batches: state.batches, error: isStewardError(e) ? e.code : 'INTERNAL' } }).catch(() => undefined);
-    if (isStewardError(e)) throw e;
-    const x = e as { code?: unknown; errno?: unknown; sqlState?: unknown; message?: unknown };
-    const { toSourceError } = await import('../sources/errors.js');
-    throw toSourceError(Object.assign(new Error(typeof x.message === 'string' ? x.message : 'database error'), { code: x.code, errno: x.errno, sqlState: x.sqlState }), { source: source.name, kind: source.kind, action: `apply retention policy "${policy.name}" to`, table: { schema: r.table.schema, name: r.table.name }, command: 'retention' });
+    return { keys, childRows };
   }
-  job = await saveProgress(store, job, state, last, null, now());
-  const remaining = policy.method === 'cleanup' ? 0 : remainingKnown ?? (await count(source.db, r.table, r.dueIgnoringHolds));
-  const archived = archiveSet ? await archiveSet.finish() : null;
-  const childArchives: { table: string; dir: string; digest: string; chunks: number }[] = [];
-  for (const [table, set] of childSets) {
-    const f = await set.finish();
-    childArchives.push({ table, dir: set.dir, digest: f.digest, chunks: f.manifest.chunks.length });
+  // Children first, deepest first, each under the parents that are going. Archive deletes
+  // exactly the child rows it archived, and refuses (rolls the batch back) if the database
+  // deletes any other number: no row leaves without being in a set.
+  const whereOf = a.archiveSet ? null : cascadeWheres(r.cascade, r.table, confirmed);
+  for (const step of r.cascade) {
+    if (whereOf) {
+      const res = await sql`delete from ${tableRef(step.table)} where ${whereOf.get(keyOf(step.table))!}`.execute(trx);
+      childRows += Number(res.numAffectedRows ?? 0n);
+      continue;
+    }
+    const archivedKeys = archivedChildren.get(keyOf(step.table)) ?? [];
+    const chunk = a.keyChunk(step.table);
+    let deleted = 0;
+    for (let i = 0; i < archivedKeys.length; i += chunk) {
+      const res = await sql`delete from ${tableRef(step.table)} where ${w.keysIn(step.table, archivedKeys.slice(i, i + chunk))}`.execute(trx);
+      deleted += Number(res.numAffectedRows ?? 0n);
+    }
+    if (deleted !== archivedKeys.length) {
+      throw new SourceError('SOURCE_QUERY', source.name, `deleting the archived rows of ${keyOf(step.table)} removed ${deleted} row(s), not the ${archivedKeys.length} archived, so the batch was rolled back`, {
+        hint: 'Something else changed those rows during the batch (a trigger, ON DELETE CASCADE from another table, the application); nothing of the batch was deleted. Run the same command again to resume',
+      });
+    }
+    childRows += deleted;
   }
-  const finishedAt = now().toISOString();
-  const certificate: RetentionCertificate = {
-    runId: job.id,
-    policy: policy.name,
-    source: source.name,
-    table: keyOf(r.table),
-    method: policy.method,
-    legalBasis: policy.legalBasis,
-    period: policy.period,
-    cutoff: cutoff.toISOString(),
-    startedAt: String(job.options.startedAt ?? job.startedAt),
-    finishedAt,
-    rows: state.rows,
-    childRows: state.childRows,
-    held: policy.method !== 'cleanup' ? remaining : 0,
-    batches: state.batches,
-    keysSha256: state.keysSha256,
-    archive: archived && archiveSet ? { dir: archiveSet.dir, digest: archived.digest, chunks: archived.manifest.chunks.length, ...(childArchives.length ? { children: childArchives } : {}) } : null,
-    remaining,
-    ...(policy.origin ? { origin: policy.origin } : {}),
-    ...(state.unsettled.length ? { unsettled: state.unsettled } : {}),
-  };
-  // The certificate first, then the job is done: a kill in between leaves a running job whose
-  // certificate exists, which the next run finds and finishes (never a second certificate,
-  // never a finished job without one).
-  await store.appendActivity({ actor: ctx.actor, action: 'retention.certificate', subject: { jobId: job.id, ...where }, details: { ...certificate } });
-  await store.jobs.finish(job.id, 'done', { rows: state.rows, childRows: state.childRows, batches: state.batches }, finishedAt);
-  return certificate;
+  await sql`delete from ${tableRef(r.table)} where ${confirmed}`.execute(trx);
+  return { keys, childRows };
+}
+
+/**
+ * Writes a locked batch and its children to the archive (children first), durably,
+ * and returns the keys that may now be deleted, with the keys of the child rows archived
+ * per cascade table (the delete removes exactly those). Conflicts (a row the set already
+ * holds with other content: changed after a crash) are found before anything is
+ * written: such a parent is kept with its children, and a batch with such a child
+ * is kept whole (counted as remaining); nothing kept is archived.
+ * The parents are locked, so no child row can appear before the delete.
+ */
+async function archiveBatch(trx: Kysely<any>, source: Source, r: Resolved, a: ArchiveContext, rows: Record<string, unknown>[], keys: unknown[][]): Promise<{ keys: unknown[][]; archivedChildren: Map<string, unknown[][]> }> {
+  const archivedChildren = new Map<string, unknown[][]>();
+  const w = source.writer;
+  const changed = new Set(a.archiveSet!.conflictsOf(rows));
+  const keep = keys.filter((_, i) => !changed.has(i));
+  if (keep.length === 0) return { keys: [], archivedChildren };
+  const { selectForArchive } = await import('./archive-source.js');
+  const order = r.cascade;
+  const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
+  const children: { set: ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
+  // Read and lock parents before their children (shallowest first): a locked row cannot get a
+  // new child (or an old one moved onto it) until the batch ends, so what is read is all there is.
+  for (const step of [...order].reverse()) {
+    const k = keyOf(step.table);
+    const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
+    const set = a.childSets.get(k)!;
+    if (set.conflictsOf(childRows).length > 0) return { keys: [], archivedChildren };
+    if (childRows.length > 0) children.push({ set, rows: childRows, table: step.table });
+  }
+  for (const c of children) {
+    await c.set.writeChunk(c.rows);
+    archivedChildren.set(keyOf(c.table), c.rows.map((row) => c.table.primaryKey.map((k) => row[k])));
+  }
+  // Durably in a verified chunk before any of these rows may be deleted.
+  const res = await a.archiveSet!.writeChunk(rows.filter((_, i) => !changed.has(i)));
+  if (res.conflicts.length) throw new InternalError('the archive set reported a conflict it did not report a moment before'); // cannot happen: one writer
+  return { keys: keep, archivedChildren };
 }
 
 /** Key order: part by part, numbers (and numeric strings of equal kind) numerically, else as text. */
@@ -847,13 +899,4 @@ export function batchDigest(keys: readonly (readonly unknown[])[]): string {
 
 function chain(prev: string, batch: string): string {
   return createHash('sha256').update(prev).update(batch).digest('hex');
-}
-
-async function saveProgress(store: StateStore, job: Job, state: Progress, lastKey: readonly unknown[] | null, pending: unknown, at: Date): Promise<Job> {
-  const options = { ...job.options, keysSha256: state.keysSha256, pending: pending ?? undefined, ...(state.unsettled.length ? { unsettled: state.unsettled } : {}) };
-  if (!pending) delete (options as { pending?: unknown }).pending;
-  const counts = { rows: state.rows, childRows: state.childRows, batches: state.batches };
-  // Counts, key hash and intent in one write: a crash leaves all of it or none.
-  await store.jobs.checkpoint(job.id, { pass: 1, lastKey, counts, at: at.toISOString(), options });
-  return { ...job, options, counts, lastKey };
 }

@@ -37,7 +37,7 @@ import type { ColumnCipher, FieldEncryption } from './field.js';
 import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, scopeName, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
 
 /** What a column migration does to the column's values. */
-export type ColumnOperation = Exclude<JobOperation, 'retention'>;
+export type ColumnOperation = Extract<JobOperation, 'encrypt' | 'decrypt' | 'rotate'>;
 
 export interface ColumnMigrationOptions {
   /** An open, writable source. */

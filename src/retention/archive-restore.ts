@@ -3,14 +3,18 @@
  * (the one they came from, or another with the same columns), for a lawful
  * restore. The set is verified without the key first (manifest, digests); then
  * each chunk is decrypted and checked against the manifest (count, keys) before
- * any of its rows is inserted. Rows go in batches, one transaction each; a row
- * whose primary key the table already holds is skipped, so a restore that stopped
- * half-way is simply run again.
+ * any of its rows is inserted. Rows go in batches, one transaction each (on the
+ * engine, src/jobs/engine.ts: a bounded lock wait, a retry on a lock timeout, a
+ * stop between batches on request); a row whose primary key the table already
+ * holds is skipped, so a restore that stopped half-way is simply run again (it is
+ * an unrecorded job: nothing to resume but the rows themselves).
  */
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { RecipientIdentity } from '../crypto/recipients.js';
 import { UsageError } from '../errors.js';
-import { displayTable, toSourceError } from '../sources/errors.js';
+import { runJob } from '../jobs/engine.js';
+import { displayTable } from '../sources/errors.js';
 import type { Source, TableInfo, TableRef } from '../sources/types.js';
 import { encodeValue, keyText, type ArchiveManifest, type EncodedRow, type EncodedValue } from './archive-codec.js';
 import type { ArchiveFs } from './archive-fs.js';
@@ -31,6 +35,10 @@ export interface RestoreArchiveSetOptions {
   readonly expectedDigest?: string;
   readonly fs?: ArchiveFs;
   readonly onProgress?: (done: { chunks: number; totalChunks: number; rows: number; totalRows: number; inserted: number }) => void;
+  /** Aborted: the restore stops after the batch in flight (InterruptedError); running it again skips what is in. */
+  readonly signal?: AbortSignal;
+  /** Longest a batch waits for a row lock. Default 2000 ms. */
+  readonly lockTimeoutMs?: number;
 }
 
 export interface RestoreResult {
@@ -64,6 +72,13 @@ async function findTable(source: Source, manifest: ArchiveManifest, option: stri
   const missing = manifest.columns.filter((c) => !pick.columns.some((p) => p.name === c.name)).map((c) => c.name);
   if (missing.length) throw new UsageError(`The table ${displayTable(source.kind, pick)} has no column(s) ${missing.join(', ')} that the archive holds`, { hint: 'Restore into a table with every archived column (see the manifest)' });
   return pick;
+}
+
+/** A batch of a restore: rows of one chunk, and whether they are its last. */
+interface RestoreBatch {
+  readonly rows: readonly EncodedRow[];
+  readonly chunk: number;
+  readonly ends: boolean;
 }
 
 /** Keys (canonical text) of `rows` that `table` already holds. */
@@ -104,15 +119,52 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
   let present = 0;
   let batches = 0;
   let chunksDone = 0;
-  for (const c of manifest.chunks) {
-    const rows = await readCheckedChunk(dir, manifest, c, options.privateKey, { keepRows: true, ...(options.fs ? { fs: options.fs } : {}) });
-    for (let at = 0; at < rows.length; at += batchSize) {
-      const batch = rows.slice(at, at + batchSize);
-      try {
-        await source.db.transaction().execute(async (trx) => {
+  // The chunk being restored, decrypted and checked against the manifest before any of its rows is inserted.
+  let current: { index: number; rows: EncodedRow[] } | null = null;
+  const chunkRows = async (index: number) => {
+    if (current?.index !== index) current = { index, rows: await readCheckedChunk(dir, manifest, manifest.chunks[index]!, options.privateKey, { keepRows: true, ...(options.fs ? { fs: options.fs } : {}) }) };
+    return current.rows;
+  };
+  const chunkFile = () => manifest.chunks[current?.index ?? 0]?.file ?? 'the archive';
+  await runJob<void>(
+    {
+      source,
+      store: null,
+      actor: 'restore',
+      existing: null,
+      create: () => ({ id: randomUUID(), source: source.name, table: table.name, target: `archive:${digest}`, operation: 'restore', pass: 1, lastKey: null, counts: {}, options: {} }),
+      refuse: { busy: () => new UsageError('unreachable'), lost: () => new UsageError('unreachable') },
+      action: 'restore',
+      subject: {},
+      counts: () => ({ inserted, present, batches }),
+      what: `restore of ${dir}`,
+      progressText: () => `${inserted} row(s) inserted in ${batches} batch(es), ${chunksDone} of ${manifest.chunks.length} chunk(s)`,
+      progress: () => ({ done: inserted + present, total: manifest.totals.rows }),
+      ...(options.onProgress ? { onProgress: () => options.onProgress!({ chunks: chunksDone, totalChunks: manifest.chunks.length, rows: inserted + present, totalRows: manifest.totals.rows, inserted }) } : {}),
+      signal: options.signal,
+      lockTimeoutMs: options.lockTimeoutMs,
+      errorContext: () => ({ action: `restore ${chunkFile()} into`, table, command: 'restore' }),
+    },
+    async (run) => {
+      // Batches over the chunks in manifest order: the cursor is a chunk and a row in it.
+      await run.batches<{ chunk: number; at: number }, RestoreBatch, RestoreBatch, { inserted: number; present: number }>({
+        from: { chunk: 0, at: 0 },
+        checkpoint: 'after',
+        select: async (cursor) => {
+          let { chunk, at } = cursor ?? { chunk: 0, at: 0 };
+          for (; chunk < manifest.chunks.length; chunk++, at = 0) {
+            const rows = await chunkRows(chunk);
+            if (at < rows.length) {
+              const end = Math.min(rows.length, at + batchSize);
+              return { batch: { rows: rows.slice(at, end), chunk, ends: end === rows.length }, next: { chunk, at: end } };
+            }
+            chunksDone = chunk + 1;
+          }
+          return null;
+        },
+        write: async (trx, { rows: batch }) => {
           const have = await presentKeys(trx, table, manifest, batch, kind);
           const fresh = batch.filter((r) => !have.has(keyText(r, manifest.primaryKey)));
-          present += batch.length - fresh.length;
           if (fresh.length && !options.dryRun) {
             const t = table.schema && kind === 'postgres' ? trx.withSchema(table.schema) : trx;
             await t
@@ -120,15 +172,19 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
               .values(fresh.map((r) => Object.fromEntries(columns.map((col) => [col, toDriverValue(r[col] ?? null, kind)]))))
               .execute();
           }
-          inserted += fresh.length;
-        });
-      } catch (e) {
-        throw toSourceError(e, { source: source.name, kind, action: `restore ${c.file} into`, table, command: 'restore' });
-      }
-      batches++;
-    }
-    chunksDone++;
-    options.onProgress?.({ chunks: chunksDone, totalChunks: manifest.chunks.length, rows: inserted + present, totalRows: manifest.totals.rows, inserted });
-  }
+          return { inserted: fresh.length, present: batch.length - fresh.length };
+        },
+        committed: (b, done) => {
+          inserted += done?.inserted ?? 0;
+          present += done?.present ?? 0;
+          batches++;
+          if (b.ends) chunksDone = b.chunk + 1;
+        },
+        // Nothing to record: the rows themselves say what is restored (present keys are skipped).
+        record: () => null,
+      });
+      return { result: undefined, counts: { inserted, present, batches }, entry: {} };
+    },
+  );
   return { table: { schema: table.schema, name: table.name }, chunks: manifest.chunks.length, rows: manifest.totals.rows, inserted, present, batches, dryRun: Boolean(options.dryRun), digest };
 }

@@ -274,12 +274,16 @@ export class JobRun {
     return toSourceError(e, { source: s.source.name, kind: s.source.kind, ...s.errorContext() });
   }
 
-  /** A step that talks to the database: any error it throws that is not Steward's is a driver's. */
-  async #step<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A step that talks to the database. In a batch's transaction (`always`), any error
+   * that is not Steward's is taken for a driver's; elsewhere (a select may also read
+   * files), only one that looks like a driver's.
+   */
+  async #step<T>(fn: () => Promise<T>, always: boolean): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw this.scrub(e, true);
+      throw this.scrub(e, always);
     }
   }
 
@@ -300,7 +304,7 @@ export class JobRun {
       for (;;) {
         await this.stopIfAsked();
         const at = cursor;
-        const selected = await this.#step(() => phase.select(at));
+        const selected = await this.#step(() => phase.select(at), false);
         if (!selected) break;
         const prepared = phase.transform ? await phase.transform(selected.batch) : (selected.batch as unknown as P);
         if (phase.overlap) {
@@ -353,6 +357,7 @@ export class JobRun {
           await at?.('before-commit');
           return w;
         }),
+        true,
       );
       await at?.('after-commit');
     }

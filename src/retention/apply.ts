@@ -500,102 +500,13 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       const eligible = policy.method === 'erase' && w.eraseNext && w.transactionStatus && w.fastErase && r.cascade.length === 0 && pk.every((k) => r.table.columns.find((c) => c.name === k)?.typeClass === 'integer');
       // Null for a table that is not a plain heap (Postgres: partitioned or foreign): the general path.
       const support = eligible ? await w.fastErase!(source.db, r.table) : null;
+      const p: PolicyRun = { ctx, r, run, batchSize, checkpointOf: (lastKey, pending, options) => progressState(run, lastKey, pending, options), add };
       let remainingKnown: number | null = null;
-      if (support) {
-        let keysPhaseDone = false;
-        const phase = (run.job.options as { phase?: string }).phase ?? 'blocks';
-        const blocks = phase === 'blocks' && support.blocks !== null ? { blocks: support.blocks, rowsPerBlock: support.rowsPerBlock } : null;
-        // The key cursor (`lastKey`) and the block cursor (`options.block`) are kept apart, so that
-        // neither is ever read as the other (should a resumed job take another path).
-        if (blocks) {
-          // Physical order first (Postgres 14+): block ranges sized to about `batchSize` due rows,
-          // starting as if every row were due and adapting to the density found.
-          const first = Math.max(1, Math.floor(batchSize / blocks.rowsPerBlock));
-          let span = first;
-          await run.batches<number, BlockRange, BlockRange, Omit<ErasedBatch, 'seen' | 'last'>>({
-            from: Number((run.job.options as { block?: number }).block ?? 0),
-            checkpoint: 'intent',
-            select: async (block) => {
-              const from = block ?? 0;
-              if (from >= blocks.blocks) return null;
-              const to = Math.min(blocks.blocks, from + span);
-              return { batch: { from, to }, next: to, last: to >= blocks.blocks };
-            },
-            write: (trx, b) => w.eraseBlocks!(trx, { table: r.table, due, from: b.from, to: b.to }),
-            // The intent, with the batch done but not committed: its transaction id settles it after a crash.
-            record: (b, e) => (e && e.rows > 0 ? progressState(run, last, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, nextBlock: b.to }, { ...run.job.options, block: b.from }) : null),
-            committed: (b, e) => {
-              if (e && e.rows > 0) add(e.rows, 0, e.digest);
-              const density = (e?.rows ?? 0) / (b.to - b.from);
-              // At most twice the last span, and never more than 16 times the rows a batch may delete scanned.
-              span = Math.max(1, Math.min(span * 2, first * 16, Math.floor(batchSize / Math.max(density, 1e-9))));
-            },
-          });
-          // Then key order, for rows the application moved behind the pass while it ran (rare: a quick count says).
-          await run.checkpoint(progressState(run, null, null, { ...run.job.options, phase: 'keys' }));
-          last = null;
-          // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
-          const left = (
-            await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(source.db)
-          ).rows[0]!;
-          if (Number(left.due) === 0) {
-            keysPhaseDone = true;
-            remainingKnown = Number(left.all);
-          }
-        }
-        if (!keysPhaseDone) {
-          // The select is the erase itself: one statement chooses the next due rows in key order and deletes them.
-          last = await run.batches<readonly unknown[], readonly unknown[] | null, readonly unknown[] | null, ErasedBatch>({
-            from: last,
-            checkpoint: 'intent',
-            select: async (after) => ({ batch: after }),
-            write: (trx, after) => w.eraseNext!(trx, { table: r.table, due, after, limit: batchSize }),
-            record: (after, e) => (e && e.rows > 0 ? progressState(run, after, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, next: e.last }) : null),
-            committed: (after, e) => {
-              if (e && e.rows > 0) add(e.rows, 0, e.digest);
-              return { ...(e?.last ? { next: [...e.last] } : after ? { next: after } : {}), last: (e?.seen ?? 0) < batchSize };
-            },
-          });
-        }
-      }
+      if (support) ({ last, remaining: remainingKnown } = await eraseOnServer(p, support, last));
       // An archive run killed after its sets were finished (all batches done, the certificate not yet
       // written): nothing more may go into them; straight to the certificate.
       const setsFinished = archiveSet?.finished === true;
-      if (!support && !setsFinished) {
-        const cascading = r.cascade.length > 0;
-        // With children, the first batch is a probe: how many child rows go with a row is not known yet.
-        let take = cascading ? Math.min(batchSize, 100) : batchSize;
-        const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
-        last = await run.batches<readonly unknown[], KeyBatch, KeyBatch, KeyBatchWritten>({
-          from: last,
-          checkpoint: 'intent',
-          select: async (after) => {
-            const limit = take;
-            // (Archive rows are read in full inside the batch's transaction, once locked.)
-            const rows = await selectAfter(source.db, { table: r.table, columns: keyColumns([...pk, ...(archiveSet ? [] : cols)]), where: due, after, limit });
-            if (rows.length === 0) return null;
-            const keys = rows.map((row) => keyOfRow(row, pk));
-            return { batch: { after, rows, keys, updates: [] }, next: keys[keys.length - 1]!, last: rows.length < limit };
-          },
-          transform: (b) => (policy.method === 'cleanup' ? { ...b, updates: cleanupUpdates(b.rows, pk, policy.cleanup!, hashKeys) } : b),
-          empty: (b) => policy.method === 'cleanup' && b.updates.length === 0,
-          write: (trx, b) => eraseBatch(trx, ctx, r, b, { archiveSet, childSets: sets?.children ?? new Map(), archiveSelect, keyChunk }),
-          // The intent, written with the batch done but not yet committed: a crash between the commit
-          // and the checkpoint is settled on resume by asking the database what became of these rows.
-          record: (b, done) =>
-            done && done.keys.length > 0 ? progressState(run, b.after, { keys: done.keys, rows: done.keys.length, childRows: done.childRows, digest: batchDigest(done.keys), next: b.keys[b.keys.length - 1]! }) : null,
-          committed: (_b, done) => {
-            const keys = done?.keys ?? [];
-            const childRows = done?.childRows ?? 0;
-            // With children, a batch's transaction touches its rows and theirs: size the next one so
-            // that both together stay near the batch size (a customer with a thousand orders is a
-            // thousand and one rows), growing back at most twofold per batch.
-            if (cascading && keys.length > 0) take = Math.max(1, Math.min(batchSize, take * 2, Math.floor((batchSize * keys.length) / (keys.length + childRows))));
-            // No write here: the next batch's intent (or the final save) carries this batch's counts.
-            add(keys.length, childRows, batchDigest(keys));
-          },
-        });
-      }
+      if (!support && !setsFinished) last = await keyOrderPass(p, last, hashKeys, { archiveSet, childSets: sets?.children ?? new Map(), archiveSelect, keyChunk });
       await run.checkpoint(progressState(run, last, null));
       const remaining = policy.method === 'cleanup' ? 0 : remainingKnown ?? (await count(source.db, r.table, r.dueIgnoringHolds));
       const archived = archiveSet ? await archiveSet.finish() : null;
@@ -632,6 +543,135 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       return { result: certificate, counts: { rows: state.rows, childRows: state.childRows, batches: state.batches }, entry: { ...certificate }, finishedAt };
     },
   );
+}
+
+/** What the phases of one policy run share. */
+interface PolicyRun {
+  readonly ctx: RetentionContext;
+  readonly r: Resolved;
+  readonly run: JobRun;
+  readonly batchSize: number;
+  /** The checkpoint: counts, key hash and intent (the batch in flight, or none) in one write. */
+  checkpointOf(lastKey: readonly unknown[] | null, pending: Pending | null, options?: Readonly<Record<string, unknown>>): CheckpointState;
+  /** A batch that committed: into the counts and the certificate's key chain. */
+  add(rows: number, childRows: number, digest: string): void;
+}
+
+/**
+ * Erase without children on an integer key where the database can later say whether a
+ * transaction committed (Postgres): one statement per batch, keys never leave the server.
+ * First the physical order by block range (Postgres 14+), then key order for rows the
+ * application moved behind that pass. Returns the key cursor at the end, and the due rows
+ * left (held ones included) when a count already said.
+ */
+async function eraseOnServer(p: PolicyRun, support: { readonly blocks: number | null; readonly rowsPerBlock: number }, from: readonly unknown[] | null): Promise<{ last: readonly unknown[] | null; remaining: number | null }> {
+  const { r, batchSize } = p;
+  const w = p.ctx.source.writer;
+  const due = r.due;
+  let last = from;
+  let remainingKnown: number | null = null;
+  let keysPhaseDone = false;
+  const phase = (p.run.job.options as { phase?: string }).phase ?? 'blocks';
+  const blocks = phase === 'blocks' && support.blocks !== null ? { blocks: support.blocks, rowsPerBlock: support.rowsPerBlock } : null;
+  // The key cursor (`lastKey`) and the block cursor (`options.block`) are kept apart, so that
+  // neither is ever read as the other (should a resumed job take another path).
+  if (blocks) {
+    // Physical order first (Postgres 14+): block ranges sized to about `batchSize` due rows,
+    // starting as if every row were due and adapting to the density found.
+    const first = Math.max(1, Math.floor(batchSize / blocks.rowsPerBlock));
+    let span = first;
+    await p.run.batches<number, BlockRange, BlockRange, Omit<ErasedBatch, 'seen' | 'last'>>({
+      from: Number((p.run.job.options as { block?: number }).block ?? 0),
+      checkpoint: 'intent',
+      select: async (block) => {
+        const from = block ?? 0;
+        if (from >= blocks.blocks) return null;
+        const to = Math.min(blocks.blocks, from + span);
+        return { batch: { from, to }, next: to, last: to >= blocks.blocks };
+      },
+      write: (trx, b) => w.eraseBlocks!(trx, { table: r.table, due, from: b.from, to: b.to }),
+      // The intent, with the batch done but not committed: its transaction id settles it after a crash.
+      record: (b, e) => (e && e.rows > 0 ? p.checkpointOf(last, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, nextBlock: b.to }, { ...p.run.job.options, block: b.from }) : null),
+      committed: (b, e) => {
+        if (e && e.rows > 0) p.add(e.rows, 0, e.digest);
+        const density = (e?.rows ?? 0) / (b.to - b.from);
+        // At most twice the last span, and never more than 16 times the rows a batch may delete scanned.
+        span = Math.max(1, Math.min(span * 2, first * 16, Math.floor(batchSize / Math.max(density, 1e-9))));
+      },
+    });
+    // Then key order, for rows the application moved behind the pass while it ran (rare: a quick count says).
+    await p.run.checkpoint(p.checkpointOf(null, null, { ...p.run.job.options, phase: 'keys' }));
+    last = null;
+    // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
+    const left = (
+      await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(p.ctx.source.db)
+    ).rows[0]!;
+    if (Number(left.due) === 0) {
+      keysPhaseDone = true;
+      remainingKnown = Number(left.all);
+    }
+  }
+  if (!keysPhaseDone) {
+    // The select is the erase itself: one statement chooses the next due rows in key order and deletes them.
+    last = await p.run.batches<readonly unknown[], readonly unknown[] | null, readonly unknown[] | null, ErasedBatch>({
+      from: last,
+      checkpoint: 'intent',
+      select: async (after) => ({ batch: after }),
+      write: (trx, after) => w.eraseNext!(trx, { table: r.table, due, after, limit: batchSize }),
+      record: (after, e) => (e && e.rows > 0 ? p.checkpointOf(after, { txid: e.txid, rows: e.rows, childRows: 0, digest: e.digest, next: e.last }) : null),
+      committed: (after, e) => {
+        if (e && e.rows > 0) p.add(e.rows, 0, e.digest);
+        return { ...(e?.last ? { next: [...e.last] } : after ? { next: after } : {}), last: (e?.seen ?? 0) < batchSize };
+      },
+    });
+  }
+  return { last, remaining: remainingKnown };
+}
+
+/**
+ * The key-order pass of every other run (children, other keys, other databases, archive,
+ * cleanup): due rows read in key order; in each batch's transaction they are locked and
+ * re-checked, archived, and deleted children first (or cleaned). Returns the key cursor at the end.
+ */
+async function keyOrderPass(p: PolicyRun, from: readonly unknown[] | null, hashKeys: ReadonlyMap<string, import('node:crypto').KeyObject>, archive: ArchiveContext): Promise<readonly unknown[] | null> {
+  const { ctx, r, batchSize } = p;
+  const { policy, source } = ctx;
+  const pk = r.table.primaryKey;
+  const due = r.due;
+  const archiveSet = archive.archiveSet;
+  const cascading = r.cascade.length > 0;
+  // With children, the first batch is a probe: how many child rows go with a row is not known yet.
+  let take = cascading ? Math.min(batchSize, 100) : batchSize;
+  const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
+  return p.run.batches<readonly unknown[], KeyBatch, KeyBatch, KeyBatchWritten>({
+    from,
+    checkpoint: 'intent',
+    select: async (after) => {
+      const limit = take;
+      // (Archive rows are read in full inside the batch's transaction, once locked.)
+      const rows = await selectAfter(source.db, { table: r.table, columns: keyColumns([...pk, ...(archiveSet ? [] : cols)]), where: due, after, limit });
+      if (rows.length === 0) return null;
+      const keys = rows.map((row) => keyOfRow(row, pk));
+      return { batch: { after, rows, keys, updates: [] }, next: keys[keys.length - 1]!, last: rows.length < limit };
+    },
+    transform: (b) => (policy.method === 'cleanup' ? { ...b, updates: cleanupUpdates(b.rows, pk, policy.cleanup!, hashKeys) } : b),
+    empty: (b) => policy.method === 'cleanup' && b.updates.length === 0,
+    write: (trx, b) => eraseBatch(trx, ctx, r, b, archive),
+    // The intent, written with the batch done but not yet committed: a crash between the commit
+    // and the checkpoint is settled on resume by asking the database what became of these rows.
+    record: (b, done) =>
+      done && done.keys.length > 0 ? p.checkpointOf(b.after, { keys: done.keys, rows: done.keys.length, childRows: done.childRows, digest: batchDigest(done.keys), next: b.keys[b.keys.length - 1]! }) : null,
+    committed: (_b, done) => {
+      const keys = done?.keys ?? [];
+      const childRows = done?.childRows ?? 0;
+      // With children, a batch's transaction touches its rows and theirs: size the next one so
+      // that both together stay near the batch size (a customer with a thousand orders is a
+      // thousand and one rows), growing back at most twofold per batch.
+      if (cascading && keys.length > 0) take = Math.max(1, Math.min(batchSize, take * 2, Math.floor((batchSize * keys.length) / (keys.length + childRows))));
+      // No write here: the next batch's intent (or the final save) carries this batch's counts.
+      p.add(keys.length, childRows, batchDigest(keys));
+    },
+  });
 }
 
 /** A block range of the physical pass: blocks [from, to). */

@@ -542,8 +542,11 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
           },
           transform: async (rows) => ({ swaps: await swapsOf(rows, { operation, cipher, indexer, table, counts }), lastKey: keyOfRow(rows[rows.length - 1]!, pk) }),
           empty: (b) => b.swaps.length === 0,
-          write: async (trx, b) => ({ returned: await source.writer.swap(trx, b.swaps, target), written: 0 }),
-          verify: async (trx, b, w) => ({ returned: w.returned, written: await verifySwaps(trx, source, b.swaps, w.returned, target, cipher, operation) }),
+          write: async (trx, b) =>
+            source.writer.swapCounted
+              ? { returned: null, written: await source.writer.swapCounted(trx, b.swaps, target), counted: true }
+              : { returned: await source.writer.swap(trx, b.swaps, target), written: 0, counted: false },
+          verify: async (trx, b, w) => ({ ...w, written: await verifySwaps(trx, source, b.swaps, w, target, cipher, operation) }),
           committed: (b, w) => {
             const written = w?.written ?? 0;
             counts.changed += written;
@@ -594,6 +597,8 @@ interface WrittenBatch {
   readonly returned: Record<string, unknown>[] | null;
   /** Rows that now hold the new value, as verified. */
   readonly written: number;
+  /** The database compared each changed row with the value sent and counted the equal ones (`written`): no read-back. */
+  readonly counted: boolean;
 }
 
 /**
@@ -638,23 +643,30 @@ async function swapsOf(
 }
 
 /**
- * The verify step, inside the batch's transaction: the rows as stored (returned by the
- * swap, or read back) must hold exactly what was written; sampled rows must also decrypt
- * to the value read. Returns how many rows now hold their new value (a row the application
- * changed first does not: a later pass takes it). A value that does not verify throws,
- * which rolls the batch back.
+ * The verify step, inside the batch's transaction: every changed row must hold exactly what
+ * was written (compared by the database as it counted them, or here against the rows the swap
+ * returned or a read-back); sampled rows must also decrypt to the value read. Returns how
+ * many rows now hold their new value (a row the application changed first does not: a later
+ * pass takes it). A value that does not verify throws, which rolls the batch back.
  */
 async function verifySwaps(
   trx: Kysely<any>,
   source: Source,
   swaps: readonly PreparedSwap[],
-  returned: Record<string, unknown>[] | null,
+  result: WrittenBatch,
   target: { readonly table: TableInfo; readonly column: string },
   cipher: ColumnCipher,
   operation: ColumnOperation,
 ): Promise<number> {
+  const sampled = (i: number) => operation !== 'decrypt' && (i % 8 === 0 || i === swaps.length - 1);
+  if (result.counted) {
+    // The database held each changed row equal to the value sent: the sample checks that the
+    // value sent decrypts, with its row's key, to the value read.
+    for (let i = 0; i < swaps.length; i++) if (sampled(i)) checkDecrypts(swaps[i]!.value, swaps[i]!, target, cipher);
+    return result.written;
+  }
   const pk = target.table.primaryKey;
-  const back = returned ?? (await source.writer.fetchByKeys(trx, target.table, target.column, swaps.map((s) => s.key)));
+  const back = result.returned ?? (await source.writer.fetchByKeys(trx, target.table, target.column, swaps.map((s) => s.key)));
   const keyText = (parts: readonly unknown[]) => (parts.length === 1 ? String(parts[0]) : JSON.stringify(parts.map(String)));
   const byKey = new Map(back.map((r) => [keyText(pk.map((k) => r[k])), textOf(r.__value)]));
   let written = 0;
@@ -665,16 +677,19 @@ async function verifySwaps(
     // Every row: the database holds exactly what was written. Sampled rows (the first, the last,
     // every 8th): it also decrypts to the value read, with this row's key — a key or binding
     // mistake would show on every row, so a sample finds it without a second decryption each.
-    if (operation !== 'decrypt' && (i % 8 === 0 || i === swaps.length - 1)) {
-      let plain: string;
-      try {
-        plain = cipher.decryptSync(stored, rowKeyOf(s.key));
-      } catch (e) {
-        throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
-      }
-      if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
-    }
+    if (sampled(i)) checkDecrypts(stored, s, target, cipher);
     written++;
   }
   return written;
+}
+
+/** A stored ciphertext must decrypt, with its row's key, to the value read; else the batch rolls back. */
+function checkDecrypts(stored: string, s: PreparedSwap, target: { readonly table: TableInfo; readonly column: string }, cipher: ColumnCipher): void {
+  let plain: string;
+  try {
+    plain = cipher.decryptSync(stored, rowKeyOf(s.key));
+  } catch (e) {
+    throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
+  }
+  if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
 }

@@ -57,6 +57,12 @@ export interface ColumnWriter {
    * with {@link fetchByKeys}.
    */
   swap(trx: Kysely<any>, rows: readonly SwapRow[], options: SwapOptions): Promise<Record<string, unknown>[] | null>;
+  /**
+   * Compare-and-set of a batch that verifies in the database: returns how many rows now
+   * hold exactly the value written (each compared there, after any trigger changed it),
+   * without sending the stored values back. Where absent, {@link swap} and a read-back do it.
+   */
+  swapCounted?(trx: Kysely<any>, rows: readonly SwapRow[], options: SwapOptions): Promise<number>;
   /** The key columns and `__value` (the column) of the rows with these keys, inside the caller's transaction. */
   fetchByKeys(trx: Kysely<any>, table: TableInfo, column: string, keys: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]>;
   /** True when the value of `column` starts with `prefix`, byte for byte (no case folding). */

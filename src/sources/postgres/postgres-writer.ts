@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { keyListIn, keyTuple, tableRef, valueTuple, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { pgIdent } from './postgres-access.js';
 
@@ -49,25 +49,14 @@ export const POSTGRES_WRITER: ColumnWriter = {
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];
-    // One array parameter per field: a 1000-row batch is one short statement, planned as an index nested loop.
-    const pk = o.table.primaryKey;
-    const types = pk.map((k) => o.table.columns.find((c) => c.name === k)?.dataType ?? 'text');
-    const arrays = [
-      ...pk.map((_, i) => sql`${rows.map((r) => (r.key[i] === null ? null : String(r.key[i])))}::text[]`),
-      sql`${rows.map((r) => r.old)}::text[]`,
-      sql`${rows.map((r) => r.value)}::text[]`,
-      ...(o.extraColumn ? [sql`${rows.map((r) => r.extra ?? null)}::text[]`] : []),
-    ];
-    const cols = [...pk.map((_, i) => `k${i}`), 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
-    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
-    const set = [sql`${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = v.extra`] : [])];
     // RETURNING reports each changed row as stored: the read-back, in the same statement.
-    return (
-      await sql<Record<string, unknown>>`update ${tableRef(o.table)} as t set ${sql.join(set)}
-        from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
-        where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old
-        returning ${sql.join(pk.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(o.column)} as ${sql.ref('__value')}`.execute(trx)
-    ).rows;
+    return (await swapStatement(trx, rows, o, sql`returning ${sql.join(o.table.primaryKey.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(o.column)} as ${sql.ref('__value')}`)).rows;
+  },
+  async swapCounted(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
+    if (rows.length === 0) return 0;
+    // Each changed row compared as stored (after any trigger) with the value sent, in the database: one row back per batch.
+    const r = await swapStatement(trx, rows, o, sql`returning t.${sql.ref(o.column)} = v.val as __ok`, true);
+    return Number(r.rows[0]?.__n ?? 0);
   },
   async fetchByKeys(trx: Kysely<any>, table, column, keys) {
     const pk = table.primaryKey;
@@ -170,6 +159,31 @@ export const POSTGRES_WRITER: ColumnWriter = {
     }
   },
 };
+
+/**
+ * The compare-and-set of a batch as one `UPDATE … FROM unnest(…)`: one array parameter per
+ * field, so a 1000-row batch is one short statement, planned as an index nested loop.
+ * `counted`: the statement returns one row, `__n`, the changed rows whose `__ok` holds.
+ */
+function swapStatement(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions, returning: RawBuilder<unknown>, counted = false) {
+  const pk = o.table.primaryKey;
+  const types = pk.map((k) => o.table.columns.find((c) => c.name === k)?.dataType ?? 'text');
+  const arrays = [
+    ...pk.map((_, i) => sql`${rows.map((r) => (r.key[i] === null ? null : String(r.key[i])))}::text[]`),
+    sql`${rows.map((r) => r.old)}::text[]`,
+    sql`${rows.map((r) => r.value)}::text[]`,
+    ...(o.extraColumn ? [sql`${rows.map((r) => r.extra ?? null)}::text[]`] : []),
+  ];
+  const cols = [...pk.map((_, i) => `k${i}`), 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
+  const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
+  const set = [sql`${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = v.extra`] : [])];
+  const update = sql`update ${tableRef(o.table)} as t set ${sql.join(set)}
+    from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
+    where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old
+    ${returning}`;
+  if (!counted) return sql<Record<string, unknown>>`${update}`.execute(trx);
+  return sql<Record<string, unknown>>`with __steward_u as (${update}) select count(*) filter (where __ok)::int as __n from __steward_u`.execute(trx);
+}
 
 /**
  * SHA-256 (hex) of the keys' lines in key order, exactly as src/retention/apply.ts

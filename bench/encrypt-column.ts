@@ -12,7 +12,8 @@
  *   steward  — `steward encrypt` (migrateColumn): read, encrypt in Node, compare-and-set
  *              write, read back and decrypt to verify, checkpoint in the state store.
  * Targets: steward ≥ 0.5 × floor rows/s, faster than pgcrypto. Steward runs in a
- * child process so its peak RSS is its own.
+ * child process so its peak RSS is its own. `--methods floor,steward` runs only those
+ * (pgcrypto alone takes minutes).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,7 @@ const URL_ = opt('url', process.env.STEWARD_BENCH_PG_URL ?? 'postgres://postgres
 const ROWS = Number(opt('rows', '1000000'));
 const BATCH = Number(opt('batch', '1000'));
 const SCHEMA = 'bench_encrypt';
+const METHODS = new Set(opt('methods', 'floor,grown,pgcrypto,steward').split(','));
 
 async function freshTable(c: pg.Client, name: string): Promise<void> {
   await c.query(`drop table if exists ${SCHEMA}.${name}`);
@@ -59,6 +61,61 @@ async function batched(c: pg.Client, name: string, set: string, params: unknown[
   return performance.now() - t;
 }
 
+/** `COPY … FROM STDIN` of one buffer on a pg client (the protocol pg-copy-streams speaks, without the dependency). */
+function copyIn(c: pg.Client, text: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const q = {
+      submit: (con: { query(t: string): void }) => con.query(text),
+      handleCopyInResponse: (con: { sendCopyFromChunk(b: Buffer): void; endCopyFrom(): void }) => {
+        con.sendCopyFromChunk(data);
+        con.endCopyFrom();
+      },
+      handleCommandComplete: () => undefined,
+      handleReadyForQuery: () => (q.failed ? reject(q.failed) : resolve()),
+      handleError: (e: Error) => (q.failed = e),
+      failed: null as Error | null,
+    };
+    (c as unknown as { query(q: unknown): void }).query(q);
+  });
+}
+
+/**
+ * The write shapes of an encryption batch, without Node's crypto: the same key-ordered
+ * batches writing values of a ciphertext's size (`stw1:` + 90 characters) by compare-and-set,
+ * one transaction each, three ways: Steward's `UPDATE … FROM unnest(…) RETURNING` the stored
+ * values (the read-back); the same returning one count of rows whose stored value equals the
+ * one sent (the per-row equality flag); and `COPY` into a temporary staging table, then
+ * `UPDATE … FROM` it returning the count.
+ */
+async function writeShape(c: pg.Client, name: string, shape: 'returning' | 'flag' | 'copy'): Promise<number> {
+  let last = 0;
+  if (shape === 'copy') await c.query('create temporary table if not exists __steward_stage (k bigint, old text, val text) on commit delete rows');
+  const t = performance.now();
+  for (;;) {
+    const r = await c.query<{ id: string; email: string }>(`select id, email from ${SCHEMA}.${name} where id > $1 and email not like 'stw1:%' order by id limit $2`, [last, BATCH]);
+    if (r.rows.length === 0) break;
+    const ids = r.rows.map((x) => x.id);
+    const olds = r.rows.map((x) => x.email);
+    const vals = r.rows.map((x) => `stw1:${x.id.padStart(90, 'x')}`);
+    await c.query('begin');
+    if (shape === 'returning') {
+      const back = await c.query(`update ${SCHEMA}.${name} as t set email = v.val from unnest($1::text[], $2::text[], $3::text[]) as v(k, old, val) where t.id = v.k::bigint and t.email = v.old returning t.id, t.email as __value`, [ids, olds, vals]);
+      if (back.rows.length !== ids.length) throw new Error('raced');
+    } else if (shape === 'flag') {
+      const back = await c.query<{ n: number }>(`with u as (update ${SCHEMA}.${name} as t set email = v.val from unnest($1::text[], $2::text[], $3::text[]) as v(k, old, val) where t.id = v.k::bigint and t.email = v.old returning t.email = v.val as ok) select count(*) filter (where ok)::int as n from u`, [ids, olds, vals]);
+      if (back.rows[0]!.n !== ids.length) throw new Error('raced');
+    } else {
+      const esc = (x: string) => x.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+      await copyIn(c, 'copy __steward_stage (k, old, val) from stdin', Buffer.from(ids.map((id, i) => `${id}\t${esc(olds[i]!)}\t${esc(vals[i]!)}\n`).join('')));
+      const back = await c.query<{ n: number }>(`with u as (update ${SCHEMA}.${name} as t set email = v.val from __steward_stage v where t.id = v.k and t.email = v.old returning t.email = v.val as ok) select count(*) filter (where ok)::int as n from u`);
+      if (back.rows[0]!.n !== ids.length) throw new Error('raced');
+    }
+    await c.query('commit');
+    last = Number(ids[ids.length - 1]);
+  }
+  return performance.now() - t;
+}
+
 async function child(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'steward-bench-enc-'));
   const store = await openStateStore({ url: path.join(dir, 'state.db'), baseDir: dir });
@@ -81,37 +138,54 @@ async function main(): Promise<void> {
   await c.query('create extension if not exists pgcrypto');
   const out: { name: string; ms: number; rss?: number }[] = [];
 
-  process.stderr.write(`floor: ${ROWS} rows…\n`);
-  await freshTable(c, 'floor');
-  out.push({ name: 'floor (SET c = c)', ms: await batched(c, 'floor', 'email') });
-  await c.query(`drop table ${SCHEMA}.floor`);
+  if (METHODS.has('floor')) {
+    process.stderr.write(`floor: ${ROWS} rows…\n`);
+    await freshTable(c, 'floor');
+    out.push({ name: 'floor (SET c = c)', ms: await batched(c, 'floor', 'email') });
+    await c.query(`drop table ${SCHEMA}.floor`);
+  }
 
   // The same rewrite, with each value grown to a ciphertext's size: a grown row cannot be updated
   // in place (no HOT update), so this is the floor for any encryption that stores its output in the table.
-  process.stderr.write('floor with grown values…\n');
-  await freshTable(c, 'grown');
-  out.push({ name: 'floor, values grown', ms: await batched(c, 'grown', `email || repeat('x', 64)`) });
-  await c.query(`drop table ${SCHEMA}.grown`);
+  if (METHODS.has('grown')) {
+    process.stderr.write('floor with grown values…\n');
+    await freshTable(c, 'grown');
+    out.push({ name: 'floor, values grown', ms: await batched(c, 'grown', `email || repeat('x', 64)`) });
+    await c.query(`drop table ${SCHEMA}.grown`);
+  }
 
-  process.stderr.write('pgcrypto…\n');
-  await freshTable(c, 'pgcrypto');
-  out.push({ name: "pgcrypto pgp_sym_encrypt", ms: await batched(c, 'pgcrypto', `encode(pgp_sym_encrypt(email, $3), 'base64')`, ['bench-passphrase']) });
-  await c.query(`drop table ${SCHEMA}.pgcrypto`);
+  if (METHODS.has('pgcrypto')) {
+    process.stderr.write('pgcrypto…\n');
+    await freshTable(c, 'pgcrypto');
+    out.push({ name: "pgcrypto pgp_sym_encrypt", ms: await batched(c, 'pgcrypto', `encode(pgp_sym_encrypt(email, $3), 'base64')`, ['bench-passphrase']) });
+    await c.query(`drop table ${SCHEMA}.pgcrypto`);
+  }
 
-  process.stderr.write('steward…\n');
-  await freshTable(c, 'steward');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(r.stderr);
-  const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; changed: number; maxRssMb: number };
-  if (s.changed !== ROWS) throw new Error(`steward encrypted ${s.changed} of ${ROWS} rows`);
-  out.push({ name: 'steward encrypt', ms: s.ms, rss: s.maxRssMb });
-  await c.query(`drop table ${SCHEMA}.steward`);
+  for (const shape of ['returning', 'flag', 'copy'] as const) {
+    if (!METHODS.has(`write-${shape}`)) continue;
+    process.stderr.write(`write shape ${shape}…\n`);
+    await freshTable(c, `w_${shape}`);
+    out.push({ name: `write: ${shape === 'returning' ? 'unnest RETURNING' : shape === 'flag' ? 'unnest, equality count' : 'COPY to staging'}`, ms: await writeShape(c, `w_${shape}`, shape) });
+    await c.query(`drop table ${SCHEMA}.w_${shape}`);
+  }
+
+  if (METHODS.has('steward')) {
+    process.stderr.write('steward…\n');
+    await freshTable(c, 'steward');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; changed: number; maxRssMb: number };
+    if (s.changed !== ROWS) throw new Error(`steward encrypted ${s.changed} of ${ROWS} rows`);
+    out.push({ name: 'steward encrypt', ms: s.ms, rss: s.maxRssMb });
+    await c.query(`drop table ${SCHEMA}.steward`);
+  }
   await c.end();
 
-  const floor = out[0]!.ms;
-  const pgc = out[2]!.ms;
+  const of = (prefix: string) => out.find((o) => o.name.startsWith(prefix))?.ms ?? NaN;
+  const floor = of('floor (');
+  const pgc = of('pgcrypto');
+  const grown = of('floor,');
   console.log(`\nonline encryption of one column, ${ROWS.toLocaleString('en')} Postgres rows, batches of ${BATCH}, one run, this machine`);
-  const grown = out[1]!.ms;
   console.log('method                      seconds    rows/s   vs floor   vs grown   vs pgcrypto   peak RSS MB');
   for (const o of out) {
     const rate = ROWS / (o.ms / 1000);

@@ -1,9 +1,11 @@
 /**
- * Batched, compare-and-set writes to one column: what online column migrations
- * (src/crypto/column-migration.ts) need from a dialect. Every write replaces a
- * value only where the row still holds exactly the value Steward read, so a
- * row the application changed in the meantime is left alone (and picked up by
- * a later pass) — never overwritten with a stale value.
+ * Batched writes to a table's rows: what the destructive jobs (src/jobs/) need from a
+ * dialect — compare-and-set writes to one column (online encryption,
+ * src/crypto/column-migration.ts), and erasing and reclaiming rows (retention,
+ * src/retention/apply.ts). Every column write replaces a value only where the row
+ * still holds exactly the value Steward read, so a row the application changed in the
+ * meantime is left alone (and picked up by a later pass) — never overwritten with a
+ * stale value.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { ColumnInfo, TableInfo } from './types.js';
@@ -30,8 +32,8 @@ export interface SwapOptions {
   readonly extraColumn?: string | undefined;
 }
 
-/** The dialect-specific part of a column migration. Generic reads use Kysely. */
-export interface ColumnWriter {
+/** The dialect-specific part of the destructive jobs' writes. Generic reads use Kysely. */
+export interface RowWriter {
   /** Why this connection cannot write (a read-only replica, session or file), or null when it can. */
   readOnlyReason(db: Kysely<any>): Promise<string | null>;
   /**
@@ -126,6 +128,9 @@ export interface ErasedBatch {
   readonly last: readonly unknown[] | null;
   readonly txid: string;
 }
+
+/** @deprecated The name from when it only rewrote columns: {@link RowWriter}. */
+export type ColumnWriter = RowWriter;
 
 /** `schema.table` as Kysely's table reference. */
 export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.table(`${t.schema}.${t.name}`);

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AccessSnapshot } from './access-types.js';
 import type { SessionTransport } from '../transit/types.js';
-import type { ColumnWriter } from './column-writer.js';
+import type { RowWriter } from './column-writer.js';
 
-export type { ColumnWriter, SwapRow, SwapOptions } from './column-writer.js';
+export type { ColumnWriter, RowWriter, SwapRow, SwapOptions } from './column-writer.js';
 
 export type * from './access-types.js';
 
@@ -161,7 +161,7 @@ export interface Source {
    */
   readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
   /** Batched compare-and-set writes to one column, for online column migrations. */
-  readonly writer: ColumnWriter;
+  readonly writer: RowWriter;
   /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */
   readTransport(): Promise<SessionTransport>;
   /** Releases the connection pool. Safe to call twice. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { mysqlIdent } from './mysql-access.js';
 
 /**
@@ -10,7 +10,7 @@ import { mysqlIdent } from './mysql-access.js';
  */
 class RollBack extends Error {}
 
-export const MYSQL_WRITER: ColumnWriter = {
+export const MYSQL_WRITER: RowWriter = {
   async readOnlyReason(db: Kysely<any>) {
     const r = (await sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, @@global.super_read_only as sro`.execute(db).catch(async () => sql<{ ro: unknown; sro: unknown }>`select @@global.read_only as ro, 0 as sro`.execute(db))).rows[0];
     if (Number(r?.ro) === 1 || Number(r?.sro) === 1) return 'the server is read-only (@@read_only is ON: a replica, or writes are switched off)';

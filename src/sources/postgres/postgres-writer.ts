@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { keyListIn, keyTuple, tableRef, valueTuple, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { keyListIn, keyTuple, tableRef, valueTuple, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { pgIdent } from './postgres-access.js';
 
 /**
@@ -7,7 +7,7 @@ import { pgIdent } from './postgres-access.js';
  * statement, each matched on its key and on the exact value read (`=` on text
  * compares bytes in Postgres, whatever the collation's sort order).
  */
-export const POSTGRES_WRITER: ColumnWriter = {
+export const POSTGRES_WRITER: RowWriter = {
   async readOnlyReason(db: Kysely<any>) {
     const r = (await sql<{ recovery: boolean; ro: string }>`select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') as ro`.execute(db)).rows[0];
     if (r?.recovery) return 'the server is a read-only replica (pg_is_in_recovery() is true)';

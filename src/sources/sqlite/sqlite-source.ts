@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, verified, type SourceLocation } from '../source-base.js';
-import type { ColumnWriter, OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import type { RowWriter, OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
 import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
@@ -27,7 +27,7 @@ export class SqliteSource extends SourceBase {
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
   protected readonly accessReader: SqliteAccessReader;
-  readonly writer: ColumnWriter;
+  readonly writer: RowWriter;
   protected readonly transportReader = sqliteSessionTransport;
 
   constructor(name: string, db: Kysely<any>, location: SourceLocation = {}) {

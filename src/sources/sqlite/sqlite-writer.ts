@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -11,7 +11,7 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
  * bytewise with `COLLATE BINARY`, whatever the column declares. Types are
  * advisory, so no column ever needs widening.
  */
-export function sqliteWriter(file: string | undefined): ColumnWriter {
+export function sqliteWriter(file: string | undefined): RowWriter {
   return {
     async readOnlyReason(db: Kysely<any>) {
       const q = (await sql<{ query_only: number }>`pragma query_only`.execute(db)).rows[0];

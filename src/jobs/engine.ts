@@ -42,7 +42,7 @@
  *                          after-commit · (after: before-checkpoint · checkpoint · after-checkpoint)
  */
 import type { Kysely } from 'kysely';
-import { InternalError, isStewardError } from '../errors.js';
+import { InternalError, isStewardError, UsageError } from '../errors.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import { toSourceError, withoutDriverText, type SourceErrorContext } from '../sources/errors.js';
 import type { Source } from '../sources/types.js';
@@ -140,8 +140,8 @@ export interface JobSpec<R> {
   readonly existing: Job | null;
   /** The record of a new job, when none is resumed. */
   readonly create: () => NewJob;
-  /** The errors for an existing job whose runner lives (`busy`), and for one another runner claimed first (`lost`). */
-  readonly refuse: { readonly busy: (job: Job) => Error; readonly lost: (job: Job) => Error };
+  /** The errors for an existing job whose runner lives (`busy`), and for one another runner claimed first (`lost`); by default, ones naming `what`. */
+  readonly refuse?: { readonly busy: (job: Job) => Error; readonly lost: (job: Job) => Error };
   /** Activity-log entries: `<action>.started`, `<action>.interrupted`, `<action>.finished`. */
   readonly action: string;
   /** The finished entry's action, when it has a name of its own (`retention.certificate`). */
@@ -376,8 +376,12 @@ export class JobRun {
 async function takeOver(spec: JobSpec<unknown>, job: Job, now: () => Date): Promise<Job> {
   if (!spec.store) return { ...job, owner: THIS_PROCESS };
   const o = job.owner;
-  if (o && ownerMayBeRunning(job, now())) throw spec.refuse.busy(job);
-  if (!(await spec.store.jobs.claim(job.id, o, THIS_PROCESS, now().toISOString()))) throw spec.refuse.lost(job);
+  const refuse = spec.refuse ?? {
+    busy: (j: Job) => new UsageError(`${spec.what} is being run by another Steward (pid ${j.owner?.pid} on ${j.owner?.host})`, { hint: 'Wait for it to finish' }),
+    lost: () => new UsageError(`another Steward took over ${spec.what} just now`, { hint: 'Let it finish' }),
+  };
+  if (o && ownerMayBeRunning(job, now())) throw refuse.busy(job);
+  if (!(await spec.store.jobs.claim(job.id, o, THIS_PROCESS, now().toISOString()))) throw refuse.lost(job);
   return { ...job, owner: THIS_PROCESS };
 }
 

@@ -133,7 +133,6 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
       actor: 'restore',
       existing: null,
       create: () => ({ id: randomUUID(), source: source.name, table: table.name, target: `archive:${digest}`, operation: 'restore', pass: 1, lastKey: null, counts: {}, options: {} }),
-      refuse: { busy: () => new UsageError('unreachable'), lost: () => new UsageError('unreachable') },
       action: 'restore',
       subject: {},
       counts: () => ({ inserted, present, batches }),

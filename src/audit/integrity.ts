@@ -165,26 +165,26 @@ export async function checkTable(
   config: IntegrityConfig,
   now: Date,
 ): Promise<TableIntegrity> {
-  const t = sql.table(`${table.schema}.${table.name}`);
+  const t = sql.id(table.schema, table.name);
   const has = new Set(table.columns.map((c) => c.name));
-  const selects: RawBuilder<unknown>[] = [sql`count(*) as ${sql.ref('rows')}`];
+  const selects: RawBuilder<unknown>[] = [sql`count(*) as ${sql.id('rows')}`];
   const plan: { column: string; category: string; check?: Check; dup: boolean; i: number }[] = [];
   const when = (cond: RawBuilder<unknown>) => sql`count(case when ${cond} then 1 end)`;
   items.forEach((item, i) => {
     const check = VALIDITY[item.category];
     const dup = IDENTIFYING.has(item.category);
     if (!check && !dup) return;
-    const c = sql.ref(item.column);
-    selects.push(sql`count(${c}) as ${sql.ref(`nn_${i}`)}`);
-    if (check) selects.push(sql`${when(sql`${c} is not null and ${validity(source, check, c)}`)} as ${sql.ref(`inv_${i}`)}`);
+    const c = sql.id(item.column);
+    selects.push(sql`count(${c}) as ${sql.id(`nn_${i}`)}`);
+    if (check) selects.push(sql`${when(sql`${c} is not null and ${validity(source, check, c)}`)} as ${sql.id(`inv_${i}`)}`);
     plan.push({ column: item.column, category: item.category, ...(check ? { check } : {}), dup, i });
   });
   const required = config.required.filter((r) => r.startsWith(`${table.name}.`)).map((r) => r.slice(table.name.length + 1)).filter((c) => has.has(c));
-  required.forEach((col, j) => selects.push(sql`${when(sql`${sql.ref(col)} is null`)} as ${sql.ref(`req_${j}`)}`));
+  required.forEach((col, j) => selects.push(sql`${when(sql`${sql.id(col)} is null`)} as ${sql.id(`req_${j}`)}`));
   const updated = config.updatedColumns[table.name];
   const duration = config.staleAfter ? parseIsoDuration(config.staleAfter) : null;
   const before = duration ? addDuration(now, negate(duration)).toISOString() : null;
-  if (updated && has.has(updated) && before) selects.push(sql`${when(source.integrity.olderThan(sql.ref(updated), before))} as ${sql.ref('stale')}`);
+  if (updated && has.has(updated) && before) selects.push(sql`${when(source.integrity.olderThan(sql.id(updated), before))} as ${sql.id('stale')}`);
 
   const aggregate = sql<Record<string, unknown>>`select ${sql.join(selects)} from ${t}`.execute(source.db).then((r) => r.rows[0] ?? {});
   const dupColumns = plan.filter((p) => p.dup);
@@ -192,14 +192,14 @@ export async function checkTable(
     ? source.integrity.foldedUniqueColumns(table).execute(source.db).then((r) => new Set((r.rows as { column: unknown }[]).map((x) => String(x.column))))
     : Promise.resolve(new Set());
   const duplicates = new Map(
-    dupColumns.map((p) => [p.i, unique.then((u) => (u.has(p.column) ? null : countDuplicates(source, t, sql.ref(p.column))))] as const),
+    dupColumns.map((p) => [p.i, unique.then((u) => (u.has(p.column) ? null : countDuplicates(source, t, sql.id(p.column))))] as const),
   );
   const orphanChecks = Object.entries(config.references).flatMap(([from, to]) => {
     const [ft, fc] = from.split('.') as [string, string];
     if (ft !== table.name || !has.has(fc)) return [];
     const [pt, pc] = to.split('.') as [string, string];
     return [
-      sql<{ k: unknown }>`select count(*) as k from ${t} c left join ${sql.table(`${table.schema}.${pt}`)} p on p.${sql.ref(pc)} = c.${sql.ref(fc)} where c.${sql.ref(fc)} is not null and p.${sql.ref(pc)} is null`
+      sql<{ k: unknown }>`select count(*) as k from ${t} c left join ${sql.id(table.schema, pt)} p on p.${sql.id(pc)} = c.${sql.id(fc)} where c.${sql.id(fc)} is not null and p.${sql.id(pc)} is null`
         .execute(source.db)
         .then((r) => ({ column: fc, references: to, rows: n(r.rows[0]?.k) })),
     ];
@@ -212,7 +212,7 @@ export async function checkTable(
   const orphans = await Promise.all(orphanChecks);
 
   const columns = await Promise.all(plan.map(async (p): Promise<ColumnIntegrity> => {
-    const c = sql.ref(p.column);
+    const c = sql.id(p.column);
     const nonNull = n(row[`nn_${p.i}`]);
     let out: ColumnIntegrity = { column: p.column, category: p.category, nonNull };
     if (p.check) {

@@ -65,8 +65,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
       invalid(policy.name, policy.table, e.message);
       continue;
     }
-    const [schema, table] = plan.table.split('.') as [string, string];
-    const location = { source: sourceName, schema, table };
+    const location = { source: sourceName, schema: plan.target.schema, table: plan.target.name };
     if (plan.due > 0) {
       const ageDays = plan.oldest ? Math.floor((Date.parse(plan.cutoff) - Date.parse(plan.oldest)) / 86_400_000) : 0;
       out.push({

@@ -23,6 +23,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
 import { classifyDriverError, displayTable } from '../sources/errors.js';
+import { exactSpelling, schemasNamed, tablesNamed } from '../sources/table-names.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import { inferCategory, maskValue } from '../detection/mask.js';
 import { matchColumnName } from '../detection/names.js';
@@ -151,42 +152,7 @@ function rowDescription(table: TableInfo, key: readonly unknown[]): string {
 
 const textOf = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
-/** `a.b` split on dots outside double quotes or backticks, each part unquoted. */
-function splitTableArg(arg: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  for (let i = 0; i < arg.length; i++) {
-    const ch = arg[i]!;
-    if (quote) {
-      if (ch === quote && arg[i + 1] === quote) {
-        cur += ch;
-        i++;
-      } else if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === '`') quote = ch;
-    else if (ch === '.') {
-      parts.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  parts.push(cur);
-  return parts;
-}
-
-/**
- * The tables a spelling (`t`, `public.t`, `"T"`, `db.t`) names: exact names first, and only
- * when none matches, names equal but for case (how MySQL and unquoted Postgres names fold).
- */
-export function tablesNamed(tables: readonly TableInfo[], spelling: string): TableInfo[] {
-  const parts = splitTableArg(spelling);
-  const name = parts[parts.length - 1]!;
-  const schema = parts.length > 1 ? parts.slice(0, -1).join('.') : undefined;
-  const exact = tables.filter((t) => t.name === name && (schema === undefined || t.schema === schema));
-  if (exact.length > 0) return exact;
-  const l = (x: string) => x.toLowerCase();
-  return tables.filter((t) => l(t.name) === l(name) && (schema === undefined || l(t.schema) === l(schema)));
-}
+export { tablesNamed } from '../sources/table-names.js';
 
 const samePhysical = (tables: readonly TableInfo[], spelling: string, target: TableInfo) => tablesNamed(tables, spelling).some((t) => t.schema === target.schema && t.name === target.name);
 
@@ -194,14 +160,12 @@ const samePhysical = (tables: readonly TableInfo[], spelling: string, target: Ta
 async function resolveTarget(source: Source, tableArg: string, columnArg: string): Promise<{ table: TableInfo; column: ColumnInfo; tables: readonly TableInfo[] }> {
   let all = await source.introspect();
   let tables = tablesNamed(all, tableArg);
-  const parts = splitTableArg(tableArg);
-  if (tables.length === 0 && parts.length > 1) {
-    all = [...all, ...(await source.introspect({ schemas: [parts.slice(0, -1).join('.')] }))];
+  if (tables.length === 0 && schemasNamed(tableArg).length > 0) {
+    all = [...all, ...(await source.introspect({ schemas: schemasNamed(tableArg) }))];
     tables = tablesNamed(all, tableArg);
   }
-  const name = parts[parts.length - 1]!;
   if (tables.length === 0) throw new UsageError(`source "${source.name}" has no table ${tableArg}`, { hint: 'Check --column: it is TABLE.COLUMN or SCHEMA.TABLE.COLUMN, as `steward audit` lists them' });
-  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name the schema: --column ${tables[0]!.schema}.${name}.${columnArg}` });
+  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name one exactly: ${tables.map((t) => `--column '${exactSpelling(t)}.${columnArg}'`).join(' or ')}` });
   const table = tables[0]!;
   if (table.kind !== 'table') throw new UsageError(`${tableArg} is a view: its rows live in the tables it reads`, { hint: 'Encrypt the column of the underlying table' });
   const column = table.columns.find((c) => c.name === columnArg);
@@ -255,7 +219,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   const physical = `${table.schema}.${table.name}`;
   const w = source.writer;
   const t = tableRef(table);
-  const c = sql.ref(column.name);
+  const c = sql.id(column.name);
   const pk = table.primaryKey;
 
   if (operation !== 'decrypt') {
@@ -311,12 +275,12 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   // The plan: counts in one aggregate scan, a sample for foreign formats.
   const ownExpr = own ? sql`sum(case when ${w.startsWith(c, own)} then 1 else 0 end)` : sql`0`;
   const agg = (
-    await sql<Record<string, unknown>>`select count(*) as ${sql.ref('rows')},
-      sum(case when ${c} is null then 1 else 0 end) as ${sql.ref('nulls')},
-      ${ownExpr} as ${sql.ref('own')},
-      sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.ref('stw')},
-      max(${w.octetLength(c)}) as ${sql.ref('maxbytes')},
-      max(case when not ${w.startsWith(c, CIPHERTEXT_PREFIX)} then ${w.octetLength(c)} end) as ${sql.ref('maxplain')}
+    await sql<Record<string, unknown>>`select count(*) as ${sql.id('rows')},
+      sum(case when ${c} is null then 1 else 0 end) as ${sql.id('nulls')},
+      ${ownExpr} as ${sql.id('own')},
+      sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.id('stw')},
+      max(${w.octetLength(c)}) as ${sql.id('maxbytes')},
+      max(case when not ${w.startsWith(c, CIPHERTEXT_PREFIX)} then ${w.octetLength(c)} end) as ${sql.id('maxplain')}
       from ${t}`.execute(source.db)
   ).rows[0]!;
   const n = (v: unknown) => Number(v ?? 0);
@@ -368,8 +332,8 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
       // It may only hold this column's blind index (a resumed or repeated run): every value in a
       // sample must be the HMAC of the target's plaintext under this column's blind-index key.
       const held = (
-        await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}, ${sql.ref(bi)} as ${sql.ref('__bidx')}
-          from ${t} where ${sql.ref(bi)} is not null order by ${sql.join(pk.map((k) => sql.ref(k)))} limit 500`.execute(source.db)
+        await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.id(k)))}, ${c} as ${sql.id('__value')}, ${sql.id(bi)} as ${sql.id('__bidx')}
+          from ${t} where ${sql.id(bi)} is not null order by ${sql.join(pk.map((k) => sql.id(k)))} limit 500`.execute(source.db)
       ).rows;
       if (held.length > 0) {
         const hasIndexKey = keys.some((k) => k.kind === 'bidx' && k.state !== 'destroyed');
@@ -526,9 +490,9 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
         throwIfInterrupted(options.signal, `${operation} ${scopeName(scope)}`, `${counts.changed} value(s) done in ${counts.batches} batch(es), pass ${pass}`);
         const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
         const batch = (
-          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}
+          await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.id(k)))}, ${c} as ${sql.id('__value')}
             from ${t} where ${todoWhere(rotateTo)} ${after}
-            order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${batchSize}`.execute(source.db)
+            order by ${sql.join(pk.map((k) => sql.id(k)))} limit ${batchSize}`.execute(source.db)
         ).rows;
         if (batch.length === 0) break;
         const swaps: (SwapRow & { plain: string })[] = [];
@@ -610,7 +574,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
 }
 
 async function countWhere(db: Kysely<any>, t: RawBuilder<unknown>, where: RawBuilder<unknown>): Promise<number> {
-  const r = (await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${t} where ${where}`.execute(db)).rows[0];
+  const r = (await sql<{ n: unknown }>`select count(*) as ${sql.id('n')} from ${t} where ${where}`.execute(db)).rows[0];
   return Number(r?.n ?? 0);
 }
 

@@ -67,7 +67,10 @@ export interface RetentionContext {
 export interface RetentionPlan {
   readonly policy: string;
   readonly source: string;
+  /** `schema.table`, for display (a name may hold dots: use {@link RetentionPlan.target} to address it). */
   readonly table: string;
+  /** The physical table, unambiguous. */
+  readonly target: { readonly schema: string; readonly name: string };
   readonly method: RetentionPolicy['method'];
   readonly period: string;
   readonly legalBasis: string;
@@ -169,7 +172,7 @@ async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Pr
   // Every condition parenthesised on its own (allOf): a policy's where: is one checked expression
   // (src/sources/predicate.ts) and cannot change the precedence of the due or hold conditions.
   const filter = policyFilter(ctx);
-  const dueIgnoringHolds = allOf([source.integrity.notAfter(sql.ref(from.name), from, cutoff), ...filter]);
+  const dueIgnoringHolds = allOf([source.integrity.notAfter(sql.id(from.name), from, cutoff), ...filter]);
   const due = holds.wholeTable ? sql`(1 = 0)` : holds.exclude ? allOf([dueIgnoringHolds, holds.exclude]) : dueIgnoringHolds;
   const cascade = policy.method === 'cleanup' ? [] : cascadeOrder(tables, table, policy.cascade);
   return { table, from, tables, cutoff, due, dueIgnoringHolds, holds, cascade };
@@ -182,7 +185,7 @@ function policyFilter(ctx: Pick<RetentionContext, 'policy' | 'index' | 'source'>
 }
 
 async function count(db: Kysely<any>, t: TableInfo, where: RawBuilder<unknown>): Promise<number> {
-  return Number((await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${tableRef(t)} where ${where}`.execute(db)).rows[0]?.n ?? 0);
+  return Number((await sql<{ n: unknown }>`select count(*) as ${sql.id('n')} from ${tableRef(t)} where ${where}`.execute(db)).rows[0]?.n ?? 0);
 }
 
 type ForeignKey = import('../sources/types.js').ForeignKey;
@@ -260,7 +263,7 @@ function cascadePaths(order: ReturnType<typeof cascadeOrder>, root: TableInfo): 
 
 /** `(child.fk…) in (select parent.ref… from parent where <parentWhere>)`, following one foreign key. */
 function underParent(fk: ForeignKey, parent: TableInfo, parentWhere: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`${keyTuple(fk.columns)} in (select ${sql.join(fk.referencedColumns.map((c) => sql.ref(c)))} from ${tableRef(parent)} where ${parentWhere})`;
+  return sql`${keyTuple(fk.columns)} in (select ${sql.join(fk.referencedColumns.map((c) => sql.id(c)))} from ${tableRef(parent)} where ${parentWhere})`;
 }
 
 /** The rows a cascade deletes under `rootWhere` rows, per child table (for plans). */
@@ -287,9 +290,9 @@ async function planPolicyUnguarded(ctx: Omit<RetentionContext, 'store'> & { read
   const now = (ctx.now ?? (() => new Date()))();
   const r = await resolve(ctx as RetentionContext, now);
   const db = ctx.source.db;
-  const fromRef = sql.ref(r.from.name);
+  const fromRef = sql.id(r.from.name);
   const agg = (
-    await sql<Record<string, unknown>>`select count(*) as ${sql.ref('due')}, min(${fromRef}) as ${sql.ref('oldest')} from ${tableRef(r.table)} where ${r.dueIgnoringHolds}`.execute(db)
+    await sql<Record<string, unknown>>`select count(*) as ${sql.id('due')}, min(${fromRef}) as ${sql.id('oldest')} from ${tableRef(r.table)} where ${r.dueIgnoringHolds}`.execute(db)
   ).rows[0]!;
   const due = Number(agg.due ?? 0);
   const notHeld = r.holds.wholeTable ? 0 : r.holds.exclude ? await count(db, r.table, r.due) : due;
@@ -301,6 +304,7 @@ async function planPolicyUnguarded(ctx: Omit<RetentionContext, 'store'> & { read
     policy: ctx.policy.name,
     source: ctx.source.name,
     table: keyOf(r.table),
+    target: { schema: r.table.schema, name: r.table.name },
     method: ctx.policy.method,
     period: ctx.policy.period,
     legalBasis: ctx.policy.legalBasis,
@@ -461,7 +465,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     else {
       // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
       const cols = Object.keys(policy.cleanup ?? {});
-      const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
+      const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.id(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
       committed = rows.length > 0 && rows.every((row) => cols.every((c) => !changes(row[c], cleanValue(row[c], policy.cleanup![c]!, hashKeys.get(c) ?? null))));
     }
     // Erase commits all of a batch or none of it; a rolled-back batch is simply done again.
@@ -626,7 +630,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
         last = null;
         // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
         const left = (
-          await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(source.db)
+          await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.id('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.id('all')} from ${tableRef(r.table)}`.execute(source.db)
         ).rows[0]!;
         if (Number(left.due) === 0) {
           keysPhaseDone = true;
@@ -650,10 +654,10 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
       const cols = policy.method === 'cleanup' ? Object.keys(policy.cleanup ?? {}) : [];
       // (Archive rows are read in full inside the batch's transaction, once locked.)
-      const selectList = sql.join([...pk, ...(archiveSet ? [] : cols)].map((k) => sql.ref(k)));
+      const selectList = sql.join([...pk, ...(archiveSet ? [] : cols)].map((k) => sql.id(k)));
       const batch = (
         await sql<Record<string, unknown>>`select ${selectList} from ${tableRef(r.table)}
-          where ${due} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${limit}`.execute(source.db)
+          where ${due} ${after} order by ${sql.join(pk.map((k) => sql.id(k)))} limit ${limit}`.execute(source.db)
       ).rows;
       if (batch.length === 0) break;
       const keys = batch.map((row) => pk.map((k) => row[k]));
@@ -679,7 +683,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
           const inBatch = w.keysIn(r.table, digestKeys);
           // Archive: read in full here, under the lock, so the archive holds exactly what is deleted
           // (read the way the archive codec keeps values exactly: Postgres timestamps to the microsecond, SQLite big integers).
-          const lockedList = archiveSelect ? sql.join(archiveSelect) : sql.join(pk.map((k) => sql.ref(k)));
+          const lockedList = archiveSelect ? sql.join(archiveSelect) : sql.join(pk.map((k) => sql.id(k)));
           const locked = (await sql<Record<string, unknown>>`select ${lockedList} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
           let lockedKeys = locked.map((l) => pk.map((k) => l[k]));
           if (archiveSet && locked.length > 0) lockedKeys = await archiveBatch(trx, locked, lockedKeys);
@@ -723,7 +727,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
             const ok = new Set(confirmedKeys.map(keyText));
             for (const u of updates) {
               if (!ok.has(keyText(u.key))) continue;
-              const set = Object.entries(u.set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
+              const set = Object.entries(u.set).map(([c, v]) => sql`${sql.id(c)} = ${v}`);
               await sql`update ${tableRef(r.table)} set ${sql.join(set)} where ${keyTuple(pk)} = ${valueTuple(u.key)}`.execute(trx);
             }
             await intent();

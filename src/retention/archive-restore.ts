@@ -70,11 +70,11 @@ async function findTable(source: Source, manifest: ArchiveManifest, option: stri
 async function presentKeys(db: Kysely<any>, table: TableInfo, manifest: ArchiveManifest, rows: readonly EncodedRow[], kind: Source['kind']): Promise<Set<string>> {
   const pk = manifest.primaryKey;
   const t = table.schema && kind === 'postgres' ? db.withSchema(table.schema) : db;
-  let q = t.selectFrom(table.name).select(pk.map((c) => sql.ref(c).as(c)));
+  let q = t.selectFrom(table.name).select(pk.map((c) => sql.id(c).as(c)));
   if (pk.length === 1) {
-    q = q.where(sql.ref(pk[0]!), 'in', rows.map((r) => toDriverValue(r[pk[0]!] ?? null, kind)));
+    q = q.where(sql.id(pk[0]!), 'in', rows.map((r) => toDriverValue(r[pk[0]!] ?? null, kind)));
   } else {
-    q = q.where((eb) => eb.or(rows.map((r) => eb.and(pk.map((c) => eb(sql.ref(c), '=', toDriverValue(r[c] ?? null, kind)))))));
+    q = q.where((eb) => eb.or(rows.map((r) => eb.and(pk.map((c) => eb(sql.id(c), '=', toDriverValue(r[c] ?? null, kind)))))));
   }
   const found = await q.execute();
   const out = new Set<string>();

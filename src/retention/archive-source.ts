@@ -26,7 +26,7 @@ const SAFE = '9007199254740991';
  */
 export function selectForArchive(kind: SourceKind, columns: readonly ArchiveColumn[]): AliasedRawBuilder<unknown, string>[] {
   return columns.map((c) => {
-    const ref = sql.ref(c.name);
+    const ref = sql.id(c.name);
     if (kind === 'postgres' && !PG_NATIVE.has(c.typeClass ?? 'other')) return sql<unknown>`${ref}::text`.as(c.name);
     if (kind === 'sqlite' && c.typeClass === 'integer') {
       return sql<unknown>`case when typeof(${ref}) = 'integer' and (${ref} > ${sql.raw(SAFE)} or ${ref} < -${sql.raw(SAFE)}) then cast(${ref} as text) else ${ref} end`.as(c.name);

@@ -122,11 +122,11 @@ export interface ErasedBatch {
 }
 
 /** `schema.table` as Kysely's table reference. */
-export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.table(`${t.schema}.${t.name}`);
+export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.id(t.schema, t.name);
 
 /** `(a, b)` or `a`: a primary key as a row value. */
 export function keyTuple(columns: readonly string[], prefix?: string): RawBuilder<unknown> {
-  const refs = columns.map((c) => (prefix ? sql.ref(`${prefix}.${c}`) : sql.ref(c)));
+  const refs = columns.map((c) => (prefix ? sql.id(prefix, c) : sql.id(c)));
   return refs.length === 1 ? refs[0]! : sql`(${sql.join(refs)})`;
 }
 
@@ -134,7 +134,7 @@ export function keyTuple(columns: readonly string[], prefix?: string): RawBuilde
 export async function fetchByKeyList(trx: Kysely<any>, table: TableInfo, column: string, keys: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]> {
   const pk = table.primaryKey;
   return (
-    await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(column)} as ${sql.ref('__value')}
+    await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.id(k)))}, ${sql.id(column)} as ${sql.id('__value')}
       from ${tableRef(table)} where ${keyTuple(pk)} in (${sql.join(keys.map((k) => valueTuple(k)))})`.execute(trx)
   ).rows;
 }

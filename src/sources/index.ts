@@ -21,6 +21,7 @@ import type { OpenSourceOptions, Source, SourceConnection } from './types.js';
 
 export * from './types.js';
 export { redactUrl, toSourceError, classifyDriverError, displayTable, type SourceErrorContext } from './errors.js';
+export { tablesNamed, tableReadings, exactSpelling } from './table-names.js';
 export type { SourceLocation } from './source-base.js';
 export { createPostgresSource, PostgresSource, POSTGRES_CAPABILITIES, type PostgresPoolLike } from './postgres/postgres-source.js';
 export { MysqlSource, MYSQL_CAPABILITIES } from './mysql/mysql-source.js';

@@ -31,7 +31,7 @@ export const MYSQL_WRITER: ColumnWriter = {
   },
   async uniqueIndexes(db, table) {
     const rows = (
-      await sql<{ name: string; col: string }>`select index_name as ${sql.ref('name')}, column_name as ${sql.ref('col')} from information_schema.statistics
+      await sql<{ name: string; col: string }>`select index_name as ${sql.id('name')}, column_name as ${sql.id('col')} from information_schema.statistics
         where table_schema = ${table.schema} and table_name = ${table.name} and non_unique = 0 order by index_name, seq_in_index`.execute(db)
     ).rows;
     const by = new Map<string, string[]>();
@@ -45,7 +45,7 @@ export const MYSQL_WRITER: ColumnWriter = {
     for (const c of columns) {
       try {
         await db.transaction().execute(async (trx) => {
-          await sql`update ${tableRef(table)} set ${sql.ref(c)} = ${sql.ref(c)} where 1 = 0`.execute(trx);
+          await sql`update ${tableRef(table)} set ${sql.id(c)} = ${sql.id(c)} where 1 = 0`.execute(trx);
           throw new RollBack();
         });
       } catch (e) {
@@ -65,18 +65,18 @@ export const MYSQL_WRITER: ColumnWriter = {
     const pk = o.table.primaryKey;
     const select = (r: SwapRow, first: boolean) => {
       const parts = [
-        ...r.key.map((k, i) => (first ? sql`${k} as ${sql.ref(`k${i}`)}` : sql`${k}`)),
-        first ? sql`${r.old} as ${sql.ref('old')}` : sql`${r.old}`,
-        first ? sql`${r.value} as ${sql.ref('val')}` : sql`${r.value}`,
-        ...(o.extraColumn ? [first ? sql`${r.extra ?? null} as ${sql.ref('extra')}` : sql`${r.extra ?? null}`] : []),
+        ...r.key.map((k, i) => (first ? sql`${k} as ${sql.id(`k${i}`)}` : sql`${k}`)),
+        first ? sql`${r.old} as ${sql.id('old')}` : sql`${r.old}`,
+        first ? sql`${r.value} as ${sql.id('val')}` : sql`${r.value}`,
+        ...(o.extraColumn ? [first ? sql`${r.extra ?? null} as ${sql.id('extra')}` : sql`${r.extra ?? null}`] : []),
       ];
       return sql`select ${sql.join(parts)}`;
     };
     const derived = sql.join(rows.map((r, i) => select(r, i === 0)), sql` union all `);
-    const on = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}`);
-    const set = [sql`t.${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.ref(o.extraColumn)} = v.extra`] : [])];
+    const on = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}`);
+    const set = [sql`t.${sql.id(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.id(o.extraColumn)} = v.extra`] : [])];
     await sql`update ${tableRef(o.table)} as t join (${derived}) as v on ${sql.join(on, sql` and `)}
-      set ${sql.join(set)} where cast(t.${sql.ref(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
+      set ${sql.join(set)} where cast(t.${sql.id(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
     return null; // MySQL has no UPDATE … RETURNING: the caller reads back
   },
   fetchByKeys: fetchByKeyList,

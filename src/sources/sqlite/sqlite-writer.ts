@@ -46,9 +46,9 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
     async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
       const pk = o.table.primaryKey;
       for (const r of rows) {
-        const set = [sql`${sql.ref(o.column)} = ${r.value}`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = ${r.extra ?? null}`] : [])];
-        const match = pk.map((k, i) => sql`${sql.ref(k)} = ${r.key[i]}`);
-        await sql`update ${tableRef(o.table)} set ${sql.join(set)} where ${sql.join(match, sql` and `)} and ${sql.ref(o.column)} = ${r.old} collate binary`.execute(trx);
+        const set = [sql`${sql.id(o.column)} = ${r.value}`, ...(o.extraColumn ? [sql`${sql.id(o.extraColumn)} = ${r.extra ?? null}`] : [])];
+        const match = pk.map((k, i) => sql`${sql.id(k)} = ${r.key[i]}`);
+        await sql`update ${tableRef(o.table)} set ${sql.join(set)} where ${sql.join(match, sql` and `)} and ${sql.id(o.column)} = ${r.old} collate binary`.execute(trx);
       }
       return null;
     },

@@ -13,6 +13,7 @@ import { generateMasterKeyText } from '../../../crypto/master-key.js';
 import type { Normalizer } from '../../../crypto/blind-index.js';
 import { UsageError } from '../../../errors.js';
 import { openSource } from '../../../sources/index.js';
+import { lastUnquotedDot, unquoteName } from '../../../sources/table-names.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
 import { displayWidth, padEnd } from '../../reports/text.js';
@@ -61,9 +62,10 @@ async function withKeyring<T>(options: { config?: string | undefined }, io: Io, 
 
 /** `TABLE.COLUMN` or `SCHEMA.TABLE.COLUMN` → table part and column. */
 export function splitColumn(arg: string | undefined): { table: string; column: string } {
-  const i = arg?.lastIndexOf('.') ?? -1;
+  // The column is after the last dot outside quotes; the table part may hold dots of its own (resolved later).
+  const i = arg ? lastUnquotedDot(arg) : -1;
   if (!arg || i <= 0 || i === arg.length - 1) throw new UsageError(`--column "${arg ?? ''}" is not TABLE.COLUMN`, { hint: 'For example --column customers.email, or --column public.customers.email' });
-  return { table: arg.slice(0, i), column: arg.slice(i + 1) };
+  return { table: arg.slice(0, i), column: unquoteName(arg.slice(i + 1)) };
 }
 
 const NORMALIZERS = new Set(['none', 'trim', 'lowercase', 'email', 'digits']);

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../config/index.js';
 import { ExitCode, TamperError, UsageError, isStewardError } from '../../../errors.js';
 import { exportCheckpoint, verifyCheckpoint, type Checkpoint, type CheckpointCheck, type StoredActivity } from '../../../state/activity-log.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
-import type { Io } from '../output.js';
+import { shown as safe, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -73,7 +73,7 @@ export async function logList(options: LogListOptions, io: Io): Promise<number> 
 }
 
 function row(e: StoredActivity): string {
-  return `${String(e.seq).padStart(5)}  ${e.at.padEnd(24)}  ${e.actor.padEnd(10)}  ${e.action.padEnd(16)}  ${JSON.stringify(e.subject)} · ${JSON.stringify(e.details)}\n`;
+  return `${String(e.seq).padStart(5)}  ${e.at.padEnd(24)}  ${safe(e.actor).padEnd(10)}  ${e.action.padEnd(16)}  ${safe(JSON.stringify(e.subject))} · ${safe(JSON.stringify(e.details))}\n`;
 }
 
 export interface LogVerifyOptions extends Common {

@@ -5,7 +5,7 @@
  * is a bug and is reported as `InternalError`.
  */
 
-/** Process exit codes, documented in the README. */
+/** Process exit codes, documented in docs/exit-codes.md. */
 export const ExitCode = {
   /** Success; no finding reached `--fail-on`. */
   Ok: 0,

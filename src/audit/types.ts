@@ -13,7 +13,7 @@ export function severityRank(s: Severity): number {
 
 export type AuditStage = 'collection' | 'access' | 'integrity';
 
-/** Stable rule ids. Documented in docs/findings.md. */
+/** Stable rule ids. Documented in docs/audit.md#findings. */
 export type FindingRule =
   | 'collection.purpose-not-declared'
   | 'collection.plaintext-high-risk'

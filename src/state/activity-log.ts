@@ -1,10 +1,9 @@
 /**
  * The activity log's hash chain, as pure functions.
  *
- * Each entry carries the hash of the one before it:
- *   hash = sha256_hex(prev_hash ‖ "\n" ‖ canonicalJson({seq, at, actor, action, subject, details}))
- * with prev_hash of the first entry = 64 zeros. Editing, removing, inserting or
- * reordering entries breaks the chain at the first affected entry.
+ * Each entry carries the hash of the one before it, so editing, removing, inserting
+ * or reordering entries breaks the chain at the first affected entry.
+ * Format (the chain and checkpoint files): docs/state.md#format-of-the-log
  *
  * What a chain cannot do alone: someone with write access to the store and this
  * source code can rewrite the whole tail consistently. Signed checkpoints close

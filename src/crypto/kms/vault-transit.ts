@@ -563,7 +563,7 @@ export async function createVaultTransitKms(options: VaultTransitFactoryOptions 
   if (!address) throw configError('The Vault address is not set (VAULT_ADDR)', 'Set VAULT_ADDR to e.g. https://vault.internal:8200');
   const token = options.token ?? pick(env.VAULT_TOKEN);
   if (token === undefined) {
-    throw configError('No Vault token: VAULT_TOKEN is not set', 'Set VAULT_TOKEN to a token whose policy allows update on the transit encrypt and decrypt paths of the key (see the README, Key management services)');
+    throw configError('No Vault token: VAULT_TOKEN is not set', 'Set VAULT_TOKEN to a token whose policy allows update on the transit encrypt and decrypt paths of the key (docs/encryption.md, Key management services)');
   }
   const name = options.name ?? pick(env.STEWARD_VAULT_TRANSIT_KEY);
   if (!name) throw configError('The Vault transit key name is not set (STEWARD_VAULT_TRANSIT_KEY)', 'Set STEWARD_VAULT_TRANSIT_KEY to the name of the transit key that wraps Steward\'s data keys');

@@ -30,8 +30,12 @@ Exit codes:
   4  a source database could not be reached, authenticated or read
   5  Steward's state store could not be opened or migrated
   6  the activity log (or a checkpoint of it) does not verify: evidence was changed
+  7  encryption: master key missing or wrong, a ciphertext tampered with or not Steward's
   8  a retention archive set does not verify, or its target cannot be written
+  9  a file Steward was told to read or write cannot be (--out, --config, a key file)
+  130 interrupted (Ctrl-C, SIGTERM) after the batch in flight; the same command resumes
   70 internal error (a bug: please report it)
+  (all of them: docs/exit-codes.md)
 
 Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config path.`;
 

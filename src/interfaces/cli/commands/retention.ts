@@ -34,7 +34,7 @@ export interface RetentionOptions {
 /** The names `--policy` may give: a policy in steward.yml, or one table of a category policy (`name[schema.table]`). */
 function checkNames(config: StewardConfig, names: readonly string[] | undefined, file = 'steward.yml'): void {
   const all = config.retention.policies;
-  if (all.length === 0) throw new UsageError(`${file} declares no retention policies`, { hint: 'Add retention.policies (see the README, "Retention policies")' });
+  if (all.length === 0) throw new UsageError(`${file} declares no retention policies`, { hint: 'Add retention.policies (docs/retention.md)' });
   const unknown = (names ?? []).filter((n) => !all.some((p) => p.name === n || (p.category !== undefined && n.startsWith(`${p.name}[`))));
   if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in ${file}: ${all.map((p) => p.name).join(', ')}` });
 }

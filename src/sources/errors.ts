@@ -36,7 +36,7 @@ export interface SourceErrorContext {
 }
 
 /** Which kind of Steward command met a source error, for its hint. */
-export type SourceCommand = 'audit' | 'encrypt' | 'retention' | 'hold' | 'restore';
+export type SourceCommand = 'audit' | 'encrypt' | 'retention' | 'hold' | 'restore' | 'subject';
 
 /** Replaces the password of a connection URL (and `password=` parameters) by `***`. */
 export function redactUrl(url: string): string {
@@ -517,6 +517,7 @@ const WRITE_NOTE: Partial<Record<SourceCommand, string>> = {
   retention: 'nothing of a failed batch is kept, and the same command resumes where it stopped',
   restore: 'nothing of a failed chunk is kept',
   hold: 'nothing was stored',
+  subject: 'nothing partial is reported as complete; run it again when the source answers',
 };
 
 /** The privilege a command needs on a table, for the GRANT in its hint. */
@@ -526,6 +527,7 @@ const PRIVILEGE: Record<SourceCommand, string> = {
   retention: 'SELECT, UPDATE and DELETE',
   restore: 'SELECT and INSERT',
   hold: 'SELECT',
+  subject: 'SELECT',
 };
 
 const HINTS: Record<SourceErrorCode, (ctx: SourceErrorContext & { readonly command: SourceCommand }) => string> = {

@@ -136,3 +136,10 @@ export function maskIdentifier(i: Identifier): string {
   if (i.kind === 'nationalId') return `${i.value.slice(0, 2)}…`;
   return `${i.table}.${i.column}=${i.value}`;
 }
+
+/** How a phone number is written in prose: E.164, international and national formatting. */
+export function phoneSpellings(e164: string): string[] {
+  const p = parsePhoneNumberFromString(e164);
+  if (!p) return [e164];
+  return [...new Set([e164, p.formatInternational(), p.formatNational()])];
+}

@@ -414,6 +414,39 @@ Examples:
       run(import('./commands/archive-set.js').then((m) => m.archiveRestore(dir, { ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  const subject = program.command('subject').description('Data-subject requests: the subject map, and one person\'s rows in every source (find).');
+  const subjectConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
+  subject
+    .command('map')
+    .description('The derived subject map: identity tables, the tables hanging off them (foreign keys, steward.yml links, inferred links with their evidence), identifiers without an index, personal data no path reaches.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward subject map
+  $ npx steward subject map --source shop --json | jq '.links[] | select(.origin == "inferred")'`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectMap({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  subject
+    .command('find')
+    .description('Every row of one person in every source, following the subject map and closing over identifiers found on the way; mentions in free text; rows that share a phone but are another person\'s are not merged. Exit 1 when the identifiers match several people.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--email <address>', 'an email address (repeatable)', repeat)
+    .option('--phone <number>', 'a phone number, with its country code or in subjects.defaultCountry (repeatable)', repeat)
+    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
+    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
+    .option('--json', 'machine-readable: every row found, with its values')
+    .addHelpText('after', `
+The human output lists tables, row counts and keys, never the values; --json carries the
+rows (the person's own data, for the export). The activity log records the search by
+identifier kinds and counts, never the identifiers.
+
+Examples:
+  $ npx steward subject find --email alice@example.com
+  $ npx steward subject find --phone "+44 20 7946 0958" --id customers.id=42 --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectFind({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold

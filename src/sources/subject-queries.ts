@@ -13,10 +13,10 @@ const tableId = (t: TableRef, kind: SourceKind) => (kind === 'sqlite' ? sql.id(t
 
 /**
  * `schema.table` → the first column (or expression, as `lower(email)`) of each
- * index on it. Best effort: a catalog the role cannot read gives an empty map,
+ * index on it (a table without index: no entry). Best effort: a catalog the role cannot read gives null,
  * and callers then say "unknown" rather than "not indexed".
  */
-export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: readonly TableInfo[]): Promise<Map<string, string[]>> {
+export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: readonly TableInfo[]): Promise<Map<string, string[]> | null> {
   const out = new Map<string, string[]>();
   const add = (schema: string, table: string, lead: string | null) => {
     if (!lead) return;
@@ -52,7 +52,7 @@ export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: read
       }
     }
   } catch {
-    return new Map();
+    return null;
   }
   return out;
 }

@@ -103,7 +103,7 @@ export interface SourceSchema {
   readonly tables: readonly TableInfo[];
   readonly inventory: readonly InventoryItem[];
   /** `schema.table` → columns (or `lower(col)` expressions) that lead an index. */
-  readonly indexLeads?: ReadonlyMap<string, readonly string[]>;
+  readonly indexLeads?: ReadonlyMap<string, readonly string[]> | null;
 }
 
 export interface LinkConfig {
@@ -272,7 +272,7 @@ export function deriveSubjectMap(
     for (const t of s.tables.filter((x) => x.kind === 'table')) {
       const q: QualifiedTable = { source: s.source, schema: t.schema, name: t.name };
       const inv = s.inventory.filter((i) => i.schema === t.schema && i.table === t.name);
-      const leads = s.indexLeads?.get(plainKey(t));
+      const leads = s.indexLeads ? (s.indexLeads.get(plainKey(t)) ?? []) : undefined;
       // Only email lookups can use an index (`lower(col)`; MySQL's collations fold case themselves):
       // phones and national IDs are compared by their digits, written any way, which scans.
       const indexedFor = (column: string, kind: Exclude<IdentifierKind, 'key'>): boolean | null => {

@@ -67,6 +67,7 @@ export const sourceSchema = z
         'Connection string; use ${ENV_VAR} so that secrets stay out of the file. postgres://…, mysql://…, or a SQLite file path.',
       ),
     owner: z.string().min(1).describe('Who answers for this data (team or person).'),
+    recipients: z.array(z.string().min(1)).default([]).describe('Who receives data from this source (processors, third parties), for access requests (GDPR Art. 15(1)(c)).'),
     purposes: z
       .array(z.union([identifier, purposeSchema]))
       .default([])

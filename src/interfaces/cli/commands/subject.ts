@@ -3,10 +3,14 @@
  * src/subjects/. Sources are opened read-only; the search is recorded in the
  * activity log by identifier kinds and counts (never the identifiers).
  */
+import { strToU8, zipSync } from 'fflate';
 import pc from 'picocolors';
 import { runAudit } from '../../../audit/run-audit.js';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { UsageError } from '../../../errors.js';
+import { checkWritable, writeUserFile } from '../../../files.js';
+import { shellQuote } from '../../../shell.js';
+import { buildAccessPackage } from '../../../subjects/access.js';
 import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
@@ -173,4 +177,56 @@ function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>): strin
     for (const m of r.notMerged) out.push(`  ${t3(m)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${shown(m.reason)}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+export interface SubjectAccessOptions extends SubjectFindOptions {
+  readonly out?: string;
+  readonly recipient?: readonly string[];
+  readonly plaintext?: boolean;
+}
+
+/**
+ * `steward subject access`: the person's package (export.json, summary.html, README.txt)
+ * as a zip, encrypted to recipients in the age format, or in plain with --plaintext.
+ */
+export async function subjectAccess(options: SubjectAccessOptions, io: Io): Promise<number> {
+  if (!options.out) throw new UsageError('--out is required', { hint: 'e.g. --out alice.zip (encrypted to --recipient age1…, or --plaintext)' });
+  const out = checkWritable(options.out, io.cwd, '--out');
+  return withMap(options, io, async ({ config, store, sources, discovered }) => {
+    const recipients = options.recipient?.length ? options.recipient : config.retention.archive.recipients;
+    if (recipients.length === 0 && !options.plaintext) {
+      throw new UsageError('the package would hold personal data in plain text', { hint: 'Encrypt it to the person or the team that sends it: --recipient age1… (or retention.archive.recipients in steward.yml), or say --plaintext' });
+    }
+    const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
+    const found = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
+    if (found.ambiguous) {
+      io.stdout.write(renderFind(found, pc.createColors(useColor(io, options.color))));
+      return 1;
+    }
+    const pkg = buildAccessPackage({ config, map: discovered.map, found, generatedAt: new Date().toISOString() });
+    const zip = Buffer.from(zipSync(Object.fromEntries(Object.entries(pkg.files).map(([n, t]) => [n, strToU8(t)])), { level: 6, mtime: new Date() }));
+    const bytes = recipients.length > 0 ? await encryptToRecipients(zip, recipients) : zip;
+    await writeUserFile(out, options.out ?? out, bytes, '--out', { mode: 0o600 });
+    await store.appendActivity({
+      actor: currentActor(),
+      action: 'subject.access',
+      subject: { sources: [...sources.keys()] },
+      details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, recipients: recipients.length, notDecrypted: pkg.notDecrypted.length },
+    });
+    if (options.json) {
+      io.stdout.write(`${JSON.stringify({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted }, null, 2)}\n`);
+      return 0;
+    }
+    io.stdout.write(`Wrote ${shown(options.out)}: ${pkg.rows} record(s) and ${found.mentions.length} mention(s) for ${found.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ')}; ${recipients.length > 0 ? `encrypted to ${recipients.length} recipient(s) (age: age -d -i key.txt ${shellQuote(options.out)} > package.zip)` : 'NOT encrypted (--plaintext)'}.\n`);
+    for (const n of pkg.notDecrypted) io.stdout.write(`  not decrypted: ${shown(n.table)}.${shown(n.column)} (${n.rows} record(s)): open the keyring (encryption.masterKey) to export them in plain\n`);
+    return 0;
+  });
+}
+
+/** The zip encrypted to age recipients (age1…): `age -d -i key.txt` opens it. */
+async function encryptToRecipients(data: Buffer, recipients: readonly string[]): Promise<Buffer> {
+  const { Encrypter } = await import('age-encryption');
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r);
+  return Buffer.from(await e.encrypt(data));
 }

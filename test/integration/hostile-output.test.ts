@@ -171,8 +171,15 @@ forEachDialect('hostile names in every output', (d) => {
     await cmd('keys', 'list');
     await cmd('retention', 'apply');
     await cmd('retention', 'certificates');
+    // A second hostile table since the last audit: the diff lists what appeared, with its name.
+    const second = `${TABLE}2`;
+    await d.exec(`create table ${d.q(second)} (id integer primary key, ${d.q(CARD)} varchar(40)); insert into ${d.q(second)} values ${Array.from({ length: 20 }, (_, i) => `(${i + 1}, '${luhn(`4000001234${String(20000 + i).slice(-5)}`)}')`).join(', ')};`);
+    await cmd('audit', '--json');
+    outputs.pop();
+    outputs.pop();
     await cmd('audit', 'runs');
-    await cmd('audit', 'diff');
+    const diff = await cmd('audit', 'diff');
+    expect(diff.out).toContain(terminalSafe(second));
     await cmd('log');
     await cmd('schedule');
     const holds = JSON.parse((await run('hold', 'list', '--json')).out) as { id: string }[];

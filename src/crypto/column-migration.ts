@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { keyTuple, tableRef, valueTuple, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
-import { classifyDriverError, displayTable } from '../sources/errors.js';
+import { classifyDriverError, displayTable, toSourceError } from '../sources/errors.js';
 import { exactSpelling, schemasNamed, tablesNamed } from '../sources/table-names.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import { inferCategory, maskValue } from '../detection/mask.js';
@@ -211,11 +211,20 @@ function keyColumnReason(tables: readonly TableInfo[], table: TableInfo, column:
  * Throws typed errors for what it refuses; nothing is changed then.
  */
 export async function migrateColumn(options: ColumnMigrationOptions): Promise<ColumnMigrationResult> {
+  // A driver error of the plan or the run (a trigger, a row-security policy raising with a row's value) is described, never passed on.
+  const at: { table?: TableInfo } = {};
+  return runMigration(options, at).catch((e: unknown) => {
+    throw isStewardError(e) ? e : toSourceError(e, { source: options.source.name, kind: options.source.kind, action: options.operation, command: 'encrypt', names: [options.column], ...(at.table ? { table: at.table } : {}) });
+  });
+}
+
+async function runMigration(options: ColumnMigrationOptions, at: { table?: TableInfo }): Promise<ColumnMigrationResult> {
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   const { source, store, operation } = options;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 10_000));
   const { table, column, tables } = await resolveTarget(source, options.table, options.column);
+  at.table = table;
   const physical = `${table.schema}.${table.name}`;
   const w = source.writer;
   const t = tableRef(table);

@@ -10,7 +10,7 @@ import type { Evidence, FreeTextHit } from '../detection/types.js';
 import type { Risk } from '../detection/taxonomy.js';
 import { InternalError, StateError, UsageError, isStewardError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { errorCode, errorMessage, type StateBackend } from './backend.js';
+import { errorCode, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { StateKeyStore } from './keys.js';
@@ -148,8 +148,8 @@ async function migrate(backend: StateBackend): Promise<void> {
   try {
     before = await executedMigrations(backend);
   } catch (e) {
-    const { reason, hint } = backend.explain(e);
-    throw new StateError('STATE_OPEN', `Cannot read the state store ${backend.location}: ${reason}`, { hint, cause: e });
+    const { reason, hint, cause } = backend.explain(e);
+    throw new StateError('STATE_OPEN', `Cannot read the state store ${backend.location}: ${reason}`, { hint, cause });
   }
   const unknown = before.filter((name) => !Object.hasOwn(MIGRATIONS, name));
   if (unknown.length > 0) {
@@ -180,11 +180,11 @@ async function migrate(backend: StateBackend): Promise<void> {
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   const after = await executedMigrations(backend).catch(() => before);
-  const { reason, hint } = backend.explain(error);
+  const { reason, hint, cause } = backend.explain(error);
   throw new StateError(
     'STATE_MIGRATE',
     `${failed ? `Migration ${failed}` : 'Migrating'} of the state store ${backend.location} failed: ${reason}; the store was left at ${versionOf(after)}`,
-    { hint: `Nothing recorded was lost. ${hint}, then run Steward again to retry the migration`, cause: error },
+    { hint: `Nothing recorded was lost. ${hint}, then run Steward again to retry the migration`, cause },
   );
 }
 
@@ -331,7 +331,8 @@ export class StateStore {
       if (isStewardError(e)) throw e;
       const code = errorCode(e);
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505') {
-        throw new InternalError(`Audit run ${runId} could not be recorded: ${errorMessage(e)} (a run id or finding id repeated)`, { cause: e });
+        const { reason, cause } = this.#backend.explain(e);
+        throw new InternalError(`Audit run ${runId} could not be recorded: ${reason} (a run id or finding id repeated)`, { cause });
       }
       throw this.#writeError(`Cannot record audit run ${runId} in the state store ${this.#backend.location}`, e);
     }
@@ -701,8 +702,8 @@ export class StateStore {
   }
 
   #writeError(what: string, e: unknown): StateError {
-    const { reason, hint } = this.#backend.explain(e);
-    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause: e });
+    const { reason, hint, cause } = this.#backend.explain(e);
+    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause });
   }
 }
 

@@ -36,13 +36,19 @@ import {
   spansSchemas,
   verdict,
 } from './format.js';
+import { terminalSafe } from './text.js';
 
 // ---------------------------------------------------------------------------
 // Escaping
 
-/** Escapes text for HTML/SVG element content and quoted attribute values. */
+/**
+ * Escapes text for HTML/SVG element content and quoted attribute values: every
+ * markup character becomes an entity, and control characters, escape sequences,
+ * newlines and bidi overrides become visible escapes (`\u001b`, `\n`), so a name
+ * reads as it is and cannot reorder the text around it.
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+  return terminalSafe(s).replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
 /** A fragment of markup produced by this module, inserted without escaping. */
@@ -59,9 +65,7 @@ function interpolate(v: Interpolation): string {
   if (v === null || v === undefined || v === false) return '';
   if (v instanceof Html) return v.value;
   if (Array.isArray(v)) return v.map(interpolate).join('');
-  // Control characters other than tab/newline are not valid in HTML text.
-  // eslint-disable-next-line no-control-regex
-  return escapeHtml(String(v)).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD');
+  return escapeHtml(String(v));
 }
 
 /** Template tag: every interpolated value is escaped unless it is itself `html`. */

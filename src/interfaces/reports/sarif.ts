@@ -10,7 +10,7 @@
  * and where most fixes start), `steward.yml` unless told otherwise.
  */
 import { severityRank, type AuditReport, type Finding, type FindingRule, type Location, type Severity } from '../../audit/types.js';
-import { categoryLabel, locationPath, sortFindings } from './format.js';
+import { categoryLabel, locationPath, sortFindings, stringifyJson } from './format.js';
 
 export interface SarifOptions {
   /** Repository-relative path of the config file the results point at. Default `steward.yml`. */
@@ -208,5 +208,5 @@ export function renderSarif(report: AuditReport, options: SarifOptions = {}): st
       },
     ],
   };
-  return JSON.stringify(sarif, null, 2);
+  return stringifyJson(sarif, 2);
 }

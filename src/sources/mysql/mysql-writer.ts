@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
-import { mysqlIdent } from './mysql-access.js';
+import { mysqlAccount, mysqlAccountPart, mysqlIdent } from './mysql-access.js';
 
 /**
  * One multi-table `UPDATE … JOIN (SELECT … UNION ALL …)` per batch. Values are
@@ -57,8 +57,7 @@ export const MYSQL_WRITER: ColumnWriter = {
     }
     const u = String((await sql<{ u: string }>`select current_user() as u`.execute(db)).rows[0]?.u ?? '');
     const at = u.lastIndexOf('@');
-    const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-    return { denied, grantee: at > 0 ? `${q(u.slice(0, at))}@${q(u.slice(at + 1))}` : q(u) };
+    return { denied, grantee: at > 0 ? mysqlAccount(u.slice(0, at), u.slice(at + 1)) : mysqlAccountPart(u) };
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];

@@ -21,7 +21,7 @@ import {
   type Recipient,
 } from '../../../crypto/recipients.js';
 import { UsageError } from '../../../errors.js';
-import type { Io } from '../output.js';
+import { shown, stringifyJson, type Io } from '../output.js';
 
 export interface RecipientNewOptions {
   readonly out?: string;
@@ -36,10 +36,10 @@ export async function recipientNew(options: RecipientNewOptions, io: Io): Promis
     const file = path.resolve(io.cwd, options.out);
     const made = await writeIdentityFile(file);
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ publicKey: made.publicKey, id: made.identity.id, file }, null, 2)}\n`);
+      io.stdout.write(`${stringifyJson({ publicKey: made.publicKey, id: made.identity.id, file }, 2)}\n`);
     } else {
       io.stdout.write(`${made.publicKey}\n`);
-      io.stderr.write(`steward: wrote the private key to ${options.out} (mode 0600); the public key (fingerprint ${made.identity.id}) is above. ${KEEP_SECRET}\n`);
+      io.stderr.write(`steward: wrote the private key to ${shown(options.out)} (mode 0600); the public key (fingerprint ${shown(made.identity.id)}) is above. ${KEEP_SECRET}\n`);
     }
     return 0;
   }
@@ -57,7 +57,7 @@ export interface RecipientPublicOptions {
 /** `steward keys recipient public <private key file>`: the public key (and fingerprint) of a private key. */
 export async function recipientPublic(keyFile: string, options: RecipientPublicOptions, io: Io): Promise<number> {
   const identity = await readIdentityFile(path.resolve(io.cwd, keyFile));
-  if (options.json) io.stdout.write(`${JSON.stringify({ publicKey: identity.recipient.publicKey, id: identity.id }, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson({ publicKey: identity.recipient.publicKey, id: identity.id }, 2)}\n`);
   else io.stdout.write(`${identity.recipient.publicKey}\n`);
   return 0;
 }
@@ -82,9 +82,9 @@ export async function archiveEncrypt(file: string, options: ArchiveEncryptOption
   const result = await encryptFile(path.resolve(io.cwd, file), path.resolve(io.cwd, out), recipients, { overwrite: Boolean(options.force) });
   const ids = result.recipients.map((r) => r.id);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ file: out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipients: ids }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ file: out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipients: ids }, 2)}\n`);
   } else {
-    io.stdout.write(`Encrypted ${file} (${result.plaintextBytes} bytes) to ${ids.length === 1 ? 'recipient' : `${ids.length} recipients`} ${ids.join(', ')}: ${out} (${result.archiveBytes} bytes)\n`);
+    io.stdout.write(`Encrypted ${shown(file)} (${result.plaintextBytes} bytes) to ${ids.length === 1 ? 'recipient' : `${ids.length} recipients`} ${shown(ids.join(', '))}: ${shown(out)} (${result.archiveBytes} bytes)\n`);
   }
   return 0;
 }
@@ -107,8 +107,8 @@ export async function archiveDecrypt(file: string, options: ArchiveDecryptOption
   const input = path.resolve(io.cwd, file);
   if (options.out) {
     const result = await decryptFile(input, path.resolve(io.cwd, options.out), identity, { overwrite: Boolean(options.force), name: `The archive ${file}` });
-    if (options.json) io.stdout.write(`${JSON.stringify({ file: options.out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipient: result.recipient.id }, null, 2)}\n`);
-    else io.stdout.write(`Decrypted ${file} with key ${result.recipient.id}: ${options.out} (${result.plaintextBytes} bytes, mode 0600)\n`);
+    if (options.json) io.stdout.write(`${stringifyJson({ file: options.out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipient: result.recipient.id }, 2)}\n`);
+    else io.stdout.write(`Decrypted ${shown(file)} with key ${shown(result.recipient.id)}: ${shown(options.out)} (${result.plaintextBytes} bytes, mode 0600)\n`);
     return 0;
   }
   if (options.json) throw new UsageError('--json needs --out (without it the plaintext itself goes to stdout)', { hint: 'Add --out FILE' });

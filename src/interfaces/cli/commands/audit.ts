@@ -8,7 +8,7 @@ import { openSource } from '../../../sources/index.js';
 import { openAuditHistory } from '../../../state/audit-history.js';
 import { renderReport, type ReportFormat } from '../../reports/index.js';
 import { ExitCode } from '../../../errors.js';
-import { progressBar, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface AuditCommandOptions {
   readonly config?: string;
@@ -49,8 +49,8 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
       .filter((p) => p.sources.length > 0);
     if (plan.length === 0) {
       const next = statuses.filter((s) => RUNNABLE_STAGES.has(s.stage)).sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
-      io.stderr.write(`steward: no audit stage is due${next ? `; next: ${next.stage} of source "${next.source}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
-      if (options.json) io.stdout.write(`${JSON.stringify({ runs: [] })}\n`);
+      io.stderr.write(`steward: no audit stage is due${next ? `; next: ${shown(next.stage)} of source "${shown(next.source)}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
+      if (options.json) io.stdout.write(`${stringifyJson({ runs: [] })}\n`);
       return ExitCode.Ok;
     }
   } else plan = [{ stage: options.stage ?? 'collection', sources: options.source }];
@@ -111,9 +111,9 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
       reports[i] = { ...r, schedule: after.filter((s) => audited.has(s.source)).map(scheduleEntry) };
     }
   }
-  for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${w}\n`);
+  for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${shown(w)}\n`);
   if (options.due && format === 'json' && !options.out) {
-    io.stdout.write(`${JSON.stringify({ runs: reports }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ runs: reports }, 2)}\n`);
   } else {
     for (const [i, report] of reports.entries()) {
       const out = options.out && reports.length > 1 ? withStage(options.out, plan[i]!.stage) : options.out;
@@ -147,7 +147,7 @@ export async function emit(report: AuditReport, format: ReportFormat, options: {
   if (options.out) {
     const file = checkWritable(options.out, io.cwd, `the ${format} report`);
     await writeUserFile(file, options.out, renderReport(report, format, { color: false }), `the ${format} report`);
-    io.stderr.write(`steward: ${format} report written to ${file}\n`);
+    io.stderr.write(`steward: ${format} report written to ${shown(file)}\n`);
     if (format !== 'terminal') {
       // A one-line summary still reaches the terminal.
       io.stderr.write(`${summaryLine(report)}\n`);

@@ -17,7 +17,7 @@ import { lastUnquotedDot, unquoteName } from '../../../sources/table-names.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
 import { displayWidth, padEnd } from '../../reports/text.js';
-import { progressBar, shown, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface EncryptCommandOptions {
   readonly config?: string;
@@ -114,7 +114,7 @@ export async function encryptCommand(operation: 'encrypt' | 'decrypt', options: 
     process.removeListener('SIGTERM', onSignal);
   });
   const { batchSize, ...result } = outcome;
-  if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(result, 2)}\n`);
   else io.stdout.write(render(result, useColor(io, options.color), batchSize));
   return 0;
 }
@@ -129,7 +129,7 @@ function render(r: ColumnMigrationResult, color: boolean, batchSize: number): st
     lines.push(`  rows ${p.rows}, empty ${p.nulls}, already under this column's key ${p.encrypted}, to ${r.operation} ${p.todo}${p.foreign ? `, foreign ciphertexts ${p.foreign} (left alone)` : ''}`);
     lines.push(`  largest value ${p.maxValueBytes} bytes; batches of up to ${batchSize} rows in order of ${shown(p.table.primaryKey.join(', '))}, one transaction each`);
     for (const d of p.ddl) lines.push(`  first: ${shown(d)}`);
-    if (p.resumes) lines.push(`  resumes job ${p.resumes.id.slice(0, 8)} (started ${p.resumes.startedAt}, pass ${p.resumes.pass})`);
+    if (p.resumes) lines.push(`  resumes job ${shown(p.resumes.id.slice(0, 8))} (started ${shown(p.resumes.startedAt)}, pass ${p.resumes.pass})`);
     lines.push(`Run it without --dry-run to ${r.operation}; it can be stopped at any moment and resumed by running it again.`);
     return `${lines.join('\n')}\n`;
   }
@@ -142,7 +142,7 @@ function render(r: ColumnMigrationResult, color: boolean, batchSize: number): st
   if (r.counts.remaining > 0) {
     lines.push(c.yellow(`  ${r.counts.remaining} row(s) are still to do: the application keeps writing plaintext. Switch it to the steward/crypto library, then run this again.`));
   }
-  lines.push(`  Job ${r.jobId?.slice(0, 8) ?? '—'} is recorded in the activity log (steward log --action column.${r.operation}.finished).`);
+  lines.push(`  Job ${shown(r.jobId?.slice(0, 8) ?? '—')} is recorded in the activity log (steward log --action column.${r.operation}.finished).`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -155,7 +155,7 @@ export interface KeysOptions {
 export async function keysList(options: KeysOptions, io: Io): Promise<number> {
   const keys = await withKeyring(options, io, ({ keyring }) => keyring.list());
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson(keys, 2)}\n`);
     return 0;
   }
   if (keys.length === 0) {
@@ -164,7 +164,7 @@ export async function keysList(options: KeysOptions, io: Io): Promise<number> {
   }
   const width = Math.max(40, ...keys.map((k) => displayWidth(shown(`${k.scope.source}.${k.scope.table}.${k.scope.column}`))));
   for (const k of keys) {
-    io.stdout.write(`${padEnd(shown(`${k.scope.source}.${k.scope.table}.${k.scope.column}`), width)} ${k.kind.padEnd(4)} ${k.keyId} v${String(k.version).padEnd(3)} ${k.state.padEnd(9)} ${String(k.messagesReserved).padStart(8)}/${k.messageLimit} msgs  wrapped by ${k.kekId}\n`);
+    io.stdout.write(`${padEnd(shown(`${k.scope.source}.${k.scope.table}.${k.scope.column}`), width)} ${shown(k.kind).padEnd(4)} ${shown(k.keyId)} v${String(k.version).padEnd(3)} ${shown(k.state).padEnd(9)} ${String(k.messagesReserved).padStart(8)}/${k.messageLimit} msgs  wrapped by ${shown(k.kekId)}\n`);
   }
   return 0;
 }
@@ -193,8 +193,8 @@ export async function keysRotate(options: KeysRotateOptions, io: Io): Promise<nu
     await store.appendActivity({ actor: currentActor(), action: 'keys.rewrapped', subject: { from, to: next.keyId }, details: { keys: count } });
     return { from, to: next.keyId, keys: count };
   });
-  if (options.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-  else io.stdout.write(`Re-wrapped ${result.keys} key(s) from master key ${result.from} to ${result.to}. Point encryption.masterKey at the new key now; the old one is no longer needed by this store (keep it until backups made before today have expired).\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(result)}\n`);
+  else io.stdout.write(`Re-wrapped ${result.keys} key(s) from master key ${shown(result.from)} to ${shown(result.to)}. Point encryption.masterKey at the new key now; the old one is no longer needed by this store (keep it until backups made before today have expired).\n`);
   return 0;
 }
 
@@ -222,7 +222,7 @@ export async function keysDestroy(options: KeysDestroyOptions, io: Io): Promise<
     await store.appendActivity({ actor: currentActor(), action: 'key.destroyed', subject: scope, details: { versions: destroyed, keyId: keys[0]!.keyId } });
     return { destroyed, wouldDestroy: [] as number[] };
   });
-  if (options.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(result)}\n`);
   else if (result.destroyed.length) io.stdout.write(`Destroyed key version(s) ${result.destroyed.join(', ')} of ${shown(`${table}.${column}`)}: values encrypted under them can no longer be read by anyone. Recorded in the activity log.\n`);
   else io.stdout.write(`Would destroy key version(s) ${result.wouldDestroy.join(', ')} of ${shown(`${table}.${column}`)}, making every value under them unrecoverable. Run again with --yes to do it.\n`);
   return 0;

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PassThrough } from 'node:stream';
 import { audit } from './audit.js';
 import { loadSchedule, RUNNABLE_STAGES } from './schedule.js';
-import type { Io } from '../output.js';
+import { shown, type Io } from '../output.js';
 
 export interface RunCommandOptions {
   readonly config?: string;
@@ -41,7 +41,7 @@ export async function runDaemon(options: RunCommandOptions, io: Io, deps?: Parti
       const { statuses } = await loadSchedule({ config: options.config }, io, now());
       const due = statuses.filter((s) => s.due && RUNNABLE_STAGES.has(s.stage));
       if (due.length) {
-        io.stderr.write(`${now().toISOString()} running collection review for ${due.map((s) => s.source).join(', ')}\n`);
+        io.stderr.write(`${now().toISOString()} running collection review for ${due.map((s) => shown(s.source)).join(', ')}\n`);
         // The report goes to the state store (and the activity log); the terminal gets the summary line.
         const sink = new PassThrough();
         sink.resume();

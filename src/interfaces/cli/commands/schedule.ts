@@ -3,7 +3,7 @@ import { policySources } from '../../../retention/categories.js';
 import { computeSchedule, parseIsoDuration, scheduleEntries, type StageStatus } from '../../../audit/schedule.js';
 import { loadConfig } from '../../../config/index.js';
 import { openStateStore } from '../../../state/index.js';
-import { useColor, type Io } from '../output.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface ScheduleCommandOptions {
   readonly config?: string;
@@ -45,14 +45,14 @@ const day = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 
 export async function schedule(options: ScheduleCommandOptions, io: Io, now = new Date()): Promise<number> {
   const { statuses } = await loadSchedule(options, io, now);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ now: now.toISOString(), stages: statuses.map((s) => ({ ...s, runnable: RUNNABLE_STAGES.has(s.stage) })) }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ now: now.toISOString(), stages: statuses.map((s) => ({ ...s, runnable: RUNNABLE_STAGES.has(s.stage) })) }, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
   const rows = statuses.map((s) => [
-    s.source,
-    s.stage,
-    s.frequency,
+    shown(s.source),
+    shown(s.stage),
+    shown(s.frequency),
     day(s.lastSuccess),
     day(s.nextDue),
     s.overdue ? c.red(`OVERDUE ${Math.ceil(s.overdueByMs / 86_400_000)}d`) : s.due ? c.yellow(s.reason === 'never-run' ? 'due (never run)' : s.reason === 'retry-after-failure' ? 'due (retry)' : 'due') : c.green(s.reason === 'waiting-to-retry' ? 'failed, retry pending' : 'ok'),

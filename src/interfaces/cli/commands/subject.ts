@@ -18,7 +18,7 @@ import { discoverSubjectMap, type DiscoveredMap } from '../../../subjects/discov
 import { findSubject, type FindResult } from '../../../subjects/find.js';
 import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import type { SubjectMap } from '../../../subjects/map.js';
-import { shown, useColor, type Io } from '../output.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -71,7 +71,7 @@ export async function subjectMap(options: SubjectMapOptions, io: Io): Promise<nu
   return withMap(options, io, async ({ discovered }) => {
     const { map } = discovered;
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ ...map, inventory: Object.fromEntries(discovered.inventoryFrom) }, null, 2)}\n`);
+      io.stdout.write(`${stringifyJson({ ...map, inventory: Object.fromEntries(discovered.inventoryFrom) }, 2)}\n`);
       return 0;
     }
     io.stdout.write(renderMap(map, discovered.inventoryFrom, pc.createColors(useColor(io, options.color))));
@@ -127,7 +127,7 @@ export async function subjectFind(options: SubjectFindOptions, io: Io): Promise<
       },
     });
     if (options.json) {
-      io.stdout.write(`${JSON.stringify(jsonOf(result), null, 2)}\n`);
+      io.stdout.write(`${stringifyJson(jsonOf(result), 2)}\n`);
       return result.ambiguous ? 1 : 0;
     }
     io.stdout.write(renderFind(result, pc.createColors(useColor(io, options.color))));
@@ -214,10 +214,10 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
       details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, recipients: recipients.length, notDecrypted: pkg.notDecrypted.length },
     });
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted }, null, 2)}\n`);
+      io.stdout.write(`${stringifyJson({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted }, 2)}\n`);
       return 0;
     }
-    io.stdout.write(`Wrote ${shown(options.out)}: ${pkg.rows} record(s) and ${found.mentions.length} mention(s) for ${found.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ')}; ${recipients.length > 0 ? `encrypted to ${recipients.length} recipient(s) (age: age -d -i key.txt ${shellQuote(options.out)} > package.zip)` : 'NOT encrypted (--plaintext)'}.\n`);
+    io.stdout.write(`Wrote ${shown(options.out)}: ${pkg.rows} record(s) and ${found.mentions.length} mention(s) for ${found.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ')}; ${recipients.length > 0 ? `encrypted to ${recipients.length} recipient(s) (age: age -d -i key.txt ${shellQuote(options.out ?? out)} > package.zip)` : 'NOT encrypted (--plaintext)'}.\n`);
     for (const n of pkg.notDecrypted) io.stdout.write(`  not decrypted: ${shown(n.table)}.${shown(n.column)} (${n.rows} record(s)): open the keyring (encryption.masterKey) to export them in plain\n`);
     return 0;
   });

@@ -180,3 +180,61 @@ forEachDialect('data-subject find (sub)', (d) => {
     expect(log.out).not.toMatch(/alice@|bob@|7946/);
   });
 });
+
+forEachDialect('data-subject access package (sua)', (d) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `steward-sua-${d.kind}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = async (...args: string[]) => {
+    const o = captureIo(dir);
+    const code = await main(args, { ...o, env: { NO_COLOR: '1' } });
+    return { code, out: o.out(), err: o.err() };
+  };
+  beforeAll(async () => {
+    const text = d.pick({ postgres: 'text', mysql: 'varchar(200)', sqlite: 'text' });
+    await d.exec(`create table members (id integer primary key, email ${text}, full_name ${text})`);
+    await d.exec(`create table bookings (id integer primary key, member_id integer references members(id), note ${text})`);
+    await d.exec(`insert into members values ${Array.from({ length: 30 }, (_, i) => `(${i + 1}, 'm${i}@example.org', 'Member ${i}')`).join(', ')}`);
+    await d.exec(`insert into bookings values (1, 1, 'window seat'), (2, 1, 'aisle'), (3, 2, 'none')`);
+    writeFileSync(
+      path.join(dir, 'steward.yml'),
+      [
+        'purposes:',
+        '  - { name: bookings, description: "To hold your bookings", legalBasis: contract, categories: ["contact.*", "identity.*"] }',
+        'sources:',
+        `  - { name: club, kind: ${d.kind}, url: ${JSON.stringify(d.url ?? 'postgres://pglite')}, owner: club-team, purposes: [bookings], recipients: ["Mail provider <script>"] }`,
+        'retention:',
+        '  policies:',
+        '    - { name: old-bookings, source: club, table: bookings, from: id, period: 2y, method: erase, legalBasis: "bookings are kept 2 years" }',
+      ].join('\n'),
+    );
+  });
+
+  it.skipIf(d.engine === 'pglite')('writes a zip encrypted to an age recipient that `age -d` opens; refuses plain text unless --plaintext', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { unzipSync, strFromU8 } = await import('fflate');
+    const key = path.join(dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', key], { stdio: 'ignore' });
+    const recipient = execFileSync('age-keygen', ['-y', key]).toString().trim();
+    const refused = await run('subject', 'access', '--email', 'm0@example.org', '--out', 'p.zip');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--recipient|--plaintext/);
+    const r = await run('subject', 'access', '--email', 'M0@example.org', '--out', 'm0.zip.age', '--recipient', recipient);
+    expect(r.code, r.err).toBe(0);
+    const zip = execFileSync('age', ['-d', '-i', key, path.join(dir, 'm0.zip.age')]);
+    const files = unzipSync(new Uint8Array(zip));
+    expect(Object.keys(files).sort()).toEqual(['README.txt', 'export.json', 'summary.html']);
+    const doc = JSON.parse(strFromU8(files['export.json']!)) as { sources: { tables: { table: string; rows: { id: unknown }[]; retention: { period: string }[] }[]; purposes: { legalBasis: string }[] }[] };
+    const tables = Object.fromEntries(doc.sources[0]!.tables.map((t) => [t.table, t]));
+    expect(tables.members!.rows.map((x) => Number(x.id))).toEqual([1]);
+    expect(tables.bookings!.rows.map((x) => Number(x.id)).sort()).toEqual([1, 2]);
+    expect(tables.bookings!.retention[0]!.period).toBe('2y');
+    expect(doc.sources[0]!.purposes[0]!.legalBasis).toBe('contract');
+    const html = strFromU8(files['summary.html']!);
+    expect(html).toContain('contract');
+    expect(html).toContain('Mail provider &lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    const plain = await run('subject', 'access', '--email', 'm1@example.org', '--out', 'm1.zip', '--plaintext', '--json');
+    expect(plain.code, plain.err).toBe(0);
+    expect(JSON.parse(plain.out)).toMatchObject({ rows: 2, encrypted: false });
+  });
+});

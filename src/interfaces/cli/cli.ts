@@ -447,6 +447,26 @@ Examples:
   $ npx steward subject find --email alice@example.com
   $ npx steward subject find --phone "+44 20 7946 0958" --id customers.id=42 --json`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectFind({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  subject
+    .command('access')
+    .description('The person\'s package for an access or portability request (GDPR Art. 15, 20): a zip of export.json (every row), summary.html (purposes, legal bases, recipients, retention) and README.txt, encrypted to age recipients.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--email <address>', 'an email address (repeatable)', repeat)
+    .option('--phone <number>', 'a phone number (repeatable)', repeat)
+    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
+    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
+    .requiredOption('-o, --out <file>', 'where the package is written (mode 0600)')
+    .option('--recipient <age1…>', 'encrypt to this age public key (repeatable; default retention.archive.recipients)', repeat)
+    .option('--plaintext', 'write the zip unencrypted (it holds the person\'s data: say so explicitly)')
+    .option('--json', 'machine-readable summary')
+    .addHelpText('after', `
+Open it without Steward: age -d -i key.txt alice.zip.age > alice.zip && unzip alice.zip
+
+Examples:
+  $ npx steward subject access --email alice@example.com --out alice.zip.age --recipient age1…
+  $ npx steward subject access --email alice@example.com --out alice.zip --plaintext`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectAccess({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold

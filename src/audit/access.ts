@@ -49,7 +49,8 @@ export function canonicalPrincipal(name: string): string {
   return m[2] === undefined ? unquoteAccountPart(m[1]!) : `${unquoteAccountPart(m[1]!)}@${unquoteAccountPart(m[2])}`;
 }
 
-function principalMatches(entry: string, principal: string): boolean {
+/** Whether an allow-list entry names this principal (`app` covers `app` on every host). */
+export function principalMatches(entry: string, principal: string): boolean {
   const e = canonicalPrincipal(entry.trim());
   const p = canonicalPrincipal(principal);
   if (e === p) return true;
@@ -61,7 +62,8 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
 }
 
-function tableMatches(pattern: string, schema: string, table: string): boolean {
+/** `customers`, `public.customers`, `cust*`: whether a table pattern of steward.yml names this table. */
+export function tableMatches(pattern: string, schema: string, table: string): boolean {
   const re = globToRegExp(pattern);
   return re.test(table) || re.test(`${schema}.${table}`);
 }

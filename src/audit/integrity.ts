@@ -25,6 +25,8 @@ import type { InventoryItem } from './types.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import { findingId, type DraftFinding } from './collection-review.js';
 import { InternalError } from '../errors.js';
+import { CIPHERTEXT_PREFIX, parseCiphertext } from '../crypto/format.js';
+import { keyTuple, valueTuple } from '../sources/column-writer.js';
 
 export interface IntegrityConfig {
   readonly required: readonly string[];
@@ -54,6 +56,8 @@ export interface ColumnIntegrity {
   readonly duplicateExamples?: readonly string[];
   /** True when a unique index on the folded value rules duplicates out, so they were not counted. */
   readonly uniqueIndex?: boolean;
+  /** Values that are Steward ciphertexts (they parse as an envelope): left out of the format check, which cannot read them. */
+  readonly encrypted?: number;
 }
 
 export interface TableIntegrity {
@@ -168,16 +172,26 @@ export async function checkTable(
   const t = sql.id(table.schema, table.name);
   const has = new Set(table.columns.map((c) => c.name));
   const selects: RawBuilder<unknown>[] = [sql`count(*) as ${sql.id('rows')}`];
-  const plan: { column: string; category: string; check?: Check; dup: boolean; i: number }[] = [];
+  const plan: { column: string; category: string; check?: Check; dup: boolean; i: number; sealed: boolean }[] = [];
   const when = (cond: RawBuilder<unknown>) => sql`count(case when ${cond} then 1 end)`;
+  // Steward encrypts only text columns of tables with a primary key (the key is bound to each ciphertext):
+  // only there can a value be a ciphertext, which no format check can read.
+  const sealable = (column: string) => table.primaryKey.length > 0 && ['text', 'other'].includes(table.columns.find((c) => c.name === column)?.typeClass ?? '');
+  const sealed = (c: RawBuilder<unknown>) => source.writer.startsWith(c, CIPHERTEXT_PREFIX);
   items.forEach((item, i) => {
     const check = VALIDITY[item.category];
     const dup = IDENTIFYING.has(item.category);
     if (!check && !dup) return;
     const c = sql.id(item.column);
+    const seal = Boolean(check) && sealable(item.column);
     selects.push(sql`count(${c}) as ${sql.id(`nn_${i}`)}`);
-    if (check) selects.push(sql`${when(sql`${c} is not null and ${validity(source, check, c)}`)} as ${sql.id(`inv_${i}`)}`);
-    plan.push({ column: item.column, category: item.category, ...(check ? { check } : {}), dup, i });
+    if (check && seal) {
+      // Values starting with "stw1:" are checked apart (below): only those that parse as an envelope are
+      // ciphertexts. CASE keeps the check itself (a cast to date) from ever seeing them.
+      selects.push(sql`count(case when ${c} is not null then case when ${sealed(c)} then null when ${validity(source, check, c)} then 1 end end) as ${sql.id(`inv_${i}`)}`);
+      selects.push(sql`${when(sealed(c))} as ${sql.id(`stw_${i}`)}`);
+    } else if (check) selects.push(sql`${when(sql`${c} is not null and ${validity(source, check, c)}`)} as ${sql.id(`inv_${i}`)}`);
+    plan.push({ column: item.column, category: item.category, ...(check ? { check } : {}), dup, i, sealed: seal });
   });
   const required = config.required.filter((r) => r.startsWith(`${table.name}.`)).map((r) => r.slice(table.name.length + 1)).filter((c) => has.has(c));
   required.forEach((col, j) => selects.push(sql`${when(sql`${sql.id(col)} is null`)} as ${sql.id(`req_${j}`)}`));
@@ -216,11 +230,15 @@ export async function checkTable(
     const nonNull = n(row[`nn_${p.i}`]);
     let out: ColumnIntegrity = { column: p.column, category: p.category, nonNull };
     if (p.check) {
-      const invalid = n(row[`inv_${p.i}`]);
-      const examples = invalid
-        ? (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${c} is not null and ${validity(source, p.check, c)} limit 3`.execute(source.db)).rows.map((r) => maskValue(String(r.v), p.category))
+      const check = p.check;
+      const prefixed = p.sealed ? n(row[`stw_${p.i}`]) : 0;
+      const look = prefixed ? await sortCiphertexts(source, table, p.column, (x) => validity(source, check, x)) : { envelopes: 0, invalid: 0, examples: [] };
+      const invalid = n(row[`inv_${p.i}`]) + look.invalid;
+      const plain = p.sealed ? sql`case when ${sealed(c)} then 0 when ${validity(source, check, c)} then 1 else 0 end = 1` : validity(source, check, c);
+      const examples = n(row[`inv_${p.i}`])
+        ? (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${c} is not null and ${plain} limit 3`.execute(source.db)).rows.map((r) => String(r.v))
         : [];
-      out = { ...out, invalid, invalidExamples: examples };
+      out = { ...out, invalid, invalidExamples: [...examples, ...look.examples].slice(0, 3).map((v) => maskValue(v, p.category)), ...(p.sealed ? { encrypted: look.envelopes } : {}) };
     }
     if (p.dup) {
       const d = await duplicates.get(p.i);
@@ -243,6 +261,53 @@ export async function checkTable(
   };
 }
 
+/** Rows per read of values that start like a ciphertext. */
+const SEAL_BATCH = 5000;
+
+/**
+ * The values of `column` that start with "stw1:", read in key order in batches
+ * (memory stays flat): how many parse as a Steward envelope (ciphertexts, left
+ * out of the format check), and how many of the others fail it (`invalid`,
+ * computed by the database by key, with up to three raw examples for masking).
+ * A value that merely starts like a ciphertext is checked like any other.
+ */
+async function sortCiphertexts(
+  source: Source,
+  table: TableInfo,
+  column: string,
+  invalid: (c: RawBuilder<unknown>) => RawBuilder<unknown>,
+): Promise<{ envelopes: number; invalid: number; examples: string[] }> {
+  const t = sql.id(table.schema, table.name);
+  const c = sql.id(column);
+  const pk = table.primaryKey;
+  const keyCols = sql.join(pk.map((k) => sql.id(k)));
+  let after: unknown[] | null = null;
+  let envelopes = 0;
+  let bad = 0;
+  const examples: string[] = [];
+  for (;;) {
+    const from: RawBuilder<unknown> = after ? sql`and ${keyTuple(pk)} > ${valueTuple(after)}` : sql``;
+    const rows: Record<string, unknown>[] = (
+      await sql<Record<string, unknown>>`select ${keyCols}, ${c} as ${sql.id('__v')} from ${t}
+        where ${source.writer.startsWith(c, CIPHERTEXT_PREFIX)} ${from} order by ${keyCols} limit ${SEAL_BATCH}`.execute(source.db)
+    ).rows;
+    const others: unknown[][] = [];
+    for (const r of rows) {
+      if ('invalid' in parseCiphertext(String(r.__v))) others.push(pk.map((k) => r[k]));
+      else envelopes++;
+    }
+    if (others.length) {
+      const failed = (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${source.writer.keysIn(table, others)} and ${invalid(c)}`.execute(source.db)).rows;
+      bad += failed.length;
+      for (const f of failed) if (examples.length < 3) examples.push(String(f.v));
+    }
+    if (rows.length < SEAL_BATCH) break;
+    const last: Record<string, unknown> = rows[rows.length - 1]!;
+    after = pk.map((k): unknown => last[k]);
+  }
+  return { envelopes, invalid: bad, examples };
+}
+
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(part * 1000 < whole ? 2 : 1)}%` : '0%');
 
 /** Findings from integrity figures (pure). */
@@ -251,8 +316,22 @@ export function integrityFindings(sourceName: string, results: readonly TableInt
   for (const r of results) {
     const loc = (column?: string) => ({ source: sourceName, schema: r.schema, table: r.table, ...(column ? { column } : {}) });
     for (const c of r.columns) {
+      // Ciphertexts were not checked: the share is of the values that were.
+      const checked = c.nonNull - (c.encrypted ?? 0);
+      if (c.encrypted) {
+        out.push({
+          id: findingId('integrity.encrypted-not-checked', loc(c.column), c.category),
+          rule: 'integrity.encrypted-not-checked',
+          severity: 'info',
+          category: c.category,
+          location: loc(c.column),
+          title: 'Encrypted values not checked',
+          message: `${r.table}.${c.column}: ${c.encrypted} of ${c.nonNull} values are Steward ciphertexts, so their ${c.category} format was not checked${c.duplicateRows !== undefined ? ', nor whether they repeat' : ''} (the audit reads stored values and never decrypts); ${checked ? `the other ${checked} were` : 'no value was'} checked.`,
+          remedy: 'Nothing to correct here: validate this field where the application writes it, since the stored values are encrypted.',
+        });
+      }
       if (c.invalid) {
-        const share = c.invalid / Math.max(1, c.nonNull);
+        const share = c.invalid / Math.max(1, checked);
         out.push({
           id: findingId('integrity.invalid-values', loc(c.column), c.category),
           rule: 'integrity.invalid-values',
@@ -260,7 +339,7 @@ export function integrityFindings(sourceName: string, results: readonly TableInt
           category: c.category,
           location: loc(c.column),
           title: 'Values that cannot be right',
-          message: `${r.table}.${c.column}: ${c.invalid} of ${c.nonNull} values (${pct(c.invalid, c.nonNull)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ' (approximate check on SQLite)'}.`,
+          message: `${r.table}.${c.column}: ${c.invalid} of ${checked} ${c.encrypted ? 'unencrypted ' : ''}values (${pct(c.invalid, checked)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ' (approximate check on SQLite)'}.`,
           remedy: 'Correct or remove inaccurate personal data (GDPR Art. 5(1)(d)); validate the field where it is entered.',
         });
       }

@@ -21,6 +21,8 @@ export type FindingRule =
   | 'collection.source-unreachable'
   | 'collection.table-unreadable'
   | 'collection.no-tables'
+  | 'collection.column-not-sampled'
+  | 'config.unknown-name'
   | 'schedule.stage-overdue'
   | 'access.unauthorized-read'
   | 'access.file-readable'
@@ -42,7 +44,8 @@ export type FindingRule =
   | 'integrity.duplicates'
   | 'integrity.required-null'
   | 'integrity.stale-records'
-  | 'integrity.orphaned-rows';
+  | 'integrity.orphaned-rows'
+  | 'integrity.encrypted-not-checked';
 
 export interface Location {
   readonly source: string;

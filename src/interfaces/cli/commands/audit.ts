@@ -86,6 +86,7 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
         await runAudit({
           config: loaded.config,
           patterns: loaded.patterns,
+          configFile: path.basename(loaded.path),
           stage,
           sources,
           overdue: statuses.filter((s) => s.overdue),

@@ -1,0 +1,227 @@
+/**
+ * Names in steward.yml that match nothing in the database: a schema in
+ * `schemas:`, a table or column in `integrity.required`, `updatedColumns` or
+ * `references`, a principal, table or category in `access.authorized`, a
+ * table in `access.rowLevelSecurity`. Each would make a check the user
+ * believes runs do nothing, silently. Pure: from the introspection (and, for
+ * the access stage, the privilege snapshot) to findings, one per name, the way
+ * retention policies are validated (src/retention/policy.ts).
+ *
+ * Names come from the file and from the database: untrusted text. Findings
+ * carry them as they are; every report format escapes them.
+ */
+import type { AccessSnapshot, SourceKind, TableInfo } from '../sources/types.js';
+import { categoryMatches } from '../detection/taxonomy.js';
+import { principalMatches, tableMatches, type AccessConfig } from './access.js';
+import { findingId, type DraftFinding } from './collection-review.js';
+import type { IntegrityConfig } from './integrity.js';
+
+/** One name that matches nothing: where it is in the file, and why it does nothing. */
+export interface NameProblem {
+  /** `sources[0].integrity.required[1]`. */
+  readonly path: string;
+  /** The setting, without indexes (`integrity.required`): with `name`, the finding's identity. */
+  readonly setting: string;
+  readonly name: string;
+  /** What is wrong and what does not run, one sentence without the path. */
+  readonly message: string;
+}
+
+/** At most `max` names, then how many more. */
+function some(names: readonly string[], max = 8): string {
+  const list = names.slice(0, max).map((n) => `"${n}"`).join(', ');
+  return names.length > max ? `${list} and ${names.length - max} more` : list;
+}
+
+/** Edit distance, bounded: only near misses matter. */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** ` Did you mean "customers"?` when one known name is a near miss (case, a typo or two). */
+export function didYouMean(name: string, known: readonly string[]): string {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of new Set(known)) {
+    const d = k.toLowerCase() === lower ? 0 : distance(lower, k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 4)) ? ` Did you mean "${best}"?` : '';
+}
+
+/** `schemas:` entries that no introspected table is in. `existing`: the schemas Steward sees without the filter, when known. */
+export function schemaProblems(sourceIndex: number, sourceName: string, schemas: readonly string[] | undefined, tables: readonly TableInfo[], existing?: readonly string[]): NameProblem[] {
+  const out: NameProblem[] = [];
+  (schemas ?? []).forEach((s, i) => {
+    if (tables.some((t) => t.schema === s || t.schema.toLowerCase() === s.toLowerCase())) return;
+    const seen = existing?.length ? ` Schemas with tables Steward sees: ${some(existing)}.${didYouMean(s, existing)}` : '';
+    out.push({
+      path: `sources[${sourceIndex}].schemas[${i}]`,
+      setting: 'schemas',
+      name: s,
+      message: `schema "${s}" has no table or view Steward can see in source "${sourceName}" (it does not exist, is empty, or Steward's user may not read it), so nothing in it is audited.${seen}`,
+    });
+  });
+  return out;
+}
+
+/**
+ * How one `table.column` of the integrity settings resolves: the tables it
+ * checks, or why it checks none. `tables` is the introspection, `audited`
+ * whether `sources[].exclude` leaves a table in.
+ */
+function resolveColumn(
+  ref: string,
+  column: string | undefined,
+  tables: readonly TableInfo[],
+  audited: (t: TableInfo) => boolean,
+  sourceName: string,
+): { tables: TableInfo[] } | { problem: string } {
+  const named = tables.filter((t) => t.name === ref);
+  if (named.length === 0) {
+    return { problem: `table "${ref}" does not exist in source "${sourceName}"${didYouMean(ref, tables.map((t) => t.name))}` };
+  }
+  const inScope = named.filter(audited);
+  if (inScope.length === 0) return { problem: `table "${ref}" is excluded by sources[].exclude` };
+  const real = inScope.filter((t) => t.kind === 'table');
+  if (real.length === 0) return { problem: `"${ref}" is a view; integrity checks run on tables only` };
+  if (column === undefined) return { tables: real };
+  const withColumn = real.filter((t) => t.columns.some((c) => c.name === column));
+  if (withColumn.length === 0) {
+    const t = real[0]!;
+    return { problem: `column "${column}" does not exist in ${t.schema}.${t.name}${didYouMean(column, t.columns.map((c) => c.name))}` };
+  }
+  return { tables: withColumn };
+}
+
+/** Whether `references` entry `from → to` can be checked on table `t` (the parent is looked up in t's schema). */
+export function referenceProblem(t: TableInfo, to: string, tables: readonly TableInfo[]): string | null {
+  const [pt, pc] = to.split('.') as [string, string];
+  const parent = tables.find((x) => x.schema === t.schema && x.name === pt);
+  if (!parent) return `the referenced table "${pt}" does not exist in ${t.schema}${didYouMean(pt, tables.filter((x) => x.schema === t.schema).map((x) => x.name))}`;
+  if (!parent.columns.some((c) => c.name === pc)) return `the referenced column "${pc}" does not exist in ${parent.schema}.${parent.name}${didYouMean(pc, parent.columns.map((c) => c.name))}`;
+  return null;
+}
+
+/** Every name of the integrity settings that checks nothing. */
+export function integrityProblems(
+  sourceIndex: number,
+  sourceName: string,
+  config: IntegrityConfig,
+  tables: readonly TableInfo[],
+  audited: (t: TableInfo) => boolean,
+): NameProblem[] {
+  const out: NameProblem[] = [];
+  const base = `sources[${sourceIndex}].integrity`;
+  config.required.forEach((r, i) => {
+    const [table, column] = r.split('.') as [string, string];
+    const got = resolveColumn(table, column, tables, audited, sourceName);
+    if ('problem' in got) out.push({ path: `${base}.required[${i}]`, setting: 'integrity.required', name: r, message: `${got.problem}, so the required-value check of ${r} does not run.` });
+  });
+  for (const [table, column] of Object.entries(config.updatedColumns)) {
+    const got = resolveColumn(table, column, tables, audited, sourceName);
+    if ('problem' in got) out.push({ path: `${base}.updatedColumns.${table}`, setting: 'integrity.updatedColumns', name: `${table}.${column}`, message: `${got.problem}, so no record of ${table} is checked for staleness.` });
+  }
+  for (const [from, to] of Object.entries(config.references)) {
+    const [table, column] = from.split('.') as [string, string];
+    const got = resolveColumn(table, column, tables, audited, sourceName);
+    const problem = 'problem' in got ? got.problem : got.tables.map((t) => referenceProblem(t, to, tables)).find((p) => p !== null);
+    if (problem) out.push({ path: `${base}.references.${from}`, setting: 'integrity.references', name: `${from} → ${to}`, message: `${problem}, so the orphaned-row check of ${from} does not run.` });
+  }
+  return out;
+}
+
+/**
+ * Every name of the access settings that matches nothing: principals the
+ * review does not see (skipped when a catalog could not be read: the list
+ * would be partial), table patterns that match no table, categories no
+ * detector produces, row-level security required where the database has none.
+ */
+export function accessProblems(
+  sourceIndex: number,
+  sourceName: string,
+  kind: SourceKind,
+  config: AccessConfig,
+  snapshot: AccessSnapshot,
+  tables: readonly TableInfo[],
+  knownCategories: readonly string[],
+): NameProblem[] {
+  const out: NameProblem[] = [];
+  const base = `sources[${sourceIndex}].access`;
+  const names = snapshot.principals.map((p) => p.name);
+  config.authorized.forEach((e, i) => {
+    const at = `${base}.authorized[${i}]`;
+    // SQLite has no accounts: the principals are file-permission classes, present only when they can read.
+    const known =
+      kind === 'sqlite'
+        ? /^(others|group \d+)$/.test(e.principal.trim())
+        : snapshot.problems.length > 0 || snapshot.principals.some((p) => principalMatches(e.principal, p.name));
+    if (!known) {
+      const seen = kind === 'sqlite' ? ' A SQLite file has no accounts: name "others" (every user of the machine) or "group <gid>".' : ` The review sees ${some(names)}.${didYouMean(e.principal, names.map((n) => n.replace(/^'([^']*)'(@.*)?$/, '$1')))}`;
+      out.push({
+        path: `${at}.principal`,
+        setting: 'access.authorized.principal',
+        name: e.principal,
+        message: `no principal "${e.principal}" exists in source "${sourceName}", so this entry authorizes nobody now, and whoever later creates it is authorized at once.${seen}`,
+      });
+    }
+    (e.tables ?? []).forEach((pattern, j) => {
+      if (tables.some((t) => tableMatches(pattern, t.schema, t.name))) return;
+      out.push({
+        path: `${at}.tables[${j}]`,
+        setting: 'access.authorized.tables',
+        name: pattern,
+        message: `"${pattern}" matches no table or view in source "${sourceName}", so this entry authorizes nothing there.${didYouMean(pattern, tables.map((t) => t.name))}`,
+      });
+    });
+    (e.categories ?? []).forEach((pattern, j) => {
+      if (knownCategories.some((c) => categoryMatches(pattern, c))) return;
+      out.push({
+        path: `${at}.categories[${j}]`,
+        setting: 'access.authorized.categories',
+        name: pattern,
+        message: `"${pattern}" is no data category Steward knows (built-in, or from detection.detectors and detection.columnRules), so this entry authorizes nothing.${didYouMean(pattern, knownCategories)}`,
+      });
+    });
+  });
+  config.rowLevelSecurity.forEach((pattern, j) => {
+    const path = `${base}.rowLevelSecurity[${j}]`;
+    const matching = tables.filter((t) => tableMatches(pattern, t.schema, t.name));
+    if (matching.length === 0) {
+      out.push({ path, setting: 'access.rowLevelSecurity', name: pattern, message: `"${pattern}" matches no table in source "${sourceName}", so no row-level security is checked for it.${didYouMean(pattern, tables.map((t) => t.name))}` });
+    } else if (!snapshot.tableSecurity.some((s) => tableMatches(pattern, s.schema, s.table))) {
+      out.push({ path, setting: 'access.rowLevelSecurity', name: pattern, message: `"${pattern}" matches ${matching.length === 1 ? 'a table' : 'tables'} of source "${sourceName}", but this database (${kind}) has no row-level security Steward can check, so the requirement is not checked.` });
+    }
+  });
+  return out;
+}
+
+/** One finding per problem. Its id keys on the setting and the name, not the index: reordering the file keeps it. */
+export function nameFindings(sourceName: string, problems: readonly NameProblem[], configFile = 'steward.yml'): DraftFinding[] {
+  return problems.map((p) => {
+    const location = { source: sourceName };
+    return {
+      id: findingId('config.unknown-name', location, `${p.setting}\u0000${p.name}`),
+      rule: 'config.unknown-name',
+      severity: 'medium',
+      location,
+      title: `A name in ${configFile} matches nothing`,
+      message: `${p.path}: ${p.message}`,
+      remedy: `Correct ${p.path} in ${configFile} (names are matched as the database spells them), or remove it; until then the check it configures does nothing.`,
+    };
+  });
+}

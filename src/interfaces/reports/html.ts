@@ -484,8 +484,8 @@ function integritySection(report: AuditReport): Html | '' {
     const pct = (part: number, whole: number) => (whole > 0 ? formatPercent(part / whole) : '—');
     const rows = results.flatMap((t) => [
       ...t.columns.map(
-        (c) => html`<tr><th scope="row"><code>${t.table}.${c.column}</code></th><td>${categoryLabel(c.category)}</td><td class="num" data-value="${c.nonNull}">${compactNumber(c.nonNull)}</td>
-<td class="num" data-value="${c.invalid ?? -1}">${c.invalid === undefined ? '—' : html`${c.invalid} <span class="muted">(${pct(c.invalid, c.nonNull)})</span>`}</td>
+        (c) => html`<tr><th scope="row"><code>${t.table}.${c.column}</code></th><td>${categoryLabel(c.category)}</td><td class="num" data-value="${c.nonNull}">${compactNumber(c.nonNull)}${c.encrypted ? html` <span class="muted">(${compactNumber(c.encrypted)} encrypted, not checked)</span>` : ''}</td>
+<td class="num" data-value="${c.invalid ?? -1}">${c.invalid === undefined ? '—' : html`${c.invalid} <span class="muted">(${pct(c.invalid, c.nonNull - (c.encrypted ?? 0))})</span>`}</td>
 <td class="num" data-value="${c.duplicateRows ?? -1}">${c.duplicateRows === undefined ? '—' : html`${c.duplicateRows}${c.duplicatedValues ? html` <span class="muted">(${plural(c.duplicatedValues, 'value')})</span>` : ''}`}</td>
 <td class="examples">${[...(c.invalidExamples ?? []), ...(c.duplicateExamples ?? [])].slice(0, 3).map((x, k) => html`${k ? html`<br>` : ''}<code>${x}</code>`)}</td></tr>`,
       ),

@@ -68,6 +68,21 @@ const RULE_TEXT: Readonly<Partial<Record<FindingRule, { name: string; short: str
     short: 'No tables found',
     full: 'A source or schema has no tables or views Steward can see; the configuration may point at the wrong database.',
   },
+  'collection.column-not-sampled': {
+    name: 'ColumnNotSampled',
+    short: 'Binary columns not inspected',
+    full: 'Binary columns (files, images, serialized values) were not sampled: personal data inside them is not detected.',
+  },
+  'config.unknown-name': {
+    name: 'UnknownName',
+    short: 'A name in the configuration matches nothing',
+    full: 'A schema, table, column, principal or category named in the configuration does not exist in the source, so the check it configures does nothing.',
+  },
+  'integrity.encrypted-not-checked': {
+    name: 'EncryptedNotChecked',
+    short: 'Encrypted values not checked',
+    full: 'Values that are Steward ciphertexts were left out of the integrity format checks, which cannot read them.',
+  },
   'schedule.stage-overdue': {
     name: 'StageOverdue',
     short: 'Audit stage overdue',

@@ -33,19 +33,18 @@ function some(names: readonly string[], max = 8): string {
   return names.length > max ? `${list} and ${names.length - max} more` : list;
 }
 
-/** Edit distance, bounded: only near misses matter. */
+/** Edit distance with adjacent transpositions (optimal string alignment): "emial" is one step from "email". */
 function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** ` Did you mean "customers"?` when one known name is a near miss (case, a typo or two). */
@@ -54,6 +53,7 @@ export function didYouMean(name: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of new Set(known)) {
+    if (Math.abs(k.length - name.length) > 3 || k.length > 128) continue;
     const d = k.toLowerCase() === lower ? 0 : distance(lower, k.toLowerCase());
     if (d < bestD) {
       bestD = d;
@@ -90,10 +90,10 @@ function resolveColumn(
   tables: readonly TableInfo[],
   audited: (t: TableInfo) => boolean,
   sourceName: string,
-): { tables: TableInfo[] } | { problem: string } {
+): { tables: TableInfo[] } | { problem: string; hint?: string } {
   const named = tables.filter((t) => t.name === ref);
   if (named.length === 0) {
-    return { problem: `table "${ref}" does not exist in source "${sourceName}"${didYouMean(ref, tables.map((t) => t.name))}` };
+    return { problem: `table "${ref}" does not exist in source "${sourceName}"`, hint: didYouMean(ref, tables.map((t) => t.name)) };
   }
   const inScope = named.filter(audited);
   if (inScope.length === 0) return { problem: `table "${ref}" is excluded by sources[].exclude` };
@@ -103,17 +103,17 @@ function resolveColumn(
   const withColumn = real.filter((t) => t.columns.some((c) => c.name === column));
   if (withColumn.length === 0) {
     const t = real[0]!;
-    return { problem: `column "${column}" does not exist in ${t.schema}.${t.name}${didYouMean(column, t.columns.map((c) => c.name))}` };
+    return { problem: `column "${column}" does not exist in ${t.schema}.${t.name}`, hint: didYouMean(column, t.columns.map((c) => c.name)) };
   }
   return { tables: withColumn };
 }
 
-/** Whether `references` entry `from → to` can be checked on table `t` (the parent is looked up in t's schema). */
-export function referenceProblem(t: TableInfo, to: string, tables: readonly TableInfo[]): string | null {
+/** Why `references` entry `from → to` cannot be checked on table `t` (the parent is looked up in t's schema), or null. */
+export function referenceProblem(t: TableInfo, to: string, tables: readonly TableInfo[]): { problem: string; hint?: string } | null {
   const [pt, pc] = to.split('.') as [string, string];
   const parent = tables.find((x) => x.schema === t.schema && x.name === pt);
-  if (!parent) return `the referenced table "${pt}" does not exist in ${t.schema}${didYouMean(pt, tables.filter((x) => x.schema === t.schema).map((x) => x.name))}`;
-  if (!parent.columns.some((c) => c.name === pc)) return `the referenced column "${pc}" does not exist in ${parent.schema}.${parent.name}${didYouMean(pc, parent.columns.map((c) => c.name))}`;
+  if (!parent) return { problem: `the referenced table "${pt}" does not exist in ${t.schema}`, hint: didYouMean(pt, tables.filter((x) => x.schema === t.schema).map((x) => x.name)) };
+  if (!parent.columns.some((c) => c.name === pc)) return { problem: `the referenced column "${pc}" does not exist in ${parent.schema}.${parent.name}`, hint: didYouMean(pc, parent.columns.map((c) => c.name)) };
   return null;
 }
 
@@ -130,17 +130,17 @@ export function integrityProblems(
   config.required.forEach((r, i) => {
     const [table, column] = r.split('.') as [string, string];
     const got = resolveColumn(table, column, tables, audited, sourceName);
-    if ('problem' in got) out.push({ path: `${base}.required[${i}]`, setting: 'integrity.required', name: r, message: `${got.problem}, so the required-value check of ${r} does not run.` });
+    if ('problem' in got) out.push({ path: `${base}.required[${i}]`, setting: 'integrity.required', name: r, message: `${got.problem}, so the required-value check of ${r} does not run.${got.hint ?? ''}` });
   });
   for (const [table, column] of Object.entries(config.updatedColumns)) {
     const got = resolveColumn(table, column, tables, audited, sourceName);
-    if ('problem' in got) out.push({ path: `${base}.updatedColumns.${table}`, setting: 'integrity.updatedColumns', name: `${table}.${column}`, message: `${got.problem}, so no record of ${table} is checked for staleness.` });
+    if ('problem' in got) out.push({ path: `${base}.updatedColumns.${table}`, setting: 'integrity.updatedColumns', name: `${table}.${column}`, message: `${got.problem}, so no record of ${table} is checked for staleness.${got.hint ?? ''}` });
   }
   for (const [from, to] of Object.entries(config.references)) {
     const [table, column] = from.split('.') as [string, string];
     const got = resolveColumn(table, column, tables, audited, sourceName);
-    const problem = 'problem' in got ? got.problem : got.tables.map((t) => referenceProblem(t, to, tables)).find((p) => p !== null);
-    if (problem) out.push({ path: `${base}.references.${from}`, setting: 'integrity.references', name: `${from} → ${to}`, message: `${problem}, so the orphaned-row check of ${from} does not run.` });
+    const problem = 'problem' in got ? got : got.tables.map((t) => referenceProblem(t, to, tables)).find((p) => p !== null);
+    if (problem) out.push({ path: `${base}.references.${from}`, setting: 'integrity.references', name: `${from} → ${to}`, message: `${problem.problem}, so the orphaned-row check of ${from} does not run.${problem.hint ?? ''}` });
   }
   return out;
 }

@@ -8,6 +8,7 @@
  * - a high-risk column with no value sampled is reported at low severity, saying so;
  * - binary columns are listed as not sampled.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import type { AuditReport, Finding } from '../../src/audit/types.js';
 import { loadConfigText } from '../../src/config/index.js';
 import { migrateColumn } from '../../src/crypto/column-migration.js';
 import { createFieldEncryption } from '../../src/crypto/field.js';
+import { formatCiphertext } from '../../src/crypto/format.js';
 import { openKeyring } from '../../src/crypto/keyring.js';
 import { generateMasterKeyText, masterKeyFromEnv } from '../../src/crypto/master-key.js';
 import { audit } from '../../src/interfaces/cli/commands/audit.js';
@@ -202,6 +204,21 @@ forEachDialect('audit: checks that must not be skipped silently', (d) => {
     expect(at('integrity.invalid-values', 'email')).toEqual([expect.objectContaining({ message: expect.stringContaining('4 of 5 unencrypted values') })]);
     expect(at('integrity.invalid-values', 'date_of_birth')).toEqual([]);
     expect(report.findings.filter((f) => f.rule === 'collection.table-unreadable')).toEqual([]);
+  });
+
+  it('integrity: more ciphertexts than one batch are read in key order, every one parsed', async () => {
+    const big = 10_040;
+    await d.exec('create table sealed_big (id integer primary key, email varchar(200), date_of_birth varchar(200))');
+    const rows = [
+      ...Array.from({ length: big }, (_, i) => ({ id: i + 1, email: formatCiphertext('k1', 1, randomBytes(40)), date_of_birth: formatCiphertext('k2', 1, randomBytes(38)) })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: big + 1 + i, email: `stw1:forged-${i}`, date_of_birth: '1980-01-01' })),
+      ...Array.from({ length: 5 }, (_, i) => ({ id: big + 6 + i, email: `plain-${i}`, date_of_birth: '2999-01-01' })),
+    ];
+    for (let i = 0; i < rows.length; i += 2000) await d.db.insertInto('sealed_big').values(rows.slice(i, i + 2000)).execute();
+    const report = await run([], 'integrity');
+    const t = report.sources[0]!.integrity!.find((x) => x.table === 'sealed_big')!;
+    expect(t.columns.find((c) => c.column === 'email')).toMatchObject({ nonNull: big + 10, encrypted: big, invalid: 10 });
+    expect(t.columns.find((c) => c.column === 'date_of_birth')).toMatchObject({ nonNull: big + 10, encrypted: big, invalid: 5 });
   });
 
   it('collection: a high-risk column with no value sampled is low and says so; with values it stays high', async () => {

@@ -142,7 +142,7 @@ export function reviewInventory(
               category: item.category,
               title: `${info.label} column, no value sampled`,
               message: `${col} is named like ${item.category}, but ${byName}: whether its values would be stored in plain text is unknown.`,
-              remedy: `If the column is meant to hold ${item.category}, protect it before it fills: ${PLAINTEXT_REMEDY[item.category] ?? 'encrypt it with a per-column key, or drop it if no purpose needs it.'} Once it holds values, ${encryptIt}, then without --dry-run; if it is unused, drop it.`,
+              remedy: `If the column is meant to hold ${item.category}, protect it before it fills. ${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} Once it holds values, run ${encryptIt}, then without --dry-run. If it is unused, drop it.`,
             })
           : draft('collection.plaintext-high-risk', plaintextSeverity(item.category), location, {
               category: item.category,

@@ -330,9 +330,10 @@ async function auditTable(
   const columns = table.columns.filter((c) => c.typeClass !== 'binary' && !columnExcluded(c.name));
   const siblings = table.columns.map((c) => c.name);
   // Binary values are not read (files, images, serialized data): the review says which columns it left out,
-  // and what their names suggest.
+  // and what their names suggest. Key columns (a binary(16) UUID) identify rows; they are not content.
+  const isKey = (c: string) => table.primaryKey.includes(c) || table.foreignKeys.some((fk) => fk.columns.includes(c));
   const binary = table.columns
-    .filter((c) => c.typeClass === 'binary' && !columnExcluded(c.name))
+    .filter((c) => c.typeClass === 'binary' && !columnExcluded(c.name) && !isKey(c.name))
     .map((c) => ({ column: c.name, dataType: c.dataType, suggests: classifier.classifyColumn({ table: table.name, column: c.name, typeClass: c.typeClass, dataType: c.dataType, values: [], siblings }).category }));
   if (columns.length === 0) return { inventory: [], binary };
   let rows: readonly Record<string, unknown>[] = [];

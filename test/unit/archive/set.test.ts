@@ -10,12 +10,12 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateRecipient } from '../../../src/crypto/recipients.js';
+import { generateRecipient } from '../../../src/archive/keys.js';
 import { ArchiveError, CryptoError, ExitCode } from '../../../src/errors.js';
-import { chunkFileName, JOURNAL_FILE, MANIFEST_FILE, type ArchiveManifest } from '../../../src/retention/archive-codec.js';
-import { nodeArchiveFs, type ArchiveFs } from '../../../src/retention/archive-fs.js';
-import { openArchiveSet, openOrResumeArchiveSet, resumeArchiveSet, type OpenArchiveSetOptions } from '../../../src/retention/archive-set.js';
-import { readChunkRows, verifyArchiveSet } from '../../../src/retention/archive-verify.js';
+import { chunkFileName, JOURNAL_FILE, MANIFEST_FILE, type ArchiveManifest } from '../../../src/archive/codec.js';
+import { nodeArchiveFs, type ArchiveFs } from '../../../src/archive/fs.js';
+import { openArchiveSet, openOrResumeArchiveSet, resumeArchiveSet, type OpenArchiveSetOptions } from '../../../src/archive/set.js';
+import { readChunkRows, verifyArchiveSet } from '../../../src/archive/verify.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-aset-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,13 +92,13 @@ describe('writing a set', () => {
     const set = await openArchiveSet(base(dir));
     const first = await set.writeChunk(rows(1, 40));
     expect(first).toMatchObject({ written: 40, alreadyArchived: 0, conflicts: [] });
-    expect(first.chunk).toMatchObject({ file: 'chunk-000001.jsonl.gz.stwa', rows: 40, firstKey: [1], lastKey: [40] });
+    expect(first.chunk).toMatchObject({ file: 'chunk-000001.jsonl.gz.age', rows: 40, firstKey: [1], lastKey: [40] });
     // Durable on return: the file is there with the recorded digest, and the journal lists it.
     expect(sha(path.join(dir, first.chunk!.file))).toBe(first.chunk!.sha256);
     expect(readFileSync(path.join(dir, JOURNAL_FILE), 'utf8').trim().split('\n')).toHaveLength(2);
     await set.writeChunk(rows(41, 100));
     const done = await set.finish();
-    expect(readdirSync(dir).sort()).toEqual(['chunk-000001.jsonl.gz.stwa', 'chunk-000002.jsonl.gz.stwa', MANIFEST_FILE, JOURNAL_FILE].sort());
+    expect(readdirSync(dir).sort()).toEqual(['chunk-000001.jsonl.gz.age', 'chunk-000002.jsonl.gz.age', MANIFEST_FILE, JOURNAL_FILE].sort());
     expect(done.digest).toBe(sha(path.join(dir, MANIFEST_FILE)));
     expect(done.manifest).toMatchObject({
       source: 'shop',

@@ -1,7 +1,7 @@
 /**
  * Retention, enforced: `steward retention plan` (counts, no writes) and
  * `steward retention apply` (batched erase / cleanup; archive through
- * src/retention/archive-set.ts).
+ * src/archive/set.ts).
  *
  * How a run stays safe:
  * - Batches in primary-key order, one short transaction each with a bounded

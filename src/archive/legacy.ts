@@ -2,7 +2,7 @@
  * Reading archives of Steward's earlier format, `steward-archive/1` (files
  * ending `.stwa`, written before archives became age files): the decoder only;
  * nothing writes this format any more. The format is specified in
- * docs/archives.md ("The earlier format"). Every primitive is Node's `crypto`.
+ * docs/archives.md ("The earlier file format"). Every primitive is Node's `crypto`.
  *
  * Errors (`CryptoError`): `CRYPTO_NOT_CIPHERTEXT` (empty, or not `steward-archive/1`),
  * `CRYPTO_WRONG_KEY` (no stanza opens with the given private key; names the

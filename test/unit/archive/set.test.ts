@@ -4,6 +4,8 @@
  * and without the private key against every kind of tampering, and targets that
  * are full or read-only.
  */
+import { encryptBuffer } from '../../../src/archive/age.js';
+import { legacyEncrypt } from '../../helpers/legacy-archive.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, unlinkSync } from 'node:fs';
@@ -210,6 +212,24 @@ describe('tampering: verify names the chunk', () => {
     const e = await caught(verifyArchiveSet(dir, { privateKey: dpo.identity }));
     expect(e).toMatchObject({ code: 'ARCHIVE_CHUNK_CHANGED', chunk: chunkFileName(3) });
     expect(e.message).toMatch(/does not decrypt/);
+  });
+
+  it('a chunk replaced by an age file for fewer recipients, or by a file of the other format, with the manifest updated: verify without the key finds it', async () => {
+    const { dir } = await finishedSet();
+    const file = path.join(dir, chunkFileName(2));
+    const replace = (bytes: Buffer) => {
+      writeFileSync(file, bytes);
+      const m = readManifest(dir);
+      m.chunks[1] = { ...m.chunks[1]!, sha256: sha(file), bytes: bytes.length };
+      m.totals = { ...m.totals, bytes: m.chunks.reduce((n, c) => n + c.bytes, 0) };
+      writeManifest(dir, m);
+    };
+    replace(await encryptBuffer(Buffer.from('x'), [dpo.publicKey]));
+    const fewer = await caught(verifyArchiveSet(dir));
+    expect(fewer).toMatchObject({ code: 'ARCHIVE_CHUNK_CHANGED', chunk: chunkFileName(2) });
+    expect(fewer.message).toMatch(/has 1 recipient stanza\(s\) in its header, the manifest lists 2 recipient\(s\)/);
+    replace(legacyEncrypt(Buffer.from('x'), [dpo.publicKey, auditor.publicKey]));
+    expect((await caught(verifyArchiveSet(dir))).message).toMatch(/is a steward-archive\/1 file, which its name says it is not/);
   });
 
   it('a deleted chunk, a stray chunk, a renamed one', async () => {

@@ -263,7 +263,7 @@ export const configSchema = z
         archive: z
           .object({
             dir: z.string().min(1).default('archives').describe('Where archive sets are written (relative to this file).'),
-            recipients: z.array(z.string().min(1)).default([]).describe('Public keys (stwpub1…) archives are encrypted to; Steward itself cannot read them back.'),
+            recipients: z.array(z.string().min(1)).default([]).describe('Public keys (age1…, from `steward keys recipient new` or `age-keygen`; stwpub1… keys of the earlier format are accepted) archives are encrypted to; Steward itself cannot read them back.'),
           })
           .strict()
           .default({ dir: 'archives', recipients: [] }),

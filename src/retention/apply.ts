@@ -1,7 +1,7 @@
 /**
  * Retention, enforced: `steward retention plan` (counts, no writes) and
  * `steward retention apply` (batched erase / cleanup; archive through
- * src/retention/archive-set.ts).
+ * src/archive/set.ts).
  *
  * How a run stays safe:
  * - Batches in primary-key order, one short transaction each with a bounded
@@ -387,7 +387,7 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   const { source, store, policy } = ctx;
   if (policy.method === 'archive' && !ctx.archive?.recipients.length) {
     throw new UsageError(`policy "${policy.name}" archives, and no recipient public key is configured`, {
-      hint: 'Add retention.archive.recipients (stwpub1… keys from `steward keys recipient new`, kept by whoever may read archives); nothing was changed',
+      hint: 'Add retention.archive.recipients (age1… public keys from `steward keys recipient new` or `age-keygen`, kept by whoever may read archives); nothing was changed',
     });
   }
   // Keys before anything else: a run that cannot hash must stop before it opens a job.
@@ -480,9 +480,9 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   }
 
   // Archive: the run's set (resumed after a crash: rows already in it are not written twice).
-  let archiveSet: import('./archive-set.js').ArchiveSetWriter | null = null;
+  let archiveSet: import('../archive/set.js').ArchiveSetWriter | null = null;
   if (policy.method === 'archive') {
-    const { openOrResumeArchiveSet } = await import('./archive-set.js');
+    const { openOrResumeArchiveSet } = await import('../archive/set.js');
     const path = await import('node:path');
     archiveSet = await openOrResumeArchiveSet({
       dir: path.join(ctx.archive!.dir, policy.name, job.id),
@@ -495,13 +495,13 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
       policy: policy.name,
     });
   }
-  const { selectForArchive } = await import('./archive-source.js');
-  const archiveSelect = archiveSet ? selectForArchive(source.kind, r.table.columns) : null;
+  const { selectForArchive } = await import('../archive/values.js');
+  const archiveSelect = archiveSet ? selectForArchive(source, r.table.columns) : null;
   // Archive with children: one set per child table beside the parent's, written in the same
   // batch transaction, before any row of the batch is deleted.
-  const childSets = new Map<string, import('./archive-set.js').ArchiveSetWriter>();
+  const childSets = new Map<string, import('../archive/set.js').ArchiveSetWriter>();
   if (archiveSet) {
-    const { openOrResumeArchiveSet } = await import('./archive-set.js');
+    const { openOrResumeArchiveSet } = await import('../archive/set.js');
     const path = await import('node:path');
     for (const step of r.cascade) {
       const t = step.table;
@@ -534,12 +534,12 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
     if (keep.length === 0) return [];
     const order = r.cascade;
     const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
-    const children: { set: import('./archive-set.js').ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
+    const children: { set: import('../archive/set.js').ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
     // Read and lock parents before their children (shallowest first): a locked row cannot get a
     // new child (or an old one moved onto it) until the batch ends, so what is read is all there is.
     for (const step of [...order].reverse()) {
       const k = keyOf(step.table);
-      const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
+      const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
       const set = childSets.get(k)!;
       if (set.conflictsOf(childRows).length > 0) return [];
       if (childRows.length > 0) children.push({ set, rows: childRows, table: step.table });

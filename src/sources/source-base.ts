@@ -10,6 +10,7 @@ import type { SessionTransport } from '../transit/types.js';
 import { redactUrl, toSourceError, type SourceCommand, type SourceErrorContext } from './errors.js';
 import type {
   AccessSnapshot,
+  ArchiveDialect,
   ColumnWriter,
   IntegrityExpressions,
   IntrospectOptions,
@@ -53,6 +54,7 @@ export abstract class SourceBase implements Source {
   protected abstract readonly sampler: SourceSampler;
   protected abstract readonly accessReader: SourceAccessReader;
   abstract readonly writer: ColumnWriter;
+  abstract readonly archive: ArchiveDialect;
   /** The dialect's session query (`src/sources/<dialect>/<dialect>-transport.ts`). */
   protected abstract readonly transportReader: (db: Kysely<any>) => Promise<SessionTransport>;
 

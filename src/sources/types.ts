@@ -129,6 +129,30 @@ export interface IntegrityExpressions {
   readonly exact: boolean;
 }
 
+/**
+ * What archiving needs from a dialect (src/archive/values.ts): how to read a column
+ * without the driver rounding it, and the parameter forms its driver writes back
+ * exactly. Implemented in `src/sources/<dialect>/<dialect>-archive.ts`.
+ */
+export interface ArchiveDialect {
+  /** `column` read without loss: as it is, or as text where the driver would round it (a select expression, not aliased). */
+  exactRead(column: RawSql, info: { readonly typeClass?: string | undefined; readonly dataType: string }): RawSql;
+  /** How an INSERT parameter of each kind of archived value goes to the driver. */
+  readonly params: {
+    readonly boolean: 'boolean' | 'integer';
+    readonly bigint: 'bigint' | 'text';
+    /** A timestamp with a time zone. */
+    readonly instant: 'date' | 'iso-text';
+    readonly array: 'array' | 'json-text';
+  };
+  /**
+   * A table's schema is a namespace inside the database (Postgres), so a restore goes
+   * back into the archived one by default; false where the schema is the database
+   * itself (MySQL) or the file (SQLite): a restore writes into the connection's own.
+   */
+  readonly restoresIntoSchema: boolean;
+}
+
 /** Kysely's RawBuilder, re-exported so that source types do not depend on its generics. */
 export type RawSql = import('kysely').RawBuilder<unknown>;
 
@@ -160,6 +184,8 @@ export interface Source {
    * catalog the connection may not read becomes a `problems` entry, not an error.
    */
   readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
+  /** Reading rows for archives exactly, and writing archived values back. */
+  readonly archive: ArchiveDialect;
   /** Batched compare-and-set writes to one column, for online column migrations. */
   readonly writer: ColumnWriter;
   /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */

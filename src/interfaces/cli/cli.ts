@@ -319,7 +319,7 @@ Examples:
 
   const recipientKeys = keys
     .command('recipient')
-    .description('X25519 key pairs for encrypted archives: the public key (stwpub1…) goes to whoever writes archives, the private key (stwsec1…) stays with whoever reads them.');
+    .description('age X25519 key pairs for encrypted archives: the public key (age1…) goes to whoever writes archives, the private key (AGE-SECRET-KEY-1…) stays with whoever reads them. age-keygen makes the same keys.');
   recipientKeys
     .command('new')
     .description('Create a key pair: writes the private key to --out (mode 0600, never overwritten) and prints the public key.')
@@ -327,56 +327,67 @@ Examples:
     .option('--json', 'machine-readable: {publicKey, id, file} (with --out)')
     .addHelpText('after', `
 Examples:
-  $ npx steward keys recipient new --out ~/.steward/dpo.key          # prints stwpub1…
-  $ npx steward keys recipient new > dpo.key && chmod 600 dpo.key     # like age-keygen`)
+  $ npx steward keys recipient new --out ~/.steward/dpo.key          # prints age1…
+  $ npx steward keys recipient new > dpo.key && chmod 600 dpo.key     # like age-keygen > dpo.key`)
     .action((opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientNew(opts as never, io))));
   recipientKeys
     .command('public')
     .description('Print the public key of a private key file.')
-    .argument('<key-file>', 'private key file (stwsec1…, or an X25519 PKCS#8 PEM)')
+    .argument('<key-file>', 'private key file (AGE-SECRET-KEY-1…, stwsec1… of the earlier format, or an X25519 PKCS#8 PEM)')
     .option('--json', 'machine-readable: {publicKey, id}')
     .addHelpText('after', `
 Examples:
-  $ npx steward keys recipient public ~/.steward/dpo.key`)
+  $ npx steward keys recipient public ~/.steward/dpo.key              # like age-keygen -y`)
     .action((keyFile: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientPublic(keyFile, opts as never, io))));
+  recipientKeys
+    .command('convert')
+    .description('Write a private key (e.g. stwsec1… of the earlier format, or a PEM) as a standard age key file, so that `age -d -i` reads archives encrypted to it.')
+    .argument('<key-file>', 'private key file to read')
+    .requiredOption('-o, --out <file>', 'key file to create (mode 0600, never overwritten)')
+    .option('--json', 'machine-readable: {publicKey, id, file}')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys recipient convert ~/.steward/dpo.key --out ~/.steward/dpo.age.key`)
+    .action((keyFile: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientConvert(keyFile, opts as never, io))));
 
   const archiveCommand = program
     .command('archive')
-    .description('Encrypted archives (steward-archive/1): files encrypted to recipients\' public keys, so the machine that writes them cannot read them back.');
+    .description('Encrypted archives: age files encrypted to recipients\' public keys, so the machine that writes them cannot read them back and `age -d` opens them without Steward.');
   archiveCommand
     .command('encrypt')
     .description('Encrypt a file to one or more recipients\' public keys (needs no private key).')
     .argument('<file>', 'file to encrypt')
-    .option('-r, --recipient <stwpub1…>', 'a recipient public key (repeatable, or comma-separated)', collect)
+    .option('-r, --recipient <age1…>', 'a recipient public key (repeatable, or comma-separated)', collect)
     .option('-R, --recipients-file <file>', 'a file with one public key per line (repeatable)', collect)
-    .option('-o, --out <file>', 'archive to write (default: <file>.stwa)')
+    .option('-o, --out <file>', 'archive to write (default: <file>.age)')
     .option('--force', 'replace --out if it exists')
     .option('--json', 'machine-readable')
     .addHelpText('after', `
 Examples:
-  $ npx steward archive encrypt export.csv --recipient stwpub1… --recipient stwpub1…
-  $ npx steward archive encrypt export.csv --recipients-file recipients.txt --out /backups/export.csv.stwa`)
+  $ npx steward archive encrypt export.csv --recipient age1… --recipient age1…
+  $ npx steward archive encrypt export.csv --recipients-file recipients.txt --out /backups/export.csv.age
+  $ age -d -i dpo.key /backups/export.csv.age > export.csv          # the same file, opened without Steward`)
     .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveEncrypt(file, opts as never, io))));
   archiveCommand
     .command('decrypt')
-    .description('Decrypt an archive with your private key. With --out, the file appears only if the whole archive verifies; otherwise it streams to stdout.')
+    .description('Decrypt an archive (an age file, or one of the earlier steward-archive/1 format) with your private key. With --out, the file appears only if the whole archive verifies; otherwise it streams to stdout.')
     .argument('<file>', 'archive to decrypt')
     .requiredOption('-k, --key <file>', 'private key file (mode 0600)')
     .option('-o, --out <file>', 'write the plaintext here (mode 0600, atomically) instead of stdout')
     .option('--force', 'replace --out if it exists')
     .option('--json', 'machine-readable summary (with --out)')
     .addHelpText('after', `
-Exit 7 when the archive is not Steward's, not encrypted to this key, or was changed or
+Exit 7 when the file is not an archive, not encrypted to this key, or was changed or
 truncated (to stdout: discard what was printed).
 
 Examples:
-  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key --out export.csv
-  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key | head`)
+  $ npx steward archive decrypt export.csv.age --key ~/.steward/dpo.key --out export.csv
+  $ npx steward archive decrypt export.csv.age --key ~/.steward/dpo.key | head`)
     .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveDecrypt(file, opts as never, io))));
   archiveCommand
     .command('verify')
     .description('Check a retention archive set: without a key, its manifest and every chunk\'s size and SHA-256; with --key, also decrypt every chunk and check its rows, counts and keys.')
-    .argument('<dir>', 'the archive set\'s directory (manifest.json, chunk-*.jsonl.gz.stwa)')
+    .argument('<dir>', 'the archive set\'s directory (manifest.json, chunk-*.jsonl.gz.age)')
     .option('-k, --key <file>', 'private key file of a recipient: also decrypt and check every row')
     .option('--signer <pem>', 'Ed25519 public key (PEM) the manifest must be signed with')
     .option('--digest <sha256>', 'the manifest SHA-256 recorded in the activity log: must match')

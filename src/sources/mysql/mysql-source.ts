@@ -2,6 +2,7 @@ import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
 import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { MYSQL_ARCHIVE } from './mysql-archive.js';
 import { MYSQL_INTEGRITY } from './mysql-integrity.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
@@ -22,6 +23,7 @@ export class MysqlSource extends SourceBase {
   readonly kind = 'mysql' as const;
   readonly capabilities = MYSQL_CAPABILITIES;
   readonly integrity = MYSQL_INTEGRITY;
+  readonly archive = MYSQL_ARCHIVE;
   protected readonly introspector: MysqlIntrospector;
   protected readonly sampler: MysqlSampler;
   protected readonly accessReader: MysqlAccessReader;

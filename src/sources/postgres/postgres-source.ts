@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
 import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { POSTGRES_ARCHIVE } from './postgres-archive.js';
 import { POSTGRES_INTEGRITY } from './postgres-integrity.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { PostgresSampler } from './postgres-sampler.js';
@@ -24,6 +25,7 @@ export class PostgresSource extends SourceBase {
   readonly kind = 'postgres' as const;
   readonly capabilities = POSTGRES_CAPABILITIES;
   readonly integrity = POSTGRES_INTEGRITY;
+  readonly archive = POSTGRES_ARCHIVE;
   protected readonly introspector: PostgresIntrospector;
   protected readonly sampler: PostgresSampler;
   protected readonly accessReader: PostgresAccessReader;

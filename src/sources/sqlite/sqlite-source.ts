@@ -4,6 +4,7 @@ import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, verified, type SourceLocation } from '../source-base.js';
 import type { ColumnWriter, OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import { SQLITE_ARCHIVE } from './sqlite-archive.js';
 import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
@@ -24,6 +25,7 @@ export class SqliteSource extends SourceBase {
   readonly kind = 'sqlite' as const;
   readonly capabilities = SQLITE_CAPABILITIES;
   readonly integrity = SQLITE_INTEGRITY;
+  readonly archive = SQLITE_ARCHIVE;
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
   protected readonly accessReader: SqliteAccessReader;

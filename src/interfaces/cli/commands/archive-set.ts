@@ -1,15 +1,15 @@
 /**
- * `steward archive verify <dir>` and `steward archive restore <dir>`: retention
- * archive sets (src/retention/archive-set.ts). Thin: the work is in
- * src/retention/archive-verify.ts and archive-restore.ts.
+ * `steward archive verify <dir>` and `steward archive restore <dir>`: archive
+ * sets (src/archive/set.ts). Thin: the work is in src/archive/verify.ts and
+ * restore.ts.
  */
 import path from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../../../config/index.js';
-import { readIdentityFile } from '../../../crypto/recipients.js';
+import { readIdentityFile } from '../../../archive/keys.js';
+import { restoreArchiveSet, type RestoreResult } from '../../../archive/restore.js';
+import { verifyArchiveSet, type ArchiveSetVerification } from '../../../archive/verify.js';
 import { UsageError } from '../../../errors.js';
-import { restoreArchiveSet, type RestoreResult } from '../../../retention/archive-restore.js';
-import { verifyArchiveSet, type ArchiveSetVerification } from '../../../retention/archive-verify.js';
 import { openSource } from '../../../sources/index.js';
 import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
@@ -92,7 +92,7 @@ export async function archiveRestore(dir: string, options: ArchiveRestoreOptions
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
-  const into = shown(source.kind === 'postgres' ? `${result.table.schema}.${result.table.name}` : result.table.name);
+  const into = shown(source.archive.restoresIntoSchema ? `${result.table.schema}.${result.table.name}` : result.table.name);
   if (result.dryRun) {
     io.stdout.write(`${c.bold(`Dry run: restoring ${shown(dir)} into ${into} of source "${shown(source.name)}" would insert ${result.inserted} of ${result.rows} row(s)`)}; ${result.present} are already there. Nothing was changed.\n`);
   } else {

@@ -1,142 +1,25 @@
 /**
- * Encrypted archives (format in archive.ts) as Node streams and files. Memory
- * stays flat: each stream holds at most one 64 KiB chunk plus what its
- * neighbours buffer (stream backpressure), whatever the archive's size.
+ * Archives as files: {@link encryptFile} and {@link decryptFile}, written
+ * atomically (a temporary file renamed when complete), so an output path either
+ * does not change or holds the whole result.
  *
  * @example
- *   import { pipeline } from 'node:stream/promises';
- *   import { encryptStream, encryptFile, decryptFile, readIdentityFile } from 'steward/crypto';
+ *   import { encryptFile, decryptFile, readIdentityFile } from 'steward/archive';
  *
  *   // The writer holds public keys only:
- *   await pipeline(exportRows(), encryptStream(['stwpub1…', 'stwpub1…']), createWriteStream('export.stwa'));
- *   await encryptFile('export.csv', 'export.csv.stwa', ['stwpub1…']);
- *
- *   // Whoever holds a private key:
- *   await decryptFile('export.csv.stwa', 'export.csv', await readIdentityFile('dpo.key'));
+ *   await encryptFile('export.csv', 'export.csv.age', ['age1…']);
+ *   // Whoever holds a private key (or: age -d -i dpo.key export.csv.age > export.csv):
+ *   await decryptFile('export.csv.age', 'export.csv', await readIdentityFile('dpo.key'));
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
-import { ArchiveDecryptor, ArchiveEncryptor, type DecryptOptions } from './archive.js';
-import type { Recipient, RecipientIdentity } from './recipients.js';
-
-/** A Transform from plaintext to a `steward-archive/1` archive. */
-export class ArchiveEncryptStream extends Transform {
-  readonly #enc: ArchiveEncryptor;
-
-  constructor(recipients: readonly (Recipient | string)[]) {
-    super();
-    this.#enc = new ArchiveEncryptor(recipients);
-  }
-
-  get recipients(): readonly Recipient[] {
-    return this.#enc.recipients;
-  }
-
-  get plaintextBytes(): number {
-    return this.#enc.plaintextBytes;
-  }
-
-  get archiveBytes(): number {
-    return this.#enc.archiveBytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let out: Buffer[];
-    try {
-      out = this.#enc.update(chunk);
-    } catch (e) {
-      callback(e as Error);
-      return;
-    }
-    for (const b of out) this.push(b);
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      for (const b of this.#enc.final()) this.push(b);
-      callback();
-    } catch (e) {
-      callback(e as Error);
-    }
-  }
-}
-
-/**
- * A Transform from an archive to its plaintext. Plaintext of each chunk is
- * released once that chunk authenticates; the stream errors (a `CryptoError`)
- * when the archive is not Steward's, not for this key, changed, or cut short —
- * so treat the output as provisional until the stream ends without error.
- */
-export class ArchiveDecryptStream extends Transform {
-  readonly #dec: ArchiveDecryptor;
-  #plaintextBytes = 0;
-  #archiveBytes = 0;
-
-  constructor(identities: RecipientIdentity | readonly RecipientIdentity[], options: DecryptOptions = {}) {
-    super();
-    this.#dec = new ArchiveDecryptor(identities, options);
-  }
-
-  /** The recipient whose key opened the archive (once its header was read). */
-  get recipient(): Recipient | null {
-    return this.#dec.recipient;
-  }
-
-  /** Fingerprints of all the archive's recipients (once its header was read). */
-  get recipientIds(): readonly string[] {
-    return this.#dec.recipientIds;
-  }
-
-  get plaintextBytes(): number {
-    return this.#plaintextBytes;
-  }
-
-  get archiveBytes(): number {
-    return this.#archiveBytes;
-  }
-
-  #push(out: Buffer[]): void {
-    for (const b of out) {
-      this.#plaintextBytes += b.length;
-      this.push(b);
-    }
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#archiveBytes += chunk.length;
-    try {
-      this.#push(this.#dec.update(chunk));
-      callback();
-    } catch (e) {
-      callback(e as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.#push(this.#dec.final());
-      callback();
-    } catch (e) {
-      callback(e as Error);
-    }
-  }
-}
-
-/** A Transform encrypting what is written to it to `recipients` (`stwpub1…` texts or {@link Recipient}s). */
-export function encryptStream(recipients: readonly (Recipient | string)[]): ArchiveEncryptStream {
-  return new ArchiveEncryptStream(recipients);
-}
-
-/** A Transform decrypting an archive with one of `identities` (private keys). */
-export function decryptStream(identities: RecipientIdentity | readonly RecipientIdentity[], options: DecryptOptions = {}): ArchiveDecryptStream {
-  return new ArchiveDecryptStream(identities, options);
-}
+import { decryptStream, encryptStream, type DecryptOptions } from './age.js';
+import type { Recipient, RecipientIdentity } from './keys.js';
 
 export interface FileOptions {
   /** Replace `outPath` if it exists (default false: refused, and nothing is written). */
@@ -156,6 +39,8 @@ export interface DecryptFileResult {
   readonly archiveBytes: number;
   /** The recipient whose key opened it. */
   readonly recipient: Recipient;
+  /** The format it was in: an age file, or Steward's earlier format. */
+  readonly format: 'age' | 'steward-archive/1';
 }
 
 async function openInput(file: string): Promise<Readable> {
@@ -220,8 +105,8 @@ async function writeAtomically(outPath: string, options: FileOptions, defaultMod
 }
 
 /**
- * Encrypts the file `inPath` to `recipients` into `outPath` (atomically: a
- * temporary file renamed when complete). Needs public keys only.
+ * Encrypts the file `inPath` to `recipients` into `outPath`, an age file
+ * (atomically: a temporary file renamed when complete). Needs public keys only.
  */
 export async function encryptFile(inPath: string, outPath: string, recipients: readonly (Recipient | string)[], options: FileOptions = {}): Promise<EncryptFileResult> {
   const enc = encryptStream(recipients); // validates the recipients before any file is touched
@@ -244,5 +129,5 @@ export async function decryptFile(
   const dec = decryptStream(identities, { name: options.name ?? `The archive ${inPath}` });
   const input = await openInput(inPath);
   await writeAtomically(outPath, options, 0o600, (handle) => pipeline(input, dec, handle.createWriteStream({ flush: true })));
-  return { plaintextBytes: dec.plaintextBytes, archiveBytes: dec.archiveBytes, recipient: dec.recipient! };
+  return { plaintextBytes: dec.plaintextBytes, archiveBytes: dec.archiveBytes, recipient: dec.recipient!, format: dec.format! };
 }

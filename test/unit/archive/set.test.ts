@@ -4,18 +4,20 @@
  * and without the private key against every kind of tampering, and targets that
  * are full or read-only.
  */
+import { encryptBuffer } from '../../../src/archive/age.js';
+import { legacyEncrypt } from '../../helpers/legacy-archive.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateRecipient } from '../../../src/crypto/recipients.js';
+import { generateRecipient } from '../../../src/archive/keys.js';
 import { ArchiveError, CryptoError, ExitCode } from '../../../src/errors.js';
-import { chunkFileName, JOURNAL_FILE, MANIFEST_FILE, type ArchiveManifest } from '../../../src/retention/archive-codec.js';
-import { nodeArchiveFs, type ArchiveFs } from '../../../src/retention/archive-fs.js';
-import { openArchiveSet, openOrResumeArchiveSet, resumeArchiveSet, type OpenArchiveSetOptions } from '../../../src/retention/archive-set.js';
-import { readChunkRows, verifyArchiveSet } from '../../../src/retention/archive-verify.js';
+import { chunkFileName, JOURNAL_FILE, MANIFEST_FILE, type ArchiveManifest } from '../../../src/archive/codec.js';
+import { nodeArchiveFs, type ArchiveFs } from '../../../src/archive/fs.js';
+import { openArchiveSet, openOrResumeArchiveSet, resumeArchiveSet, type OpenArchiveSetOptions } from '../../../src/archive/set.js';
+import { readChunkRows, verifyArchiveSet } from '../../../src/archive/verify.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-aset-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,13 +94,13 @@ describe('writing a set', () => {
     const set = await openArchiveSet(base(dir));
     const first = await set.writeChunk(rows(1, 40));
     expect(first).toMatchObject({ written: 40, alreadyArchived: 0, conflicts: [] });
-    expect(first.chunk).toMatchObject({ file: 'chunk-000001.jsonl.gz.stwa', rows: 40, firstKey: [1], lastKey: [40] });
+    expect(first.chunk).toMatchObject({ file: 'chunk-000001.jsonl.gz.age', rows: 40, firstKey: [1], lastKey: [40] });
     // Durable on return: the file is there with the recorded digest, and the journal lists it.
     expect(sha(path.join(dir, first.chunk!.file))).toBe(first.chunk!.sha256);
     expect(readFileSync(path.join(dir, JOURNAL_FILE), 'utf8').trim().split('\n')).toHaveLength(2);
     await set.writeChunk(rows(41, 100));
     const done = await set.finish();
-    expect(readdirSync(dir).sort()).toEqual(['chunk-000001.jsonl.gz.stwa', 'chunk-000002.jsonl.gz.stwa', MANIFEST_FILE, JOURNAL_FILE].sort());
+    expect(readdirSync(dir).sort()).toEqual(['chunk-000001.jsonl.gz.age', 'chunk-000002.jsonl.gz.age', MANIFEST_FILE, JOURNAL_FILE].sort());
     expect(done.digest).toBe(sha(path.join(dir, MANIFEST_FILE)));
     expect(done.manifest).toMatchObject({
       source: 'shop',
@@ -210,6 +212,24 @@ describe('tampering: verify names the chunk', () => {
     const e = await caught(verifyArchiveSet(dir, { privateKey: dpo.identity }));
     expect(e).toMatchObject({ code: 'ARCHIVE_CHUNK_CHANGED', chunk: chunkFileName(3) });
     expect(e.message).toMatch(/does not decrypt/);
+  });
+
+  it('a chunk replaced by an age file for fewer recipients, or by a file of the other format, with the manifest updated: verify without the key finds it', async () => {
+    const { dir } = await finishedSet();
+    const file = path.join(dir, chunkFileName(2));
+    const replace = (bytes: Buffer) => {
+      writeFileSync(file, bytes);
+      const m = readManifest(dir);
+      m.chunks[1] = { ...m.chunks[1]!, sha256: sha(file), bytes: bytes.length };
+      m.totals = { ...m.totals, bytes: m.chunks.reduce((n, c) => n + c.bytes, 0) };
+      writeManifest(dir, m);
+    };
+    replace(await encryptBuffer(Buffer.from('x'), [dpo.publicKey]));
+    const fewer = await caught(verifyArchiveSet(dir));
+    expect(fewer).toMatchObject({ code: 'ARCHIVE_CHUNK_CHANGED', chunk: chunkFileName(2) });
+    expect(fewer.message).toMatch(/has 1 recipient stanza\(s\) in its header, the manifest lists 2 recipient\(s\)/);
+    replace(legacyEncrypt(Buffer.from('x'), [dpo.publicKey, auditor.publicKey]));
+    expect((await caught(verifyArchiveSet(dir))).message).toMatch(/is a steward-archive\/1 file, which its name says it is not/);
   });
 
   it('a deleted chunk, a stray chunk, a renamed one', async () => {

@@ -1,5 +1,5 @@
 /**
- * `restoreArchiveSet`: puts the rows of a retention archive set back into a table
+ * `restoreArchiveSet`: puts the rows of an archive set back into a table
  * (the one they came from, or another with the same columns), for a lawful
  * restore. The set is verified without the key first (manifest, digests); then
  * each chunk is decrypted and checked against the manifest (count, keys) before
@@ -8,20 +8,20 @@
  * half-way is simply run again.
  */
 import { sql, type Kysely } from 'kysely';
-import type { RecipientIdentity } from '../crypto/recipients.js';
 import { UsageError } from '../errors.js';
 import { displayTable, toSourceError } from '../sources/errors.js';
 import type { Source, TableInfo, TableRef } from '../sources/types.js';
-import { encodeValue, keyText, type ArchiveManifest, type EncodedRow, type EncodedValue } from './archive-codec.js';
-import type { ArchiveFs } from './archive-fs.js';
-import { toDriverValue } from './archive-source.js';
-import { readCheckedChunk, verifyArchiveSet } from './archive-verify.js';
+import { encodeValue, keyText, type ArchiveManifest, type EncodedRow, type EncodedValue } from './codec.js';
+import type { ArchiveFs } from './fs.js';
+import type { RecipientIdentity } from './keys.js';
+import { toDriverValue } from './values.js';
+import { readCheckedChunk, verifyArchiveSet } from './verify.js';
 
 export interface RestoreArchiveSetOptions {
   readonly privateKey: RecipientIdentity | readonly RecipientIdentity[];
   /** An open source to insert into. */
   readonly source: Source;
-  /** Target table (default: the archived table's name; its schema on Postgres). `schema.table` or a TableRef. */
+  /** Target table (default: the archived table's name, in its schema where schemas are namespaces: Postgres). `schema.table` or a TableRef. */
   readonly table?: string | TableRef;
   /** Rows per INSERT transaction (default 500). */
   readonly batchSize?: number;
@@ -55,7 +55,7 @@ function parseTarget(t: string | TableRef): { schema: string | null; name: strin
 }
 
 async function findTable(source: Source, manifest: ArchiveManifest, option: string | TableRef | undefined): Promise<TableInfo> {
-  const wanted = option !== undefined ? parseTarget(option) : { schema: source.kind === 'postgres' ? manifest.table.schema : null, name: manifest.table.name };
+  const wanted = option !== undefined ? parseTarget(option) : { schema: source.archive.restoresIntoSchema ? manifest.table.schema : null, name: manifest.table.name };
   const tables = (await source.introspect(wanted.schema ? { schemas: [wanted.schema] } : {})).filter((t) => t.kind === 'table' && t.name === wanted.name && (!wanted.schema || t.schema === wanted.schema));
   const shown = wanted.schema ? `${wanted.schema}.${wanted.name}` : wanted.name;
   if (tables.length === 0) throw new UsageError(`Source "${source.name}" has no table ${shown} to restore into`, { hint: 'Create it with the archived columns (the manifest lists them and their types), or name another with --table' });
@@ -67,16 +67,14 @@ async function findTable(source: Source, manifest: ArchiveManifest, option: stri
 }
 
 /** Keys (canonical text) of `rows` that `table` already holds. */
-async function presentKeys(db: Kysely<any>, table: TableInfo, manifest: ArchiveManifest, rows: readonly EncodedRow[], kind: Source['kind']): Promise<Set<string>> {
+async function presentKeys(db: Kysely<any>, table: TableInfo, manifest: ArchiveManifest, rows: readonly EncodedRow[], source: Source): Promise<Set<string>> {
   const pk = manifest.primaryKey;
-  const t = table.schema && kind === 'postgres' ? db.withSchema(table.schema) : db;
-  let q = t.selectFrom(table.name).select(pk.map((c) => sql.id(c).as(c)));
-  if (pk.length === 1) {
-    q = q.where(sql.id(pk[0]!), 'in', rows.map((r) => toDriverValue(r[pk[0]!] ?? null, kind)));
-  } else {
-    q = q.where((eb) => eb.or(rows.map((r) => eb.and(pk.map((c) => eb(sql.id(c), '=', toDriverValue(r[c] ?? null, kind)))))));
-  }
-  const found = await q.execute();
+  // Identifiers through sql.id: a table or key column whose name holds a dot stays one name.
+  const where =
+    pk.length === 1
+      ? sql`${sql.id(pk[0]!)} in (${sql.join(rows.map((r) => sql`${toDriverValue(r[pk[0]!] ?? null, source)}`))})`
+      : sql`(${sql.join(rows.map((r) => sql`(${sql.join(pk.map((c) => sql`${sql.id(c)} = ${toDriverValue(r[c] ?? null, source)}`), sql` and `)})`), sql` or `)})`;
+  const found = (await sql<Record<string, unknown>>`select ${sql.join(pk.map((c) => sql.id(c)))} from ${sql.id(table.schema, table.name)} where ${where}`.execute(db)).rows;
   const out = new Set<string>();
   for (const f of found) {
     const enc: Record<string, EncodedValue> = {};
@@ -110,15 +108,12 @@ export async function restoreArchiveSet(dir: string, options: RestoreArchiveSetO
       const batch = rows.slice(at, at + batchSize);
       try {
         await source.db.transaction().execute(async (trx) => {
-          const have = await presentKeys(trx, table, manifest, batch, kind);
+          const have = await presentKeys(trx, table, manifest, batch, source);
           const fresh = batch.filter((r) => !have.has(keyText(r, manifest.primaryKey)));
           present += batch.length - fresh.length;
           if (fresh.length && !options.dryRun) {
-            const t = table.schema && kind === 'postgres' ? trx.withSchema(table.schema) : trx;
-            await t
-              .insertInto(table.name)
-              .values(fresh.map((r) => Object.fromEntries(columns.map((col) => [col, toDriverValue(r[col] ?? null, kind)]))))
-              .execute();
+            const values = fresh.map((r) => sql`(${sql.join(columns.map((col) => sql`${toDriverValue(r[col] ?? null, source)}`))})`);
+            await sql`insert into ${sql.id(table.schema, table.name)} (${sql.join(columns.map((col) => sql.id(col)))}) values ${sql.join(values)}`.execute(trx);
           }
           inserted += fresh.length;
         });

@@ -1,11 +1,12 @@
 /**
- * `verifyArchiveSet`: checks a retention archive set (archive-set.ts).
+ * `verifyArchiveSet`: checks an archive set (set.ts).
  *
  * Without a private key (anyone holding the files): manifest.json parses and its
  * totals add up, its signature verifies (required with `signerPublicKey`), its
  * SHA-256 is the one the activity log recorded (`expectedDigest`), and every chunk
  * it lists exists with its size, SHA-256 and a header for the manifest's
- * recipients; no chunk file is unlisted.
+ * recipients (an age file with one X25519 stanza per recipient; a `.stwa` chunk of
+ * the earlier format naming exactly their fingerprints); no chunk file is unlisted.
  *
  * With a private key, also: every chunk decrypts (its ciphertext authenticates),
  * gunzips and parses, row by row; its row count, first and last keys and the
@@ -18,13 +19,13 @@ import { createHash, createPublicKey, verify as verifySignature, type KeyObject 
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { decryptStream } from '../crypto/archive-stream.js';
-import type { RecipientIdentity } from '../crypto/recipients.js';
+import { decryptStream, inspectArchiveHeader } from './age.js';
+import type { RecipientIdentity } from './keys.js';
 import { ArchiveError, CryptoError, UsageError } from '../errors.js';
 import {
   ArchiveCodecError,
   chunkIndexOf,
-  inspectArchiveHeader,
+  isLegacyChunk,
   JOURNAL_FILE,
   keysDigest,
   keyText,
@@ -39,8 +40,8 @@ import {
   type ArchiveColumn,
   type ArchiveManifest,
   type EncodedRow,
-} from './archive-codec.js';
-import { describeFsError, nodeArchiveFs, type ArchiveFs } from './archive-fs.js';
+} from './codec.js';
+import { describeFsError, nodeArchiveFs, type ArchiveFs } from './fs.js';
 
 export interface VerifyArchiveSetOptions {
   /** Private key(s): also decrypt and check every row. */
@@ -80,7 +81,7 @@ export async function readArchiveManifest(
   const fs = options.fs ?? nodeArchiveFs;
   const file = path.join(dir, MANIFEST_FILE);
   const info = await fs.stat(dir).catch(() => null);
-  if (!info?.isDirectory) throw new UsageError(`${dir} is not a directory`, { hint: 'Give the directory of an archive set (it holds manifest.json and chunk-*.jsonl.gz.stwa)' });
+  if (!info?.isDirectory) throw new UsageError(`${dir} is not a directory`, { hint: 'Give the directory of an archive set (it holds manifest.json and chunk-*.jsonl.gz.age)' });
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
@@ -107,7 +108,7 @@ export async function readArchiveManifest(
     }
     manifest = parsed.data;
   } catch (e) {
-    throw new ArchiveError('ARCHIVE_MANIFEST', `The manifest of ${dir} is not a valid ${'steward-retention-archive/1'} manifest (${(e as Error).message})`, { hint: HINT_RESTORE, cause: e });
+    throw new ArchiveError('ARCHIVE_MANIFEST', `The manifest of ${dir} is not a valid steward-retention-archive manifest (${(e as Error).message})`, { hint: HINT_RESTORE, cause: e });
   }
   let signature: ArchiveSetVerification['signature'] = 'none';
   if (manifest.signature) {
@@ -150,20 +151,27 @@ async function checkChunkFile(fs: ArchiveFs, dir: string, c: ArchiveChunkRecord,
   for await (const part of fs.createReadStream(file)) {
     const b = part as Buffer;
     h.update(b);
-    if (head.length < 8192) head = Buffer.concat([head, b.subarray(0, 8192 - head.length)]);
+    if (head.length < 65_536) head = Buffer.concat([head, b.subarray(0, 65_536 - head.length)]);
   }
   const sha = h.digest('hex');
   if (sha !== c.sha256) throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `has SHA-256 ${sha.slice(0, 16)}…, the manifest says ${c.sha256.slice(0, 16)}…: it was changed`);
   const header = inspectArchiveHeader(head, info.size);
   if (typeof header === 'string') throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `is not a readable archive: ${header}`);
-  if (header.recipients.join(',') !== recipients.join(',')) {
-    throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `is encrypted to ${header.recipients.join(', ')}, the manifest says ${recipients.join(', ')}`);
+  const legacy = isLegacyChunk(c.file);
+  if (legacy !== (header.format === 'steward-archive/1')) {
+    throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `is ${header.format === 'age' ? 'an age file' : 'a steward-archive/1 file'}, which its name says it is not`);
+  }
+  if (header.format === 'steward-archive/1' && header.recipientIds.join(',') !== recipients.join(',')) {
+    throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `is encrypted to ${header.recipientIds.join(', ')}, the manifest says ${recipients.join(', ')}`);
+  }
+  if (header.format === 'age' && (header.recipients !== recipients.length || header.stanzas.length !== recipients.length)) {
+    throw chunkError('ARCHIVE_CHUNK_CHANGED', dir, c.file, `has ${header.stanzas.length} recipient stanza(s) in its header, the manifest lists ${recipients.length} recipient(s) (${recipients.join(', ')})`);
   }
 }
 
 /**
  * Decrypts, gunzips and parses one chunk file, calling `onRow` for each row in
- * order (encoded values; see archive-codec.ts). Throws ArchiveError naming the
+ * order (encoded values; see codec.ts). Throws ArchiveError naming the
  * chunk when it does not decrypt (tampered), gunzip or parse; CryptoError
  * `CRYPTO_WRONG_KEY` when the key is not one of its recipients'.
  */

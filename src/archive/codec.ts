@@ -1,64 +1,49 @@
 /**
- * Retention archive sets, pure part: how a row becomes one line of a chunk, how
- * a primary key becomes the canonical text that chunks, journals and key
- * digests are built from, and the manifest's shape. No I/O here; the writer is
- * archive-set.ts, verification archive-verify.ts, restore archive-restore.ts.
+ * Archive sets, pure part: how a row becomes one line of a chunk (the
+ * `steward-json/1` value encoding), how a primary key becomes the canonical text
+ * that chunks, journals and key digests are built from, and the manifest's shape.
+ * No I/O here; the writer is set.ts, verification verify.ts, restore restore.ts.
+ * The formats are specified in docs/archives.md.
  *
- * ## Why JSON Lines, not Parquet
- *
- * A chunk is JSON Lines (one row per line, `{"column": value, …}`), gzip-compressed
- * with node:zlib, then encrypted (`steward-archive/1`). Parquet would be smaller and
- * columnar, but needs a native or large dependency (Arrow/Thrift) for a format that
- * is read perhaps once, for a lawful restore; JSON Lines is written and read one row
- * at a time (streaming, flat memory), and after `steward archive decrypt` a human or
- * `zcat | jq` reads it with standard tools, years later, without Steward. Types stay
- * self-describing through the value encoding below, and the manifest lists every
- * column's database type.
- *
- * ## Value encoding (`steward-json/1`)
- *
- * JSON strings, booleans, finite numbers and null stand for themselves. Anything
- * JSON cannot hold exactly is an object with one tagged member:
- *
- * | value                                | encoded                                   | decoded (`decodeValue`) |
- * |--------------------------------------|-------------------------------------------|-------------------------|
- * | bytes (Buffer, Uint8Array)           | `{"$b": "<base64>"}`                      | Buffer                  |
- * | bigint                               | `{"$n": "-9223372036854775808"}`          | bigint                  |
- * | NaN, ±Infinity, -0                   | `{"$f": "NaN"}`                           | number                  |
- * | Date from a `date` column            | `{"$date": "2024-02-29"}` (calendar date) | string                  |
- * | Date from a timestamp without zone   | `{"$local": "2024-02-29 13:45:00.123"}`   | string (wall clock)     |
- * | Date from a timestamp with zone      | `{"$ts": "2024-02-29T12:45:00.123Z"}`     | Date                    |
- * | array                                | `{"$a": [encoded…]}`                      | array                   |
- * | object (a JSON column)               | `{"$j": <the JSON value>}`                | the JSON value          |
- *
- * Dates without a zone are kept as their calendar text, so a restore on a machine in
- * another time zone writes the same date back (node-pg builds such Dates at local
- * midnight). Strings (MySQL dates with `dateStrings`, decimals, Postgres `int8`) stay
- * strings, which every driver writes back exactly.
+ * A chunk is JSON Lines (one row per line, `{"column": value, …}`), gzip, then an
+ * age file: `age -d -i key.txt chunk-000001.jsonl.gz.age | gunzip | jq .` reads it
+ * with no Steward installed. JSON Lines rather than Parquet: a format read perhaps
+ * once, for a lawful restore, years later, with standard tools; written and read
+ * one row at a time (flat memory); types stay self-describing through the value
+ * encoding, and the manifest lists every column's database type.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { ARCHIVE_MAGIC, headerLength, MAX_RECIPIENTS } from '../crypto/archive.js';
-import { FINGERPRINT_BYTES, fingerprintText } from '../crypto/recipients.js';
 
-/** Format name of the manifest and journal. */
-export const ARCHIVE_SET_FORMAT = 'steward-retention-archive/1';
+/** Format name of the manifest and journal of sets written now (chunks are age files). */
+export const ARCHIVE_SET_FORMAT = 'steward-retention-archive/2';
+/** The earlier format, still read: chunks in `steward-archive/1` (`.stwa`). */
+export const LEGACY_SET_FORMAT = 'steward-retention-archive/1';
+/** The encryption a manifest of each format names. */
+export const SET_ENCRYPTION = { [ARCHIVE_SET_FORMAT]: 'age-encryption.org/v1', [LEGACY_SET_FORMAT]: 'steward-archive/1' } as const;
+export type ArchiveSetFormat = keyof typeof SET_ENCRYPTION;
 /** The row value encoding. */
 export const VALUE_ENCODING = 'steward-json/1';
 export const MANIFEST_FILE = 'manifest.json';
 export const JOURNAL_FILE = 'manifest.partial.jsonl';
-const CHUNK_RE = /^chunk-(\d{6,})\.jsonl\.gz\.stwa$/;
+const CHUNK_RE = /^chunk-(\d{6,})\.jsonl\.gz\.(age|stwa)$/;
 
-/** `chunk-000001.jsonl.gz.stwa` for chunk 1. */
-export function chunkFileName(index: number): string {
-  return `chunk-${String(index).padStart(6, '0')}.jsonl.gz.stwa`;
+/**
+ * `chunk-000001.jsonl.gz.age` for chunk 1 (an age file); `legacy` gives the name
+ * of the earlier format (`.stwa`), which sets begun before age files still hold.
+ */
+export function chunkFileName(index: number, legacy = false): string {
+  return `chunk-${String(index).padStart(6, '0')}.jsonl.gz.${legacy ? 'stwa' : 'age'}`;
 }
 
-/** The number of a chunk file name, or null for any other name. */
+/** The number of a chunk file name (either format), or null for any other name. */
 export function chunkIndexOf(name: string): number | null {
   const m = CHUNK_RE.exec(name);
   return m ? Number(m[1]) : null;
 }
+
+/** True for the name of a chunk in the earlier format (`.stwa`). */
+export const isLegacyChunk = (name: string): boolean => name.endsWith('.stwa');
 
 /** A column as the manifest records it (a source's `ColumnInfo` fits). */
 export interface ArchiveColumn {
@@ -106,7 +91,7 @@ function jsonSafe(v: unknown): unknown {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
 }
 
-/** Encodes one value of `column` (see the table at the top of this file). */
+/** Encodes one value of `column` (the table in docs/archives.md, "Value encoding"). */
 export function encodeValue(value: unknown, column?: ArchiveColumn): EncodedValue {
   if (value === null || value === undefined) return null;
   switch (typeof value) {
@@ -150,7 +135,7 @@ function tagOf(v: object): [string, unknown] {
   return [tag, inner];
 }
 
-/** The value an encoded value stands for (see the table at the top of this file). */
+/** The value an encoded value stands for (the table in docs/archives.md, "Value encoding"). */
 export function decodeValue(v: unknown): unknown {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number') return v;
@@ -287,8 +272,13 @@ export const tableSchema = z.object({ schema: z.string().nullable(), name: z.str
 const recipientSchema = z.object({ id: z.string(), publicKey: z.string() });
 
 export const manifestSchema = z.object({
-  format: z.literal(ARCHIVE_SET_FORMAT),
-  encoding: z.object({ rows: z.literal('jsonl'), values: z.literal(VALUE_ENCODING), compression: z.literal('gzip'), encryption: z.literal('steward-archive/1') }),
+  format: z.enum([ARCHIVE_SET_FORMAT, LEGACY_SET_FORMAT]),
+  encoding: z.object({
+    rows: z.literal('jsonl'),
+    values: z.literal(VALUE_ENCODING),
+    compression: z.literal('gzip'),
+    encryption: z.enum([SET_ENCRYPTION[ARCHIVE_SET_FORMAT], SET_ENCRYPTION[LEGACY_SET_FORMAT]]),
+  }),
   source: z.string(),
   table: tableSchema,
   primaryKey: z.array(z.string().min(1)).min(1),
@@ -319,8 +309,11 @@ export function manifestSigningBytes(manifest: ArchiveManifest): Buffer {
  * 1…n in order, totals equal to the sums. The first problem, with the chunk it is about.
  */
 export function manifestProblem(m: ArchiveManifest): { message: string; chunk?: string } | null {
+  if (m.encoding.encryption !== SET_ENCRYPTION[m.format]) return { message: `says format ${m.format} with encryption ${m.encoding.encryption} (expected ${SET_ENCRYPTION[m.format]})` };
   for (const [i, c] of m.chunks.entries()) {
-    if (c.file !== chunkFileName(i + 1)) return { message: `lists ${c.file} as chunk ${i + 1} (expected ${chunkFileName(i + 1)})`, chunk: c.file };
+    // A set of the earlier format holds .stwa chunks only; one begun in it and finished since may hold both.
+    const names = m.format === LEGACY_SET_FORMAT ? [chunkFileName(i + 1, true)] : [chunkFileName(i + 1), chunkFileName(i + 1, true)];
+    if (!names.includes(c.file)) return { message: `lists ${c.file} as chunk ${i + 1} (expected ${names[0]})`, chunk: c.file };
     if (c.firstKey.length !== m.primaryKey.length || c.lastKey.length !== m.primaryKey.length) {
       return { message: `lists first/last keys of ${c.file} with the wrong number of key columns`, chunk: c.file };
     }
@@ -333,28 +326,4 @@ export function manifestProblem(m: ArchiveManifest): { message: string; chunk?: 
   const missing = m.primaryKey.filter((k) => !m.columns.some((c) => c.name === k));
   if (missing.length) return { message: `names primary key column(s) ${missing.join(', ')} that are not in its column list` };
   return null;
-}
-
-// ---------------------------------------------------------------- chunk headers (no private key needed)
-
-const STANZA_BYTES = FINGERPRINT_BYTES + 32 + 48;
-
-/**
- * What the header of a `steward-archive/1` file says without a private key: the
- * fingerprints of its recipients. A string says why `head` is not such a header.
- * `head` must hold at least the whole header (`headerLength(64)` bytes suffice).
- */
-export function inspectArchiveHeader(head: Uint8Array, fileBytes: number): { recipients: string[]; headerBytes: number } | string {
-  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (b.length < ARCHIVE_MAGIC.length + 1 || !b.subarray(0, ARCHIVE_MAGIC.length).equals(ARCHIVE_MAGIC)) return 'it is not a Steward archive (no "steward-archive/1" header)';
-  const n = b[ARCHIVE_MAGIC.length]!;
-  if (n < 1 || n > MAX_RECIPIENTS) return `its header lists ${n} recipients (1 to ${MAX_RECIPIENTS} are possible)`;
-  const headerBytes = headerLength(n);
-  if (b.length < headerBytes || fileBytes < headerBytes + 16) return 'it ends inside its header or right after it';
-  const recipients: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const at = ARCHIVE_MAGIC.length + 1 + i * STANZA_BYTES;
-    recipients.push(fingerprintText(b.subarray(at, at + FINGERPRINT_BYTES)));
-  }
-  return { recipients, headerBytes };
 }

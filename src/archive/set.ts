@@ -1,5 +1,5 @@
 /**
- * Retention archive sets: the rows one retention run removes from one table,
+ * Archive sets: the rows one retention run removes from one table,
  * written so that **no row is deleted before it is durably in a verified
  * archive**, and every deleted row is in the archive **exactly once**, whatever
  * instant the process is killed at.
@@ -7,8 +7,8 @@
  * ## On disk (one directory per run and table)
  *
  * ```
- * chunk-000001.jsonl.gz.stwa   rows as JSON Lines (archive-codec.ts), gzip, encrypted to the recipients
- * chunk-000002.jsonl.gz.stwa   …
+ * chunk-000001.jsonl.gz.age    rows as JSON Lines (codec.ts), gzip, then an age file for the recipients
+ * chunk-000002.jsonl.gz.age    …
  * manifest.partial.jsonl       the writer's journal: a header line, then one line per durable chunk
  * manifest.json                written last, by finish(): what verify and restore read
  * ```
@@ -26,7 +26,7 @@
  * ```
  *
  * `writeChunk` order: temp file (`.chunk-….tmp`, `wx`) → fsync → rename → fsync the
- * directory → re-read: size, SHA-256, header lists exactly the configured recipients
+ * directory → re-read: size, SHA-256, an age header with one X25519 stanza per configured recipient
  * → append the chunk's journal line → fsync the journal. A chunk is archived when,
  * and only when, its journal line is durable; anything else a crash leaves (temp
  * files, a renamed chunk without a journal line, a torn last journal line) is
@@ -43,6 +43,10 @@
  * before a crash) and reports a row whose key it holds with *different* content in
  * `conflicts` (changed after it was archived): it is not written twice, and must not
  * be deleted as if it were archived. Memory: about 80 bytes per archived row.
+ *
+ * A set begun by an earlier Steward (format `steward-retention-archive/1`, chunks
+ * `.stwa`) is resumed too: its new chunks are age files, and its manifest says
+ * format /2 and lists both kinds (docs/archives.md).
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import path from 'node:path';
@@ -50,9 +54,8 @@ import { Readable, Transform, Writable, type TransformCallback } from 'node:stre
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { archiveLength } from '../crypto/archive.js';
-import { encryptStream } from '../crypto/archive-stream.js';
-import { parseRecipient, type Recipient } from '../crypto/recipients.js';
+import { archiveLength, encryptStream, inspectArchiveHeader } from './age.js';
+import { parseRecipient, type Recipient } from './keys.js';
 import { ArchiveError, UsageError } from '../errors.js';
 import type { TableRef } from '../sources/types.js';
 import {
@@ -62,8 +65,9 @@ import {
   chunkIndexOf,
   chunkRecordSchema,
   encodeValue,
-  inspectArchiveHeader,
+  isLegacyChunk,
   JOURNAL_FILE,
+  LEGACY_SET_FORMAT,
   keysDigest,
   keyText,
   keyValues,
@@ -71,6 +75,7 @@ import {
   manifestSchema,
   manifestSigningBytes,
   rowFingerprint,
+  SET_ENCRYPTION,
   sha256Hex,
   VALUE_ENCODING,
   type ArchiveChunkRecord,
@@ -79,15 +84,14 @@ import {
   type EncodedRow,
   type EncodedValue,
   type Row,
-} from './archive-codec.js';
-import { describeFsError, nodeArchiveFs, targetError, type ArchiveFs } from './archive-fs.js';
-import type { ArchiveRemote } from './archive-s3.js';
+} from './codec.js';
+import { describeFsError, nodeArchiveFs, targetError, type ArchiveFs } from './fs.js';
 import { z } from 'zod';
 
 export interface OpenArchiveSetOptions {
   /** The set's directory (created if missing; must not hold another set). */
   readonly dir: string;
-  /** Public keys the chunks are encrypted to (`stwpub1…` or {@link Recipient}). */
+  /** Public keys the chunks are encrypted to (`age1…`, `stwpub1…` of the earlier format, or {@link Recipient}). */
   readonly recipients: readonly (Recipient | string)[];
   /** The source's name in steward.yml. */
   readonly source: string;
@@ -102,11 +106,6 @@ export interface OpenArchiveSetOptions {
   readonly policy: string;
   /** Ed25519 private key (KeyObject or PEM) to sign manifest.json with; without it the manifest is unsigned. */
   readonly signingKey?: KeyObject | string;
-  /**
-   * A second copy (e.g. {@link s3Remote}): each chunk is stored there before
-   * `writeChunk` resolves, and manifest.json last. The local directory is then the staging copy.
-   */
-  readonly remote?: ArchiveRemote;
   /** File operations (tests inject failures). */
   readonly fs?: ArchiveFs;
   readonly now?: () => Date;
@@ -114,7 +113,6 @@ export interface OpenArchiveSetOptions {
 
 export interface ResumeArchiveSetOptions {
   readonly signingKey?: KeyObject | string;
-  readonly remote?: ArchiveRemote;
   readonly fs?: ArchiveFs;
   readonly now?: () => Date;
 }
@@ -156,7 +154,7 @@ type JournalHeader = z.infer<typeof headerSchema>;
 
 const chunkLineSchema = chunkRecordSchema.extend({ type: z.literal('chunk'), keys: z.array(z.string()) });
 
-const TMP_RE = /^\.(chunk-\d{6,}\.jsonl\.gz\.stwa|manifest\.json|manifest\.partial\.jsonl)\.[0-9a-f]+\.tmp$/;
+const TMP_RE = /^\.(chunk-\d{6,}\.jsonl\.gz\.(?:age|stwa)|manifest\.json|manifest\.partial\.jsonl)\.[0-9a-f]+\.tmp$/;
 
 function tableRefOf(table: string | TableRef): { schema: string | null; name: string } {
   return typeof table === 'string' ? { schema: null, name: table } : { schema: table.schema, name: table.name };
@@ -230,8 +228,6 @@ export class ArchiveSetWriter {
   readonly #recipients: readonly Recipient[];
   readonly #salt: Buffer;
   readonly #signingKey: KeyObject | null;
-  readonly #remote: ArchiveRemote | null;
-  #remoteManifest = false;
   readonly #chunks: ArchiveChunkRecord[] = [];
   /** key fingerprint → row fingerprint, for every archived row. */
   readonly #archived = new Map<string, string>();
@@ -249,7 +245,6 @@ export class ArchiveSetWriter {
     now: () => Date;
     header: JournalHeader;
     signingKey: KeyObject | null;
-    remote?: ArchiveRemote | undefined;
     journalBytes: number;
     resumed: ResumeReport;
   }) {
@@ -260,7 +255,6 @@ export class ArchiveSetWriter {
     this.#recipients = init.header.recipients.map((r) => parseRecipient(r.publicKey));
     this.#salt = Buffer.from(init.header.salt, 'base64url');
     this.#signingKey = init.signingKey;
-    this.#remote = init.remote ?? null;
     this.#journalBytes = init.journalBytes;
     this.resumed = init.resumed;
   }
@@ -459,17 +453,7 @@ export class ArchiveSetWriter {
       throw targetError(this.dir, stage, e);
     }
 
-    // 3. The remote copy, when there is one: stored (and checked against its SHA-256 by the server) before the rows count.
-    if (this.#remote) {
-      try {
-        await this.#remote.put(name, file);
-      } catch (e) {
-        await fs.unlink(file).catch(() => undefined);
-        throw e instanceof ArchiveError ? e : targetError(this.#remote.location, `chunk ${name}`, e);
-      }
-    }
-
-    // 4. The journal line, fsynced: from here on the rows are archived.
+    // 3. The journal line, fsynced: from here on the rows are archived.
     const first = fresh[0]!;
     const last = fresh[fresh.length - 1]!;
     const chunk: ArchiveChunkRecord = {
@@ -497,13 +481,14 @@ export class ArchiveSetWriter {
     for await (const part of this.#fs.createReadStream(file)) {
       const b = part as Buffer;
       h.update(b);
-      if (head.length < 8192) head = Buffer.concat([head, b.subarray(0, 8192 - head.length)]);
+      if (head.length < 65_536) head = Buffer.concat([head, b.subarray(0, 65_536 - head.length)]);
     }
     if (h.digest('hex') !== sha256) return 'its SHA-256 differs';
     const header = inspectArchiveHeader(head, info.size);
     if (typeof header === 'string') return header;
     const want = this.#recipients.map((r) => r.id);
-    if (header.recipients.length !== want.length || header.recipients.some((id, i) => id !== want[i])) return `its header lists recipients ${header.recipients.join(', ')}, not ${want.join(', ')}`;
+    if (header.format !== 'age') return 'it is not an age file';
+    if (header.recipients !== want.length || header.stanzas.length !== want.length) return `its header has ${header.stanzas.length} recipient stanza(s), not one X25519 stanza for each of the ${want.length} recipient(s) ${want.join(', ')}`;
     return null;
   }
 
@@ -545,13 +530,6 @@ export class ArchiveSetWriter {
     }
   }
 
-  /** The manifest to the remote copy, last, once per process (a PUT is idempotent). */
-  async #putManifest(): Promise<void> {
-    if (!this.#remote || this.#remoteManifest || !this.#finished) return;
-    await this.#remote.put(MANIFEST_FILE, this.#finished.file);
-    this.#remoteManifest = true;
-  }
-
   /**
    * Writes manifest.json (atomically: temp file, fsync, rename, fsync of the
    * directory), signed when a signing key was given. Calling it again returns the
@@ -560,21 +538,20 @@ export class ArchiveSetWriter {
   finish(): Promise<FinishResult> {
     return this.#serial(async () => {
       if (this.#broken) throw this.#broken;
-      if (this.#finished) {
-        await this.#putManifest();
-        return this.#finished;
-      }
+      if (this.#finished) return this.#finished;
       const h = this.#header;
+      // A set begun in the earlier format stays in it only if every chunk is of that format.
+      const format = h.format === LEGACY_SET_FORMAT && this.#chunks.every((c) => isLegacyChunk(c.file)) ? LEGACY_SET_FORMAT : ARCHIVE_SET_FORMAT;
       let manifest: ArchiveManifest = {
-        format: ARCHIVE_SET_FORMAT,
-        encoding: { rows: 'jsonl', values: VALUE_ENCODING, compression: 'gzip', encryption: 'steward-archive/1' },
+        format,
+        encoding: { rows: 'jsonl', values: VALUE_ENCODING, compression: 'gzip', encryption: SET_ENCRYPTION[format] },
         source: h.source,
         table: h.table,
         primaryKey: h.primaryKey,
         columns: h.columns,
         runId: h.runId,
         policy: h.policy,
-        recipients: h.recipients,
+        recipients: format === LEGACY_SET_FORMAT ? h.recipients : this.#recipients.map((r) => ({ id: r.id, publicKey: r.publicKey })),
         createdAt: h.createdAt,
         finishedAt: this.#now().toISOString(),
         chunks: this.#chunks,
@@ -588,7 +565,6 @@ export class ArchiveSetWriter {
       const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
       await writeFileAtomic(this.#fs, this.dir, MANIFEST_FILE, bytes, MANIFEST_FILE);
       this.#finished = { manifest, digest: sha256Hex(bytes), file: path.join(this.dir, MANIFEST_FILE) };
-      await this.#putManifest();
       return this.#finished;
     });
   }
@@ -646,7 +622,7 @@ export async function openArchiveSet(options: OpenArchiveSetOptions): Promise<Ar
   const line = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
   // The journal's header line, via a temp file: a journal either has its whole header or does not exist.
   await writeFileAtomic(fs, dir, JOURNAL_FILE, line, JOURNAL_FILE);
-  return new ArchiveSetWriter({ dir, fs, now: options.now ?? (() => new Date()), header, signingKey, remote: options.remote, journalBytes: line.length, resumed: { tornLine: false, removed: [] } });
+  return new ArchiveSetWriter({ dir, fs, now: options.now ?? (() => new Date()), header, signingKey, journalBytes: line.length, resumed: { tornLine: false, removed: [] } });
 }
 
 function journalError(dir: string, message: string): ArchiveError {
@@ -711,7 +687,8 @@ export async function resumeArchiveSet(dir: string, options: ResumeArchiveSetOpt
       throw journalError(dir, `line ${i + 1} is not a chunk record`);
     }
     const { type: _t, keys, ...chunk } = c.data;
-    if (chunk.file !== chunkFileName(i)) throw journalError(dir, `line ${i + 1} lists ${chunk.file} where ${chunkFileName(i)} was expected`);
+    const names = header.format === LEGACY_SET_FORMAT ? [chunkFileName(i), chunkFileName(i, true)] : [chunkFileName(i)];
+    if (!names.includes(chunk.file)) throw journalError(dir, `line ${i + 1} lists ${chunk.file} where ${chunkFileName(i)} was expected`);
     if (keys.length !== chunk.rows) throw journalError(dir, `line ${i + 1} lists ${keys.length} row fingerprints for ${chunk.rows} rows`);
     const info = await fs.stat(path.join(dir, chunk.file));
     if (!info?.isFile || info.size !== chunk.bytes) {
@@ -751,7 +728,6 @@ export async function resumeArchiveSet(dir: string, options: ResumeArchiveSetOpt
     now: options.now ?? (() => new Date()),
     header,
     signingKey: signingKeyOf(options.signingKey),
-    remote: options.remote,
     journalBytes,
     resumed: { tornLine, removed },
   });
@@ -782,7 +758,7 @@ export async function openOrResumeArchiveSet(options: OpenArchiveSetOptions): Pr
   const dir = path.resolve(options.dir);
   const journal = await fs.stat(path.join(dir, JOURNAL_FILE)).catch(() => null);
   if (!journal) return openArchiveSet(options);
-  const set = await resumeArchiveSet(dir, { fs, ...(options.signingKey ? { signingKey: options.signingKey } : {}), ...(options.remote ? { remote: options.remote } : {}), ...(options.now ? { now: options.now } : {}) });
+  const set = await resumeArchiveSet(dir, { fs, ...(options.signingKey ? { signingKey: options.signingKey } : {}), ...(options.now ? { now: options.now } : {}) });
   const t = tableRefOf(options.table);
   const same =
     set.source === options.source &&

@@ -223,10 +223,8 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
   });
 }
 
-/** The zip encrypted to age recipients (age1…): `age -d -i key.txt` opens it. */
+/** The zip encrypted to age recipients (age1…, or keys of the earlier format): `age -d -i key.txt` opens it. */
 async function encryptToRecipients(data: Buffer, recipients: readonly string[]): Promise<Buffer> {
-  const { Encrypter } = await import('age-encryption');
-  const e = new Encrypter();
-  for (const r of recipients) e.addRecipient(r);
-  return Buffer.from(await e.encrypt(data));
+  const { encryptBuffer } = await import('../../../archive/age.js');
+  return encryptBuffer(data, recipients);
 }

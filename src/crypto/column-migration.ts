@@ -717,15 +717,17 @@ async function checkOwnValues(
     let batch: Record<string, unknown>[];
     try {
       batch = (
+        // Every row in key order, filtered here: with the prefix test in the statement, Postgres
+        // estimates few matches and sorts the table for each batch (100k rows: 11 s instead of 1 s).
         await sql<Record<string, unknown>>`select ${keys}, ${sql.id(column)} as ${sql.id('__value')} from ${tableRef(table)}
-          where ${source.writer.startsWith(sql.id(column), own)} ${after} order by ${keys} limit ${batchSize}`.execute(source.db)
+          where 1 = 1 ${after} order by ${keys} limit ${batchSize}`.execute(source.db)
       ).rows;
     } catch (e) {
       throw migrationSourceError(e, source, 'encrypt', table);
     }
     for (const r of batch) {
       const value = textOf(r.__value);
-      if (value === null) continue;
+      if (value === null || !value.startsWith(own)) continue;
       const key = pk.map((k) => r[k]);
       const whose = cipher.ownership(value, rowKeyOf(key));
       if (whose === 'destroyed') out.destroyed++;

@@ -264,7 +264,7 @@ export async function keysDestroy(options: KeysDestroyOptions, io: Io): Promise<
         continue;
       }
       const destroyed = (await keyring.destroy(scope, options.version)).filter((k) => k.kind === 'dek').map((k) => k.version);
-      await store.appendActivity({ actor: currentActor(), action: 'key.destroyed', subject: scope, details: { versions: destroyed, keyId: keys[0]!.keyId, ...(plan.length > 1 ? { spellings: plan.map((p) => p.scope.table) } : {}) } });
+      await store.appendActivity({ actor: currentActor(), action: 'key.destroyed', subject: scope, details: { versions: destroyed, keyId: keys[0]!.keyId, ...(plan.length > 1 ? { tables: plan.map((p) => p.scope.table) } : {}) } });
       entries.push({ table: scope.table, keyId: keys[0]!.keyId, versions: destroyed });
     }
     return options.yes ? { destroyed: entries, wouldDestroy: [], resolvedBy } : { destroyed: [], wouldDestroy: entries, resolvedBy };

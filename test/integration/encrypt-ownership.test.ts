@@ -230,6 +230,13 @@ forEachDialect('what encrypt, decrypt and keys destroy take for Steward cipherte
       expect(json.resolvedBy).toBe('source');
       expect(json.wouldDestroy.map((w) => w.table).sort()).toEqual([other, table].sort());
     }
+    // Without the database (its URL's variable unset here), spellings are matched by name, and the preview says so.
+    writeFileSync(path.join(dir, 'offline.yml'), 'sources:\n  - name: shop\n    kind: ' + d.kind + '\n    url: ${OWN_UNSET_URL}\n    owner: t\n');
+    const offline = await cli('keys', 'destroy', '--config', 'offline.yml', '--source', 'shop', '--column', `${table}.email`);
+    expect(offline.code, offline.err).toBe(0);
+    expect(offline.out).toContain(`1 of ${other}.email`);
+    expect(offline.out).toContain('could not be asked which tables these spellings name: they were matched by name');
+
     // One version of "the column" is ambiguous with two keys. (Called directly: through `main`, a
     // `--version` after `keys destroy` is taken by the program's own --version option.)
     const o = cliIo(dir, cliEnv);

@@ -22,7 +22,6 @@ import { openKeyring } from '../../src/crypto/keyring.js';
 import { generateMasterKeyText, masterKeyFromEnv } from '../../src/crypto/master-key.js';
 import { CryptoError, ExitCode, UsageError } from '../../src/errors.js';
 import { main } from '../../src/interfaces/cli/cli.js';
-import { keysDestroy } from '../../src/interfaces/cli/commands/encrypt.js';
 import { openStateStore, type StateStore } from '../../src/state/index.js';
 import type { Source } from '../../src/sources/types.js';
 import { forEachDialect } from '../helpers/dialects.js';
@@ -237,12 +236,12 @@ forEachDialect('what encrypt, decrypt and keys destroy take for Steward cipherte
     expect(offline.out).toContain(`1 of ${other}.email`);
     expect(offline.out).toContain('could not be asked which tables these spellings name: they were matched by name');
 
-    // One version of "the column" is ambiguous with two keys. (Called directly: through `main`, a
-    // `--version` after `keys destroy` is taken by the program's own --version option.)
-    const o = cliIo(dir, cliEnv);
-    const oneVersion = await keysDestroy({ source: 'shop', column: `${table}.email`, version: 1, yes: true }, o).catch((x: unknown) => x);
-    expect(oneVersion).toBeInstanceOf(UsageError);
-    expect((oneVersion as Error).message).toMatch(/2 spellings of its table/);
+    // One version of "the column" is ambiguous with two keys (and --version reaches keys destroy:
+    // it used to print Steward's version and exit 0, destroying nothing).
+    const oneVersion = await cli('keys', 'destroy', '--source', 'shop', '--column', `${table}.email`, '--version', '1', '--yes');
+    expect(oneVersion.code, oneVersion.out).toBe(ExitCode.Usage);
+    expect(oneVersion.err).toMatch(/2 spellings of its table/);
+    expect((await cli('--version')).out).toMatch(/^\d+\.\d+\.\d+\n$/);
     const shred = await cli('keys', 'destroy', '--source', 'shop', '--column', `${other}.email`, '--yes');
     expect(shred.code).toBe(0);
     const keys = JSON.parse((await cli('keys', 'list', '--json')).out) as { kind: string; state: string; scope: { table: string } }[];

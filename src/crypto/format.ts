@@ -46,9 +46,23 @@ export function isKeyVersion(v: number): boolean {
   return Number.isInteger(v) && v >= 1 && v <= MAX_KEY_VERSION;
 }
 
-/** Does the value start like a Steward ciphertext? (Cheap; {@link parseCiphertext} validates.) */
+/**
+ * Does the value start like a Steward ciphertext? Cheap, and not proof: anyone who can write
+ * a field can write `stw1:…`. {@link isCiphertextShaped} checks the structure; only a key of
+ * the column's scope that authenticates it (`ColumnCipher.ownership`) makes it Steward's.
+ */
 export function looksLikeCiphertext(value: string): boolean {
   return value.startsWith(CIPHERTEXT_PREFIX);
+}
+
+/** Is the value a well-formed `stw1:` envelope (key id, version, canonical payload with room for nonce and tag)? Not authenticated. */
+export function isCiphertextShaped(value: string): boolean {
+  return typeof value === 'string' && value.startsWith(CIPHERTEXT_PREFIX) && !('invalid' in parseCiphertext(value));
+}
+
+/** `stw1:<keyId>:`: how every ciphertext of one data key (any version) starts. */
+export function keyHeader(keyId: string): string {
+  return `${CIPHERTEXT_PREFIX}${keyId}:`;
 }
 
 /** The text before the payload: `stw1:<keyId>:<version>:`. */

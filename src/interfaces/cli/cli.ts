@@ -42,7 +42,9 @@ Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config pa
 export function buildProgram(io: Io, run: (code: Promise<number>) => void): Command {
   const program = new Command('steward')
     .description("Finds, protects and retires your customers' personal data.")
-    .version(VERSION, '-V, --version')
+    // `--version` is the program's only before any command (main answers it): commander would take
+    // it anywhere, and `keys destroy --version 1 --yes` printed the version and destroyed nothing.
+    .version(VERSION, '-V')
     .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -646,6 +648,10 @@ Examples:
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return ExitCode.Ok;
+  }
   const json = argv.includes('--json');
   const colorFlag = argv.includes('--no-color') ? false : undefined;
   let pending: Promise<number> | undefined;

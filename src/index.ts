@@ -8,6 +8,10 @@
  *   const report = await runAudit({ config, patterns, history, openSource });
  *   await history.close();
  *   console.log(renderReport(report, 'markdown'));
+ *
+ * Data-subject requests (the same as `steward subject find`):
+ *   const { map, schemas } = await discoverSubjectMap({ config, sources, store });
+ *   const found = await findSubject({ map, schemas, sources, identifiers: parseIdentifiers({ email: ["alice@example.com"] }) });
  */
 export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
 export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
@@ -20,3 +24,8 @@ export { openStateStore, openAuditHistory, type StateStore } from './state/index
 export { renderReport, REPORT_FORMATS, type ReportFormat } from './interfaces/reports/index.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
+export { discoverSubjectMap, resolveSubjectConfig, type DiscoverOptions, type DiscoveredMap } from './subjects/discover.js';
+export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention } from './subjects/find.js';
+export { buildAccessPackage, type AccessPackage } from './subjects/access.js';
+export { parseIdentifiers, normaliseEmail, normalisePhone, normaliseNationalId, type Identifier, type IdentifierKind, type IdentifierInput } from './subjects/identifiers.js';
+export { deriveSubjectMap, linkCandidates, type SubjectMap, type SubjectTable, type SubjectLink } from './subjects/map.js';

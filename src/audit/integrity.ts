@@ -21,7 +21,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import { addDuration, parseIsoDuration, type IsoDuration } from './schedule.js';
 import { maskValue } from '../detection/mask.js';
-import type { InventoryItem } from './types.js';
+import type { ColumnIntegrity, InventoryItem, TableIntegrity } from './types.js';
+
+export type { ColumnIntegrity, TableIntegrity } from './types.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import { findingId, type DraftFinding } from './collection-review.js';
 import { InternalError } from '../errors.js';
@@ -43,34 +45,6 @@ const VALIDITY: Readonly<Record<string, Check>> = {
 };
 /** Identifying values that should be unique to one person. */
 const IDENTIFYING = new Set(['contact.email', 'identity.government_id', 'financial.bank_account']);
-
-export interface ColumnIntegrity {
-  readonly column: string;
-  readonly category: string;
-  readonly nonNull: number;
-  readonly invalid?: number;
-  readonly invalidExamples?: readonly string[];
-  /** Rows beyond the first of each duplicated value. */
-  readonly duplicateRows?: number;
-  readonly duplicatedValues?: number;
-  readonly duplicateExamples?: readonly string[];
-  /** True when a unique index on the folded value rules duplicates out, so they were not counted. */
-  readonly uniqueIndex?: boolean;
-  /** Values that are Steward ciphertexts (they parse as an envelope): left out of the format check, which cannot read them. */
-  readonly encrypted?: number;
-}
-
-export interface TableIntegrity {
-  readonly schema: string;
-  readonly table: string;
-  readonly rows: number;
-  readonly columns: readonly ColumnIntegrity[];
-  readonly requiredNulls: readonly { readonly column: string; readonly nulls: number }[];
-  readonly stale?: { readonly column: string; readonly rows: number; readonly before: string };
-  readonly orphans: readonly { readonly column: string; readonly references: string; readonly rows: number }[];
-  /** False when the dialect approximates a check (SQLite has no regular expressions). */
-  readonly exact: boolean;
-}
 
 const n = (v: unknown): number => Number(v ?? 0);
 const negate = (d: IsoDuration): IsoDuration => ({

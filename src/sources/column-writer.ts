@@ -6,7 +6,7 @@
  * a later pass) — never overwritten with a stale value.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ColumnInfo, TableInfo } from './types.js';
+import type { ColumnInfo, TableInfo } from './table-info.js';
 
 /** One row to swap: its key parts (as read), the value it must still hold, the new value(s). */
 export interface SwapRow {

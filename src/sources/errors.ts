@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { SourceError, StewardError } from '../errors.js';
 import { BUILTIN_DETECTORS } from '../detection/detectors/index.js';
 import { maskValue } from '../detection/mask.js';
-import type { SourceKind, TableInfo, TableRef } from './types.js';
+import type { SourceCommand, SourceKind } from './kinds.js';
+import type { TableInfo, TableRef } from './table-info.js';
 
 type SourceErrorCode = ConstructorParameters<typeof SourceError>[0];
 
@@ -35,8 +36,7 @@ export interface SourceErrorContext {
   readonly names?: readonly string[];
 }
 
-/** Which kind of Steward command met a source error, for its hint. */
-export type SourceCommand = 'audit' | 'encrypt' | 'retention' | 'hold' | 'restore' | 'subject';
+export type { SourceCommand } from './kinds.js';
 
 /** Replaces the password of a connection URL (and `password=` parameters) by `***`. */
 export function redactUrl(url: string): string {

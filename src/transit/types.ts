@@ -5,7 +5,7 @@
  * <dialect>-transport.ts, the rules (pure) in tls-findings.ts and session.ts.
  */
 import type { Severity } from '../audit/types.js';
-import type { SourceKind } from '../sources/types.js';
+import type { SourceKind } from '../sources/kinds.js';
 
 export type { Severity };
 

@@ -237,6 +237,7 @@ export async function checkTable(
     ...(updated && has.has(updated) && before ? { stale: { column: updated, rows: n(row.stale), before } } : {}),
     orphans,
     exact: source.integrity.exact,
+    ...(!source.integrity.exact && source.integrity.approximation ? { approximation: source.integrity.approximation } : {}),
   };
 }
 
@@ -357,7 +358,7 @@ export function integrityFindings(sourceName: string, results: readonly TableInt
           category: c.category,
           location: loc(c.column),
           title: 'Values that cannot be right',
-          message: `${r.table}.${c.column}: ${c.invalid} of ${checked} ${c.encrypted ? 'unencrypted ' : ''}values (${pct(c.invalid, checked)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ' (approximate check on SQLite)'}.`,
+          message: `${r.table}.${c.column}: ${c.invalid} of ${checked} ${c.encrypted ? 'unencrypted ' : ''}values (${pct(c.invalid, checked)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ` (approximate check: ${r.approximation ?? 'the database has no exact form of it'})`}.`,
           remedy: 'Correct or remove inaccurate personal data (GDPR Art. 5(1)(d)); validate the field where it is entered.',
         });
       }

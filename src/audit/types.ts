@@ -215,4 +215,6 @@ export interface TableIntegrity {
   readonly orphans: readonly { readonly column: string; readonly references: string; readonly rows: number }[];
   /** False when the dialect approximates a check (SQLite has no regular expressions). */
   readonly exact: boolean;
+  /** Why, when not exact: the dialect's words (`SQLite has no regular expressions`). */
+  readonly approximation?: string;
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { SourceError, StewardError } from '../errors.js';
 import { BUILTIN_DETECTORS } from '../detection/detectors/index.js';
 import { maskValue } from '../detection/mask.js';
+import { dialectOf } from './dialects.js';
 import type { SourceCommand, SourceKind } from './kinds.js';
 import type { TableInfo, TableRef } from './table-info.js';
 
@@ -57,7 +58,7 @@ export function redactUrl(url: string): string {
 
 /** How a table is written in messages and hints, quoted the way its dialect would. */
 export function displayTable(kind: SourceKind, table: TableRef): string {
-  const q = kind === 'mysql' ? (s: string) => `\`${s.replaceAll('`', '``')}\`` : (s: string) => `"${s.replaceAll('"', '""')}"`;
+  const { quoteIdentifier: q } = dialectOf(kind);
   return `${q(table.schema)}.${q(table.name)}`;
 }
 

@@ -23,6 +23,7 @@ export * from './types.js';
 export { redactUrl, toSourceError, classifyDriverError, displayTable, type SourceErrorContext } from './errors.js';
 export { tablesNamed, tableReadings, exactSpelling } from './table-names.js';
 export type { SourceLocation } from './source-base.js';
+export { dialectOf, SOURCE_DIALECTS } from './dialects.js';
 export { createPostgresSource, PostgresSource, POSTGRES_CAPABILITIES, type PostgresPoolLike } from './postgres/postgres-source.js';
 export { MysqlSource, MYSQL_CAPABILITIES } from './mysql/mysql-source.js';
 export { SqliteSource, SQLITE_CAPABILITIES, sqliteFilePath } from './sqlite/sqlite-source.js';

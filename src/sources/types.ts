@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AccessSnapshot } from './access-types.js';
-import type { SessionTransport } from '../transit/types.js';
+import type { ConnectionStringTransport, SessionTransport, TransitAdvice } from '../transit/types.js';
 import type { ColumnWriter } from './column-writer.js';
 import type { SourceCommand, SourceKind } from './kinds.js';
 import type { ColumnInfo, TableInfo, TableRef } from './table-info.js';
@@ -27,6 +27,61 @@ export interface SourceCapabilities {
   readonly supportsReturning: boolean;
   /** DDL runs inside a transaction and rolls back with it. */
   readonly supportsTransactionalDdl: boolean;
+  /**
+   * Bind parameters Steward puts into one statement: the database's own limit
+   * (SQLite 32,766; MySQL and Postgres 65,535) less room for the statement's own
+   * parameters. Batches that bind key lists shrink to stay under it.
+   */
+  readonly maxBindParameters: number;
+}
+
+/**
+ * What an operator's predicate may not contain in a dialect, for the lexer of
+ * src/sources/predicate.ts (each flag refuses a construct that would let text
+ * escape the parentheses Steward puts around it, or take one of its parameters).
+ */
+export interface PredicateSyntax {
+  /** node-sql-parser builds to parse a predicate with; one accepting it is enough. */
+  readonly parsers: readonly string[];
+  /** A backslash in a `'…'` string may or may not be an escape, by server setting: refused. */
+  readonly backslashInStrings: boolean;
+  /** `"…"` is a string, and a backslash in it may be an escape (MySQL): refused. */
+  readonly backslashInDoubleQuotes: boolean;
+  /** `E'…'` strings, which always take backslash escapes (Postgres). */
+  readonly escapeStrings: boolean;
+  /** `#` starts a comment (MySQL): refused. */
+  readonly hashComments: boolean;
+  /** `$tag$…$tag$` dollar quotes: refused. */
+  readonly dollarQuotes: boolean;
+  /** `$1` bind placeholders: refused. */
+  readonly numberedParameters: boolean;
+  /** `?` bind placeholders: refused. */
+  readonly questionParameters: boolean;
+  /** `:name`, `@name`, `$name` bind placeholders (SQLite): refused. */
+  readonly namedParameters: boolean;
+}
+
+/**
+ * What Steward knows of a database without a connection to it: capability flags,
+ * quoting, the syntax operator predicates are checked against, how a connection
+ * string asks for TLS, and how archived values travel. One per dialect, in
+ * `src/sources/<dialect>/<dialect>-dialect.ts`; {@link dialectOf} finds it by kind.
+ * Code outside `src/sources/` asks the dialect, never which database it is.
+ */
+export interface SourceDialect {
+  readonly kind: SourceKind;
+  /** `PostgreSQL`, `MySQL/MariaDB`, `SQLite`: for messages. */
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities;
+  /** An identifier quoted for this dialect's SQL (`"x"`, `` `x` ``), for statements Steward suggests. */
+  quoteIdentifier(name: string): string;
+  readonly predicates: PredicateSyntax;
+  /** What a connection string asks for in transit, read without connecting. Pure; never returns the password. */
+  connectionTransport(url: string, env: NodeJS.ProcessEnv): ConnectionStringTransport;
+  /** What to tell a user about this database's encryption in transit; null where nothing travels (SQLite). */
+  readonly transit: TransitAdvice | null;
+  /** Reading rows for archives exactly, and writing archived values back (`source.archive`). */
+  readonly archive: ArchiveDialect;
 }
 
 export interface IntrospectOptions {
@@ -85,6 +140,8 @@ export interface IntegrityExpressions {
   foldedUniqueColumns(table: TableRef): RawSql;
   /** Whether the value was exact (true) or approximated (SQLite has no regular expressions). */
   readonly exact: boolean;
+  /** Why the checks are approximate, for reports (where `exact` is false): `SQLite has no regular expressions`. */
+  readonly approximation?: string;
 }
 
 /**
@@ -122,6 +179,9 @@ export type RawSql = import('kysely').RawBuilder<unknown>;
 export interface Source {
   readonly name: string;
   readonly kind: SourceKind;
+  /** What differs per database: ask this, not `kind`. */
+  readonly dialect: SourceDialect;
+  /** `dialect.capabilities`. */
   readonly capabilities: SourceCapabilities;
   /** The query layer, for callers that need more than the methods below. */
   readonly db: Kysely<any>;
@@ -148,6 +208,16 @@ export interface Source {
   readonly writer: ColumnWriter;
   /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */
   readTransport(): Promise<SessionTransport>;
+  /**
+   * Runs one SELECT that must not write and must end within `timeoutMs`: in a
+   * read-only transaction (SQLite: `query_only`) under the dialect's statement
+   * timeout (Postgres `statement_timeout`, MySQL `MAX_EXECUTION_TIME`, MariaDB
+   * `max_statement_time`; SQLite has none, its database is a local file). `build`
+   * gets the hint to place right after `select` (empty where the dialect sets the
+   * timeout otherwise). Driver errors propagate as they are (a timeout, a write
+   * refused), for the caller to name.
+   */
+  readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]>;
   /** Releases the connection pool. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,0 +1,36 @@
+/** What Steward knows of MySQL and MariaDB without a connection (see `SourceDialect`). */
+import type { SourceCapabilities, SourceDialect } from '../types.js';
+import { MYSQL_ARCHIVE } from './mysql-archive.js';
+import { MYSQL_TRANSIT_ADVICE, mysqlConnectionTransport } from './mysql-transport.js';
+
+export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
+  supportsTablesample: false,
+  supportsSchemas: true,
+  supportsColumnPrivileges: true,
+  // MariaDB has INSERT/DELETE … RETURNING, MySQL has none; callers must not rely on it.
+  supportsReturning: false,
+  supportsTransactionalDdl: false,
+  maxBindParameters: 60_000,
+});
+
+export const MYSQL_DIALECT: SourceDialect = Object.freeze({
+  kind: 'mysql',
+  displayName: 'MySQL/MariaDB',
+  capabilities: MYSQL_CAPABILITIES,
+  quoteIdentifier: (name: string) => `\`${name.replaceAll('`', '``')}\``,
+  predicates: Object.freeze({
+    // A MySQL source may be MariaDB or MySQL: either parser will do.
+    parsers: ['mariadb', 'mysql'],
+    backslashInStrings: true,
+    backslashInDoubleQuotes: true,
+    escapeStrings: false,
+    hashComments: true,
+    dollarQuotes: false,
+    numberedParameters: false,
+    questionParameters: true,
+    namedParameters: false,
+  }),
+  connectionTransport: mysqlConnectionTransport,
+  transit: MYSQL_TRANSIT_ADVICE,
+  archive: MYSQL_ARCHIVE,
+} satisfies SourceDialect);

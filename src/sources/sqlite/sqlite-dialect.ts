@@ -1,0 +1,35 @@
+/** What Steward knows of SQLite without opening a file (see `SourceDialect`). */
+import type { SourceCapabilities, SourceDialect } from '../types.js';
+import { SQLITE_ARCHIVE } from './sqlite-archive.js';
+import { sqliteConnectionTransport } from './sqlite-transport.js';
+
+export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
+  supportsTablesample: false,
+  // Attached databases are schemas, but a source is one file: "main".
+  supportsSchemas: false,
+  supportsColumnPrivileges: false,
+  supportsReturning: true,
+  supportsTransactionalDdl: true,
+  maxBindParameters: 30_000,
+});
+
+export const SQLITE_DIALECT: SourceDialect = Object.freeze({
+  kind: 'sqlite',
+  displayName: 'SQLite',
+  capabilities: SQLITE_CAPABILITIES,
+  quoteIdentifier: (name: string) => `"${name.replaceAll('"', '""')}"`,
+  predicates: Object.freeze({
+    parsers: ['sqlite'],
+    backslashInStrings: false,
+    backslashInDoubleQuotes: false,
+    escapeStrings: false,
+    hashComments: false,
+    dollarQuotes: true,
+    numberedParameters: false,
+    questionParameters: true,
+    namedParameters: true,
+  }),
+  connectionTransport: sqliteConnectionTransport,
+  transit: null,
+  archive: SQLITE_ARCHIVE,
+} satisfies SourceDialect);

@@ -33,6 +33,12 @@ export interface SourceCapabilities {
    * parameters. Batches that bind key lists shrink to stay under it.
    */
   readonly maxBindParameters: number;
+  /**
+   * Text equality ignores case under the default collation (MySQL/MariaDB `_ci`
+   * collations), so a case-insensitive lookup needs no `lower()` and an index on
+   * the plain column serves it.
+   */
+  readonly textEqualityFoldsCase: boolean;
 }
 
 /**
@@ -81,7 +87,13 @@ export interface SourceDialect {
   /** What to tell a user about this database's encryption in transit; null where nothing travels (SQLite). */
   readonly transit: TransitAdvice | null;
   /** Reading rows for archives exactly, and writing archived values back (`source.archive`). */
-  readonly archive: ArchiveDialect;
+  readonly archive: ArchiveDialect;  /**
+   * The statement a user runs to index `column` of `table` for lookups by
+   * equality; `caseInsensitive`: for lookups by its lower-case form (a plain
+   * index where equality already folds case). `name` is used where the dialect
+   * requires an index name.
+   */
+  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;
 }
 
 export interface IntrospectOptions {

@@ -10,14 +10,17 @@ export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
   // MariaDB has INSERT/DELETE … RETURNING, MySQL has none; callers must not rely on it.
   supportsReturning: false,
   supportsTransactionalDdl: false,
+  textEqualityFoldsCase: true,
   maxBindParameters: 60_000,
 });
+
+const q = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
 
 export const MYSQL_DIALECT: SourceDialect = Object.freeze({
   kind: 'mysql',
   displayName: 'MySQL/MariaDB',
   capabilities: MYSQL_CAPABILITIES,
-  quoteIdentifier: (name: string) => `\`${name.replaceAll('`', '``')}\``,
+  quoteIdentifier: q,
   predicates: Object.freeze({
     // A MySQL source may be MariaDB or MySQL: either parser will do.
     parsers: ['mariadb', 'mysql'],
@@ -33,4 +36,6 @@ export const MYSQL_DIALECT: SourceDialect = Object.freeze({
   connectionTransport: mysqlConnectionTransport,
   transit: MYSQL_TRANSIT_ADVICE,
   archive: MYSQL_ARCHIVE,
+  // The default collations fold case: the plain column serves a case-insensitive lookup.
+  indexStatement: (t, column, o) => `CREATE INDEX ${q(o.name)} ON ${q(t.schema)}.${q(t.name)} (${q(column)});`,
 } satisfies SourceDialect);

@@ -9,14 +9,17 @@ export const POSTGRES_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsColumnPrivileges: true,
   supportsReturning: true,
   supportsTransactionalDdl: true,
+  textEqualityFoldsCase: false,
   maxBindParameters: 60_000,
 });
+
+const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 export const POSTGRES_DIALECT: SourceDialect = Object.freeze({
   kind: 'postgres',
   displayName: 'PostgreSQL',
   capabilities: POSTGRES_CAPABILITIES,
-  quoteIdentifier: (name: string) => `"${name.replaceAll('"', '""')}"`,
+  quoteIdentifier: q,
   predicates: Object.freeze({
     parsers: ['postgresql'],
     backslashInStrings: true,
@@ -31,4 +34,6 @@ export const POSTGRES_DIALECT: SourceDialect = Object.freeze({
   connectionTransport: postgresConnectionTransport,
   transit: POSTGRES_TRANSIT_ADVICE,
   archive: POSTGRES_ARCHIVE,
+  // Postgres names the index itself; the schema qualifies the table.
+  indexStatement: (t, column, o) => `CREATE INDEX ON ${q(t.schema)}.${q(t.name)} ${o.caseInsensitive ? `(lower(${q(column)}))` : `(${q(column)})`};`,
 } satisfies SourceDialect);

@@ -10,14 +10,17 @@ export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
   supportsColumnPrivileges: false,
   supportsReturning: true,
   supportsTransactionalDdl: true,
+  textEqualityFoldsCase: false,
   maxBindParameters: 30_000,
 });
+
+const q = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 export const SQLITE_DIALECT: SourceDialect = Object.freeze({
   kind: 'sqlite',
   displayName: 'SQLite',
   capabilities: SQLITE_CAPABILITIES,
-  quoteIdentifier: (name: string) => `"${name.replaceAll('"', '""')}"`,
+  quoteIdentifier: q,
   predicates: Object.freeze({
     parsers: ['sqlite'],
     backslashInStrings: false,
@@ -32,4 +35,6 @@ export const SQLITE_DIALECT: SourceDialect = Object.freeze({
   connectionTransport: sqliteConnectionTransport,
   transit: null,
   archive: SQLITE_ARCHIVE,
+  // A source is one file: the table is named without its schema ("main").
+  indexStatement: (t, column, o) => `CREATE INDEX ${q(o.name)} ON ${q(t.name)} ${o.caseInsensitive ? `(lower(${q(column)}))` : `(${q(column)})`};`,
 } satisfies SourceDialect);

@@ -71,7 +71,7 @@ describe('writers: bind parameters per key', () => {
   const table = (pk: string[]): TableInfo => ({ schema: 'public', name: 't', kind: 'table', columns: pk.map((name) => ({ name, dataType: 'integer', typeClass: 'integer', nullable: false, maxLength: null, comment: null })), primaryKey: pk, foreignKeys: [], rowEstimate: -1, comment: null });
   const params = (k: SourceKind, t: TableInfo, keys: unknown[][]) => {
     const w = k === 'postgres' ? POSTGRES_WRITER : k === 'mysql' ? MYSQL_WRITER : sqliteWriter(undefined);
-    return compilers[k].selectFrom('t').selectAll().where(w.keysIn(t, keys)).compile().parameters.length;
+    return compilers[k].selectFrom('t').selectAll().where(sql<boolean>`${w.keysIn(t, keys)}`).compile().parameters.length;
   };
 
   it('match what keysIn binds: one array on Postgres single keys, one per key column elsewhere', () => {
@@ -89,6 +89,6 @@ describe('writers: bind parameters per key', () => {
     }
     expect(POSTGRES_WRITER.keyParameters(table(['id']))).toBe(0);
     expect(MYSQL_WRITER.keyParameters(table(['id']))).toBe(1);
-    expect(compilers.mysql.selectFrom('t').selectAll().where(keyListIn(table(['a', 'b']), keys2)).compile().parameters).toEqual([1, 1, 2, 2]);
+    expect(compilers.mysql.selectFrom('t').selectAll().where(sql<boolean>`${keyListIn(table(["a", "b"]), keys2)}`).compile().parameters).toEqual([1, 1, 2, 2]);
   });
 });

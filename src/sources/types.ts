@@ -93,7 +93,12 @@ export interface SourceDialect {
    * index where equality already folds case). `name` is used where the dialect
    * requires an index name.
    */
-  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;
+  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;  /**
+   * Where the database has no accounts of its own (SQLite: a file, guarded by its
+   * permissions): the principal names an `access.authorized` entry may use, and the
+   * sentence telling a user so. Null: principals are the database's roles or accounts.
+   */
+  readonly fixedPrincipals: { readonly pattern: RegExp; readonly explanation: string } | null;
 }
 
 export interface IntrospectOptions {

@@ -38,4 +38,5 @@ export const MYSQL_DIALECT: SourceDialect = Object.freeze({
   archive: MYSQL_ARCHIVE,
   // The default collations fold case: the plain column serves a case-insensitive lookup.
   indexStatement: (t, column, o) => `CREATE INDEX ${q(o.name)} ON ${q(t.schema)}.${q(t.name)} (${q(column)});`,
+  fixedPrincipals: null,
 } satisfies SourceDialect);

@@ -36,4 +36,5 @@ export const POSTGRES_DIALECT: SourceDialect = Object.freeze({
   archive: POSTGRES_ARCHIVE,
   // Postgres names the index itself; the schema qualifies the table.
   indexStatement: (t, column, o) => `CREATE INDEX ON ${q(t.schema)}.${q(t.name)} ${o.caseInsensitive ? `(lower(${q(column)}))` : `(${q(column)})`};`,
+  fixedPrincipals: null,
 } satisfies SourceDialect);

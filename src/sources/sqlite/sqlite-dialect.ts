@@ -37,4 +37,5 @@ export const SQLITE_DIALECT: SourceDialect = Object.freeze({
   archive: SQLITE_ARCHIVE,
   // A source is one file: the table is named without its schema ("main").
   indexStatement: (t, column, o) => `CREATE INDEX ${q(o.name)} ON ${q(t.name)} ${o.caseInsensitive ? `(lower(${q(column)}))` : `(${q(column)})`};`,
+  fixedPrincipals: Object.freeze({ pattern: /^(others|group \d+)$/, explanation: 'A SQLite file has no accounts: name "others" (every user of the machine) or "group <gid>".' }),
 } satisfies SourceDialect);

@@ -16,10 +16,12 @@
 export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
 export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
 export { compareWithPrevious, type PreviousAudit } from './audit/compare.js';
+export { runAuditStages, dueStages, loadStageStatuses, readSchedule, RUNNABLE_STAGES, type AuditStagesResult, type DueStage, type DueRetention, type RunAuditStagesOptions } from './audit/due.js';
+export { computeSchedule, scheduleEntries, type StageStatus } from './audit/schedule.js';
 export * from './audit/types.js';
 export { loadConfig, loadConfigText, initConfigText, writeInitConfig, configSchema, type LoadedConfig, type StewardConfig, type SourceConfig } from './config/index.js';
 export * from './detection/index.js';
-export { openSource, createPostgresSource, redactUrl, type Source, type SourceConnection, type SourceKind, type TableInfo, type ColumnInfo, type ForeignKey } from './sources/index.js';
+export { openSource, createPostgresSource, redactUrl, dialectOf, type Source, type SourceCapabilities, type SourceConnection, type SourceDialect, type SourceKind, type TableInfo, type ColumnInfo, type ForeignKey } from './sources/index.js';
 export { openStateStore, openAuditHistory, type StateStore } from './state/index.js';
 export { renderReport, REPORT_FORMATS, type ReportFormat } from './interfaces/reports/index.js';
 export * from './errors.js';

@@ -10,6 +10,7 @@
  * Names come from the file and from the database: untrusted text. Findings
  * carry them as they are; every report format escapes them.
  */
+import { dialectOf } from '../sources/dialects.js';
 import type { AccessSnapshot, SourceKind, TableInfo } from '../sources/types.js';
 import { categoryMatches } from '../detection/taxonomy.js';
 import { principalMatches, tableMatches, type AccessConfig } from './access.js';
@@ -163,15 +164,13 @@ export function accessProblems(
   const out: NameProblem[] = [];
   const base = `sources[${sourceIndex}].access`;
   const names = snapshot.principals.map((p) => p.name);
+  const fixed = dialectOf(kind).fixedPrincipals;
   config.authorized.forEach((e, i) => {
     const at = `${base}.authorized[${i}]`;
-    // SQLite has no accounts: the principals are file-permission classes, present only when they can read.
-    const known =
-      kind === 'sqlite'
-        ? /^(others|group \d+)$/.test(e.principal.trim())
-        : snapshot.problems.length > 0 || snapshot.principals.some((p) => principalMatches(e.principal, p.name));
+    // A database without accounts (SQLite): the principals are file-permission classes, present only when they can read.
+    const known = fixed ? fixed.pattern.test(e.principal.trim()) : snapshot.problems.length > 0 || snapshot.principals.some((p) => principalMatches(e.principal, p.name));
     if (!known) {
-      const seen = kind === 'sqlite' ? ' A SQLite file has no accounts: name "others" (every user of the machine) or "group <gid>".' : ` The review sees ${some(names)}.${didYouMean(e.principal, names.map((n) => n.replace(/^'([^']*)'(@.*)?$/, '$1')))}`;
+      const seen = fixed ? ` ${fixed.explanation}` : ` The review sees ${some(names)}.${didYouMean(e.principal, names.map((n) => n.replace(/^'([^']*)'(@.*)?$/, '$1')))}`;
       out.push({
         path: `${at}.principal`,
         setting: 'access.authorized.principal',

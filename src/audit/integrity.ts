@@ -21,7 +21,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import { addDuration, parseIsoDuration, type IsoDuration } from './schedule.js';
 import { maskValue } from '../detection/mask.js';
-import type { InventoryItem } from './types.js';
+import type { ColumnIntegrity, InventoryItem, TableIntegrity } from './types.js';
+
+export type { ColumnIntegrity, TableIntegrity } from './types.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import { findingId, type DraftFinding } from './collection-review.js';
 import { InternalError } from '../errors.js';
@@ -43,34 +45,6 @@ const VALIDITY: Readonly<Record<string, Check>> = {
 };
 /** Identifying values that should be unique to one person. */
 const IDENTIFYING = new Set(['contact.email', 'identity.government_id', 'financial.bank_account']);
-
-export interface ColumnIntegrity {
-  readonly column: string;
-  readonly category: string;
-  readonly nonNull: number;
-  readonly invalid?: number;
-  readonly invalidExamples?: readonly string[];
-  /** Rows beyond the first of each duplicated value. */
-  readonly duplicateRows?: number;
-  readonly duplicatedValues?: number;
-  readonly duplicateExamples?: readonly string[];
-  /** True when a unique index on the folded value rules duplicates out, so they were not counted. */
-  readonly uniqueIndex?: boolean;
-  /** Values that are Steward ciphertexts (they parse as an envelope): left out of the format check, which cannot read them. */
-  readonly encrypted?: number;
-}
-
-export interface TableIntegrity {
-  readonly schema: string;
-  readonly table: string;
-  readonly rows: number;
-  readonly columns: readonly ColumnIntegrity[];
-  readonly requiredNulls: readonly { readonly column: string; readonly nulls: number }[];
-  readonly stale?: { readonly column: string; readonly rows: number; readonly before: string };
-  readonly orphans: readonly { readonly column: string; readonly references: string; readonly rows: number }[];
-  /** False when the dialect approximates a check (SQLite has no regular expressions). */
-  readonly exact: boolean;
-}
 
 const n = (v: unknown): number => Number(v ?? 0);
 const negate = (d: IsoDuration): IsoDuration => ({
@@ -263,6 +237,7 @@ export async function checkTable(
     ...(updated && has.has(updated) && before ? { stale: { column: updated, rows: n(row.stale), before } } : {}),
     orphans,
     exact: source.integrity.exact,
+    ...(!source.integrity.exact && source.integrity.approximation ? { approximation: source.integrity.approximation } : {}),
   };
 }
 
@@ -383,7 +358,7 @@ export function integrityFindings(sourceName: string, results: readonly TableInt
           category: c.category,
           location: loc(c.column),
           title: 'Values that cannot be right',
-          message: `${r.table}.${c.column}: ${c.invalid} of ${checked} ${c.encrypted ? 'unencrypted ' : ''}values (${pct(c.invalid, checked)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ' (approximate check on SQLite)'}.`,
+          message: `${r.table}.${c.column}: ${c.invalid} of ${checked} ${c.encrypted ? 'unencrypted ' : ''}values (${pct(c.invalid, checked)}) fail the ${c.category} check${c.invalidExamples?.length ? `, e.g. ${c.invalidExamples.join(', ')}` : ''}${r.exact ? '' : ` (approximate check: ${r.approximation ?? 'the database has no exact form of it'})`}.`,
           remedy: 'Correct or remove inaccurate personal data (GDPR Art. 5(1)(d)); validate the field where it is entered.',
         });
       }

@@ -183,7 +183,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
   if (o.where !== undefined) {
     const predicate = checkPredicate(o.where, o.source.kind);
     rows = await guarded(o.source, table, timeoutMs, 'the --where predicate', async () => {
-      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
+      const r = await o.source.readOnlyQuery<{ n: unknown }>(timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
       return Number(r[0]?.n ?? 0);
     }, predicate);
     hold = { ...base, kind: 'where', predicate, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
@@ -196,8 +196,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
     if (value.trim() === '') throw new UsageError('the subject value is empty', { hint: 'Give the identifier the rows hold, e.g. the email address' });
     const pk = checkKeyColumns(table, column);
     const found = await guarded(o.source, table, timeoutMs, 'the subject lookup', () =>
-      readOnlyQuery<Record<string, unknown>>(
-        o.source,
+      o.source.readOnlyQuery<Record<string, unknown>>(
         timeoutMs,
         (hint) => sql`select ${hint}${sql.join(pk.map((k) => sql.id(k.name)))} from ${tableSql(table)}
           where lower(trim(${sql.id(column)})) = lower(trim(${value})) order by ${sql.join(pk.map((k) => sql.id(k.name)))} limit ${MAX_SUBJECT_KEYS + 1}`,
@@ -237,7 +236,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
     logDetails.subjectColumn = column;
   } else {
     rows = await guarded(o.source, table, timeoutMs, 'counting the table', async () => {
-      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)}`);
+      const r = await o.source.readOnlyQuery<{ n: unknown }>(timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)}`);
       return Number(r[0]?.n ?? 0);
     });
     hold = { ...base, kind: 'table', predicate: null, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
@@ -518,58 +517,4 @@ async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, w
 function isTimeout(e: unknown): boolean {
   const x = e as { code?: unknown; errno?: unknown };
   return x?.code === '57014' || x?.code === 'ER_QUERY_TIMEOUT' || x?.errno === 3024 || x?.errno === 1969 || x?.code === 'ER_STATEMENT_TIMEOUT';
-}
-
-const mariaDb = new WeakMap<Source, Promise<boolean>>();
-
-function isMariaDb(source: Source): Promise<boolean> {
-  let p = mariaDb.get(source);
-  if (!p) {
-    p = sql<{ v: string }>`select version() as ${sql.id('v')}`.execute(source.db).then((r) => /mariadb/i.test(String(r.rows[0]?.v ?? '')));
-    mariaDb.set(source, p);
-  }
-  return p;
-}
-
-/**
- * One SELECT in a read-only transaction under a statement timeout:
- * Postgres `SET LOCAL statement_timeout` (via set_config) in a READ ONLY
- * transaction; MySQL `MAX_EXECUTION_TIME` optimizer hint, MariaDB `SET
- * STATEMENT max_statement_time … FOR`, both in a READ ONLY transaction; SQLite
- * `PRAGMA query_only` for the transaction (SQLite has no statement timeout; its
- * database is a local file). `build` receives the hint to put right after
- * `select`.
- */
-async function readOnlyQuery<R>(source: Source, timeoutMs: number, build: (hint: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<R[]> {
-  const ms = Math.max(1, Math.round(timeoutMs));
-  const none = sql``;
-  switch (source.kind) {
-    case 'postgres':
-      return source.db
-        .transaction()
-        .setAccessMode('read only')
-        .execute(async (trx) => {
-          await sql`select set_config('statement_timeout', ${`${ms}ms`}, true)`.execute(trx);
-          return (await build(none).execute(trx)).rows as R[];
-        });
-    case 'mysql': {
-      const maria = await isMariaDb(source);
-      return source.db
-        .transaction()
-        .setAccessMode('read only')
-        .execute(async (trx) => {
-          const q = maria ? sql`set statement max_statement_time = ${sql.raw(String(ms / 1000))} for ${build(none)}` : build(sql.raw(`/*+ MAX_EXECUTION_TIME(${ms}) */ `));
-          return (await q.execute(trx)).rows as R[];
-        });
-    }
-    case 'sqlite':
-      return source.db.transaction().execute(async (trx) => {
-        await sql`pragma query_only = 1`.execute(trx);
-        try {
-          return (await build(none).execute(trx)).rows as R[];
-        } finally {
-          await sql`pragma query_only = 0`.execute(trx);
-        }
-      });
-  }
 }

@@ -6,7 +6,7 @@
  * a later pass) — never overwritten with a stale value.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ColumnInfo, TableInfo } from './types.js';
+import type { ColumnInfo, TableInfo } from './table-info.js';
 
 /** One row to swap: its key parts (as read), the value it must still hold, the new value(s). */
 export interface SwapRow {
@@ -71,6 +71,11 @@ export interface ColumnWriter {
   reclaim(table: TableInfo, full: boolean): { readonly statements: readonly string[]; readonly remains: readonly string[] };
   /** `key in (…)` for a list of primary keys (Postgres: one array parameter). */
   keysIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown>;
+  /**
+   * Bind parameters {@link keysIn} takes per key of `table`: one per key column,
+   * or 0 where the whole list is one parameter (Postgres, single-column keys).
+   */
+  keyParameters(table: TableInfo): number;
   /** Run before deleting, on the deleting connection (SQLite: zero freed pages). */
   beforeDelete(db: Kysely<any>): Promise<void>;
   /** `FOR UPDATE` where the database locks rows a transaction read (SQLite's write lock covers the file: empty). */
@@ -138,6 +143,9 @@ export async function fetchByKeyList(trx: Kysely<any>, table: TableInfo, column:
       from ${tableRef(table)} where ${keyTuple(pk)} in (${sql.join(keys.map((k) => valueTuple(k)))})`.execute(trx)
   ).rows;
 }
+
+/** Parameters per key of the generic {@link keyListIn}: one per key column. */
+export const keyListParameters = (table: TableInfo): number => table.primaryKey.length;
 
 /** The generic `(k…) in ((?, …), …)`. */
 export function keyListIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown> {

@@ -18,7 +18,9 @@ import type {
   SampleRow,
   Source,
   SourceCapabilities,
+  SourceDialect,
   SourceKind,
+  RawSql,
   TableInfo,
   TableRef,
 } from './types.js';
@@ -48,6 +50,7 @@ export interface SourceLocation {
 
 export abstract class SourceBase implements Source {
   abstract readonly kind: SourceKind;
+  abstract readonly dialect: SourceDialect;
   abstract readonly capabilities: SourceCapabilities;
   abstract readonly integrity: IntegrityExpressions;
   protected abstract readonly introspector: SourceIntrospector;
@@ -107,6 +110,8 @@ export abstract class SourceBase implements Source {
   readAccess(options: IntrospectOptions = {}): Promise<AccessSnapshot> {
     return this.guard('read the privileges of', undefined, () => this.accessReader.read(options));
   }
+
+  abstract readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]>;
 
   readTransport(): Promise<SessionTransport> {
     return this.guard('read the connection encryption of', undefined, () => this.transportReader(this.db));

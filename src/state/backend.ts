@@ -25,6 +25,18 @@ export interface StateBackend {
    * as the StateError's cause: never the driver's own text, which can quote a stored value.
    */
   explain(error: unknown): StateErrorExplanation;
+  /**
+   * Serialises the writers of `table` for the rest of `trx`: PostgreSQL takes an
+   * exclusive table lock; SQLite needs nothing (its write transaction, `BEGIN
+   * IMMEDIATE`, already holds the whole file).
+   */
+  lockTable(trx: Kysely<StateDatabase>, table: keyof StateDatabase & string): Promise<void>;
+  /**
+   * Before a delete or overwrite of secret bytes: makes the database overwrite the
+   * freed content instead of leaving it in free pages (SQLite `secure_delete`);
+   * nothing where the database does not keep it readable (PostgreSQL).
+   */
+  overwriteFreedContent(db: Kysely<StateDatabase>): Promise<void>;
 }
 
 export interface StateErrorExplanation {

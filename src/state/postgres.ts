@@ -54,6 +54,11 @@ export async function openPostgresBackend(url: string, schema: string): Promise<
       return (r.rows[0]?.n ?? 0) > 0;
     },
     explain,
+    async lockTable(trx, table) {
+      await sql`lock table ${sql.id(schema, table)} in exclusive mode`.execute(trx);
+    },
+    // Deleted tuples are not readable through SQL; VACUUM reclaims their space.
+    overwriteFreedContent: async () => undefined,
   };
 }
 

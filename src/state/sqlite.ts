@@ -94,6 +94,11 @@ export function openSqliteBackend(file: string): StateBackend {
       return Number(r.rows[0]?.n ?? 0) > 0;
     },
     explain: (e) => ({ reason: sqliteReason(e), hint: sqliteHint(e, file), cause: sqliteCause(e) }),
+    // A write transaction begins IMMEDIATE: it already holds the file's write lock.
+    lockTable: async () => undefined,
+    async overwriteFreedContent(db) {
+      await sql`pragma secure_delete = on`.execute(db);
+    },
   };
 }
 

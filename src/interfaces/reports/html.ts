@@ -12,7 +12,7 @@
  * is not an explicitly trusted fragment. Names come from customer databases.
  */
 import { createHash } from 'node:crypto';
-import { SEVERITIES, type AuditReport, type Finding, type InventoryItem, type Severity, type SourceReport } from '../../audit/types.js';
+import { SEVERITIES, type AuditReport, type Finding, type InventoryItem, type Severity, type SourceReport, type TableIntegrity } from '../../audit/types.js';
 import { categoryInfo } from '../../detection/taxonomy.js';
 import {
   categoryLabel,
@@ -496,7 +496,7 @@ function integritySection(report: AuditReport): Html | '' {
       ...t.orphans.filter((o) => o.rows > 0).map((o) => html`<li><code>${t.table}.${o.column}</code>: ${o.rows} rows point to a missing ${o.references}</li>`),
     ]);
     return html`<section class="source card" aria-labelledby="int-${slug(s.name)}"><h3 id="int-${slug(s.name)}">${s.name}</h3>
-<p class="src-meta">${plural(results.length, 'table')} checked in SQL${results.some((t) => !t.exact) ? ' · approximate validity rules (SQLite has no regular expressions)' : ''}</p>
+<p class="src-meta">${plural(results.length, 'table')} checked in SQL${approximations(results)}</p>
 ${chartRows.length ? html`<ul class="legend" aria-label="Legend"><li><span class="swatch fill-bg-medium" aria-hidden="true"></span>invalid values</li><li><span class="swatch fill-bg-low" aria-hidden="true"></span>duplicate rows</li></ul>` : ''}
 ${chartRows.length ? barChart(`int-chart-${slug(s.name)}`, `Invalid and duplicate values in ${s.name}`, chartRows.map((r) => `${r.label}: ${r.segments.map((g) => g.title).join(', ')}`).join('; '), chartRows, { width: 640, labelW: 220 }) : html`<p class="empty">No invalid or duplicate values.</p>`}
 ${tableFacts.length ? html`<ul class="facts">${tableFacts}</ul>` : ''}
@@ -793,4 +793,12 @@ ${inventorySection(report)}
 </html>
 `;
   return page.value;
+}
+
+/** ` · approximate validity rules (why)` when a dialect approximated a check, in its own words. */
+function approximations(results: readonly TableIntegrity[]): string {
+  const inexact = results.filter((t) => !t.exact);
+  if (inexact.length === 0) return '';
+  const why = [...new Set(inexact.map((t) => t.approximation ?? 'the database has no regular expressions'))];
+  return ` · approximate validity rules (${why.join('; ')})`;
 }

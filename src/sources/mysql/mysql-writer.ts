@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, keyListParameters, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { mysqlAccount, mysqlAccountPart, mysqlIdent } from './mysql-access.js';
 
 /**
@@ -88,6 +88,7 @@ export const MYSQL_WRITER: ColumnWriter = {
     ],
   }),
   keysIn: keyListIn,
+  keyParameters: keyListParameters,
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,

@@ -100,6 +100,7 @@ export const POSTGRES_WRITER: ColumnWriter = {
     const type = table.columns.find((c) => c.name === table.primaryKey[0])?.dataType ?? 'text';
     return sql`${sql.id(table.primaryKey[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(type)}[])`;
   },
+  keyParameters: (table) => (table.primaryKey.length === 1 ? 0 : table.primaryKey.length),
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,

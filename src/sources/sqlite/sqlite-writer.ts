@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, keyListParameters, tableRef, type ColumnWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -62,6 +62,7 @@ export function sqliteWriter(file: string | undefined): ColumnWriter {
     }),
     // secure_delete zeroes the content of deleted rows and freed pages as they are freed.
     keysIn: keyListIn,
+    keyParameters: keyListParameters,
     beforeDelete: async (db) => void (await sql`pragma secure_delete = on`.execute(db)),
     lockClause: () => sql``,
     startsWith: (c, prefix) => sql`(substr(${c}, 1, ${prefix.length}) = ${prefix} collate binary)`,

@@ -462,7 +462,7 @@ async function runMigration(options: ColumnMigrationOptions, at: { table?: Table
   if (denied && denied.denied.length > 0) {
     const target = displayTable(source.kind, table);
     throw new SourceError('SOURCE_PERMISSION', source.name, `Source "${source.name}": cannot ${operation} ${physical}.${column.name}: the user ${denied.grantee} may not UPDATE ${denied.denied.join(', ')} of ${target}`, {
-      hint: `Run GRANT UPDATE (${denied.denied.map((x) => (source.kind === 'mysql' ? `\`${x.replaceAll('`', '``')}\`` : `"${x.replaceAll('"', '""')}"`)).join(', ')}) ON ${target} TO ${denied.grantee} (or use a user that may), then run it again; nothing was changed`,
+      hint: `Run GRANT UPDATE (${denied.denied.map((x) => source.dialect.quoteIdentifier(x)).join(', ')}) ON ${target} TO ${denied.grantee} (or use a user that may), then run it again; nothing was changed`,
     });
   }
 

@@ -556,8 +556,8 @@ async function runPolicy(ctx: RetentionContext, beat: { id: string | null }): Pr
   // Bound parameters per statement: SQLite allows 32,766, MySQL and Postgres 65,535. A key list
   // is one parameter per key column (Postgres single keys: one array), and a cascade repeats the
   // batch's key list once per path from the root, so batches shrink to fit.
-  const paramLimit = source.kind === 'sqlite' ? 30_000 : 60_000;
-  const perKey = (t: TableInfo) => (source.kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
+  const paramLimit = source.capabilities.maxBindParameters;
+  const perKey = (t: TableInfo) => w.keyParameters(t);
   const keyChunk = (t: TableInfo) => (perKey(t) === 0 ? 100_000 : Math.max(1, Math.floor(paramLimit / perKey(t))));
   const paths = cascadePaths(r.cascade, r.table);
   if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));

@@ -20,6 +20,7 @@
  * people who point at the subject; they are listed, never treated as the subject's.
  */
 import type { InventoryItem } from '../audit/types.js';
+import { dialectOf } from '../sources/dialects.js';
 import type { ColumnInfo, SourceKind, TableInfo, TableRef } from '../sources/types.js';
 import { IDENTIFIER_CATEGORIES, type IdentifierKind } from './identifiers.js';
 
@@ -278,7 +279,7 @@ export function deriveSubjectMap(
       const indexedFor = (column: string, kind: Exclude<IdentifierKind, 'key'>): boolean | null => {
         if (!leads || kind !== 'email') return null;
         const norm = (x: string) => x.toLowerCase().replace(/[\s"`]/g, '');
-        const want = s.kind === 'mysql' ? norm(column) : `lower(${norm(column)})`;
+        const want = dialectOf(s.kind).capabilities.textEqualityFoldsCase ? norm(column) : `lower(${norm(column)})`;
         return leads.some((l) => norm(l) === want);
       };
       const identifiers: IdentifierColumn[] = [];
@@ -379,15 +380,10 @@ export function deriveSubjectMap(
   return { tables, links, findings, problems };
 }
 
-const pgName = (s: string) => `"${s.replaceAll('"', '""')}"`;
-const myName = (s: string) => `\`${s.replaceAll('`', '``')}\``;
-
 /** The index a lookup by this identifier needs, as SQL for the dialect. */
 export function createIndexSql(kind: SourceKind, t: TableRef, i: Pick<IdentifierColumn, 'column' | 'kind'>): string {
-  const q = kind === 'mysql' ? myName : pgName;
-  const table = kind === 'sqlite' ? q(t.name) : `${q(t.schema)}.${q(t.name)}`;
-  const expr = i.kind === 'email' && kind !== 'mysql' ? `(lower(${q(i.column)}))` : `(${q(i.column)})`;
-  return `CREATE INDEX ON ${table} ${expr};`.replace('CREATE INDEX ON', kind === 'postgres' ? 'CREATE INDEX ON' : `CREATE INDEX ${q(`${t.name}_${i.column}_subject`)} ON`);
+  const d = dialectOf(kind);
+  return d.indexStatement(t, i.column, { caseInsensitive: i.kind === 'email' && !d.capabilities.textEqualityFoldsCase, name: `${t.name}_${i.column}_subject` });
 }
 
 /** The tables a request visits in order: identity and identified first, then children by depth. */

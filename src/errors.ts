@@ -5,7 +5,7 @@
  * is a bug and is reported as `InternalError`.
  */
 
-/** Process exit codes, documented in the README. */
+/** Process exit codes, documented in docs/exit-codes.md. */
 export const ExitCode = {
   /** Success; no finding reached `--fail-on`. */
   Ok: 0,
@@ -184,8 +184,8 @@ export class TlsError extends StewardError {
  * - `CRYPTO_TAMPERED`: a ciphertext or wrapped key was changed, or copied to another row/column;
  * - `CRYPTO_UNKNOWN_KEY_VERSION`: the ciphertext names a key version the keyring does not have;
  * - `CRYPTO_KEY_DESTROYED`: the key version was destroyed (crypto-shredded): the data is gone;
- * - `CRYPTO_NOT_CIPHERTEXT`: the value is not a Steward ciphertext (`stw1:…`) or archive (`steward-archive/1`);
- * - `CRYPTO_RECIPIENT_KEY`: an archive recipient key (`stwpub1…`/`stwsec1…`) is malformed, mistyped (checksum),
+ * - `CRYPTO_NOT_CIPHERTEXT`: the value is not a Steward ciphertext (`stw1:…`) or archive (an age file, or `steward-archive/1`);
+ * - `CRYPTO_RECIPIENT_KEY`: an archive recipient key (`age1…`/`AGE-SECRET-KEY-1…`, or `stwpub1…`/`stwsec1…`) is malformed, mistyped (checksum),
  *   the wrong kind, or its private key file is readable by others.
  * Messages name key ids and versions only, never key material or plaintext.
  */
@@ -196,7 +196,7 @@ export class CryptoError extends StewardError {
 }
 
 /**
- * A retention archive set (src/retention/archive-set.ts) failed (exit 8). Codes:
+ * A retention archive set (src/archive/set.ts) failed (exit 8). Codes:
  * - `ARCHIVE_TARGET`: the archive directory cannot be created or written (read-only, full, not a directory,
  *   already holding another set); nothing that failed to be written counts as archived;
  * - `ARCHIVE_MANIFEST`: `manifest.json` is missing (the run did not finish), malformed, of another format,
@@ -210,7 +210,7 @@ export class CryptoError extends StewardError {
  * `chunk` names the first bad chunk file when there is one. Messages never contain row values.
  */
 export class ArchiveError extends StewardError {
-  /** The chunk file at fault (`chunk-000003.jsonl.gz.stwa`), when one is. */
+  /** The chunk file at fault (`chunk-000003.jsonl.gz.age`), when one is. */
   readonly chunk: string | undefined;
   constructor(code: Extract<ErrorCode, `ARCHIVE_${string}`>, message: string, options: StewardErrorOptions & { chunk?: string } = {}) {
     super(code, ExitCode.Archive, message, options);

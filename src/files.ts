@@ -61,9 +61,9 @@ export function checkWritable(target: string, cwd: string, what: string): string
 }
 
 /** Writes a file the user named; a failure (a full disk after the check) is a FileError too. */
-export async function writeUserFile(file: string, shown: string, text: string, what: string): Promise<void> {
+export async function writeUserFile(file: string, shown: string, text: string | Uint8Array, what: string, options: { readonly mode?: number } = {}): Promise<void> {
   try {
-    await writeFile(file, text, 'utf8');
+    await writeFile(file, text, typeof text === 'string' ? { encoding: 'utf8', ...(options.mode !== undefined ? { mode: options.mode } : {}) } : { ...(options.mode !== undefined ? { mode: options.mode } : {}) });
   } catch (e) {
     throw fileWriteError(e, shown, what);
   }

@@ -8,15 +8,26 @@
  *   const report = await runAudit({ config, patterns, history, openSource });
  *   await history.close();
  *   console.log(renderReport(report, 'markdown'));
+ *
+ * Data-subject requests (the same as `steward subject find`):
+ *   const { map, schemas } = await discoverSubjectMap({ config, sources, store });
+ *   const found = await findSubject({ map, schemas, sources, identifiers: parseIdentifiers({ email: ["alice@example.com"] }) });
  */
 export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
 export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
 export { compareWithPrevious, type PreviousAudit } from './audit/compare.js';
+export { runAuditStages, dueStages, loadStageStatuses, readSchedule, RUNNABLE_STAGES, type AuditStagesResult, type DueStage, type DueRetention, type RunAuditStagesOptions } from './audit/due.js';
+export { computeSchedule, scheduleEntries, type StageStatus } from './audit/schedule.js';
 export * from './audit/types.js';
 export { loadConfig, loadConfigText, initConfigText, writeInitConfig, configSchema, type LoadedConfig, type StewardConfig, type SourceConfig } from './config/index.js';
 export * from './detection/index.js';
-export { openSource, createPostgresSource, redactUrl, type Source, type SourceConnection, type SourceKind, type TableInfo, type ColumnInfo, type ForeignKey } from './sources/index.js';
+export { openSource, createPostgresSource, redactUrl, dialectOf, type Source, type SourceCapabilities, type SourceConnection, type SourceDialect, type SourceKind, type TableInfo, type ColumnInfo, type ForeignKey } from './sources/index.js';
 export { openStateStore, openAuditHistory, type StateStore } from './state/index.js';
 export { renderReport, REPORT_FORMATS, type ReportFormat } from './interfaces/reports/index.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
+export { discoverSubjectMap, resolveSubjectConfig, type DiscoverOptions, type DiscoveredMap } from './subjects/discover.js';
+export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention } from './subjects/find.js';
+export { buildAccessPackage, type AccessPackage } from './subjects/access.js';
+export { parseIdentifiers, normaliseEmail, normalisePhone, normaliseNationalId, type Identifier, type IdentifierKind, type IdentifierInput } from './subjects/identifiers.js';
+export { deriveSubjectMap, linkCandidates, type SubjectMap, type SubjectTable, type SubjectLink } from './subjects/map.js';

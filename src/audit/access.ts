@@ -33,15 +33,24 @@ export interface AccessReview {
   readonly access: SourceAccess;
 }
 
-/** `'app'@'%'` → `app@%`; role names stay as they are. */
-export function canonicalPrincipal(name: string): string {
-  const m = /^'((?:[^'\\]|\\.)*)'(?:@'((?:[^'\\]|\\.)*)')?$/.exec(name);
-  if (!m) return name;
-  const unq = (s: string) => s.replace(/\\(.)/g, '$1');
-  return m[2] === undefined ? unq(m[1]!) : `${unq(m[1]!)}@${unq(m[2])}`;
+/** A quoted part of a MySQL account name: `'o''brien'`, `'o\'brien'` (as older configs write it) or `` `a\b` ``. */
+const ACCOUNT_PART = String.raw`'(?:[^'\\]|\\.|'')*'|\`(?:[^\`]|\`\`)*\``;
+const ACCOUNT = new RegExp(`^(${ACCOUNT_PART})(?:@(${ACCOUNT_PART}))?$`, 's');
+
+function unquoteAccountPart(part: string): string {
+  const inner = part.slice(1, -1);
+  return part.startsWith('`') ? inner.replace(/``/g, '`') : inner.replace(/''|\\(.)/gs, (_, c: string | undefined) => c ?? "'");
 }
 
-function principalMatches(entry: string, principal: string): boolean {
+/** `'app'@'%'` → `app@%` (`'o''brien'`, `` `a\b` `` too); role names stay as they are. */
+export function canonicalPrincipal(name: string): string {
+  const m = ACCOUNT.exec(name);
+  if (!m) return name;
+  return m[2] === undefined ? unquoteAccountPart(m[1]!) : `${unquoteAccountPart(m[1]!)}@${unquoteAccountPart(m[2])}`;
+}
+
+/** Whether an allow-list entry names this principal (`app` covers `app` on every host). */
+export function principalMatches(entry: string, principal: string): boolean {
   const e = canonicalPrincipal(entry.trim());
   const p = canonicalPrincipal(principal);
   if (e === p) return true;
@@ -53,7 +62,8 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
 }
 
-function tableMatches(pattern: string, schema: string, table: string): boolean {
+/** `customers`, `public.customers`, `cust*`: whether a table pattern of steward.yml names this table. */
+export function tableMatches(pattern: string, schema: string, table: string): boolean {
   const re = globToRegExp(pattern);
   return re.test(table) || re.test(`${schema}.${table}`);
 }
@@ -184,7 +194,7 @@ export function reviewAccess(
         add('access.privileged-role', 'high', { source: sourceName }, `superuser\u0000${p.name}`, {
           title: 'Superuser reads all personal data',
           message: `${p.name} is a superuser that can log in: it reads all ${inventory.length} personal-data columns of "${sourceName}" whatever the grants say, and steward.yml does not authorize it for all of them.`,
-          remedy: `Keep superuser for administration only, use a role with just the grants it needs for everything else, and list the administrator under access.authorized.${demote ? ` Printed, not run: ${demote}` : ''}`,
+          remedy: `Keep superuser for administration only, use a role with just the grants it needs for everything else, and list the administrator under access.authorized.${printed(demote)}`,
         });
       }
       continue;
@@ -235,7 +245,7 @@ export function reviewAccess(
       add('access.privileged-role', rlsTables.length ? 'medium' : 'low', { source: sourceName }, `bypassrls\u0000${p.name}`, {
         title: 'Role bypasses row-level security',
         message: `${p.name} has BYPASSRLS: row-level security policies do not limit it${rlsTables.length ? ` on ${rlsTables.map((t) => where(t.schema, t.table)).join(', ')}` : ' (no table with personal data uses row security yet)'}.`,
-        remedy: `Give BYPASSRLS only to maintenance roles, and authorize them in steward.yml.${demote ? ` Printed, not run: ${demote}` : ''}`,
+        remedy: `Give BYPASSRLS only to maintenance roles, and authorize them in steward.yml.${printed(demote)}`,
       });
     }
     if (p.passwordExpires === null) {
@@ -244,7 +254,7 @@ export function reviewAccess(
       add('access.password-no-expiry', 'low', { source: sourceName }, p.name, {
         title: 'Login without password expiry',
         message: `${p.name} can log in and read personal data, and its password never expires.`,
-        remedy: `Rotate the credentials of roles that read personal data on a schedule (or use certificate/IAM authentication).${stmt ? ` Printed, not run: ${stmt}` : ''}`,
+        remedy: `Rotate the credentials of roles that read personal data on a schedule (or use certificate/IAM authentication).${printed(stmt)}`,
       });
     }
   }
@@ -283,7 +293,7 @@ export function reviewAccess(
     add('access.weak-account', p.auth.emptyPassword && p.auth.anyHost ? 'critical' : 'high', { source: sourceName }, p.name, {
       title: 'Account anyone can log in as',
       message: `${p.name} ${why}${p.auth.anyHost ? ', from any host' : ''}.`,
-      remedy: `Give it a strong password with a modern plugin, or drop it.${fix ? ` Printed, not run: ${fix}` : ''}`,
+      remedy: `Give it a strong password with a modern plugin, or drop it.${printed(fix)}`,
     });
   }
 
@@ -292,7 +302,7 @@ export function reviewAccess(
     add('access.directory-writable', 'medium', { source: sourceName }, f.path, {
       title: 'Database directory writable by everyone',
       message: `The directory holding the database (${f.path}, mode ${f.mode.toString(8).padStart(4, '0')}) is writable by every user, who can replace or delete the database file.`,
-      remedy: `Printed, not run: ${snapshot.statements.chmod(f.path, 0o700)}`,
+      remedy: printed(snapshot.statements.chmod(f.path, 0o700)).trim(),
     });
   }
 
@@ -369,4 +379,10 @@ const UNSHOWABLE = 'The statement that fixes it cannot be shown: a name in it ho
 /** The statement when a report can show it as it must be typed (no control characters); otherwise null. */
 function printable(statement: string | null): string | null {
   return statement !== null && !UNPRINTABLE.test(statement) ? statement : null;
+}
+
+/** ` Printed, not run: <statement>`, or why it cannot be shown (a name with control characters), or nothing. */
+function printed(statement: string | null): string {
+  if (statement === null) return '';
+  return printable(statement) ? ` Printed, not run: ${statement}` : ` ${UNSHOWABLE}`;
 }

@@ -23,6 +23,8 @@ const RULE_CODES: Record<FindingRule, string> = {
   'collection.source-unreachable': 'SRC',
   'collection.table-unreadable': 'TBL',
   'collection.no-tables': 'EMP',
+  'collection.column-not-sampled': 'BIN',
+  'config.unknown-name': 'CFG',
   'schedule.stage-overdue': 'OVD',
   'access.unauthorized-read': 'ACR',
   'access.file-readable': 'AFR',
@@ -45,6 +47,7 @@ const RULE_CODES: Record<FindingRule, string> = {
   'integrity.required-null': 'REQ',
   'integrity.stale-records': 'STL',
   'integrity.orphaned-rows': 'ORP',
+  'integrity.encrypted-not-checked': 'ENC',
 };
 
 /**
@@ -110,29 +113,43 @@ export function reviewInventory(
     const info = categoryInfo(item.category);
     const encrypted = item.evidence.signals.some((s) => s.kind === 'steward-ciphertext');
     const col = `${item.table}.${item.column}`;
+    // No value sampled (only NULLs, an empty or unreadable table): the category comes from the name
+    // alone, and nothing says what the values would be or how they are stored. Say so, at low severity.
+    const unseen = item.evidence.sampled === 0 && !item.evidence.signals.some((s) => s.kind === 'values' || s.kind === 'free-text');
+    const byName = `no value was sampled (the column holds only NULLs, or the table is empty or could not be read), so Steward classified it by its ${item.evidence.signals.some((s) => s.kind === 'context' && s.reason.startsWith('column rule')) ? 'column rule' : 'name'} only`;
 
     const categoriesHere = item.category === 'content.free_text' ? item.freeText.map((h) => h.category) : [item.category];
     for (const category of categoriesHere) {
       if (coveringPurpose(purposes, category) !== null) continue;
       const ci = categoryInfo(category);
       findings.push(
-        draft('collection.purpose-not-declared', ci.risk === 'high' ? 'high' : 'medium', location, {
+        draft('collection.purpose-not-declared', unseen ? 'low' : ci.risk === 'high' ? 'high' : 'medium', location, {
           category,
           title: `${ci.label} kept without a declared purpose`,
-          message: `${col} in source "${source}" holds ${category} (≈${fmtRows(item.rowEstimate)}), and no purpose declared for "${source}" covers that category.`,
+          message: unseen
+            ? `${col} in source "${source}" is named like ${category}, and no purpose declared for "${source}" covers that category; ${byName}.`
+            : `${col} in source "${source}" holds ${category} (≈${fmtRows(item.rowEstimate)}), and no purpose declared for "${source}" covers that category.`,
           remedy: `If the data is needed, add "${category}" to a purpose of source "${source}" in steward.yml with its legal basis; if not, stop collecting it and delete the column.`,
         }),
       );
     }
 
     if (info.encryptionRequired && !encrypted) {
+      const encryptIt = `\`${shellCommand('steward', 'encrypt', '--source', source, '--column', `${item.table}.${item.column}`, '--dry-run')}\``;
       findings.push(
-        draft('collection.plaintext-high-risk', plaintextSeverity(item.category), location, {
-          category: item.category,
-          title: `${info.label} stored in plain text`,
-          message: `${col} holds ${item.category} in plain text: ${item.evidence.matched || item.evidence.sampled} of ${item.evidence.sampled} sampled values; ≈${fmtRows(item.rowEstimate)}.`,
-          remedy: `${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} To encrypt it in place while the application runs: \`${shellCommand('steward', 'encrypt', '--source', source, '--column', `${item.table}.${item.column}`, '--dry-run')}\`, then without --dry-run.`,
-        }),
+        unseen
+          ? draft('collection.plaintext-high-risk', 'low', location, {
+              category: item.category,
+              title: `${info.label} column, no value sampled`,
+              message: `${col} is named like ${item.category}, but ${byName}: whether its values would be stored in plain text is unknown.`,
+              remedy: `If the column is meant to hold ${item.category}, protect it before it fills. ${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} Once it holds values, run ${encryptIt}, then without --dry-run. If it is unused, drop it.`,
+            })
+          : draft('collection.plaintext-high-risk', plaintextSeverity(item.category), location, {
+              category: item.category,
+              title: `${info.label} stored in plain text`,
+              message: `${col} holds ${item.category} in plain text: ${item.evidence.matched || item.evidence.sampled} of ${item.evidence.sampled} sampled values; ≈${fmtRows(item.rowEstimate)}.`,
+              remedy: `${PLAINTEXT_REMEDY[item.category] ?? 'Encrypt the column with a per-column key, or drop it if no purpose needs it.'} To encrypt it in place while the application runs: ${encryptIt}, then without --dry-run.`,
+            }),
       );
     }
 
@@ -171,6 +188,24 @@ export function tableUnreadableFinding(
     title: 'Table could not be read',
     message: `${message} (${code}). ${consequence}`,
     remedy: `Grant Steward's database user SELECT on ${schema}.${table}, or list it under sources[].exclude in steward.yml if it is out of scope.`,
+  });
+}
+
+/** A binary column the review did not read, and the category its name suggests (null: none). */
+export interface BinaryColumn {
+  readonly column: string;
+  readonly dataType: string;
+  readonly suggests: string | null;
+}
+
+/** One per table: its binary columns were not sampled; low when a name suggests personal data, else info. */
+export function binaryNotSampledFinding(source: string, schema: string, table: string, columns: readonly BinaryColumn[]): DraftFinding {
+  const listed = columns.map((c) => `${c.column} (${c.dataType}${c.suggests ? `; its name suggests ${c.suggests}` : ''})`).join(', ');
+  const n = columns.length;
+  return draft('collection.column-not-sampled', columns.some((c) => c.suggests) ? 'low' : 'info', { source, schema, table }, {
+    title: n === 1 ? 'Binary column not inspected' : 'Binary columns not inspected',
+    message: `${schema}.${table}: ${n === 1 ? 'the binary column' : `${n} binary columns`} ${listed} ${n === 1 ? 'was' : 'were'} not sampled. Steward reads text, numbers and dates; personal data inside files, images or serialized values is not detected, and ${n === 1 ? 'this column is' : 'these columns are'} not in the inventory.`,
+    remedy: `Find out what ${n === 1 ? 'it holds' : 'they hold'}: files and serialized data can carry personal data (scans of identity documents, signed forms). If so, cover it by a declared purpose and a retention policy and restrict who reads ${schema}.${table}; once you know it holds none, list ${n === 1 ? 'it' : 'them'} under sources[].exclude ("${table}.${columns[0]!.column}") to close this finding.`,
   });
 }
 

@@ -20,7 +20,9 @@ import {
   sourceUnreachableFinding,
   stageOverdueFinding,
   tableUnreadableFinding,
+  binaryNotSampledFinding,
   coveringPurpose,
+  type BinaryColumn,
   findingId,
   type DraftFinding,
   type ResolvedPurpose,
@@ -32,6 +34,8 @@ import { SEVERITIES, type FindingRule, type SourceAccess } from './types.js';
 import { sourceTransitFindings } from '../transit/session.js';
 import type { SessionTransport } from '../transit/types.js';
 import { reviewAccess, type AccessConfig } from './access.js';
+import { accessProblems, integrityProblems, nameFindings, referenceProblem, schemaProblems, type NameProblem } from './config-names.js';
+import { BUILTIN_CATEGORIES } from '../detection/taxonomy.js';
 
 /**
  * Retention status of a source (collection stage): rows past their policy's
@@ -65,8 +69,7 @@ async function retentionReview(source: Source, sourceName: string, options: Audi
       invalid(policy.name, policy.table, e.message);
       continue;
     }
-    const [schema, table] = plan.table.split('.') as [string, string];
-    const location = { source: sourceName, schema, table };
+    const location = { source: sourceName, schema: plan.target.schema, table: plan.target.name };
     if (plan.due > 0) {
       const ageDays = plan.oldest ? Math.floor((Date.parse(plan.cutoff) - Date.parse(plan.oldest)) / 86_400_000) : 0;
       out.push({
@@ -136,6 +139,8 @@ export interface AuditOptions {
   readonly stage?: AuditStage;
   /** Compiled user patterns: detection.columnRules[i] and detection.detectors[i].pattern / columnNames. */
   readonly patterns?: UserPatterns;
+  /** The config file's name as findings about its settings should call it (default `steward.yml`). */
+  readonly configFile?: string;
 }
 
 
@@ -238,6 +243,14 @@ async function auditSource(
     const excluded = compileExcludes(cfg.exclude);
     const all = await source.introspect(cfg.schemas ? { schemas: cfg.schemas } : {});
     const tables = all.filter((t) => !excluded(t.schema, t.name));
+    const sourceIndex = options.config.sources.indexOf(cfg);
+    // Names in steward.yml that match nothing would make their checks do nothing, silently.
+    const named: NameProblem[] = [];
+    if (cfg.schemas?.some((s) => !all.some((t) => t.schema.toLowerCase() === s.toLowerCase()))) {
+      // Only now: the schemas that do hold tables, for the message.
+      const existing = await source.introspect().then((ts) => [...new Set(ts.map((t) => t.schema))], () => undefined);
+      named.push(...schemaProblems(sourceIndex, cfg.name, cfg.schemas, all, existing));
+    }
     options.onProgress?.({ type: 'tables', source: cfg.name, total: tables.length });
     const sampleRows = options.sampleRows ?? cfg.sampleRows ?? options.config.audit.sampleRows;
     const findings: DraftFinding[] = [];
@@ -254,11 +267,17 @@ async function auditSource(
     let integrity: TableIntegrity[] | undefined;
     if (stage === 'collection') {
       findings.push(...reviewInventory(cfg.name, purposes, inventory));
+      tables.forEach((t, i) => {
+        if (perTable[i]!.binary.length) findings.push(binaryNotSampledFinding(cfg.name, t.schema, t.name, perTable[i]!.binary));
+      });
       // The tables just introspected serve the policies too, unless the audit saw only some schemas.
       findings.push(...(await retentionReview(source, cfg.name, options, inventory, cfg.schemas ? undefined : all)));
     }
     else if (stage === 'access') {
-      const review = reviewAccess(cfg.name, await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {}), inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
+      const snapshot = await source.readAccess(cfg.schemas ? { schemas: cfg.schemas } : {});
+      const review = reviewAccess(cfg.name, snapshot, inventory, accessConfig(cfg), tables, options.now?.() ?? new Date());
+      const categories = [...BUILTIN_CATEGORIES, ...options.config.detection.detectors.map((x) => x.category), ...options.config.detection.columnRules.flatMap((r) => (r.category ? [r.category] : []))];
+      named.push(...accessProblems(sourceIndex, cfg.name, cfg.kind, accessConfig(cfg), snapshot, all, categories));
       // Who can read the data includes who can read it on the wire: the connection string and the live session.
       const session = await source.readTransport().catch(() => undefined);
       findings.push(...review.findings, ...transitDrafts(cfg, session));
@@ -266,10 +285,12 @@ async function auditSource(
         ? { ...review.access, session: { encrypted: session.encrypted, protocol: session.protocol, cipher: session.cipher, serverRequiresTls: session.serverRequiresTls } }
         : review.access;
     } else {
-      const checked = await integrityOf(source, cfg, tables, inventory, options);
+      const checked = await integrityOf(source, cfg, all, (t) => !excluded(t.schema, t.name), inventory, options);
       findings.push(...checked.findings);
+      named.push(...checked.named);
       integrity = checked.results;
     }
+    findings.push(...nameFindings(cfg.name, named, options.configFile));
     if (tables.length === 0) findings.push(noTablesFinding(cfg.name));
     options.onProgress?.({ type: 'source-done', source: cfg.name, status: 'ok' });
     return {
@@ -305,9 +326,16 @@ async function auditTable(
   classifier: Classifier,
   purposes: readonly ResolvedPurpose[],
   columnExcluded: (column: string) => boolean,
-): Promise<{ inventory: InventoryItem[]; finding?: DraftFinding }> {
+): Promise<{ inventory: InventoryItem[]; finding?: DraftFinding; binary: BinaryColumn[] }> {
   const columns = table.columns.filter((c) => c.typeClass !== 'binary' && !columnExcluded(c.name));
-  if (columns.length === 0) return { inventory: [] };
+  const siblings = table.columns.map((c) => c.name);
+  // Binary values are not read (files, images, serialized data): the review says which columns it left out,
+  // and what their names suggest. Key columns (a binary(16) UUID) identify rows; they are not content.
+  const isKey = (c: string) => table.primaryKey.includes(c) || table.foreignKeys.some((fk) => fk.columns.includes(c));
+  const binary = table.columns
+    .filter((c) => c.typeClass === 'binary' && !columnExcluded(c.name) && !isKey(c.name))
+    .map((c) => ({ column: c.name, dataType: c.dataType, suggests: classifier.classifyColumn({ table: table.name, column: c.name, typeClass: c.typeClass, dataType: c.dataType, values: [], siblings }).category }));
+  if (columns.length === 0) return { inventory: [], binary };
   let rows: readonly Record<string, unknown>[] = [];
   let finding: DraftFinding | undefined;
   try {
@@ -316,7 +344,6 @@ async function auditTable(
     if (!isStewardError(e)) throw e;
     finding = tableUnreadableFinding(sourceName, table.schema, table.name, e.code, e.message);
   }
-  const siblings = table.columns.map((c) => c.name);
   const inventory: InventoryItem[] = [];
   for (const column of columns) {
     const values = rows.map((r) => r[column.name]);
@@ -339,7 +366,7 @@ async function auditTable(
       ...(c.evidence.signals.some((s) => s.kind === 'steward-ciphertext') ? { encrypted: true } : {}),
     });
   }
-  return finding ? { inventory, finding } : { inventory };
+  return finding ? { inventory, finding, binary } : { inventory, binary };
 }
 
 /** Runs the collection review and, when a history is given, diffs against and records into it. */
@@ -403,16 +430,19 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
 async function integrityOf(
   source: Source,
   cfg: SourceConfig,
-  tables: readonly TableInfo[],
+  all: readonly TableInfo[],
+  audited: (t: TableInfo) => boolean,
   inventory: readonly InventoryItem[],
   options: AuditOptions,
-): Promise<{ findings: DraftFinding[]; results: TableIntegrity[] }> {
+): Promise<{ findings: DraftFinding[]; results: TableIntegrity[]; named: NameProblem[] }> {
   const ic = {
     required: cfg.integrity?.required ?? [],
     staleAfter: cfg.integrity?.staleAfter,
     updatedColumns: cfg.integrity?.updatedColumns ?? {},
     references: cfg.integrity?.references ?? {},
   };
+  const tables = all.filter(audited);
+  const problems = integrityProblems(options.config.sources.indexOf(cfg), cfg.name, ic, all, audited);
   const named = new Set([...ic.required.map((r) => r.split('.')[0]!), ...Object.keys(ic.updatedColumns), ...Object.keys(ic.references).map((r) => r.split('.')[0]!)]);
   const now = options.now?.() ?? new Date();
   const findings: DraftFinding[] = [];
@@ -420,7 +450,9 @@ async function integrityOf(
   const relevant = tables.filter((t) => t.kind === 'table' && (named.has(t.name) || inventory.some((i) => i.table === t.name && i.schema === t.schema)));
   await mapPool(relevant, options.config.audit.concurrency, async (t) => {
     try {
-      results.push(await checkTable(source, t, inventory.filter((i) => i.table === t.name && i.schema === t.schema), ic, now));
+      // A reference to a table or column that does not exist would fail the whole table's check: it is left out (and reported).
+      const references = Object.fromEntries(Object.entries(ic.references).filter(([from, to]) => !from.startsWith(`${t.name}.`) || referenceProblem(t, to, all) === null));
+      results.push(await checkTable(source, t, inventory.filter((i) => i.table === t.name && i.schema === t.schema), { ...ic, references }, now));
     } catch (e) {
       // A driver's message can quote a row value (a view's RAISE): only Steward's own words and the names it knows.
       const reason = isStewardError(e) ? e.message.split('\n')[0]! : describeDriverError(e, source.kind, { names: [t.schema, t.name, ...t.columns.map((c) => c.name)] }).reason;
@@ -428,7 +460,7 @@ async function integrityOf(
     }
   });
   results.sort((a, b) => a.table.localeCompare(b.table));
-  return { findings: [...findings, ...integrityFindings(cfg.name, results, ic.staleAfter)], results };
+  return { findings: [...findings, ...integrityFindings(cfg.name, results, ic.staleAfter)], results, named: problems };
 }
 
 function compareFindings(a: DraftFinding, b: DraftFinding): number {

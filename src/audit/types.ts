@@ -1,7 +1,6 @@
 import type { Category, Risk } from '../detection/taxonomy.js';
 import type { Evidence, FreeTextHit } from '../detection/types.js';
-import type { SourceKind } from '../sources/types.js';
-import type { TableIntegrity } from './integrity.js';
+import type { SourceKind } from '../sources/kinds.js';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -13,7 +12,7 @@ export function severityRank(s: Severity): number {
 
 export type AuditStage = 'collection' | 'access' | 'integrity';
 
-/** Stable rule ids. Documented in docs/findings.md. */
+/** Stable rule ids. Documented in docs/audit.md#findings. */
 export type FindingRule =
   | 'collection.purpose-not-declared'
   | 'collection.plaintext-high-risk'
@@ -21,6 +20,8 @@ export type FindingRule =
   | 'collection.source-unreachable'
   | 'collection.table-unreadable'
   | 'collection.no-tables'
+  | 'collection.column-not-sampled'
+  | 'config.unknown-name'
   | 'schedule.stage-overdue'
   | 'access.unauthorized-read'
   | 'access.file-readable'
@@ -42,7 +43,8 @@ export type FindingRule =
   | 'integrity.duplicates'
   | 'integrity.required-null'
   | 'integrity.stale-records'
-  | 'integrity.orphaned-rows';
+  | 'integrity.orphaned-rows'
+  | 'integrity.encrypted-not-checked';
 
 export interface Location {
   readonly source: string;
@@ -184,4 +186,35 @@ export interface AuditReport {
   readonly diff: AuditDiff | null;
   /** The schedule after this run, for the audited sources; absent without a state store. */
   readonly schedule?: readonly ReportScheduleEntry[];
+}
+
+/** Integrity stage: the figures of one column of a checked table (src/audit/integrity.ts computes them). */
+export interface ColumnIntegrity {
+  readonly column: string;
+  readonly category: string;
+  readonly nonNull: number;
+  readonly invalid?: number;
+  readonly invalidExamples?: readonly string[];
+  /** Rows beyond the first of each duplicated value. */
+  readonly duplicateRows?: number;
+  readonly duplicatedValues?: number;
+  readonly duplicateExamples?: readonly string[];
+  /** True when a unique index on the folded value rules duplicates out, so they were not counted. */
+  readonly uniqueIndex?: boolean;
+  /** Values that are Steward ciphertexts (they parse as an envelope): left out of the format check, which cannot read them. */
+  readonly encrypted?: number;
+}
+
+export interface TableIntegrity {
+  readonly schema: string;
+  readonly table: string;
+  readonly rows: number;
+  readonly columns: readonly ColumnIntegrity[];
+  readonly requiredNulls: readonly { readonly column: string; readonly nulls: number }[];
+  readonly stale?: { readonly column: string; readonly rows: number; readonly before: string };
+  readonly orphans: readonly { readonly column: string; readonly references: string; readonly rows: number }[];
+  /** False when the dialect approximates a check (SQLite has no regular expressions). */
+  readonly exact: boolean;
+  /** Why, when not exact: the dialect's words (`SQLite has no regular expressions`). */
+  readonly approximation?: string;
 }

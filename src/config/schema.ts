@@ -67,6 +67,7 @@ export const sourceSchema = z
         'Connection string; use ${ENV_VAR} so that secrets stay out of the file. postgres://…, mysql://…, or a SQLite file path.',
       ),
     owner: z.string().min(1).describe('Who answers for this data (team or person).'),
+    recipients: z.array(z.string().min(1)).default([]).describe('Who receives data from this source (processors, third parties), for access requests (GDPR Art. 15(1)(c)).'),
     purposes: z
       .array(z.union([identifier, purposeSchema]))
       .default([])
@@ -262,7 +263,7 @@ export const configSchema = z
         archive: z
           .object({
             dir: z.string().min(1).default('archives').describe('Where archive sets are written (relative to this file).'),
-            recipients: z.array(z.string().min(1)).default([]).describe('Public keys (stwpub1…) archives are encrypted to; Steward itself cannot read them back.'),
+            recipients: z.array(z.string().min(1)).default([]).describe('Public keys (age1…, from `steward keys recipient new` or `age-keygen`; stwpub1… keys of the earlier format are accepted) archives are encrypted to; Steward itself cannot read them back.'),
           })
           .strict()
           .default({ dir: 'archives', recipients: [] }),
@@ -272,6 +273,43 @@ export const configSchema = z
       .strict()
       .default({ archive: { dir: 'archives', recipients: [] }, policies: [], batchSize: 5000 })
       .describe('Retention policies (steward retention plan / apply).'),
+    subjects: z
+      .object({
+        minConfidence: z.number().min(0).max(1).default(0.9).describe('Inferred links (no foreign key) at or above this confidence (share of sampled child values found in the parent key) are followed.'),
+        defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code such as "GB"').optional().describe('Country for phone numbers written without a country code (--phone 020 7946 0958).'),
+        links: z
+          .array(
+            z
+              .object({
+                from: z.string().min(1).describe('The child column: "orders.customer_ref", or "crm:contacts.shop_id" in another source.'),
+                to: z.string().min(1).describe('The parent key it holds: "customers.id", or "shop:customers.id".'),
+                source: identifier.optional().describe('The source both sides are in, when they do not name one (default: the only source).'),
+                accept: z.boolean().default(true).describe('false rejects an inferred link.'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Links the schema does not declare (or inferred ones to reject).'),
+        identifiers: z
+          .array(
+            z
+              .object({
+                column: z.string().min(1).describe('"contacts.mail", or "crm:contacts.mail".'),
+                kind: z.enum(['email', 'phone', 'nationalId']).describe('What it holds.'),
+                source: identifier.optional(),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Columns that identify people which the inventory does not mark (a request searches them).'),
+        exclude: z
+          .array(z.object({ table: z.string().min(1), source: identifier.optional(), reason: z.string().min(1).describe('Why requests leave it out.') }).strict())
+          .default([])
+          .describe('Tables data-subject requests leave out, with the reason.'),
+      })
+      .strict()
+      .default({ minConfidence: 0.9, links: [], identifiers: [], exclude: [] })
+      .describe('Data-subject requests: how the subject map is completed (steward subject map).'),
     schedule: scheduleSchema
       .extend({
         retryAfter: z

@@ -6,13 +6,13 @@
  * SELECT id, email FROM customers WHERE email_bidx = ?   -- ? = await fields.blindIndex(input, scope)
  * ```
  *
- * `index = encode(HMAC-SHA256(columnKey, UTF-8(normalise(value)))[0 .. bytes])`
- *
- * The column key comes from the keyring (`Keyring.blindIndexKey`): HKDF of a
- * per-column blind-index secret, independent of the column's encryption keys.
- * Truncation (default 16 bytes = 128 bits) keeps the index short; shorter
+ * The index is a truncated HMAC-SHA256 under a column key from the keyring
+ * (`Keyring.blindIndexKey`): HKDF of a per-column blind-index secret, independent of
+ * the column's encryption keys. Truncation (default 16 bytes = 128 bits) keeps the index short; shorter
  * indexes give more false positives (confirm by decrypting) and leak less.
  * Like any deterministic index it reveals which rows share a value.
+ *
+ * Format: docs/encryption.md#blind-index-keys
  */
 import { inspect } from 'node:util';
 import type { KeyObject } from 'node:crypto';

@@ -25,8 +25,11 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { CryptoError, InternalError, SourceError, UsageError, isStewardError } from '../errors.js';
 import { runJob, type CrashHook, type JobProgress } from '../jobs/engine.js';
 import { keyColumns, keyOfRow, selectAfter } from '../jobs/keyset.js';
-import { tableRef, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
-import { displayTable } from '../sources/errors.js';
+import { keyTuple, tableRef, valueTuple, type SwapRow, type UniqueIndex } from '../sources/column-writer.js';
+import { classifyDriverError, displayTable, toSourceError } from '../sources/errors.js';
+import { exactSpelling, schemasNamed, tableReadings, tablesNamed } from '../sources/table-names.js';
+import { throwIfInterrupted } from '../interrupt.js';
+import { shellCommand } from '../shell.js';
 import { inferCategory, maskValue } from '../detection/mask.js';
 import { matchColumnName } from '../detection/names.js';
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
@@ -34,7 +37,7 @@ import type { StateStore } from '../state/store.js';
 import type { JobOperation } from '../state/jobs.js';
 import type { BlindIndexer, Normalizer } from './blind-index.js';
 import type { ColumnCipher, FieldEncryption } from './field.js';
-import { CIPHERTEXT_PREFIX, ciphertextHeader, ciphertextLength, scopeName, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
+import { CIPHERTEXT_PREFIX, ciphertextLength, keyHeader, scopeName, type ColumnScope, type RowKey, type RowKeyPart } from './format.js';
 
 /** What a column migration does to the column's values. */
 export type ColumnOperation = Extract<JobOperation, 'encrypt' | 'decrypt' | 'rotate'>;
@@ -82,6 +85,14 @@ export interface MigrationCounts {
   raced: number;
   /** Values that are another key's or another tool's ciphertext, left alone. */
   foreign: number;
+  /**
+   * Values left as they were that Steward could not classify: they start like this column's
+   * ciphertexts (`stw1:<keyId>:`) but do not parse or authenticate for their row (tampered, or
+   * written to look encrypted). Not encrypted, not readable: a run with any is not a success.
+   */
+  leftAsIs: number;
+  /** Values under a destroyed version of this column's key (crypto-shredded), left as they were. */
+  shredded: number;
   batches: number;
   passes: number;
   /** Rows still to do when the run ended (0 when finished). */
@@ -94,17 +105,44 @@ export interface ColumnPlan {
   readonly column: { readonly name: string; readonly dataType: string };
   readonly rows: number;
   readonly nulls: number;
-  /** Values of this column's key (any version). */
+  /** Values of this column's key (any version); for encrypt, each checked by decrypting it for its row. */
   readonly encrypted: number;
   /** Values to change by this operation. */
   readonly todo: number;
-  /** Steward ciphertexts of another key, or values that look like another tool's ciphertext (sampled). */
+  /**
+   * decrypt and rotate: Steward ciphertexts of another key, left alone. Both: values that look
+   * like another tool's ciphertext (sampled).
+   */
   readonly foreign: number;
+  /**
+   * Values that start with `stw1:` but not with this column's key id (another key's ciphertext,
+   * or plaintext written to look like one). Encrypt takes them like any other value: only a key
+   * of this column makes a value this column's ciphertext. Included in `todo` for encrypt.
+   */
+  readonly otherPrefixed: number;
+  /** Encrypt: values starting like this column's ciphertexts that do not parse or authenticate (see {@link MigrationCounts.leftAsIs}). */
+  readonly unverified: number;
+  /** The first of those rows (`id = 7`; key parts that look like personal data masked), for the operator to find them. */
+  readonly unverifiedRows: readonly string[];
+  /** Encrypt: values under a destroyed version of this column's key. */
+  readonly shredded: number;
+  /**
+   * Ciphertexts of this physical column under the keys of other scopes (another spelling of its
+   * table, recorded before spellings were resolved to one scope). `decrypt` fails while any remain.
+   */
+  readonly otherScopes: readonly OtherScope[];
   readonly maxValueBytes: number;
   /** DDL this run would execute first (widen the column, add the blind index). */
   readonly ddl: readonly string[];
   /** A job this run resumes, when there is one. */
   readonly resumes: { readonly id: string; readonly pass: number; readonly lastKey: readonly unknown[] | null; readonly startedAt: string } | null;
+}
+
+/** Another key scope of the same physical column, and how many of its values hold ciphertexts of its key. */
+export interface OtherScope {
+  readonly scope: ColumnScope;
+  readonly keyId: string;
+  readonly values: number;
 }
 
 export interface ColumnMigrationResult {
@@ -155,57 +193,52 @@ function rowDescription(table: TableInfo, key: readonly unknown[]): string {
 
 const textOf = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
-/** `a.b` split on dots outside double quotes or backticks, each part unquoted. */
-function splitTableArg(arg: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  for (let i = 0; i < arg.length; i++) {
-    const ch = arg[i]!;
-    if (quote) {
-      if (ch === quote && arg[i + 1] === quote) {
-        cur += ch;
-        i++;
-      } else if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === '`') quote = ch;
-    else if (ch === '.') {
-      parts.push(cur);
-      cur = '';
-    } else cur += ch;
+export { tablesNamed } from '../sources/table-names.js';
+
+const samePhysical = (tables: readonly TableInfo[], spelling: string, target: TableInfo) => tablesNamed(tables, spelling).some((t) => t.schema === target.schema && t.name === target.name);
+
+/**
+ * The spellings among `candidates` (table parts of key scopes: `t`, `public.t`, `"T"`) that name
+ * the same physical table as `spelling` on this source, resolved as encrypt resolves `--column`:
+ * `{ physical: 'public.t', spellings }`, or null when `spelling` names no table there.
+ * @throws UsageError when it names tables in several schemas.
+ */
+export async function sameTableSpellings(source: Source, spelling: string, candidates: readonly string[]): Promise<{ physical: string; spellings: string[] } | null> {
+  let all = await source.introspect();
+  let named = tablesNamed(all, spelling);
+  if (named.length === 0 && schemasNamed(spelling).length > 0) {
+    all = [...all, ...(await source.introspect({ schemas: schemasNamed(spelling) }))];
+    named = tablesNamed(all, spelling);
   }
-  parts.push(cur);
-  return parts;
+  if (named.length === 0) return null;
+  if (named.length > 1) {
+    throw new UsageError(`table ${spelling} names several tables (${named.map((t) => exactSpelling(t)).join(', ')})`, { hint: `Name one exactly: ${named.map((t) => `'${exactSpelling(t)}'`).join(' or ')}` });
+  }
+  const target = named[0]!;
+  return { physical: `${target.schema}.${target.name}`, spellings: candidates.filter((x) => samePhysical(all, x, target)) };
 }
 
 /**
- * The tables a spelling (`t`, `public.t`, `"T"`, `db.t`) names: exact names first, and only
- * when none matches, names equal but for case (how MySQL and unquoted Postgres names fold).
+ * Without the database: may spellings `a` and `b` name one table? Their table names are equal
+ * but for case, and their schemas too where both name one (`t` may be `public.t`).
  */
-export function tablesNamed(tables: readonly TableInfo[], spelling: string): TableInfo[] {
-  const parts = splitTableArg(spelling);
-  const name = parts[parts.length - 1]!;
-  const schema = parts.length > 1 ? parts.slice(0, -1).join('.') : undefined;
-  const exact = tables.filter((t) => t.name === name && (schema === undefined || t.schema === schema));
-  if (exact.length > 0) return exact;
+export function mayNameSameTable(a: string, b: string): boolean {
   const l = (x: string) => x.toLowerCase();
-  return tables.filter((t) => l(t.name) === l(name) && (schema === undefined || l(t.schema) === l(schema)));
+  return tableReadings(a).some((ra) =>
+    tableReadings(b).some((rb) => l(ra.name) === l(rb.name) && (ra.schema === undefined || rb.schema === undefined || l(ra.schema) === l(rb.schema))),
+  );
 }
-
-const samePhysical = (tables: readonly TableInfo[], spelling: string, target: TableInfo) => tablesNamed(tables, spelling).some((t) => t.schema === target.schema && t.name === target.name);
 
 /** Resolves `customers` / `schema.customers` and the column; refuses what cannot be migrated safely. */
 async function resolveTarget(source: Source, tableArg: string, columnArg: string): Promise<{ table: TableInfo; column: ColumnInfo; tables: readonly TableInfo[] }> {
   let all = await source.introspect();
   let tables = tablesNamed(all, tableArg);
-  const parts = splitTableArg(tableArg);
-  if (tables.length === 0 && parts.length > 1) {
-    all = [...all, ...(await source.introspect({ schemas: [parts.slice(0, -1).join('.')] }))];
+  if (tables.length === 0 && schemasNamed(tableArg).length > 0) {
+    all = [...all, ...(await source.introspect({ schemas: schemasNamed(tableArg) }))];
     tables = tablesNamed(all, tableArg);
   }
-  const name = parts[parts.length - 1]!;
   if (tables.length === 0) throw new UsageError(`source "${source.name}" has no table ${tableArg}`, { hint: 'Check --column: it is TABLE.COLUMN or SCHEMA.TABLE.COLUMN, as `steward audit` lists them' });
-  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name the schema: --column ${tables[0]!.schema}.${name}.${columnArg}` });
+  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name one exactly: ${tables.map((t) => `--column '${exactSpelling(t)}.${columnArg}'`).join(' or ')}` });
   const table = tables[0]!;
   if (table.kind !== 'table') throw new UsageError(`${tableArg} is a view: its rows live in the tables it reads`, { hint: 'Encrypt the column of the underlying table' });
   const column = table.columns.find((c) => c.name === columnArg);
@@ -251,15 +284,24 @@ function keyColumnReason(tables: readonly TableInfo[], table: TableInfo, column:
  * Throws typed errors for what it refuses; nothing is changed then.
  */
 export async function migrateColumn(options: ColumnMigrationOptions): Promise<ColumnMigrationResult> {
+  // A driver error of the plan or the run (a trigger, a row-security policy raising with a row's value) is described, never passed on.
+  const at: { table?: TableInfo } = {};
+  return runMigration(options, at).catch((e: unknown) => {
+    throw isStewardError(e) ? e : toSourceError(e, { source: options.source.name, kind: options.source.kind, action: options.operation, command: 'encrypt', names: [options.column], ...(at.table ? { table: at.table } : {}) });
+  });
+}
+
+async function runMigration(options: ColumnMigrationOptions, at: { table?: TableInfo }): Promise<ColumnMigrationResult> {
   const started = Date.now();
   const now = options.now ?? (() => new Date());
   const { source, store, operation } = options;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, 10_000));
   const { table, column, tables } = await resolveTarget(source, options.table, options.column);
+  at.table = table;
   const physical = `${table.schema}.${table.name}`;
   const w = source.writer;
   const t = tableRef(table);
-  const c = sql.ref(column.name);
+  const c = sql.id(column.name);
   const pk = table.primaryKey;
 
   if (operation !== 'decrypt') {
@@ -276,8 +318,13 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   // are its lock too. A column's first key takes the spelling given (the one the application
   // names in its ColumnScope).
   const spellings = new Set<string>();
+  /** The data key id of each spelling that has one. */
+  const dekOf = new Map<string, string>();
   for (const k of await options.fields.keyring.list()) {
-    if (k.scope.source === source.name && k.scope.column === column.name && samePhysical(tables, k.scope.table, table)) spellings.add(k.scope.table);
+    if (k.scope.source === source.name && k.scope.column === column.name && samePhysical(tables, k.scope.table, table)) {
+      spellings.add(k.scope.table);
+      if (k.kind === 'dek' && !dekOf.has(k.scope.table)) dekOf.set(k.scope.table, k.keyId);
+    }
   }
   for (const j of await store.jobs.openOnTarget(source.name, column.name)) {
     if (j.operation !== 'retention' && samePhysical(tables, j.table, table)) spellings.add(j.table);
@@ -289,7 +336,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   else {
     const list = [...spellings].sort();
     throw new UsageError(`${physical}.${column.name} of source "${source.name}" has keys or unfinished jobs under ${list.length} spellings of its table (${list.join(', ')}): its values are split between as many keys`, {
-      hint: `Decrypt it under each spelling (${list.map((x) => `steward decrypt --source ${source.name} --column ${x}.${column.name}`).join('; ')}), then encrypt it once; nothing was changed`,
+      hint: `Decrypt it under each spelling (${list.map((x) => `\`${shellCommand('steward', 'decrypt', '--source', source.name, '--column', `${x}.${column.name}`)}\``).join('; ')}), then encrypt it once; nothing was changed`,
     });
   }
   const scope: ColumnScope = { source: source.name, table: scopeTable, column: column.name };
@@ -298,7 +345,11 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   const keys = await options.fields.keyring.list(scope);
   const deks = keys.filter((k) => k.kind === 'dek');
   const keyId = deks[0]?.keyId ?? null;
-  const own = keyId ? ciphertextHeader(keyId, 1).slice(0, -2) : null; // `stw1:<keyId>:`
+  // `stw1:<keyId>:`: the one definition of "this column's ciphertext" every count and selection
+  // below uses (a bare `stw1:` prefix is not one: anyone who can write the field can write it).
+  // Encrypt sets it once the column's first key exists.
+  let own = keyId ? keyHeader(keyId) : null;
+  const isOwn = (): RawBuilder<unknown> => (own ? w.startsWith(c, own) : sql`1 = 0`);
   const active = deks.find((k) => k.state === 'active')?.version ?? null;
   if (operation !== 'encrypt' && !keyId) {
     throw new UsageError(`${scope.table}.${scope.column} of source "${source.name}" has no encryption key in this state store, so there is nothing to ${operation}`, {
@@ -307,33 +358,39 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   }
 
   const todoWhere = (rotateTo: number | null): RawBuilder<unknown> => {
-    if (operation === 'encrypt') return sql`${c} is not null and not ${w.startsWith(c, CIPHERTEXT_PREFIX)}`;
+    if (operation === 'encrypt') return sql`${c} is not null and not ${isOwn()}`;
     if (operation === 'decrypt') return w.startsWith(c, own!);
     return sql`${w.startsWith(c, own!)} and not ${w.startsWith(c, `${own}${rotateTo}:`)}`;
   };
 
   // The plan: counts in one aggregate scan, a sample for foreign formats.
-  const ownExpr = own ? sql`sum(case when ${w.startsWith(c, own)} then 1 else 0 end)` : sql`0`;
+  const ownExpr = own ? sql`sum(case when ${isOwn()} then 1 else 0 end)` : sql`0`;
   const agg = (
-    await sql<Record<string, unknown>>`select count(*) as ${sql.ref('rows')},
-      sum(case when ${c} is null then 1 else 0 end) as ${sql.ref('nulls')},
-      ${ownExpr} as ${sql.ref('own')},
-      sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.ref('stw')},
-      max(${w.octetLength(c)}) as ${sql.ref('maxbytes')},
-      max(case when not ${w.startsWith(c, CIPHERTEXT_PREFIX)} then ${w.octetLength(c)} end) as ${sql.ref('maxplain')}
+    await sql<Record<string, unknown>>`select count(*) as ${sql.id('rows')},
+      sum(case when ${c} is null then 1 else 0 end) as ${sql.id('nulls')},
+      ${ownExpr} as ${sql.id('own')},
+      sum(case when ${w.startsWith(c, CIPHERTEXT_PREFIX)} then 1 else 0 end) as ${sql.id('stw')},
+      max(${w.octetLength(c)}) as ${sql.id('maxbytes')},
+      max(case when not ${isOwn()} then ${w.octetLength(c)} end) as ${sql.id('maxplain')}
       from ${t}`.execute(source.db)
   ).rows[0]!;
   const n = (v: unknown) => Number(v ?? 0);
   const rows = n(agg.rows);
   const nulls = n(agg.nulls);
-  const encrypted = n(agg.own);
-  const otherSteward = n(agg.stw) - encrypted;
-  const sample = (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${c} is not null and not ${w.startsWith(c, CIPHERTEXT_PREFIX)} limit 200`.execute(source.db)).rows
+  const ownHeader = n(agg.own);
+  const otherSteward = n(agg.stw) - ownHeader;
+  const sample = (await sql<{ v: unknown }>`select ${c} as v from ${t} where ${c} is not null and not ${isOwn()} limit 200`.execute(source.db)).rows
     .map((r) => textOf(r.v))
     .filter((v): v is string => v !== null);
   const foreignSampled = sample.filter((v) => foreignFormat(v) !== null);
-  const plain = rows - nulls - n(agg.stw);
-  const todo = operation === 'encrypt' ? plain : operation === 'decrypt' ? encrypted : encrypted; // rotate: refined once the new version exists
+  // Encrypt leaves alone only what this column's key authenticates (or a destroyed version of it
+  // names): every value that starts with its header is decrypted for its row once, read-only.
+  // Decrypt and rotate decrypt each such value anyway, and fail on one that does not verify.
+  const checked = operation === 'encrypt' && own && ownHeader > 0 ? await checkOwnValues(source, table, column.name, own, await options.fields.column(scope), batchSize, options.signal) : { destroyed: 0, unverified: 0, rows: [] };
+  const encrypted = ownHeader - checked.unverified;
+  const plain = rows - nulls - ownHeader;
+  const todo = operation === 'encrypt' ? plain : encrypted; // rotate: refined once the new version exists
+  const otherScopes = await otherScopeValues(source, t, c, scope, dekOf);
   if (operation === 'encrypt' && !options.allowForeign && foreignSampled.length > 0 && foreignSampled.length * 2 >= sample.length) {
     const format = foreignFormat(foreignSampled[0]!);
     throw new CryptoError('CRYPTO_NOT_CIPHERTEXT', `${scope.table}.${scope.column} already holds what looks like ${format} ciphertext (${foreignSampled.length} of ${sample.length} sampled values); encrypting it again would leave it unreadable to that tool`, {
@@ -346,7 +403,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     // Size for the largest plaintext there is and, before anything is encrypted, for any value the
     // declared type admits (so the application's next insert fits too); a rotation only needs room
     // for a longer version number.
-    const declaredBytes = n(agg.stw) === 0 && column.maxLength !== null && column.maxLength <= 4000 ? column.maxLength * 4 : 0;
+    const declaredBytes = ownHeader === 0 && column.maxLength !== null && column.maxLength <= 4000 ? column.maxLength * 4 : 0;
     const needed =
       operation === 'rotate'
         ? n(agg.maxbytes) + 4
@@ -372,8 +429,8 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
       // It may only hold this column's blind index (a resumed or repeated run): every value in a
       // sample must be the HMAC of the target's plaintext under this column's blind-index key.
       const held = (
-        await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${c} as ${sql.ref('__value')}, ${sql.ref(bi)} as ${sql.ref('__bidx')}
-          from ${t} where ${sql.ref(bi)} is not null order by ${sql.join(pk.map((k) => sql.ref(k)))} limit 500`.execute(source.db)
+        await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.id(k)))}, ${c} as ${sql.id('__value')}, ${sql.id(bi)} as ${sql.id('__bidx')}
+          from ${t} where ${sql.id(bi)} is not null order by ${sql.join(pk.map((k) => sql.id(k)))} limit 500`.execute(source.db)
       ).rows;
       if (held.length > 0) {
         const hasIndexKey = keys.some((k) => k.kind === 'bidx' && k.state !== 'destroyed');
@@ -410,7 +467,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   if (denied && denied.denied.length > 0) {
     const target = displayTable(source.kind, table);
     throw new SourceError('SOURCE_PERMISSION', source.name, `Source "${source.name}": cannot ${operation} ${physical}.${column.name}: the user ${denied.grantee} may not UPDATE ${denied.denied.join(', ')} of ${target}`, {
-      hint: `Run GRANT UPDATE (${denied.denied.map((x) => (source.kind === 'mysql' ? `\`${x.replaceAll('`', '``')}\`` : `"${x.replaceAll('"', '""')}"`)).join(', ')}) ON ${target} TO ${denied.grantee} (or use a user that may), then run it again; nothing was changed`,
+      hint: `Run GRANT UPDATE (${denied.denied.map((x) => source.dialect.quoteIdentifier(x)).join(', ')}) ON ${target} TO ${denied.grantee} (or use a user that may), then run it again; nothing was changed`,
     });
   }
 
@@ -428,16 +485,24 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
     nulls,
     encrypted,
     todo,
-    foreign: otherSteward + foreignSampled.length,
+    foreign: (operation === 'encrypt' ? 0 : otherSteward) + foreignSampled.length,
+    otherPrefixed: otherSteward,
+    unverified: checked.unverified,
+    unverifiedRows: checked.rows,
+    shredded: checked.destroyed,
+    otherScopes,
     maxValueBytes: n(agg.maxbytes),
     ddl,
     resumes: existing ? { id: existing.id, pass: existing.pass, lastKey: existing.lastKey, startedAt: existing.startedAt } : null,
   };
-  const counts: MigrationCounts = { changed: 0, raced: 0, foreign: 0, batches: 0, passes: 0, remaining: todo };
+  const counts: MigrationCounts = { changed: 0, raced: 0, foreign: 0, leftAsIs: checked.unverified, shredded: checked.destroyed, batches: 0, passes: 0, remaining: todo };
   let total = todo; // rotate: counted once the new version exists
   if (options.dryRun) return { jobId: existing?.id ?? null, operation, dryRun: true, plan, counts, durationMs: Date.now() - started, retiredVersions: [] };
 
-  if (!existing && todo === 0 && ddl.length === 0 && operation !== 'rotate') {
+  // Nothing to write and nothing to report: no job. Values left unclassified are a run's result
+  // (its summary and log entry count them), so they get a run even with nothing to change.
+  if (!existing && todo === 0 && ddl.length === 0 && operation !== 'rotate' && counts.leftAsIs === 0) {
+    if (operation === 'decrypt') throwIfOtherScopes(source, scope, otherScopes, 0);
     return { jobId: null, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions: [] };
   }
   const readOnly = await w.readOnlyReason(source.db);
@@ -453,7 +518,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
   const verb = operation === 'rotate' ? 'rotated' : `${operation}ed`;
   const target = { table, column: column.name, extraColumn: undefined as string | undefined };
   let doing = `${operation} a batch of`;
-  return runJob<ColumnMigrationResult>(
+  const result = await runJob<ColumnMigrationResult>(
     {
       source,
       store,
@@ -516,6 +581,12 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
 
       const cipher = await options.fields.column(scope);
       if (operation !== 'decrypt') await cipher.reload();
+      if (operation === 'encrypt') {
+        // The column's key exists before its first batch is selected: the selection leaves out
+        // exactly the values that start with its header, and nothing else that starts with `stw1:`.
+        await cipher.reserve(1);
+        own = keyHeader(cipher.keyId!);
+      }
       const indexer: BlindIndexer | null =
         options.blindIndex && operation !== 'decrypt'
           ? await options.fields.blindIndexer(scope, { ...(options.blindIndex.normalize ? { normalize: options.blindIndex.normalize } : {}), ...(options.blindIndex.bytes ? { bytes: options.blindIndex.bytes } : {}) })
@@ -536,7 +607,7 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
           overlap: true,
           checkpoint: 'after',
           select: async (after) => {
-            const rows = await selectAfter(source.db, { table, columns: [...keyColumns(pk), sql`${c} as ${sql.ref('__value')}`], where: todoWhere(rotateTo), after, limit: batchSize });
+            const rows = await selectAfter(source.db, { table, columns: [...keyColumns(pk), sql`${c} as ${sql.id('__value')}`], where: todoWhere(rotateTo), after, limit: batchSize });
             if (rows.length === 0) return null;
             return { batch: rows, next: keyOfRow(rows[rows.length - 1]!, pk), last: rows.length < batchSize };
           },
@@ -570,17 +641,96 @@ export async function migrateColumn(options: ColumnMigrationOptions): Promise<Co
           retiredVersions.push(k.version);
         }
       }
+      // Decrypt: the column is decrypted only when no other scope's ciphertexts remain in it either.
+      const othersLeft = operation === 'decrypt' ? await otherScopeValues(source, t, c, scope, dekOf) : [];
+      const otherValues = othersLeft.reduce((sum, o) => sum + o.values, 0);
       return {
-        result: { jobId: run.job.id, operation, dryRun: false, plan, counts, durationMs: Date.now() - started, retiredVersions },
+        result: { jobId: run.job.id, operation, dryRun: false, plan: { ...plan, otherScopes: othersLeft }, counts, durationMs: Date.now() - started, retiredVersions },
         counts: { ...counts },
-        entry: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}) },
+        entry: { ...counts, ...(retiredVersions.length ? { retiredVersions } : {}), ...(otherValues ? { otherScopes: othersLeft.map((o) => ({ table: o.scope.table, keyId: o.keyId, values: o.values })) } : {}) },
       };
+    },
+  );
+  // The job is done and logged; the column is not decrypted while another scope's ciphertexts remain in it.
+  if (operation === 'decrypt') throwIfOtherScopes(source, scope, result.plan.otherScopes, counts.changed);
+  return result;
+}
+
+
+/**
+ * Checks every value that starts with the column's header (`stw1:<keyId>:`) by decrypting it
+ * for its row, read-only, in key order: the header is not proof (anyone who can write the field
+ * can write it), so a value that does not authenticate does not count as encrypted.
+ */
+async function checkOwnValues(
+  source: Source,
+  table: TableInfo,
+  column: string,
+  own: string,
+  cipher: ColumnCipher,
+  batchSize: number,
+  signal: AbortSignal | undefined,
+): Promise<{ destroyed: number; unverified: number; rows: string[] }> {
+  const pk = table.primaryKey;
+  const keys = sql.join(pk.map((k) => sql.id(k)));
+  const out = { destroyed: 0, unverified: 0, rows: [] as string[] };
+  await cipher.reload(); // versions another process created since this cipher loaded
+  let last: unknown[] | null = null;
+  for (;;) {
+    if (signal) await new Promise((r) => setImmediate(r));
+    throwIfInterrupted(signal, `encrypt ${scopeName(cipher.scope)}`, 'while checking the values already encrypted; nothing was changed');
+    const after = last ? sql`and ${keyTuple(pk)} > ${valueTuple(last)}` : sql``;
+    let batch: Record<string, unknown>[];
+    try {
+      batch = (
+        // Every row in key order, filtered here: with the prefix test in the statement, Postgres
+        // estimates few matches and sorts the table for each batch (100k rows: 11 s instead of 1 s).
+        await sql<Record<string, unknown>>`select ${keys}, ${sql.id(column)} as ${sql.id('__value')} from ${tableRef(table)}
+          where 1 = 1 ${after} order by ${keys} limit ${batchSize}`.execute(source.db)
+      ).rows;
+    } catch (e) {
+      throw migrationSourceError(e, source, 'encrypt', table);
+    }
+    for (const r of batch) {
+      const value = textOf(r.__value);
+      if (value === null || !value.startsWith(own)) continue;
+      const key = pk.map((k) => r[k]);
+      const whose = cipher.ownership(value, rowKeyOf(key));
+      if (whose === 'destroyed') out.destroyed++;
+      else if (whose === 'unverified' && ++out.unverified <= 10) out.rows.push(rowDescription(table, key));
+    }
+    if (batch.length < batchSize) return out;
+    last = pk.map((k) => batch[batch.length - 1]![k]);
+  }
+}
+
+/** How many values of the column hold ciphertexts of each other scope of it (another spelling of its table). */
+async function otherScopeValues(source: Source, t: RawBuilder<unknown>, c: RawBuilder<unknown>, scope: ColumnScope, dekOf: ReadonlyMap<string, string>): Promise<OtherScope[]> {
+  const out: OtherScope[] = [];
+  for (const [spelling, keyId] of [...dekOf].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (spelling === scope.table) continue;
+    const values = await countWhere(source.db, t, source.writer.startsWith(c, keyHeader(keyId)));
+    out.push({ scope: { source: scope.source, table: spelling, column: scope.column }, keyId, values });
+  }
+  return out;
+}
+
+/** Decrypt is not done while ciphertexts of another scope of the same column remain in it. */
+function throwIfOtherScopes(source: Source, scope: ColumnScope, others: readonly OtherScope[], changed: number): void {
+  const left = others.filter((o) => o.values > 0);
+  if (left.length === 0) return;
+  const total = left.reduce((sum, o) => sum + o.values, 0);
+  const names = left.map((o) => `${o.values} under the key of ${scopeName(o.scope)} (key ${o.keyId})`).join(', ');
+  throw new UsageError(
+    `${scopeName(scope)} is not decrypted: ${changed} value(s) were decrypted under its key, but ${total} value(s) of the same column are still encrypted under another scope, recorded under another spelling of its table: ${names}`,
+    {
+      hint: `Decrypt those too: ${left.map((o) => `\`${shellCommand('steward', 'decrypt', '--source', source.name, '--column', `${o.scope.table}.${o.scope.column}`)}\``).join('; ')}`,
     },
   );
 }
 
 async function countWhere(db: Kysely<any>, t: RawBuilder<unknown>, where: RawBuilder<unknown>): Promise<number> {
-  const r = (await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${t} where ${where}`.execute(db)).rows[0];
+  const r = (await sql<{ n: unknown }>`select count(*) as ${sql.id('n')} from ${t} where ${where}`.execute(db)).rows[0];
   return Number(r?.n ?? 0);
 }
 
@@ -621,7 +771,7 @@ async function swapsOf(
     if (value === null) continue;
     const rowKey = rowKeyOf(key);
     if (operation === 'encrypt') {
-      if (value.startsWith(CIPHERTEXT_PREFIX)) continue;
+      if (cipher.isOwnCiphertext(value)) continue; // the selection left these out; `stw1:hello` is plaintext
       swaps.push({ key, old: value, plain: value, value: cipher.encryptSync(value, rowKey), extra: indexer ? indexer.index(value) : null });
       continue;
     }
@@ -692,4 +842,21 @@ function checkDecrypts(stored: string, s: PreparedSwap, target: { readonly table
     throw new InternalError(`Read-back of ${target.table.name}.${target.column} did not decrypt (${isStewardError(e) ? e.code : 'error'}); the batch was rolled back`, { cause: e });
   }
   if (plain !== s.plain) throw new InternalError(`Read-back of ${target.table.name}.${target.column} decrypted to a different value; the batch was rolled back`);
+}
+
+/**
+ * A driver error during a column migration as a SourceError: the SQLSTATE and a reason
+ * Steward chose (never the driver's text, which may quote row values: a trigger raising with
+ * `old.email`), and a hint that fits a migration.
+ */
+export function migrationSourceError(e: unknown, source: Source, operation: ColumnOperation, table: TableInfo): SourceError {
+  const { code, reason } = classifyDriverError(e, source.kind);
+  const target = displayTable(source.kind, table);
+  const hint =
+    code === 'SOURCE_PERMISSION'
+      ? `Grant SELECT and UPDATE on ${target} to the user in sources[].url, then run it again: it resumes where it stopped`
+      : code === 'SOURCE_UNREACHABLE'
+        ? 'Check that the server is running and reachable, then run it again: it resumes where it stopped'
+        : `The database refused the write (a trigger, a check constraint or a type may reject it; see the database's log for the statement). Fix that, then run it again: it resumes where it stopped, and no batch was half written`;
+  return new SourceError(code, source.name, `Source "${source.name}": cannot ${operation} a batch of ${target}: ${reason}`, { hint });
 }

@@ -204,9 +204,36 @@ export class ColumnCipher {
     return this.#open(ciphertext, rowKey);
   }
 
-  /** Is `value` a ciphertext of this column's key (any version)? Cheap; does not authenticate. */
+  /** The column's key id (null before its first key exists): every ciphertext of the column starts `stw1:<keyId>:`. */
+  get keyId(): string | null {
+    this.#sync();
+    return this.#keyId;
+  }
+
+  /** Does `value` start like a ciphertext of this column's key (any version)? Cheap; does not authenticate: see {@link ownership}. */
   isOwnCiphertext(value: string): boolean {
     return this.#keyId !== null && typeof value === 'string' && value.startsWith(this.#keyHeader);
+  }
+
+  /**
+   * Whose `value` is, checked with the keys loaded (no I/O), by decrypting it for its row:
+   * - `'own'`: a ciphertext of this column's key that authenticates for this row;
+   * - `'destroyed'`: a well-formed ciphertext naming a destroyed version of this column's key
+   *   (crypto-shredded: it cannot be checked or read, by design);
+   * - `'unverified'`: it starts with this column's header (`stw1:<keyId>:`) but does not parse,
+   *   names a version the key never had, or does not authenticate (tampered, moved from another
+   *   row, or written to look encrypted);
+   * - `null`: not this column's at all (plaintext, or another key's or tool's ciphertext).
+   */
+  ownership(value: string, rowKey: RowKey): 'own' | 'destroyed' | 'unverified' | null {
+    if (!this.isOwnCiphertext(value)) return null;
+    try {
+      this.#open(value, rowKey);
+      return 'own';
+    } catch (e) {
+      if (!(e instanceof CryptoError)) throw e;
+      return e.code === 'CRYPTO_KEY_DESTROYED' ? 'destroyed' : 'unverified';
+    }
   }
 
   toString(): string {

@@ -1,43 +1,8 @@
 /**
- * Steward's ciphertext format, version 1. Pure: encoding and parsing only.
+ * Steward's ciphertext format, version 1 (`stw1:<keyId>:<version>:<payload>`, AES-256-GCM
+ * with the value's place bound as associated data). Pure: encoding and parsing only.
  *
- * ## Text form (what is stored in the column)
- *
- * ```
- * stw1:<keyId>:<version>:<payload>
- * ```
- *
- * | part      | syntax                       | meaning |
- * |-----------|------------------------------|---------|
- * | `stw1:`   | literal                      | Steward ciphertext, format 1 (detection recognises this prefix) |
- * | `keyId`   | `[A-Za-z0-9_-]{1,32}`        | the data key (DEK) of one (source, table, column) scope; 11 random base64url characters when Steward creates it |
- * | `version` | decimal `[1-9][0-9]{0,9}`, ≤ 2^31−1 | the version of that DEK the value was encrypted with |
- * | `payload` | unpadded base64url (RFC 4648 §5), canonical | `nonce (12 bytes) ‖ ciphertext (= plaintext length) ‖ GCM tag (16 bytes)` |
- *
- * The plaintext is the UTF-8 encoding of the value (or the raw bytes given to
- * `encryptBytes`). Length: `5 + |keyId| + 1 + |version| + 1 + ⌈(28 + n) · 4/3⌉` characters
- * for n plaintext bytes (a 20-byte email: 83 characters with an 11-character key id).
- * The payload must be canonical base64url: characters outside the alphabet, padding,
- * or non-zero unused bits in the last character make the value "not a ciphertext".
- *
- * ## Associated data (authenticated, not stored)
- *
- * AES-256-GCM under the DEK, with the random 96-bit nonce and this AAD:
- *
- * ```
- * AAD = "stw1" 0x00
- *     ‖ lp(keyId) ‖ u32be(version)
- *     ‖ lp(source) ‖ lp(table) ‖ lp(column)
- *     ‖ u32be(k) ‖ lp(rowKey[0]) ‖ … ‖ lp(rowKey[k−1])
- * lp(s) = u32be(UTF-8 byte length of s) ‖ UTF-8 bytes of s
- * ```
- *
- * Every field is length-prefixed, so no two different contexts encode to the
- * same bytes ("a.b"/"c" vs "a"/"b.c" differ). A row key is one value or a list
- * (composite primary key), each part written as text: numbers and bigints in
- * decimal, so `42`, `42n` and `"42"` are the same row key. Moving a ciphertext
- * to another row, column, table, source, key id or version changes the AAD and
- * decryption fails as tampered.
+ * Format: docs/encryption.md#ciphertext-format
  */
 import { decodeBase64urlStrict, NONCE_BYTES, TAG_BYTES } from './primitives.js';
 
@@ -81,9 +46,23 @@ export function isKeyVersion(v: number): boolean {
   return Number.isInteger(v) && v >= 1 && v <= MAX_KEY_VERSION;
 }
 
-/** Does the value start like a Steward ciphertext? (Cheap; {@link parseCiphertext} validates.) */
+/**
+ * Does the value start like a Steward ciphertext? Cheap, and not proof: anyone who can write
+ * a field can write `stw1:…`. {@link isCiphertextShaped} checks the structure; only a key of
+ * the column's scope that authenticates it (`ColumnCipher.ownership`) makes it Steward's.
+ */
 export function looksLikeCiphertext(value: string): boolean {
   return value.startsWith(CIPHERTEXT_PREFIX);
+}
+
+/** Is the value a well-formed `stw1:` envelope (key id, version, canonical payload with room for nonce and tag)? Not authenticated. */
+export function isCiphertextShaped(value: string): boolean {
+  return typeof value === 'string' && value.startsWith(CIPHERTEXT_PREFIX) && !('invalid' in parseCiphertext(value));
+}
+
+/** `stw1:<keyId>:`: how every ciphertext of one data key (any version) starts. */
+export function keyHeader(keyId: string): string {
+  return `${CIPHERTEXT_PREFIX}${keyId}:`;
 }
 
 /** The text before the payload: `stw1:<keyId>:<version>:`. */

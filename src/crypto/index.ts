@@ -16,6 +16,8 @@
  *   // … INSERT … ; later: SELECT … WHERE email_bidx = ? with the blind index of the input
  *   const email = await fields.decrypt(row.email_enc, { ...ctx, rowKey: row.id });
  *
+ * Encrypted archives for recipients' public keys (age files) are in `steward/archive`.
+ *
  * Master key sources: `{ env: 'STEWARD_MASTER_KEY' }` (base64 or hex), `{ file: '/etc/steward/master.key' }`
  * (mode 0600), `{ passphrase }` (scrypt), or any {@link KmsProvider}.
  */
@@ -73,46 +75,4 @@ export {
   type VaultTransitKeyInfo,
   type VaultTransitOptions,
 } from './kms/vault-transit.js';
-export {
-  fingerprintOf,
-  generateRecipient,
-  identityFileText,
-  parseIdentity,
-  parseRecipient,
-  parseRecipients,
-  PRIVATE_KEY_PREFIX,
-  PUBLIC_KEY_PREFIX,
-  publicKeyOf,
-  readIdentityFile,
-  readRecipientsFile,
-  Recipient,
-  RecipientIdentity,
-  writeIdentityFile,
-  type GeneratedRecipient,
-  type IdentityFileOptions,
-} from './recipients.js';
-export {
-  ARCHIVE_MAGIC,
-  ArchiveDecryptor,
-  ArchiveEncryptor,
-  archiveLength,
-  CHUNK_BYTES as ARCHIVE_CHUNK_BYTES,
-  decryptBuffer,
-  encryptBuffer,
-  headerLength as archiveHeaderLength,
-  looksLikeArchive,
-  MAX_RECIPIENTS as ARCHIVE_MAX_RECIPIENTS,
-  type DecryptOptions as ArchiveDecryptOptions,
-} from './archive.js';
-export {
-  ArchiveDecryptStream,
-  ArchiveEncryptStream,
-  decryptFile,
-  decryptStream,
-  encryptFile,
-  encryptStream,
-  type DecryptFileResult,
-  type EncryptFileResult,
-  type FileOptions as ArchiveFileOptions,
-} from './archive-stream.js';
 export { CryptoError } from '../errors.js';

@@ -124,7 +124,7 @@ function lp(parts: Buffer[], s: string): void {
   parts.push(n, b);
 }
 
-/** The canonical associated data a wrapped key is bound to: tag, KEK id, kind, key id, version, scope. */
+/** The canonical associated data a wrapped key is bound to: tag, KEK id, kind, key id, version, scope. Format: docs/encryption.md#wrapped-data-keys */
 export function wrapAad(kekId: string, kind: KeyKind, keyId: string, version: number, scope: ColumnScope): Buffer {
   const parts: Buffer[] = [];
   lp(parts, WRAP_TAG);

@@ -1,16 +1,13 @@
 /**
  * The master key (key-encryption key, KEK): 32 bytes from an environment
  * variable, a key file, or a passphrase (scrypt), held by {@link LocalMasterKey},
- * the local {@link KmsProvider}. The raw master key is used only to derive two
- * values and is then dropped:
+ * the local {@link KmsProvider}. The raw master key is used only to derive the wrap
+ * key and the key id, and is then dropped. The id is a fingerprint, so it doubles as
+ * the verifier: a different key (or a wrong passphrase) has a different id, and the
+ * keyring reports "wrong master key" before trying to unwrap anything, instead of
+ * "tampered data".
  *
- * - the wrap key: `HKDF-SHA256(master, salt "steward", info "steward/master/wrap/v1")`,
- *   which wraps data keys with AES-256-GCM;
- * - the key id: `local:` + base64url of the first 9 bytes of
- *   `HKDF-SHA256(master, salt "steward", info "steward/master/id/v1")`. The id is a
- *   fingerprint, so it doubles as the verifier: a different key (or a wrong
- *   passphrase) has a different id, and the keyring reports "wrong master key"
- *   before trying to unwrap anything, instead of "tampered data".
+ * Format (derivations, wrapped form, key text, scrypt parameters): docs/encryption.md#wrapped-data-keys
  *
  * Nothing here ever puts key bytes in a message, `toString()`, `JSON.stringify`
  * or `util.inspect` output: objects show their id only.

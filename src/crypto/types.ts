@@ -1,7 +1,7 @@
 /**
  * The contracts of Steward's keyring: where wrapped keys are stored
  * ({@link KeyStore}, implemented by the state store in src/state/keys.ts) and
- * who wraps them ({@link KmsProvider}, implemented locally by `LocalKms` in
+ * who wraps them ({@link KmsProvider}, implemented locally by `LocalMasterKey` in
  * master-key.ts). No key material crosses these interfaces unwrapped except
  * the DEK handed to a KMS to wrap, and the DEK it returns when unwrapping.
  */
@@ -32,7 +32,7 @@ export interface StoredKey {
   readonly state: KeyState;
   /** The master key (KEK) id the key is wrapped under, e.g. `local:…`; kept after destruction. */
   readonly kekId: string;
-  /** The KMS's wrapped form (for `LocalKms`: base64url `nonce ‖ ciphertext ‖ tag`); null once destroyed. */
+  /** The KMS's wrapped form (for `LocalMasterKey`: base64url `nonce ‖ ciphertext ‖ tag`); null once destroyed. */
   readonly wrapped: string | null;
   /** Messages (nonces) handed out for this version so far, in blocks; counts up to `messageLimit`. */
   readonly messagesReserved: number;
@@ -49,7 +49,7 @@ export type NewStoredKey = Omit<StoredKey, 'state' | 'retiredAt' | 'destroyedAt'
 
 /** A master key the store has seen, with what is needed to re-derive it (no key material). */
 export interface MasterKeyRecord {
-  /** The KEK id, e.g. `local:9f3Kx…` (a fingerprint of the key: see LocalKms). */
+  /** The KEK id, e.g. `local:9f3Kx…` (a fingerprint of the key: see LocalMasterKey). */
   readonly id: string;
   /** `key` (32 raw bytes from an env var or file), `passphrase` (scrypt), or an external KMS name (`vault-transit`, `aws-kms`, …). */
   readonly kind: string;
@@ -95,7 +95,7 @@ export interface WrapContext {
   readonly kind: KeyKind;
   readonly keyId: string;
   readonly version: number;
-  /** Canonical bytes of the fields above (plus the KEK id): what `LocalKms` uses as GCM associated data. */
+  /** Canonical bytes of the fields above (plus the KEK id): what `LocalMasterKey` uses as GCM associated data. */
   readonly aad: Buffer;
 }
 
@@ -103,11 +103,12 @@ export interface WrapContext {
  * A key-encryption service: wraps and unwraps data keys under a master key it
  * holds. Steward stores only what `wrapKey` returns, next to `keyId`.
  *
- * Implementations (one per provider; `LocalKms` in master-key.ts is the first):
+ * Implementations (one per provider; `LocalMasterKey` in master-key.ts is the first):
  *
- * - **Local** (`LocalKms`): AES-256-GCM under a key derived (HKDF) from the 32-byte
+ * - **Local** (`LocalMasterKey`): AES-256-GCM under a key derived (HKDF) from the 32-byte
  *   master key, random nonce, `context.aad` as associated data. `keyId` is
- *   `local:` + a 72-bit HMAC fingerprint of the master key.
+ *   `local:` + a 72-bit HKDF fingerprint of the master key
+ *   (format: docs/encryption.md#wrapped-data-keys).
  *
  * - **HashiCorp Vault transit** (e.g. `VaultTransitKms({ address, token, mount: 'transit', name })`):
  *   `keyId` = `vault:<mount>/<name>`. `wrapKey` = `POST /v1/<mount>/encrypt/<name>`

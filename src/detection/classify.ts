@@ -221,15 +221,6 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
 
   function classifyColumn(input: ColumnInput): ColumnClassification {
     const qualified = `${input.table}.${input.column}`;
-    for (const rule of options.columnRules ?? []) {
-      if (rule.pattern.test(qualified) || rule.pattern.test(input.column)) {
-        const signals: Signal[] = [{ kind: 'context', reason: `column rule /${rule.pattern.source}/ in steward.yml` }];
-        return rule.category === null
-          ? NOT_PERSONAL(signals, 0)
-          : { category: rule.category, confidence: 1, evidence: { signals, sampled: 0, matched: 0 }, freeText: [], examples: [] };
-      }
-    }
-
     const values: string[] = [];
     for (const raw of input.values) {
       if (values.length >= maxValues) break;
@@ -237,6 +228,19 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
       if (t !== null) values.push(t);
     }
     const sampled = values.length;
+    // Steward's own ciphertexts: the data is personal but already encrypted.
+    const cipher = values.filter(isStewardCiphertext).length;
+    const encrypted = sampled > 0 && cipher / sampled >= 0.5;
+
+    for (const rule of options.columnRules ?? []) {
+      if (rule.pattern.test(qualified) || rule.pattern.test(input.column)) {
+        const signals: Signal[] = [{ kind: 'context', reason: `column rule /${rule.pattern.source}/ in steward.yml` }];
+        if (rule.category === null) return NOT_PERSONAL(signals, sampled);
+        // The rule decides the category; the sample still says whether there are values, and whether they are encrypted.
+        if (encrypted) signals.push({ kind: 'steward-ciphertext' });
+        return { category: rule.category, confidence: 1, evidence: { signals, sampled, matched: encrypted ? cipher : 0 }, freeText: [], examples: [] };
+      }
+    }
     const signals: Signal[] = [];
     const name = nameSignal(input.column);
     if (name) signals.push({ kind: 'column-name', rule: name.rule, language: name.language });
@@ -246,9 +250,7 @@ export function createClassifier(options: ClassifierOptions = {}): Classifier {
       return NOT_PERSONAL(signals, sampled);
     }
 
-    // Steward's own ciphertexts: the data is personal but already encrypted.
-    const cipher = values.filter(isStewardCiphertext).length;
-    if (sampled > 0 && cipher / sampled >= 0.5) {
+    if (encrypted) {
       signals.push({ kind: 'steward-ciphertext' });
       if (!name) return NOT_PERSONAL(signals, sampled);
       return { category: name.category, confidence: 0.9, evidence: { signals, sampled, matched: cipher }, freeText: [], examples: [] };

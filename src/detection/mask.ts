@@ -160,8 +160,9 @@ export function inferCategory(v: string): Category | undefined {
 export function maskValue(value: string, category?: Category): string {
   let v = String(value ?? '').trim();
   if (v.length === 0) return '';
-  if (v.length > MASK_MAX_INPUT) v = v.slice(0, MASK_MAX_INPUT);
+  // Whole, before the cut: only a well-formed envelope is shown as one (a cut one never parses).
   if (isStewardCiphertext(v)) return `${STEWARD_CIPHERTEXT_PREFIX}****`;
+  if (v.length > MASK_MAX_INPUT) v = v.slice(0, MASK_MAX_INPUT);
   const cat = category ?? inferCategory(v);
   let out: string;
   switch (cat) {

@@ -24,7 +24,7 @@ export async function selectAfter(db: Kysely<any>, q: KeysetQuery): Promise<Reco
   const after = q.after ? sql`and ${keyTuple(pk)} > ${valueTuple(q.after)}` : sql``;
   return (
     await sql<Record<string, unknown>>`select ${sql.join(q.columns)} from ${tableRef(q.table)}
-      where ${q.where} ${after} order by ${sql.join(pk.map((k) => sql.ref(k)))} limit ${q.limit}`.execute(db)
+      where ${q.where} ${after} order by ${sql.join(pk.map((k) => sql.id(k)))} limit ${q.limit}`.execute(db)
   ).rows;
 }
 
@@ -32,4 +32,4 @@ export async function selectAfter(db: Kysely<any>, q: KeysetQuery): Promise<Reco
 export const keyOfRow = (row: Record<string, unknown>, pk: readonly string[]): unknown[] => pk.map((k) => row[k]);
 
 /** The key columns as select items. */
-export const keyColumns = (pk: readonly string[]): RawBuilder<unknown>[] => pk.map((k) => sql.ref(k));
+export const keyColumns = (pk: readonly string[]): RawBuilder<unknown>[] => pk.map((k) => sql.id(k));

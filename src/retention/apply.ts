@@ -1,7 +1,7 @@
 /**
  * Retention, enforced: `steward retention plan` (counts, no writes) and
  * `steward retention apply` (batched erase / cleanup; archive through
- * src/retention/archive-set.ts).
+ * src/archive/set.ts).
  *
  * How a run stays safe:
  * - Batches in primary-key order, one short transaction each with a bounded
@@ -26,7 +26,7 @@ import { keyTuple, tableRef, valueTuple, type ErasedBatch } from '../sources/col
 import type { ColumnInfo, Source, TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { policyTarget, type JobTarget } from '../state/jobs.js';
-import type { ArchiveSetWriter } from './archive-set.js';
+import type { ArchiveSetWriter } from '../archive/set.js';
 import { changes, cleanValue } from './cleanup.js';
 import { predicateErrorReason } from './hold-rules.js';
 import { toSourceError } from '../sources/errors.js';
@@ -71,7 +71,10 @@ export interface RetentionContext {
 export interface RetentionPlan {
   readonly policy: string;
   readonly source: string;
+  /** `schema.table`, for display (a name may hold dots: use {@link RetentionPlan.target} to address it). */
   readonly table: string;
+  /** The physical table, unambiguous. */
+  readonly target: { readonly schema: string; readonly name: string };
   readonly method: RetentionPolicy['method'];
   readonly period: string;
   readonly legalBasis: string;
@@ -172,7 +175,7 @@ async function resolve(ctx: RetentionContext, now: Date, fixedCutoff?: Date): Pr
   // Every condition parenthesised on its own (allOf): a policy's where: is one checked expression
   // (src/sources/predicate.ts) and cannot change the precedence of the due or hold conditions.
   const filter = policyFilter(ctx);
-  const dueIgnoringHolds = allOf([source.integrity.notAfter(sql.ref(from.name), from, cutoff), ...filter]);
+  const dueIgnoringHolds = allOf([source.integrity.notAfter(sql.id(from.name), from, cutoff), ...filter]);
   const due = holds.wholeTable ? sql`(1 = 0)` : holds.exclude ? allOf([dueIgnoringHolds, holds.exclude]) : dueIgnoringHolds;
   const cascade = policy.method === 'cleanup' ? [] : cascadeOrder(tables, table, policy.cascade);
   return { table, from, tables, cutoff, due, dueIgnoringHolds, holds, cascade };
@@ -185,7 +188,7 @@ function policyFilter(ctx: Pick<RetentionContext, 'policy' | 'index' | 'source'>
 }
 
 async function count(db: Kysely<any>, t: TableInfo, where: RawBuilder<unknown>): Promise<number> {
-  return Number((await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${tableRef(t)} where ${where}`.execute(db)).rows[0]?.n ?? 0);
+  return Number((await sql<{ n: unknown }>`select count(*) as ${sql.id('n')} from ${tableRef(t)} where ${where}`.execute(db)).rows[0]?.n ?? 0);
 }
 
 type ForeignKey = import('../sources/types.js').ForeignKey;
@@ -263,7 +266,7 @@ function cascadePaths(order: ReturnType<typeof cascadeOrder>, root: TableInfo): 
 
 /** `(child.fk…) in (select parent.ref… from parent where <parentWhere>)`, following one foreign key. */
 function underParent(fk: ForeignKey, parent: TableInfo, parentWhere: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`${keyTuple(fk.columns)} in (select ${sql.join(fk.referencedColumns.map((c) => sql.ref(c)))} from ${tableRef(parent)} where ${parentWhere})`;
+  return sql`${keyTuple(fk.columns)} in (select ${sql.join(fk.referencedColumns.map((c) => sql.id(c)))} from ${tableRef(parent)} where ${parentWhere})`;
 }
 
 /** The rows a cascade deletes under `rootWhere` rows, per child table (for plans). */
@@ -290,9 +293,9 @@ async function planPolicyUnguarded(ctx: Omit<RetentionContext, 'store'> & { read
   const now = (ctx.now ?? (() => new Date()))();
   const r = await resolve(ctx as RetentionContext, now);
   const db = ctx.source.db;
-  const fromRef = sql.ref(r.from.name);
+  const fromRef = sql.id(r.from.name);
   const agg = (
-    await sql<Record<string, unknown>>`select count(*) as ${sql.ref('due')}, min(${fromRef}) as ${sql.ref('oldest')} from ${tableRef(r.table)} where ${r.dueIgnoringHolds}`.execute(db)
+    await sql<Record<string, unknown>>`select count(*) as ${sql.id('due')}, min(${fromRef}) as ${sql.id('oldest')} from ${tableRef(r.table)} where ${r.dueIgnoringHolds}`.execute(db)
   ).rows[0]!;
   const due = Number(agg.due ?? 0);
   const notHeld = r.holds.wholeTable ? 0 : r.holds.exclude ? await count(db, r.table, r.due) : due;
@@ -304,6 +307,7 @@ async function planPolicyUnguarded(ctx: Omit<RetentionContext, 'store'> & { read
     policy: ctx.policy.name,
     source: ctx.source.name,
     table: keyOf(r.table),
+    target: { schema: r.table.schema, name: r.table.name },
     method: ctx.policy.method,
     period: ctx.policy.period,
     legalBasis: ctx.policy.legalBasis,
@@ -374,7 +378,7 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
   const { source, store, policy } = ctx;
   if (policy.method === 'archive' && !ctx.archive?.recipients.length) {
     throw new UsageError(`policy "${policy.name}" archives, and no recipient public key is configured`, {
-      hint: 'Add retention.archive.recipients (stwpub1… keys from `steward keys recipient new`, kept by whoever may read archives); nothing was changed',
+      hint: 'Add retention.archive.recipients (age1… public keys from `steward keys recipient new` or `age-keygen`, kept by whoever may read archives); nothing was changed',
     });
   }
   // Keys before anything else: a run that cannot hash must stop before it opens a job.
@@ -489,10 +493,10 @@ export async function applyPolicy(ctx: RetentionContext): Promise<RetentionCerti
       // transaction, before any row of the batch is deleted.
       const sets = policy.method === 'archive' ? await openArchiveSets(ctx, r, run.job.id) : null;
       const archiveSet = sets?.root ?? null;
-      const { selectForArchive } = await import('./archive-source.js');
-      const archiveSelect = archiveSet ? selectForArchive(source.kind, r.table.columns) : null;
+      const { selectForArchive } = await import('../archive/values.js');
+      const archiveSelect = archiveSet ? selectForArchive(source, r.table.columns) : null;
 
-      const { batchSize, keyChunk } = batchLimits(source.kind, r, ctx.batchSize);
+      const { batchSize, keyChunk } = batchLimits(source, r, ctx.batchSize);
       if (policy.method !== 'cleanup') await w.beforeDelete(source.db);
       let last = run.job.lastKey;
       // Erase without children on an integer key, where the database can later say whether a
@@ -604,7 +608,7 @@ async function eraseOnServer(p: PolicyRun, support: { readonly blocks: number | 
     last = null;
     // One scan for both: anything still due (then a key-order pass), and what the certificate reports as left.
     const left = (
-      await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.ref('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.ref('all')} from ${tableRef(r.table)}`.execute(p.ctx.source.db)
+      await sql<{ due: unknown; all: unknown }>`select count(*) filter (where ${due}) as ${sql.id('due')}, count(*) filter (where ${r.dueIgnoringHolds}) as ${sql.id('all')} from ${tableRef(r.table)}`.execute(p.ctx.source.db)
     ).rows[0]!;
     if (Number(left.due) === 0) {
       keysPhaseDone = true;
@@ -718,10 +722,10 @@ function cleanupUpdates(rows: readonly Record<string, unknown>[], pk: readonly s
  * (Postgres single keys: one array), and a cascade repeats the batch's key list once per
  * path from the root, so batches shrink to fit.
  */
-function batchLimits(kind: Source['kind'], r: Resolved, asked: number | undefined): { batchSize: number; keyChunk: (t: TableInfo) => number } {
+function batchLimits(source: Source, r: Resolved, asked: number | undefined): { batchSize: number; keyChunk: (t: TableInfo) => number } {
   let batchSize = Math.max(1, Math.min(asked ?? 1000, 10_000));
-  const paramLimit = kind === 'sqlite' ? 30_000 : 60_000;
-  const perKey = (t: TableInfo) => (kind === 'postgres' && t.primaryKey.length === 1 ? 0 : t.primaryKey.length);
+  const paramLimit = source.capabilities.maxBindParameters;
+  const perKey = (t: TableInfo) => source.writer.keyParameters(t);
   const keyChunk = (t: TableInfo) => (perKey(t) === 0 ? 100_000 : Math.max(1, Math.floor(paramLimit / perKey(t))));
   const paths = cascadePaths(r.cascade, r.table);
   if (paths > 0 && perKey(r.table) > 0) batchSize = Math.max(1, Math.min(batchSize, Math.floor(paramLimit / (paths * perKey(r.table)))));
@@ -749,13 +753,13 @@ async function settlePending(ctx: RetentionContext, run: JobRun, pending: Pendin
   if (policy.method !== 'cleanup') return (await count(source.db, r.table, w.keysIn(r.table, pending.keys!))) === 0;
   // Cleanup: every row of the batch had something to clean; now all are clean only if it committed.
   const cols = Object.keys(policy.cleanup ?? {});
-  const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
+  const rows = (await sql<Record<string, unknown>>`select ${sql.join(cols.map((c) => sql.id(c)))} from ${tableRef(r.table)} where ${w.keysIn(r.table, pending.keys!)}`.execute(source.db)).rows;
   return rows.length > 0 && rows.every((row) => cols.every((c) => !changes(row[c], cleanValue(row[c], policy.cleanup![c]!, hashKeys.get(c) ?? null))));
 }
 
 /** The archive sets of a run: the policy's table's, and one per cascade table beside it (resumed after a crash). */
 async function openArchiveSets(ctx: RetentionContext, r: Resolved, runId: string): Promise<{ root: ArchiveSetWriter; children: Map<string, ArchiveSetWriter> }> {
-  const { openOrResumeArchiveSet } = await import('./archive-set.js');
+  const { openOrResumeArchiveSet } = await import('../archive/set.js');
   const path = await import('node:path');
   const { policy, source } = ctx;
   const open = (t: TableInfo, dir: string) =>
@@ -798,7 +802,7 @@ async function eraseBatch(trx: Kysely<any>, ctx: RetentionContext, r: Resolved, 
   const inBatch = w.keysIn(r.table, digestKeys);
   // Archive: read in full here, under the lock, so the archive holds exactly what is deleted
   // (read the way the archive codec keeps values exactly: Postgres timestamps to the microsecond, SQLite big integers).
-  const lockedList = a.archiveSelect ? sql.join(a.archiveSelect) : sql.join(pk.map((k) => sql.ref(k)));
+  const lockedList = a.archiveSelect ? sql.join(a.archiveSelect) : sql.join(pk.map((k) => sql.id(k)));
   const locked = (await sql<Record<string, unknown>>`select ${lockedList} from ${tableRef(r.table)} where ${inBatch} and ${due} ${w.lockClause()}`.execute(trx)).rows;
   let keys = locked.map((l) => pk.map((k) => l[k]));
   let archivedChildren = new Map<string, unknown[][]>();
@@ -811,7 +815,7 @@ async function eraseBatch(trx: Kysely<any>, ctx: RetentionContext, r: Resolved, 
     const ok = new Set(keys.map(keyText));
     for (const u of b.updates) {
       if (!ok.has(keyText(u.key))) continue;
-      const set = Object.entries(u.set).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
+      const set = Object.entries(u.set).map(([c, v]) => sql`${sql.id(c)} = ${v}`);
       await sql`update ${tableRef(r.table)} set ${sql.join(set)} where ${keyTuple(pk)} = ${valueTuple(u.key)}`.execute(trx);
     }
     return { keys, childRows };
@@ -859,7 +863,7 @@ async function archiveBatch(trx: Kysely<any>, source: Source, r: Resolved, a: Ar
   const changed = new Set(a.archiveSet!.conflictsOf(rows));
   const keep = keys.filter((_, i) => !changed.has(i));
   if (keep.length === 0) return { keys: [], archivedChildren };
-  const { selectForArchive } = await import('./archive-source.js');
+  const { selectForArchive } = await import('../archive/values.js');
   const order = r.cascade;
   const whereOf = cascadeWheres(order, r.table, w.keysIn(r.table, keep));
   const children: { set: ArchiveSetWriter; rows: Record<string, unknown>[]; table: TableInfo }[] = [];
@@ -867,7 +871,7 @@ async function archiveBatch(trx: Kysely<any>, source: Source, r: Resolved, a: Ar
   // new child (or an old one moved onto it) until the batch ends, so what is read is all there is.
   for (const step of [...order].reverse()) {
     const k = keyOf(step.table);
-    const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source.kind, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
+    const childRows = (await sql<Record<string, unknown>>`select ${sql.join(selectForArchive(source, step.table.columns))} from ${tableRef(step.table)} where ${whereOf.get(k)!} ${w.lockClause()}`.execute(trx)).rows;
     const set = a.childSets.get(k)!;
     if (set.conflictsOf(childRows).length > 0) return { keys: [], archivedChildren };
     if (childRows.length > 0) children.push({ set, rows: childRows, table: step.table });

@@ -32,6 +32,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { HoldError, UsageError, isStewardError } from '../errors.js';
 import { classifyDriverError, displayTable, toSourceError } from '../sources/errors.js';
 import { predicateSql } from '../sources/predicate.js';
+import { exactSpelling, schemasNamed, tableReadings, tablesNamed } from '../sources/table-names.js';
 import type { Source, TableInfo, TableRef } from '../sources/types.js';
 import type { StoredHold } from '../state/holds.js';
 import type { StateStore } from '../state/store.js';
@@ -182,7 +183,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
   if (o.where !== undefined) {
     const predicate = checkPredicate(o.where, o.source.kind);
     rows = await guarded(o.source, table, timeoutMs, 'the --where predicate', async () => {
-      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.ref('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
+      const r = await o.source.readOnlyQuery<{ n: unknown }>(timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)} where ${predicateSql(predicate)}`);
       return Number(r[0]?.n ?? 0);
     }, predicate);
     hold = { ...base, kind: 'where', predicate, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
@@ -195,8 +196,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
     if (value.trim() === '') throw new UsageError('the subject value is empty', { hint: 'Give the identifier the rows hold, e.g. the email address' });
     const pk = checkKeyColumns(table, column);
     const found = await guarded(o.source, table, timeoutMs, 'the subject lookup', () =>
-      readOnlyQuery<Record<string, unknown>>(
-        o.source,
+      o.source.readOnlyQuery<Record<string, unknown>>(
         timeoutMs,
         (hint) => sql`select ${hint}${sql.join(pk.map((k) => sql.id(k.name)))} from ${tableSql(table)}
           where lower(trim(${sql.id(column)})) = lower(trim(${value})) order by ${sql.join(pk.map((k) => sql.id(k.name)))} limit ${MAX_SUBJECT_KEYS + 1}`,
@@ -236,7 +236,7 @@ export async function addHold(o: AddHoldOptions): Promise<AddHoldResult> {
     logDetails.subjectColumn = column;
   } else {
     rows = await guarded(o.source, table, timeoutMs, 'counting the table', async () => {
-      const r = await readOnlyQuery<{ n: unknown }>(o.source, timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.ref('n')} from ${tableSql(table)}`);
+      const r = await o.source.readOnlyQuery<{ n: unknown }>(timeoutMs, (hint) => sql`select ${hint}count(*) as ${sql.id('n')} from ${tableSql(table)}`);
       return Number(r[0]?.n ?? 0);
     });
     hold = { ...base, kind: 'table', predicate: null, subjectColumn: null, subjectHmac: null, keys: null, heldRows: rows };
@@ -375,14 +375,12 @@ export async function expireHolds(store: StateStore, o: { readonly actor: string
  * same-named table of another schema, where its SQL then fails loudly).
  */
 export async function activeHolds(store: StateStore, source: string, table: string | TableRef, now: Date = new Date()): Promise<StoredHold[]> {
-  let filter: { source: string; schema?: string; table: string };
-  if (typeof table === 'string') {
-    const dot = table.lastIndexOf('.');
-    filter = dot > 0 ? { source, schema: table.slice(0, dot), table: table.slice(dot + 1) } : { source, table };
-  } else {
-    filter = { source, schema: table.schema, table: table.name };
-  }
-  return (await store.holds.list(filter)).filter((h) => holdStatus(h, now) === 'active');
+  // A name as written may hold dots of its own (`ops@corp.example`): every reading is searched, so no hold is missed.
+  const filters: { source: string; schema?: string; table: string }[] =
+    typeof table === 'string' ? tableReadings(table).map((r) => (r.schema === undefined ? { source, table: r.name } : { source, schema: r.schema, table: r.name })) : [{ source, schema: table.schema, table: table.name }];
+  const found = new Map<string, StoredHold>();
+  for (const filter of filters) for (const h of await store.holds.list(filter)) if (holdStatus(h, now) === 'active') found.set(h.id, h);
+  return [...found.values()];
 }
 
 /**
@@ -437,7 +435,7 @@ export async function countHeld(
   if (!x.held) return 0;
   const where = extraWhere ? sql`(${x.held}) and (${extraWhere})` : x.held;
   try {
-    const r = await sql<{ n: unknown }>`select count(*) as ${sql.ref('n')} from ${tableSql(table)} where ${where}`.execute(options.db ?? source.db);
+    const r = await sql<{ n: unknown }>`select count(*) as ${sql.id('n')} from ${tableSql(table)} where ${where}`.execute(options.db ?? source.db);
     return Number(r.rows[0]?.n ?? 0);
   } catch (e) {
     if (isStewardError(e)) throw e;
@@ -451,13 +449,15 @@ const tableSql = (t: TableRef): RawBuilder<unknown> => sql`${sql.id(t.schema, t.
 
 /** `customers` / `schema.customers` → the table; refuses views and unknown or ambiguous names. */
 async function resolveHoldTable(source: Source, tableArg: string): Promise<TableInfo> {
-  const dot = tableArg.lastIndexOf('.');
-  const schema = dot > 0 ? tableArg.slice(0, dot) : undefined;
-  const name = dot > 0 ? tableArg.slice(dot + 1) : tableArg;
-  if (!name) throw new UsageError('--table is empty', { hint: 'Name a table: --table customers or --table public.customers' });
-  const tables = (await source.introspect(schema ? { schemas: [schema] } : {})).filter((t) => t.name === name && (!schema || t.schema === schema));
+  if (!tableArg) throw new UsageError('--table is empty', { hint: 'Name a table: --table customers or --table public.customers' });
+  let all = await source.introspect();
+  let tables = tablesNamed(all, tableArg);
+  if (tables.length === 0 && schemasNamed(tableArg).length > 0) {
+    all = [...all, ...(await source.introspect({ schemas: schemasNamed(tableArg) }))];
+    tables = tablesNamed(all, tableArg);
+  }
   if (tables.length === 0) throw new UsageError(`source "${source.name}" has no table ${tableArg}`, { hint: 'Check --table: TABLE or SCHEMA.TABLE, as `steward audit` lists them; nothing was stored' });
-  if (tables.length > 1) throw new UsageError(`table ${tableArg} exists in several schemas (${tables.map((t) => t.schema).join(', ')})`, { hint: `Name the schema: --table ${tables[0]!.schema}.${name}` });
+  if (tables.length > 1) throw new UsageError(`--table ${tableArg} names several tables (${tables.map((t) => `${t.schema}.${t.name}`).join(', ')})`, { hint: `Name one exactly: ${tables.map((t) => `--table '${exactSpelling(t)}'`).join(' or ')}` });
   const table = tables[0]!;
   if (table.kind !== 'table') throw new UsageError(`${tableArg} is a view: its rows live in the tables it reads`, { hint: 'Hold the rows of the underlying tables' });
   return table;
@@ -517,58 +517,4 @@ async function guarded<T>(source: Source, table: TableInfo, timeoutMs: number, w
 function isTimeout(e: unknown): boolean {
   const x = e as { code?: unknown; errno?: unknown };
   return x?.code === '57014' || x?.code === 'ER_QUERY_TIMEOUT' || x?.errno === 3024 || x?.errno === 1969 || x?.code === 'ER_STATEMENT_TIMEOUT';
-}
-
-const mariaDb = new WeakMap<Source, Promise<boolean>>();
-
-function isMariaDb(source: Source): Promise<boolean> {
-  let p = mariaDb.get(source);
-  if (!p) {
-    p = sql<{ v: string }>`select version() as ${sql.ref('v')}`.execute(source.db).then((r) => /mariadb/i.test(String(r.rows[0]?.v ?? '')));
-    mariaDb.set(source, p);
-  }
-  return p;
-}
-
-/**
- * One SELECT in a read-only transaction under a statement timeout:
- * Postgres `SET LOCAL statement_timeout` (via set_config) in a READ ONLY
- * transaction; MySQL `MAX_EXECUTION_TIME` optimizer hint, MariaDB `SET
- * STATEMENT max_statement_time … FOR`, both in a READ ONLY transaction; SQLite
- * `PRAGMA query_only` for the transaction (SQLite has no statement timeout; its
- * database is a local file). `build` receives the hint to put right after
- * `select`.
- */
-async function readOnlyQuery<R>(source: Source, timeoutMs: number, build: (hint: RawBuilder<unknown>) => RawBuilder<unknown>): Promise<R[]> {
-  const ms = Math.max(1, Math.round(timeoutMs));
-  const none = sql``;
-  switch (source.kind) {
-    case 'postgres':
-      return source.db
-        .transaction()
-        .setAccessMode('read only')
-        .execute(async (trx) => {
-          await sql`select set_config('statement_timeout', ${`${ms}ms`}, true)`.execute(trx);
-          return (await build(none).execute(trx)).rows as R[];
-        });
-    case 'mysql': {
-      const maria = await isMariaDb(source);
-      return source.db
-        .transaction()
-        .setAccessMode('read only')
-        .execute(async (trx) => {
-          const q = maria ? sql`set statement max_statement_time = ${sql.raw(String(ms / 1000))} for ${build(none)}` : build(sql.raw(`/*+ MAX_EXECUTION_TIME(${ms}) */ `));
-          return (await q.execute(trx)).rows as R[];
-        });
-    }
-    case 'sqlite':
-      return source.db.transaction().execute(async (trx) => {
-        await sql`pragma query_only = 1`.execute(trx);
-        try {
-          return (await build(none).execute(trx)).rows as R[];
-        } finally {
-          await sql`pragma query_only = 0`.execute(trx);
-        }
-      });
-  }
 }

@@ -8,6 +8,7 @@ import { addDuration, parseIsoDuration, type IsoDuration } from '../audit/schedu
 import type { RetentionPolicyConfig } from '../config/schema.js';
 import { RETENTION_PERIOD } from '../config/schema.js';
 import { checkPredicate } from '../sources/predicate.js';
+import { tablesNamed } from '../sources/table-names.js';
 import type { ForeignKey, SourceKind, TableInfo } from '../sources/types.js';
 
 /**
@@ -80,10 +81,7 @@ export function policyWhereLabel(index: number) {
 
 /** `schema.table` or `table` → the table in an introspection. */
 export function findTable(tables: readonly TableInfo[], name: string): TableInfo | undefined {
-  const dot = name.lastIndexOf('.');
-  const schema = dot > 0 ? name.slice(0, dot) : undefined;
-  const t = dot > 0 ? name.slice(dot + 1) : name;
-  const hits = tables.filter((x) => x.name === t && (!schema || x.schema === schema) && x.kind === 'table');
+  const hits = tablesNamed(tables, name).filter((x) => x.kind === 'table');
   return hits.length === 1 ? hits[0] : undefined;
 }
 

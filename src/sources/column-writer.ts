@@ -8,7 +8,7 @@
  * stale value.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { ColumnInfo, TableInfo } from './types.js';
+import type { ColumnInfo, TableInfo } from './table-info.js';
 
 /** One row to swap: its key parts (as read), the value it must still hold, the new value(s). */
 export interface SwapRow {
@@ -79,6 +79,11 @@ export interface RowWriter {
   reclaim(table: TableInfo, full: boolean): { readonly statements: readonly string[]; readonly remains: readonly string[] };
   /** `key in (…)` for a list of primary keys (Postgres: one array parameter). */
   keysIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown>;
+  /**
+   * Bind parameters {@link keysIn} takes per key of `table`: one per key column,
+   * or 0 where the whole list is one parameter (Postgres, single-column keys).
+   */
+  keyParameters(table: TableInfo): number;
   /** Run before deleting, on the deleting connection (SQLite: zero freed pages). */
   beforeDelete(db: Kysely<any>): Promise<void>;
   /** `FOR UPDATE` where the database locks rows a transaction read (SQLite's write lock covers the file: empty). */
@@ -133,11 +138,11 @@ export interface ErasedBatch {
 export type ColumnWriter = RowWriter;
 
 /** `schema.table` as Kysely's table reference. */
-export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.table(`${t.schema}.${t.name}`);
+export const tableRef = (t: TableInfo): RawBuilder<unknown> => sql.id(t.schema, t.name);
 
 /** `(a, b)` or `a`: a primary key as a row value. */
 export function keyTuple(columns: readonly string[], prefix?: string): RawBuilder<unknown> {
-  const refs = columns.map((c) => (prefix ? sql.ref(`${prefix}.${c}`) : sql.ref(c)));
+  const refs = columns.map((c) => (prefix ? sql.id(prefix, c) : sql.id(c)));
   return refs.length === 1 ? refs[0]! : sql`(${sql.join(refs)})`;
 }
 
@@ -145,10 +150,13 @@ export function keyTuple(columns: readonly string[], prefix?: string): RawBuilde
 export async function fetchByKeyList(trx: Kysely<any>, table: TableInfo, column: string, keys: readonly (readonly unknown[])[]): Promise<Record<string, unknown>[]> {
   const pk = table.primaryKey;
   return (
-    await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.ref(k)))}, ${sql.ref(column)} as ${sql.ref('__value')}
+    await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql.id(k)))}, ${sql.id(column)} as ${sql.id('__value')}
       from ${tableRef(table)} where ${keyTuple(pk)} in (${sql.join(keys.map((k) => valueTuple(k)))})`.execute(trx)
   ).rows;
 }
+
+/** Parameters per key of the generic {@link keyListIn}: one per key column. */
+export const keyListParameters = (table: TableInfo): number => table.primaryKey.length;
 
 /** The generic `(k…) in ((?, …), …)`. */
 export function keyListIn(table: TableInfo, keys: readonly (readonly unknown[])[]): RawBuilder<unknown> {

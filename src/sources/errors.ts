@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import { SourceError, StewardError } from '../errors.js';
 import { BUILTIN_DETECTORS } from '../detection/detectors/index.js';
 import { maskValue } from '../detection/mask.js';
-import type { SourceKind, TableInfo, TableRef } from './types.js';
+import { dialectOf } from './dialects.js';
+import type { SourceCommand, SourceKind } from './kinds.js';
+import type { TableInfo, TableRef } from './table-info.js';
 
 type SourceErrorCode = ConstructorParameters<typeof SourceError>[0];
 
@@ -35,8 +37,7 @@ export interface SourceErrorContext {
   readonly names?: readonly string[];
 }
 
-/** Which kind of Steward command met a source error, for its hint. */
-export type SourceCommand = 'audit' | 'encrypt' | 'retention' | 'hold' | 'restore';
+export type { SourceCommand } from './kinds.js';
 
 /** Replaces the password of a connection URL (and `password=` parameters) by `***`. */
 export function redactUrl(url: string): string {
@@ -57,7 +58,7 @@ export function redactUrl(url: string): string {
 
 /** How a table is written in messages and hints, quoted the way its dialect would. */
 export function displayTable(kind: SourceKind, table: TableRef): string {
-  const q = kind === 'mysql' ? (s: string) => `\`${s.replaceAll('`', '``')}\`` : (s: string) => `"${s.replaceAll('"', '""')}"`;
+  const { quoteIdentifier: q } = dialectOf(kind);
   return `${q(table.schema)}.${q(table.name)}`;
 }
 
@@ -517,6 +518,7 @@ const WRITE_NOTE: Partial<Record<SourceCommand, string>> = {
   retention: 'nothing of a failed batch is kept, and the same command resumes where it stopped',
   restore: 'nothing of a failed chunk is kept',
   hold: 'nothing was stored',
+  subject: 'nothing partial is reported as complete; run it again when the source answers',
 };
 
 /** The privilege a command needs on a table, for the GRANT in its hint. */
@@ -526,6 +528,7 @@ const PRIVILEGE: Record<SourceCommand, string> = {
   retention: 'SELECT, UPDATE and DELETE',
   restore: 'SELECT and INSERT',
   hold: 'SELECT',
+  subject: 'SELECT',
 };
 
 const HINTS: Record<SourceErrorCode, (ctx: SourceErrorContext & { readonly command: SourceCommand }) => string> = {

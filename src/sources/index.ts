@@ -1,9 +1,14 @@
 /**
  * Sources: the customer databases Steward audits. One interface (`Source`), three
  * dialects in `src/sources/<dialect>/` (PostgreSQL, MySQL/MariaDB, SQLite), each
- * with the same files: `<dialect>-source.ts` (connect, capabilities),
- * `<dialect>-introspector.ts` (catalog queries, row estimates) and
- * `<dialect>-sampler.ts` (bounded random samples).
+ * with the same files: `<dialect>-dialect.ts` (what is known without a
+ * connection: capability flags, quoting, predicate syntax, connection-string
+ * transport, archive value rules; `dialectOf(kind)` finds it), `<dialect>-source.ts`
+ * (connect, the read-only query with a timeout), `<dialect>-introspector.ts`
+ * (catalog queries, row estimates), `<dialect>-sampler.ts` (bounded random
+ * samples), `<dialect>-access.ts`, `-integrity.ts`, `-transport.ts` and
+ * `-writer.ts`. Code outside this folder asks `source.dialect` /
+ * `source.capabilities`, never which database it is (test/unit/architecture.test.ts).
  *
  * @example
  * const source = await openSource({ name: 'shop', kind: 'postgres', url: process.env.SHOP_URL! }, { readonly: true });
@@ -21,7 +26,9 @@ import type { OpenSourceOptions, Source, SourceConnection } from './types.js';
 
 export * from './types.js';
 export { redactUrl, toSourceError, classifyDriverError, displayTable, type SourceErrorContext } from './errors.js';
+export { tablesNamed, tableReadings, exactSpelling } from './table-names.js';
 export type { SourceLocation } from './source-base.js';
+export { dialectOf, SOURCE_DIALECTS } from './dialects.js';
 export { createPostgresSource, PostgresSource, POSTGRES_CAPABILITIES, type PostgresPoolLike } from './postgres/postgres-source.js';
 export { MysqlSource, MYSQL_CAPABILITIES } from './mysql/mysql-source.js';
 export { SqliteSource, SQLITE_CAPABILITIES, sqliteFilePath } from './sqlite/sqlite-source.js';

@@ -25,7 +25,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
-import type { SourceKind } from './types.js';
+import { SOURCE_DIALECTS, dialectOf } from './dialects.js';
+import type { SourceKind } from './kinds.js';
+import type { PredicateSyntax, SourceDialect } from './types.js';
 
 /** Longest predicate accepted. */
 export const MAX_PREDICATE_CHARS = 4000;
@@ -43,8 +45,23 @@ export interface PredicateLabel {
 
 const HOLD_LABEL: PredicateLabel = { what: 'the --where predicate', example: 'e.g. --where "case_id = 42 and created_at < \'2024-01-01\'"' };
 
-/** The dialects node-sql-parser is asked for, per source kind (MySQL sources may be MariaDB or MySQL: either parser will do). */
-const PARSERS: Record<SourceKind, readonly string[]> = { postgres: ['postgresql'], mysql: ['mariadb', 'mysql'], sqlite: ['sqlite'] };
+/**
+ * The lexer's rules before the source is known: what any dialect reads as a comment,
+ * a string escape or a dollar quote is refused, but not a character that is an
+ * operator in one of them (Postgres `#>`, `?`, `@>`); each dialect's parser must then
+ * accept the predicate too.
+ */
+const ANY_DIALECT: PredicateSyntax = Object.freeze({
+  parsers: [],
+  backslashInStrings: SOURCE_DIALECTS.some((d) => d.predicates.backslashInStrings),
+  backslashInDoubleQuotes: SOURCE_DIALECTS.some((d) => d.predicates.backslashInDoubleQuotes),
+  escapeStrings: SOURCE_DIALECTS.some((d) => d.predicates.escapeStrings),
+  hashComments: SOURCE_DIALECTS.every((d) => d.predicates.hashComments),
+  dollarQuotes: SOURCE_DIALECTS.some((d) => d.predicates.dollarQuotes),
+  numberedParameters: SOURCE_DIALECTS.some((d) => d.predicates.numberedParameters),
+  questionParameters: SOURCE_DIALECTS.every((d) => d.predicates.questionParameters),
+  namedParameters: SOURCE_DIALECTS.every((d) => d.predicates.namedParameters),
+});
 type Parser = { astify(text: string, options: { database: string }): unknown };
 const parsers = new Map<string, Parser>();
 const require = createRequire(import.meta.url);
@@ -73,8 +90,9 @@ export function checkPredicate(text: string, kind?: SourceKind, label: Predicate
   if (p === '') refuse('it is empty');
   if (p.length > MAX_PREDICATE_CHARS) refuse(`it is longer than ${MAX_PREDICATE_CHARS} characters`, 'Select fewer rows per predicate, or by a column that groups them (e.g. case_id = 42)');
   if (p.includes('\0')) refuse('it contains a NUL character');
-  lex(p, kind, refuse);
-  for (const k of kind ? [kind] : (Object.keys(PARSERS) as SourceKind[])) parse(p, k, refuse);
+  const dialect = kind ? dialectOf(kind) : undefined;
+  lex(p, dialect?.predicates ?? ANY_DIALECT, refuse);
+  for (const d of dialect ? [dialect] : SOURCE_DIALECTS) parse(p, d, refuse);
   return p as CheckedPredicate;
 }
 
@@ -89,9 +107,7 @@ export function allOf(conditions: readonly RawBuilder<unknown>[]): RawBuilder<un
   return sql.join(conditions.map((c) => sql`(${c})`), sql` and `);
 }
 
-function lex(p: string, kind: SourceKind | undefined, refuse: (why: string, hint?: string) => never): void {
-  const mysql = kind === undefined || kind === 'mysql';
-  const postgres = kind === undefined || kind === 'postgres';
+function lex(p: string, syntax: PredicateSyntax, refuse: (why: string, hint?: string) => never): void {
   const backslashHint = "Write the character itself (a quote inside a string is doubled: 'O''Brien'); a backslash's meaning depends on the server's settings";
   let depth = 0;
   let i = 0;
@@ -100,11 +116,11 @@ function lex(p: string, kind: SourceKind | undefined, refuse: (why: string, hint
     const next = p[i + 1];
     if (c === "'" || c === '"' || c === '`') {
       // Postgres E'…' strings always take backslash escapes, whatever the settings.
-      const eString = c === "'" && postgres && /[eE]/.test(p[i - 1] ?? '') && !/[\w$]/.test(p[i - 2] ?? '');
+      const eString = c === "'" && syntax.escapeStrings && /[eE]/.test(p[i - 1] ?? '') && !/[\w$]/.test(p[i - 2] ?? '');
       const end = closing(p, i, c, eString);
       if (end < 0) refuse(`a ${c === "'" ? 'string' : 'quoted identifier'} opened at character ${i + 1} is not closed`);
       const body = p.slice(i + 1, end);
-      if (!eString && body.includes('\\') && (c === "'" ? mysql || postgres : c === '"' && mysql)) {
+      if (!eString && body.includes('\\') && (c === "'" ? syntax.backslashInStrings : c === '"' && syntax.backslashInDoubleQuotes)) {
         refuse(`the ${c === "'" ? 'string' : 'quoted text'} at character ${i + 1} holds a backslash, which the server may or may not read as an escape`, backslashHint);
       }
       i = end + 1;
@@ -112,12 +128,12 @@ function lex(p: string, kind: SourceKind | undefined, refuse: (why: string, hint
     }
     if (c === ';') refuse('it contains ";" (one expression only, no second statement)');
     if ((c === '-' && next === '-') || (c === '/' && next === '*') || (c === '*' && next === '/')) refuse('it contains a comment ("--" or "/* */")');
-    if (c === '#' && kind === 'mysql') refuse('it contains "#", a comment in MySQL');
-    if (c === '$' && kind !== 'mysql' && /^\$[A-Za-z_]*\$/.test(p.slice(i))) refuse('it contains a dollar-quoted string ($$…$$)', "Write string literals in single quotes: 'text'");
+    if (c === '#' && syntax.hashComments) refuse('it contains "#", a comment in MySQL');
+    if (c === '$' && syntax.dollarQuotes && /^\$[A-Za-z_]*\$/.test(p.slice(i))) refuse('it contains a dollar-quoted string ($$…$$)', "Write string literals in single quotes: 'text'");
     const placeholder =
-      (postgres && c === '$' && /\d/.test(next ?? '') && !/[\w$]/.test(p[i - 1] ?? '')) ||
-      ((kind === 'mysql' || kind === 'sqlite') && c === '?') ||
-      (kind === 'sqlite' && (c === ':' || c === '@' || c === '$') && /[A-Za-z_]/.test(next ?? '') && !/[\w:]/.test(p[i - 1] ?? ''));
+      (syntax.numberedParameters && c === '$' && /\d/.test(next ?? '') && !/[\w$]/.test(p[i - 1] ?? '')) ||
+      (syntax.questionParameters && c === '?') ||
+      (syntax.namedParameters && (c === ':' || c === '@' || c === '$') && /[A-Za-z_]/.test(next ?? '') && !/[\w:]/.test(p[i - 1] ?? ''));
     if (placeholder) refuse(`the "${c}" at character ${i + 1} is a bind parameter, which would take the value of one of Steward's own`, "Write the value itself: created_at < '2024-01-01'");
     if (c === '(') depth++;
     if (c === ')' && --depth < 0) refuse(`the ")" at character ${i + 1} closes a parenthesis that was never opened`);
@@ -147,9 +163,9 @@ function closing(text: string, start: number, quote: string, escapes: boolean): 
 
 const PREFIX = 'SELECT 1 FROM t WHERE ';
 
-function parse(p: string, kind: SourceKind, refuse: (why: string, hint?: string) => never): void {
+function parse(p: string, dialect: SourceDialect, refuse: (why: string, hint?: string) => never): void {
   let lastError: { offset?: number } | null = null;
-  for (const database of PARSERS[kind]) {
+  for (const database of dialect.predicates.parsers) {
     let ast: unknown;
     try {
       ast = parserFor(database).astify(`${PREFIX}${p}`, { database });
@@ -165,8 +181,8 @@ function parse(p: string, kind: SourceKind, refuse: (why: string, hint?: string)
     return;
   }
   const at = lastError?.offset !== undefined ? ` near character ${Math.max(1, lastError.offset - PREFIX.length + 1)}` : '';
-  const names = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlite: 'SQLite' } as const;
-  refuse(`it does not parse as one ${names[kind]} boolean expression${at}`, `Check the expression in a ${names[kind]} client (select count(*) from the_table where …), then give it again`);
+  const name = dialect.displayName;
+  refuse(`it does not parse as one ${name} boolean expression${at}`, `Check the expression in a ${name} client (select count(*) from the_table where …), then give it again`);
 }
 
 function hasParameter(node: unknown): boolean {

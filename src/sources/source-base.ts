@@ -10,6 +10,7 @@ import type { SessionTransport } from '../transit/types.js';
 import { redactUrl, toSourceError, type SourceCommand, type SourceErrorContext } from './errors.js';
 import type {
   AccessSnapshot,
+  ArchiveDialect,
   RowWriter,
   IntegrityExpressions,
   IntrospectOptions,
@@ -17,7 +18,9 @@ import type {
   SampleRow,
   Source,
   SourceCapabilities,
+  SourceDialect,
   SourceKind,
+  RawSql,
   TableInfo,
   TableRef,
 } from './types.js';
@@ -47,12 +50,14 @@ export interface SourceLocation {
 
 export abstract class SourceBase implements Source {
   abstract readonly kind: SourceKind;
+  abstract readonly dialect: SourceDialect;
   abstract readonly capabilities: SourceCapabilities;
   abstract readonly integrity: IntegrityExpressions;
   protected abstract readonly introspector: SourceIntrospector;
   protected abstract readonly sampler: SourceSampler;
   protected abstract readonly accessReader: SourceAccessReader;
   abstract readonly writer: RowWriter;
+  abstract readonly archive: ArchiveDialect;
   /** The dialect's session query (`src/sources/<dialect>/<dialect>-transport.ts`). */
   protected abstract readonly transportReader: (db: Kysely<any>) => Promise<SessionTransport>;
 
@@ -105,6 +110,8 @@ export abstract class SourceBase implements Source {
   readAccess(options: IntrospectOptions = {}): Promise<AccessSnapshot> {
     return this.guard('read the privileges of', undefined, () => this.accessReader.read(options));
   }
+
+  abstract readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]>;
 
   readTransport(): Promise<SessionTransport> {
     return this.guard('read the connection encryption of', undefined, () => this.transportReader(this.db));

@@ -1,58 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { AccessSnapshot } from './access-types.js';
-import type { SessionTransport } from '../transit/types.js';
+import type { ConnectionStringTransport, SessionTransport, TransitAdvice } from '../transit/types.js';
 import type { RowWriter } from './column-writer.js';
+import type { SourceCommand, SourceKind } from './kinds.js';
+import type { ColumnInfo, TableInfo, TableRef } from './table-info.js';
 
 export type { ColumnWriter, RowWriter, SwapRow, SwapOptions } from './column-writer.js';
 
 export type * from './access-types.js';
 
-/** The databases Steward can audit. `mysql` covers MySQL and MariaDB. */
-export type SourceKind = 'postgres' | 'mysql' | 'sqlite';
-export const SOURCE_KINDS: readonly SourceKind[] = ['postgres', 'mysql', 'sqlite'];
-
-/** A table's address. `schema` is the Postgres schema / MySQL database / SQLite attached db ("main"). */
-export interface TableRef {
-  readonly schema: string;
-  readonly name: string;
-}
-
-export interface ColumnInfo {
-  readonly name: string;
-  /** The database's own type name, lower case (`character varying`, `varchar(255)`, `TEXT`). */
-  readonly dataType: string;
-  /** Steward's coarse type, used by detection: only `text` columns carry free text. */
-  readonly typeClass: 'text' | 'integer' | 'decimal' | 'boolean' | 'date' | 'timestamp' | 'binary' | 'json' | 'uuid' | 'other';
-  readonly nullable: boolean;
-  /** Declared maximum length for text types, when the database knows it. */
-  readonly maxLength: number | null;
-  readonly comment: string | null;
-}
-
-export interface ForeignKey {
-  readonly name: string;
-  readonly columns: readonly string[];
-  readonly referencedSchema: string;
-  readonly referencedTable: string;
-  readonly referencedColumns: readonly string[];
-}
-
-export interface TableInfo extends TableRef {
-  readonly kind: 'table' | 'view';
-  readonly columns: readonly ColumnInfo[];
-  /** Primary key columns in key order; empty when the table has none. */
-  readonly primaryKey: readonly string[];
-  readonly foreignKeys: readonly ForeignKey[];
-  /**
-   * Other column sets no two rows may share (UNIQUE constraints and plain unique
-   * indexes, not partial ones or ones over expressions), each in index order.
-   * Absent when the introspector did not read them.
-   */
-  readonly uniqueKeys?: readonly (readonly string[])[];
-  /** Row count from catalog statistics (never `count(*)` on a large table); -1 when unknown. */
-  readonly rowEstimate: number;
-  readonly comment: string | null;
-}
+export { SOURCE_KINDS, type SourceCommand, type SourceKind } from './kinds.js';
+export type { ColumnInfo, ForeignKey, TableInfo, TableRef } from './table-info.js';
 
 /**
  * What a dialect can do, so that callers never branch on `kind`.
@@ -69,6 +27,78 @@ export interface SourceCapabilities {
   readonly supportsReturning: boolean;
   /** DDL runs inside a transaction and rolls back with it. */
   readonly supportsTransactionalDdl: boolean;
+  /**
+   * Bind parameters Steward puts into one statement: the database's own limit
+   * (SQLite 32,766; MySQL and Postgres 65,535) less room for the statement's own
+   * parameters. Batches that bind key lists shrink to stay under it.
+   */
+  readonly maxBindParameters: number;
+  /**
+   * Text equality ignores case under the default collation (MySQL/MariaDB `_ci`
+   * collations), so a case-insensitive lookup needs no `lower()` and an index on
+   * the plain column serves it.
+   */
+  readonly textEqualityFoldsCase: boolean;
+}
+
+/**
+ * What an operator's predicate may not contain in a dialect, for the lexer of
+ * src/sources/predicate.ts (each flag refuses a construct that would let text
+ * escape the parentheses Steward puts around it, or take one of its parameters).
+ */
+export interface PredicateSyntax {
+  /** node-sql-parser builds to parse a predicate with; one accepting it is enough. */
+  readonly parsers: readonly string[];
+  /** A backslash in a `'…'` string may or may not be an escape, by server setting: refused. */
+  readonly backslashInStrings: boolean;
+  /** `"…"` is a string, and a backslash in it may be an escape (MySQL): refused. */
+  readonly backslashInDoubleQuotes: boolean;
+  /** `E'…'` strings, which always take backslash escapes (Postgres). */
+  readonly escapeStrings: boolean;
+  /** `#` starts a comment (MySQL): refused. */
+  readonly hashComments: boolean;
+  /** `$tag$…$tag$` dollar quotes: refused. */
+  readonly dollarQuotes: boolean;
+  /** `$1` bind placeholders: refused. */
+  readonly numberedParameters: boolean;
+  /** `?` bind placeholders: refused. */
+  readonly questionParameters: boolean;
+  /** `:name`, `@name`, `$name` bind placeholders (SQLite): refused. */
+  readonly namedParameters: boolean;
+}
+
+/**
+ * What Steward knows of a database without a connection to it: capability flags,
+ * quoting, the syntax operator predicates are checked against, how a connection
+ * string asks for TLS, and how archived values travel. One per dialect, in
+ * `src/sources/<dialect>/<dialect>-dialect.ts`; {@link dialectOf} finds it by kind.
+ * Code outside `src/sources/` asks the dialect, never which database it is.
+ */
+export interface SourceDialect {
+  readonly kind: SourceKind;
+  /** `PostgreSQL`, `MySQL/MariaDB`, `SQLite`: for messages. */
+  readonly displayName: string;
+  readonly capabilities: SourceCapabilities;
+  /** An identifier quoted for this dialect's SQL (`"x"`, `` `x` ``), for statements Steward suggests. */
+  quoteIdentifier(name: string): string;
+  readonly predicates: PredicateSyntax;
+  /** What a connection string asks for in transit, read without connecting. Pure; never returns the password. */
+  connectionTransport(url: string, env: NodeJS.ProcessEnv): ConnectionStringTransport;
+  /** What to tell a user about this database's encryption in transit; null where nothing travels (SQLite). */
+  readonly transit: TransitAdvice | null;
+  /** Reading rows for archives exactly, and writing archived values back (`source.archive`). */
+  readonly archive: ArchiveDialect;  /**
+   * The statement a user runs to index `column` of `table` for lookups by
+   * equality; `caseInsensitive`: for lookups by its lower-case form (a plain
+   * index where equality already folds case). `name` is used where the dialect
+   * requires an index name.
+   */
+  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;  /**
+   * Where the database has no accounts of its own (SQLite: a file, guarded by its
+   * permissions): the principal names an `access.authorized` entry may use, and the
+   * sentence telling a user so. Null: principals are the database's roles or accounts.
+   */
+  readonly fixedPrincipals: { readonly pattern: RegExp; readonly explanation: string } | null;
 }
 
 export interface IntrospectOptions {
@@ -127,6 +157,32 @@ export interface IntegrityExpressions {
   foldedUniqueColumns(table: TableRef): RawSql;
   /** Whether the value was exact (true) or approximated (SQLite has no regular expressions). */
   readonly exact: boolean;
+  /** Why the checks are approximate, for reports (where `exact` is false): `SQLite has no regular expressions`. */
+  readonly approximation?: string;
+}
+
+/**
+ * What archiving needs from a dialect (src/archive/values.ts): how to read a column
+ * without the driver rounding it, and the parameter forms its driver writes back
+ * exactly. Implemented in `src/sources/<dialect>/<dialect>-archive.ts`.
+ */
+export interface ArchiveDialect {
+  /** `column` read without loss: as it is, or as text where the driver would round it (a select expression, not aliased). */
+  exactRead(column: RawSql, info: { readonly typeClass?: string | undefined; readonly dataType: string }): RawSql;
+  /** How an INSERT parameter of each kind of archived value goes to the driver. */
+  readonly params: {
+    readonly boolean: 'boolean' | 'integer';
+    readonly bigint: 'bigint' | 'text';
+    /** A timestamp with a time zone. */
+    readonly instant: 'date' | 'iso-text';
+    readonly array: 'array' | 'json-text';
+  };
+  /**
+   * A table's schema is a namespace inside the database (Postgres), so a restore goes
+   * back into the archived one by default; false where the schema is the database
+   * itself (MySQL) or the file (SQLite): a restore writes into the connection's own.
+   */
+  readonly restoresIntoSchema: boolean;
 }
 
 /** Kysely's RawBuilder, re-exported so that source types do not depend on its generics. */
@@ -140,6 +196,9 @@ export type RawSql = import('kysely').RawBuilder<unknown>;
 export interface Source {
   readonly name: string;
   readonly kind: SourceKind;
+  /** What differs per database: ask this, not `kind`. */
+  readonly dialect: SourceDialect;
+  /** `dialect.capabilities`. */
   readonly capabilities: SourceCapabilities;
   /** The query layer, for callers that need more than the methods below. */
   readonly db: Kysely<any>;
@@ -160,10 +219,22 @@ export interface Source {
    * catalog the connection may not read becomes a `problems` entry, not an error.
    */
   readAccess(options?: IntrospectOptions): Promise<AccessSnapshot>;
+  /** Reading rows for archives exactly, and writing archived values back. */
+  readonly archive: ArchiveDialect;
   /** Batched compare-and-set writes to one column, for online column migrations. */
   readonly writer: RowWriter;
   /** Whether this connection is encrypted and whether the server requires it, as the database reports it. */
   readTransport(): Promise<SessionTransport>;
+  /**
+   * Runs one SELECT that must not write and must end within `timeoutMs`: in a
+   * read-only transaction (SQLite: `query_only`) under the dialect's statement
+   * timeout (Postgres `statement_timeout`, MySQL `MAX_EXECUTION_TIME`, MariaDB
+   * `max_statement_time`; SQLite has none, its database is a local file). `build`
+   * gets the hint to place right after `select` (empty where the dialect sets the
+   * timeout otherwise). Driver errors propagate as they are (a timeout, a write
+   * refused), for the caller to name.
+   */
+  readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]>;
   /** Releases the connection pool. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -186,5 +257,5 @@ export interface OpenSourceOptions {
    */
   readonly readonly?: boolean;
   /** The command the source is opened for, so that error hints fit it (only the audit can exclude a table). */
-  readonly command?: import('./errors.js').SourceCommand;
+  readonly command?: SourceCommand;
 }

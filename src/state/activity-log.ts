@@ -1,10 +1,9 @@
 /**
  * The activity log's hash chain, as pure functions.
  *
- * Each entry carries the hash of the one before it:
- *   hash = sha256_hex(prev_hash ‖ "\n" ‖ canonicalJson({seq, at, actor, action, subject, details}))
- * with prev_hash of the first entry = 64 zeros. Editing, removing, inserting or
- * reordering entries breaks the chain at the first affected entry.
+ * Each entry carries the hash of the one before it, so editing, removing, inserting
+ * or reordering entries breaks the chain at the first affected entry.
+ * Format (the chain and checkpoint files): docs/state.md#format-of-the-log
  *
  * What a chain cannot do alone: someone with write access to the store and this
  * source code can rewrite the whole tail consistently. Signed checkpoints close
@@ -18,7 +17,6 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'nod
 import { createClassifier } from '../detection/classify.js';
 import { maskValue } from '../detection/mask.js';
 import { InternalError, TamperError, UsageError } from '../errors.js';
-import type { StateStore } from './store.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -224,18 +222,25 @@ export function assertNoPersonalData(value: unknown, where = 'entry', identifier
 
 // ---- the log as a whole, on a state store
 
+/** What the functions below need of a state store (`StateStore` has it; so does a test double). */
+export interface ActivityLogAccess {
+  appendActivity(entry: NewActivity): Promise<StoredActivity>;
+  verifyActivityLog(): Promise<VerifyResult>;
+  activityHash(seq: number): Promise<string | null>;
+}
+
 /** Appends one entry (serialised across writers; see StateStore.appendActivity). */
-export function appendActivity(store: StateStore, entry: NewActivity): Promise<StoredActivity> {
+export function appendActivity(store: ActivityLogAccess, entry: NewActivity): Promise<StoredActivity> {
   return store.appendActivity(entry);
 }
 
 /** Verifies the whole chain, streaming it in bounded batches. */
-export function verifyActivityLog(store: StateStore): Promise<VerifyResult> {
+export function verifyActivityLog(store: ActivityLogAccess): Promise<VerifyResult> {
   return store.verifyActivityLog();
 }
 
 /** Signs the current head of an intact, non-empty log. */
-export async function exportCheckpoint(store: StateStore, options: { readonly privateKeyPem: string; readonly at?: string }): Promise<Checkpoint> {
+export async function exportCheckpoint(store: ActivityLogAccess, options: { readonly privateKeyPem: string; readonly at?: string }): Promise<Checkpoint> {
   const head = await store.verifyActivityLog();
   if (!head.ok) throw new TamperError(`refusing to checkpoint a broken log (entry ${head.firstBroken!.seq}, ${head.firstBroken!.reason})`, { hint: 'Run `steward log verify` first' });
   if (head.entries === 0) throw new UsageError('the activity log is empty: nothing to checkpoint', { hint: 'Run an audit first' });
@@ -245,7 +250,7 @@ export async function exportCheckpoint(store: StateStore, options: { readonly pr
 export type CheckpointCheck = { readonly ok: true } | { readonly ok: false; readonly reason: 'signature' | 'rewritten'; readonly detail: string };
 
 /** The checkpoint is signed by `publicKeyPem` and the log still holds its hash at its seq. */
-export async function verifyCheckpoint(c: Checkpoint, publicKeyPem: string, store: StateStore): Promise<CheckpointCheck> {
+export async function verifyCheckpoint(c: Checkpoint, publicKeyPem: string, store: ActivityLogAccess): Promise<CheckpointCheck> {
   if (!checkpointSignatureValid(c, publicKeyPem)) return { ok: false, reason: 'signature', detail: 'the checkpoint is not signed by that public key, or was edited' };
   const held = await store.activityHash(c.seq);
   if (held !== c.hash) {

@@ -20,8 +20,30 @@ export interface StateBackend {
   readonly location: string;
   /** Does this table exist in the store's schema? */
   tableExists(name: string): Promise<boolean>;
-  /** Maps a driver error to a reason and a fix a user can act on. */
-  explain(error: unknown): { reason: string; hint: string };
+  /**
+   * Maps a driver error to a reason and a fix a user can act on, and the error to keep
+   * as the StateError's cause: never the driver's own text, which can quote a stored value.
+   */
+  explain(error: unknown): StateErrorExplanation;
+  /**
+   * Serialises the writers of `table` for the rest of `trx`: PostgreSQL takes an
+   * exclusive table lock; SQLite needs nothing (its write transaction, `BEGIN
+   * IMMEDIATE`, already holds the whole file).
+   */
+  lockTable(trx: Kysely<StateDatabase>, table: keyof StateDatabase & string): Promise<void>;
+  /**
+   * Before a delete or overwrite of secret bytes: makes the database overwrite the
+   * freed content instead of leaving it in free pages (SQLite `secure_delete`);
+   * nothing where the database does not keep it readable (PostgreSQL).
+   */
+  overwriteFreedContent(db: Kysely<StateDatabase>): Promise<void>;
+}
+
+export interface StateErrorExplanation {
+  readonly reason: string;
+  readonly hint: string;
+  /** A DriverError (codes and the safe reason only) for a driver error; a file-system error as it is. */
+  readonly cause: unknown;
 }
 
 export function errorMessage(e: unknown): string {
@@ -44,7 +66,7 @@ export async function runStateOperation<T>(backend: StateBackend, assertOpen: ()
     return await fn();
   } catch (e) {
     if (isStewardError(e)) throw e;
-    const { reason, hint } = backend.explain(e);
-    throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${backend.location}: ${reason}`, { hint, cause: e });
+    const { reason, hint, cause } = backend.explain(e);
+    throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${backend.location}: ${reason}`, { hint, cause });
   }
 }

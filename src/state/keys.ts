@@ -106,8 +106,8 @@ export class StateKeyStore implements KeyStore {
 
   async destroyKey(keyId: string, version: number, at: string): Promise<boolean> {
     return this.#run('destroy a data key in', async () => {
-      // SQLite: overwrite deleted content instead of leaving it in free pages.
-      if (this.#backend.dialect === 'sqlite') await sql`pragma secure_delete = on`.execute(this.#db);
+      // Overwrite the wrapped key's bytes instead of leaving them in free pages (SQLite).
+      await this.#backend.overwriteFreedContent(this.#db);
       const r = await this.#db
         .updateTable('data_keys')
         .set({ state: 'destroyed', wrapped: null, destroyed_at: at })

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { StateError } from '../errors.js';
-import { errorCode, errorMessage, type StateBackend } from './backend.js';
+import { describeDriverError, driverCause } from '../sources/errors.js';
+import { errorCode, errorMessage, type StateBackend, type StateErrorExplanation } from './backend.js';
 import type { StateDatabase } from './tables.js';
 
 export const DEFAULT_PG_SCHEMA = 'steward';
@@ -39,8 +40,8 @@ export async function openPostgresBackend(url: string, schema: string): Promise<
     }
   } catch (e) {
     await rootDb.destroy().catch(() => {});
-    const { reason, hint } = explain(e);
-    throw new StateError('STATE_OPEN', `Cannot open the state store ${location}: ${reason}`, { hint, cause: e });
+    const { reason, hint, cause } = explain(e);
+    throw new StateError('STATE_OPEN', `Cannot open the state store ${location}: ${reason}`, { hint, cause });
   }
   return {
     dialect: 'postgres',
@@ -53,12 +54,29 @@ export async function openPostgresBackend(url: string, schema: string): Promise<
       return (r.rows[0]?.n ?? 0) > 0;
     },
     explain,
+    async lockTable(trx, table) {
+      await sql`lock table ${sql.id(schema, table)} in exclusive mode`.execute(trx);
+    },
+    // Deleted tuples are not readable through SQL; VACUUM reclaims their space.
+    overwriteFreedContent: async () => undefined,
   };
 }
 
-function explainPg(e: unknown, schema: string): { reason: string; hint: string } {
+/**
+ * A driver error of the state store: Steward's words for its SQLSTATE (src/sources/errors.ts),
+ * never the server's message (a RAISE, a `duplicate key` or an `invalid input` can quote a
+ * stored value), and the fix for a state store.
+ */
+function explainPg(e: unknown, schema: string): StateErrorExplanation {
+  // The server's errors carry a SQLSTATE; the client's own (a socket, a TLS or a SASL failure) do not, and quote no value.
+  const fromServer = /^[0-9A-Z]{5}$/.test(errorCode(e) ?? '');
+  const described = fromServer || errorCode(e) !== undefined ? describeDriverError(e, 'postgres').reason : errorMessage(e);
+  const { reason, hint } = pgReason(e, schema, described);
+  return { reason, hint, cause: fromServer ? driverCause(e, 'postgres') : e };
+}
+
+function pgReason(e: unknown, schema: string, described: string): { reason: string; hint: string } {
   const code = errorCode(e);
-  const msg = errorMessage(e);
   switch (code) {
     case 'ECONNREFUSED':
     case 'ENOTFOUND':
@@ -72,7 +90,7 @@ function explainPg(e: unknown, schema: string): { reason: string; hint: string }
       return { reason: 'the database does not exist', hint: 'Create it (`createdb <name>`) or fix the database name in state.url' };
     case '42501':
       return {
-        reason: `permission denied (${msg})`,
+        reason: described,
         hint: `Ask an administrator to run \`CREATE SCHEMA ${schema} AUTHORIZATION <steward user>\`, or connect as a user that owns it`,
       };
     case '53100':
@@ -80,7 +98,7 @@ function explainPg(e: unknown, schema: string): { reason: string; hint: string }
     case '25006':
       return { reason: 'the server is read-only (a replica?)', hint: 'Point state.url at the primary server' };
     default:
-      if (/timeout/i.test(msg)) return { reason: `connection timed out (${msg})`, hint: 'Check the host and port in state.url and any firewall between' };
-      return { reason: msg, hint: 'Check state.url in steward.yml and that the server accepts connections' };
+      if (/^connection timed out/.test(described)) return { reason: described, hint: 'Check the host and port in state.url and any firewall between' };
+      return { reason: described, hint: 'Check state.url in steward.yml and that the server accepts connections' };
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import { StateError } from '../errors.js';
+import { describeDriverError, driverCause } from '../sources/errors.js';
 import { errorCode, errorMessage, type StateBackend } from './backend.js';
 import type { StateDatabase } from './tables.js';
 
@@ -70,7 +71,7 @@ export function openSqliteBackend(file: string): StateBackend {
   try {
     raw = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   } catch (e) {
-    return fail(sqliteReason(e), sqliteHint(e, file), e);
+    return fail(sqliteReason(e), sqliteHint(e, file), sqliteCause(e));
   }
   try {
     if (!memory) raw.pragma('journal_mode = WAL');
@@ -79,7 +80,7 @@ export function openSqliteBackend(file: string): StateBackend {
     raw.pragma('synchronous = NORMAL');
   } catch (e) {
     raw.close();
-    fail(sqliteReason(e), sqliteHint(e, file), e);
+    fail(sqliteReason(e), sqliteHint(e, file), sqliteCause(e));
   }
   const rootDb = new Kysely<any>({ dialect: new StateSqliteDialect({ database: raw }) });
   return {
@@ -92,7 +93,12 @@ export function openSqliteBackend(file: string): StateBackend {
       const r = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${name}`.execute(rootDb);
       return Number(r.rows[0]?.n ?? 0) > 0;
     },
-    explain: (e) => ({ reason: sqliteReason(e), hint: sqliteHint(e, file) }),
+    explain: (e) => ({ reason: sqliteReason(e), hint: sqliteHint(e, file), cause: sqliteCause(e) }),
+    // A write transaction begins IMMEDIATE: it already holds the file's write lock.
+    lockTable: async () => undefined,
+    async overwriteFreedContent(db) {
+      await sql`pragma secure_delete = on`.execute(db);
+    },
   };
 }
 
@@ -144,9 +150,16 @@ function sqliteReason(e: unknown): string {
   if (code === 'SQLITE_NOTADB') return 'the file is not a SQLite database';
   if (code === 'SQLITE_CORRUPT') return 'the database file is corrupt';
   if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return 'the store is locked by another process';
-  if (code?.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM') return `cannot write the file (${errorMessage(e)})`;
+  if (code?.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM') return `cannot write the file (${code})`;
   if (code === 'SQLITE_FULL') return 'no space left on the device';
+  // Steward's words for the SQLite code, never SQLite's message (a trigger's RAISE or a CHECK can quote a stored value).
+  if (code?.startsWith('SQLITE_')) return describeDriverError(e, 'sqlite').reason;
   return errorMessage(e);
+}
+
+/** The cause a StateError keeps: a SQLite error reduced to its code and Steward's reason; anything else (a file-system error) as it is. */
+function sqliteCause(e: unknown): unknown {
+  return errorCode(e)?.startsWith('SQLITE_') ? driverCause(e, 'sqlite') : e;
 }
 
 function sqliteHint(e: unknown, file: string): string {

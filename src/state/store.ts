@@ -4,21 +4,22 @@
  * Migrations are served from code and run on open.
  */
 import path from 'node:path';
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type Selectable } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { AuditReport, Finding, FindingRule, InventoryItem, Location, Severity } from '../audit/types.js';
 import type { Evidence, FreeTextHit } from '../detection/types.js';
 import type { Risk } from '../detection/taxonomy.js';
 import { InternalError, StateError, UsageError, isStewardError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { errorCode, errorMessage, type StateBackend } from './backend.js';
+import { errorCode, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
+import { assertNoPersonalData, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
+import { StateActivityStore } from './activity.js';
 import { StateKeyStore } from './keys.js';
 import { StateJobStore } from './jobs.js';
 import { StateHoldStore } from './holds.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
-import type { ActivityLogTable, FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
+import type { FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
 
 /** Where the store lives when `state.url` is not set: relative to the config file's directory. */
 export const DEFAULT_STATE_URL = '.steward/state.db';
@@ -148,8 +149,8 @@ async function migrate(backend: StateBackend): Promise<void> {
   try {
     before = await executedMigrations(backend);
   } catch (e) {
-    const { reason, hint } = backend.explain(e);
-    throw new StateError('STATE_OPEN', `Cannot read the state store ${backend.location}: ${reason}`, { hint, cause: e });
+    const { reason, hint, cause } = backend.explain(e);
+    throw new StateError('STATE_OPEN', `Cannot read the state store ${backend.location}: ${reason}`, { hint, cause });
   }
   const unknown = before.filter((name) => !Object.hasOwn(MIGRATIONS, name));
   if (unknown.length > 0) {
@@ -180,11 +181,11 @@ async function migrate(backend: StateBackend): Promise<void> {
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   const after = await executedMigrations(backend).catch(() => before);
-  const { reason, hint } = backend.explain(error);
+  const { reason, hint, cause } = backend.explain(error);
   throw new StateError(
     'STATE_MIGRATE',
     `${failed ? `Migration ${failed}` : 'Migrating'} of the state store ${backend.location} failed: ${reason}; the store was left at ${versionOf(after)}`,
-    { hint: `Nothing recorded was lost. ${hint}, then run Steward again to retry the migration`, cause: error },
+    { hint: `Nothing recorded was lost. ${hint}, then run Steward again to retry the migration`, cause },
   );
 }
 
@@ -212,6 +213,7 @@ export class StateStore {
   #keys: StateKeyStore | undefined;
   #jobs: StateJobStore | undefined;
   #holds: StateHoldStore | undefined;
+  #activity: StateActivityStore | undefined;
 
   /** @internal Use {@link openStateStore}. */
   constructor(backend: StateBackend) {
@@ -242,6 +244,11 @@ export class StateStore {
   /** Legal hold rows (src/retention/holds.ts). */
   get holds(): StateHoldStore {
     return (this.#holds ??= new StateHoldStore(this.#backend, () => this.#open()));
+  }
+
+  /** The hash-chained activity log (src/state/activity-log.ts says what it guarantees). */
+  get activity(): StateActivityStore {
+    return (this.#activity ??= new StateActivityStore(this.#backend, () => this.#open()));
   }
 
   /** Names of the migrations applied to this store, in order. */
@@ -308,7 +315,7 @@ export class StateStore {
     try {
       await this.#db.transaction().execute(async (trx) => {
         // The activity lock first, as every appender takes it: two audits never deadlock on each other.
-        if (activity.length > 0) await this.#lockActivity(trx);
+        if (activity.length > 0) await this.activity.lockIn(trx);
         await trx
           .insertInto('audit_runs')
           .values({
@@ -325,13 +332,14 @@ export class StateStore {
         for (const c of chunks(sources)) await trx.insertInto('run_sources').values(c).execute();
         for (const c of chunks(findings)) await trx.insertInto('findings').values(c).execute();
         for (const c of chunks(inventory)) await trx.insertInto('inventory').values(c).execute();
-        if (activity.length > 0) await this.#appendIn(trx, activity);
+        if (activity.length > 0) await this.activity.appendIn(trx, activity);
       });
     } catch (e) {
       if (isStewardError(e)) throw e;
       const code = errorCode(e);
       if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505') {
-        throw new InternalError(`Audit run ${runId} could not be recorded: ${errorMessage(e)} (a run id or finding id repeated)`, { cause: e });
+        const { reason, cause } = this.#backend.explain(e);
+        throw new InternalError(`Audit run ${runId} could not be recorded: ${reason} (a run id or finding id repeated)`, { cause });
       }
       throw this.#writeError(`Cannot record audit run ${runId} in the state store ${this.#backend.location}`, e);
     }
@@ -460,181 +468,38 @@ export class StateStore {
   }
 
   /**
-   * Appends one entry to the hash-chained activity log and returns it. Appends
-   * are serialised (SQLite: the write lock `BEGIN IMMEDIATE` takes; PostgreSQL:
-   * an exclusive table lock), so concurrent writers never fork the chain.
-   * A string recognised as personal data is refused (InternalError): the log
-   * holds ids, counts and locations only.
+   * Appends one entry to the hash-chained activity log and returns it (see
+   * {@link StateActivityStore.append}).
    */
-  async appendActivity(entry: NewActivity): Promise<StoredActivity> {
-    return (await this.appendActivities([entry]))[0]!;
+  appendActivity(entry: NewActivity): Promise<StoredActivity> {
+    return this.activity.append(entry);
   }
 
-  /**
-   * Appends several entries in one transaction (all or none), chained in order.
-   * Same serialisation and personal-data guard as {@link appendActivity}.
-   */
-  async appendActivities(entries: readonly NewActivity[]): Promise<StoredActivity[]> {
-    this.#open();
-    for (const entry of entries) {
-      assertNoPersonalData(entry.subject, 'subject');
-      assertNoPersonalData(entry.details, 'details');
-    }
-    if (entries.length === 0) return [];
-    try {
-      return await this.#db.transaction().execute(async (trx) => {
-        await this.#lockActivity(trx);
-        return this.#appendIn(trx, entries);
-      });
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot append to the activity log in ${this.#backend.location}`, e);
-    }
+  /** Appends several entries in one transaction (all or none), chained in order. */
+  appendActivities(entries: readonly NewActivity[]): Promise<StoredActivity[]> {
+    return this.activity.appendAll(entries);
   }
 
-  /** Chains `entries` after the last one, inside `trx` (which holds the activity lock). */
-  async #appendIn(trx: Kysely<StateDatabase>, entries: readonly NewActivity[]): Promise<StoredActivity[]> {
-    const last = await trx.selectFrom('activity_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    if (last && (last.hash === null || !/^[0-9a-f]{64}$/.test(last.hash))) {
-      throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) is incomplete or damaged, so nothing can be chained to it`, {
-        hint: 'Run `steward log verify` to see what is wrong; if it says the last entry was cut mid-write, `steward log repair` completes it (and logs that it did); if the log was tampered with, restore the state store from a backup',
-      });
-    }
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    let seq = last ? Number(last.seq) : 0;
-    const out: StoredActivity[] = [];
-    for (const entry of entries) {
-      const full: ActivityEntry = {
-        seq: ++seq,
-        at: entry.at ?? new Date().toISOString(),
-        actor: entry.actor,
-        action: entry.action,
-        subject: entry.subject,
-        details: entry.details,
-      };
-      const hash = entryHash(prevHash, full);
-      await trx
-        .insertInto('activity_log')
-        .values({
-          seq: full.seq,
-          at: full.at,
-          actor: full.actor,
-          action: full.action,
-          subject_json: JSON.stringify(full.subject),
-          details_json: JSON.stringify(full.details),
-          prev_hash: prevHash,
-          hash,
-        })
-        .execute();
-      out.push({ ...full, prevHash, hash });
-      prevHash = hash;
-    }
-    return out;
+  /** Completes a last entry that was cut mid-write (see {@link StateActivityStore.repair}). */
+  repairActivityLog(options: { readonly actor: string; readonly dryRun?: boolean; readonly at?: string }): Promise<{ readonly repaired: StoredActivity | null; readonly message: string }> {
+    return this.activity.repair(options);
   }
 
-  /**
-   * Completes a last entry that was cut mid-write (it has no valid hash but links
-   * correctly to the entry before it and its content is whole JSON): computes its
-   * hash, then appends a `log.repaired` entry saying so, in one transaction.
-   * Anything else that is broken is not a cut write and is refused: that is
-   * tampering, and only a backup restores it. `dryRun` says what it would do.
-   */
-  async repairActivityLog(options: { readonly actor: string; readonly dryRun?: boolean; readonly at?: string }): Promise<{ readonly repaired: StoredActivity | null; readonly message: string }> {
-    this.#open();
-    try {
-      return await this.#db.transaction().execute(async (trx) => {
-        await this.#lockActivity(trx);
-        const rows = await trx.selectFrom('activity_log').selectAll().orderBy('seq', 'desc').limit(2).execute();
-        const last = rows[0];
-        if (!last || (last.hash !== null && /^[0-9a-f]{64}$/.test(last.hash))) return { repaired: null, message: 'The last entry of the activity log is complete: nothing to repair' };
-        const before = rows[1];
-        const expectedPrev = before ? before.hash : GENESIS_HASH;
-        if (before && Number(before.seq) !== Number(last.seq) - 1) {
-          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) does not follow entry ${before.seq}: entries are missing, which a cut write cannot cause`, { hint: 'Run `steward log verify` and restore the state store from a backup' });
-        }
-        if (last.prev_hash !== expectedPrev) {
-          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) does not link to the entry before it: it was altered, not cut mid-write`, { hint: 'Run `steward log verify` and restore the state store from a backup' });
-        }
-        let entry: Pick<ActivityEntry, 'subject' | 'details'>;
-        try {
-          entry = { subject: JSON.parse(last.subject_json) as ActivityEntry['subject'], details: JSON.parse(last.details_json) as ActivityEntry['details'] };
-        } catch {
-          throw new StateError('STATE_OPEN', `The activity log's last entry (${last.seq}) was cut inside its content, which cannot be completed`, { hint: 'Restore the state store from a backup taken before the interruption' });
-        }
-        const full: ActivityEntry = { seq: Number(last.seq), at: last.at, actor: last.actor, action: last.action, subject: entry.subject, details: entry.details };
-        const hash = entryHash(last.prev_hash, full);
-        const message = `Entry ${full.seq} (${full.action} at ${full.at}) had no valid hash: it was completed, and a log.repaired entry records that`;
-        if (options.dryRun) return { repaired: null, message: `Would repair: ${message.replace(': it was completed', '; it would be completed')}` };
-        await trx.updateTable('activity_log').set({ hash }).where('seq', '=', full.seq).execute();
-        const note: ActivityEntry = {
-          seq: full.seq + 1,
-          at: options.at ?? new Date().toISOString(),
-          actor: options.actor,
-          action: 'log.repaired',
-          subject: { seq: full.seq },
-          details: { reason: 'last entry had no valid hash (cut mid-write)', action: full.action, at: full.at, storedHash: last.hash ?? null, completedHash: hash },
-        };
-        const noteHash = entryHash(hash, note);
-        await trx
-          .insertInto('activity_log')
-          .values({ seq: note.seq, at: note.at, actor: note.actor, action: note.action, subject_json: JSON.stringify(note.subject), details_json: JSON.stringify(note.details), prev_hash: hash, hash: noteHash })
-          .execute();
-        return { repaired: { ...note, prevHash: hash, hash: noteHash }, message };
-      });
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot repair the activity log in ${this.#backend.location}`, e);
-    }
-  }
-
-  async #lockActivity(trx: Kysely<StateDatabase>): Promise<void> {
-    if (this.#backend.dialect === 'postgres') {
-      await sql`lock table ${sql.id(this.#backend.schema!, 'activity_log')} in exclusive mode`.execute(trx);
-    }
-  }
-
-  /**
-   * Activity log entries in seq order, read in batches of `batch` (memory stays
-   * bounded per batch), optionally only one action and/or from `since` (ISO) on.
-   * With `last`, only the last `last` matching entries (still in seq order).
-   */
-  async *activityBatches(
+  /** Activity log entries in seq order, in bounded batches (see {@link StateActivityStore.batches}). */
+  activityBatches(
     options: { readonly afterSeq?: number; readonly batch?: number; readonly action?: string; readonly since?: string; readonly last?: number } = {},
   ): AsyncGenerator<StoredActivity[]> {
-    const size = options.batch ?? 1000;
-    let after = options.afterSeq ?? 0;
-    const filtered = () => {
-      let q = this.#db.selectFrom('activity_log').selectAll();
-      if (options.action !== undefined) q = q.where('action', '=', options.action);
-      if (options.since !== undefined) q = q.where('at', '>=', options.since);
-      return q;
-    };
-    if (options.last !== undefined) {
-      const rows = await this.#read(() => filtered().where('seq', '>', after).orderBy('seq', 'desc').limit(options.last!).execute());
-      if (rows.length) yield rows.reverse().map(toActivity);
-      return;
-    }
-    for (;;) {
-      const rows = await this.#read(() => filtered().where('seq', '>', after).orderBy('seq').limit(size).execute());
-      if (rows.length === 0) return;
-      yield rows.map(toActivity);
-      after = Number(rows[rows.length - 1]!.seq);
-      if (rows.length < size) return;
-    }
+    return this.activity.batches(options);
   }
 
   /** Checks the whole chain; names the first broken entry. */
-  async verifyActivityLog(): Promise<VerifyResult> {
-    return verifyChain(this.activityBatches(), async (hash) => {
-      const row = await this.#read(() => this.#db.selectFrom('activity_log').select('seq').where('hash', '=', hash).limit(1).executeTakeFirst());
-      return row ? Number(row.seq) : null;
-    });
+  verifyActivityLog(): Promise<VerifyResult> {
+    return this.activity.verify();
   }
 
   /** The stored hash of entry `seq`, or null when there is no such entry. */
-  async activityHash(seq: number): Promise<string | null> {
-    const row = await this.#read(() => this.#db.selectFrom('activity_log').select('hash').where('seq', '=', seq).executeTakeFirst());
-    return row?.hash ?? null;
+  activityHash(seq: number): Promise<string | null> {
+    return this.activity.hash(seq);
   }
 
   async close(): Promise<void> {
@@ -701,30 +566,7 @@ export class StateStore {
   }
 
   #writeError(what: string, e: unknown): StateError {
-    const { reason, hint } = this.#backend.explain(e);
-    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause: e });
-  }
-}
-
-function toActivity(r: Selectable<ActivityLogTable>): StoredActivity {
-  return {
-    seq: Number(r.seq),
-    at: r.at,
-    actor: r.actor,
-    action: r.action,
-    subject: parseJson(r.subject_json),
-    details: parseJson(r.details_json),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
-/** A JSON object column; a value that does not parse (tampering) is kept as text so verify can report it. */
-function parseJson(text: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
-  } catch {
-    return { unparsable: text };
+    const { reason, hint, cause } = this.#backend.explain(e);
+    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause });
   }
 }

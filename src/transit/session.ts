@@ -9,25 +9,11 @@
  * const findings = sourceTransitFindings('shop', 'postgres', url, session);
  * ```
  */
-import type { SourceKind } from '../sources/types.js';
+import { dialectOf } from '../sources/dialects.js';
+import type { SourceKind } from '../sources/kinds.js';
 import { connectionStringFindings, connectionStringTransport } from './connection.js';
 import { sortTransitFindings, transitFinding } from './findings.js';
 import type { ConnectionStringTransport, SessionTransport, TransitFinding } from './types.js';
-
-const SERVER_TLS_ON: Record<'postgres' | 'mysql', string> = {
-  postgres: 'Turn TLS on in the server (ssl = on, ssl_cert_file and ssl_key_file in postgresql.conf, then reload), then add sslmode=verify-full to sources[].url.',
-  mysql: 'Turn TLS on in the server (ssl_cert and ssl_key in my.cnf, then restart), then add ssl={"rejectUnauthorized":true} to sources[].url.',
-};
-
-const CLIENT_TLS_ON: Record<'postgres' | 'mysql', string> = {
-  postgres: 'Add sslmode=verify-full to sources[].url (with sslrootcert=<CA file> for an internal CA) so the session is encrypted and the server verified.',
-  mysql: 'Add ssl={"rejectUnauthorized":true} to sources[].url so the session is encrypted and the server verified.',
-};
-
-const REQUIRE_TLS: Record<'postgres' | 'mysql', string> = {
-  postgres: 'Change the `host` lines of pg_hba.conf to `hostssl` (Unix-socket `local` lines can stay) and reload, so the server refuses unencrypted connections.',
-  mysql: 'Set require_secure_transport = ON (SET PERSIST on MySQL 8, my.cnf on MariaDB) so the server refuses unencrypted connections.',
-};
 
 /**
  * Findings about the live session: not encrypted (high; low over loopback; none
@@ -35,7 +21,8 @@ const REQUIRE_TLS: Record<'postgres' | 'mysql', string> = {
  * accepts unencrypted connections (medium).
  */
 export function sessionFindings(source: string, session: SessionTransport, connection?: ConnectionStringTransport): TransitFinding[] {
-  if (!session.applicable || session.kind === 'sqlite') return [];
+  const advice = dialectOf(session.kind).transit;
+  if (!session.applicable || !advice) return [];
   const kind = session.kind;
   const out: TransitFinding[] = [];
   const socket = connection?.via === 'socket';
@@ -50,7 +37,7 @@ export function sessionFindings(source: string, session: SessionTransport, conne
           `Steward's current session with source "${source}" (${kind}${connection?.host ? ` at ${connection.host}` : ''}) is not encrypted` +
           `${serverOff ? ' and the server has TLS turned off' : ''}: personal data read over it crosses the ${loopback ? 'loopback interface' : 'network'} in plain text` +
           `${loopback ? ' (it does not leave this machine)' : ''}.`,
-        remedy: serverOff ? SERVER_TLS_ON[kind] : CLIENT_TLS_ON[kind],
+        remedy: serverOff ? advice.serverTlsOn : advice.clientTlsOn,
       }),
     );
   }
@@ -59,8 +46,8 @@ export function sessionFindings(source: string, session: SessionTransport, conne
       transitFinding('transit.server-tls-not-required', source, {
         severity: 'medium',
         title: 'Server accepts unencrypted connections',
-        message: `The ${kind} server of source "${source}" ${kind === 'mysql' ? 'has require_secure_transport = OFF' : session.serverSupportsTls === false ? 'has TLS turned off' : 'has pg_hba.conf lines that allow TCP connections without TLS'}, so any client configured without TLS sends its queries and results in plain text.`,
-        remedy: REQUIRE_TLS[kind],
+        message: `The ${kind} server of source "${source}" ${advice.serverAcceptsPlaintext(session)}, so any client configured without TLS sends its queries and results in plain text.`,
+        remedy: advice.requireTls,
       }),
     );
   }
@@ -74,12 +61,4 @@ export function sourceTransitFindings(source: string, kind: SourceKind, url: str
 }
 
 /** SQLite: a local file, nothing in transit. */
-export const SQLITE_SESSION_TRANSPORT: SessionTransport = Object.freeze({
-  kind: 'sqlite',
-  applicable: false,
-  encrypted: null,
-  protocol: null,
-  cipher: null,
-  serverSupportsTls: null,
-  serverRequiresTls: null,
-});
+export { SQLITE_SESSION_TRANSPORT } from '../sources/sqlite/sqlite-transport.js';

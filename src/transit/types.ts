@@ -5,7 +5,7 @@
  * <dialect>-transport.ts, the rules (pure) in tls-findings.ts and session.ts.
  */
 import type { Severity } from '../audit/types.js';
-import type { SourceKind } from '../sources/types.js';
+import type { SourceKind } from '../sources/kinds.js';
 
 export type { Severity };
 
@@ -179,3 +179,24 @@ export interface ConnectionStringTransport {
   /** The setting that decided `mode`, as written (`sslmode=prefer`, `ssl-mode=REQUIRED`, `(no sslmode)`). */
   readonly setting: string;
 }
+
+/**
+ * What to tell a user about one database's encryption in transit: the texts of
+ * the findings in connection.ts and session.ts, supplied by the dialect
+ * (src/sources/<dialect>/<dialect>-transport.ts).
+ */
+export interface TransitAdvice {
+  /** Why a connection string without a TLS setting is plaintext: the driver's default. */
+  readonly driverDefault: string;
+  /** Remedy: a connection string that requires TLS and verifies the server. */
+  readonly verifyInUrl: string;
+  /** Remedy: the server has TLS off. */
+  readonly serverTlsOn: string;
+  /** Remedy: the client did not ask for TLS. */
+  readonly clientTlsOn: string;
+  /** Remedy: the server accepts plaintext connections. */
+  readonly requireTls: string;
+  /** How the server lets plaintext in, after "The <kind> server of source "x" ". */
+  serverAcceptsPlaintext(session: SessionTransport): string;
+}
+

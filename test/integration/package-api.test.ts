@@ -36,4 +36,15 @@ describe('built package exports', () => {
       await store.close();
     }
   });
+
+  it('steward/archive resolves to the archive library: an age file round trip', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { import: string }> };
+    expect(pkg.exports['./archive']?.import).toBe('./dist/archive/index.js');
+    const archive = (await import(new URL('../../dist/archive/index.js', import.meta.url).href)) as typeof import('../../src/archive/index.js');
+    const key = archive.generateRecipient();
+    const file = await archive.encryptBuffer(Buffer.from('row'), [key.publicKey]);
+    expect(file.subarray(0, 22).toString('latin1')).toBe('age-encryption.org/v1\n');
+    expect((await archive.decryptBuffer(file, key.identity)).toString()).toBe('row');
+  });
 });

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeIdentityFile } from '../../src/crypto/recipients.js';
+import { writeIdentityFile } from '../../src/archive/keys.js';
 import { ExitCode } from '../../src/errors.js';
 import { main } from '../../src/interfaces/cli/cli.js';
 import type { Io } from '../../src/interfaces/cli/output.js';
-import { chunkFileName } from '../../src/retention/archive-codec.js';
-import { openArchiveSet } from '../../src/retention/archive-set.js';
+import { chunkFileName } from '../../src/archive/codec.js';
+import { openArchiveSet } from '../../src/archive/set.js';
 
 async function steward(cwd: string, ...argv: string[]) {
   const stdout = new PassThrough();
@@ -114,7 +114,7 @@ describe('steward archive verify / restore', () => {
         const r = await steward(dir, 'archive', 'verify', 'set', ...extra);
         expect(r.code).toBe(ExitCode.Archive);
         expect(r.err.trim().split('\n')).toHaveLength(1);
-        expect(r.err).toMatch(/^steward: error: chunk-000002\.jsonl\.gz\.stwa of the archive set .* SHA-256/);
+        expect(r.err).toMatch(/^steward: error: chunk-000002\.jsonl\.gz\.age of the archive set .* SHA-256/);
       }
       const json = await steward(dir, 'archive', 'verify', 'set', '--json');
       expect(JSON.parse(json.out)).toMatchObject({ error: { code: 'ARCHIVE_CHUNK_CHANGED' } });

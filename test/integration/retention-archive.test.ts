@@ -12,14 +12,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateRecipient } from '../../src/crypto/recipients.js';
+import { generateRecipient } from '../../src/archive/keys.js';
 import { ArchiveError } from '../../src/errors.js';
 import type { Source, TableInfo } from '../../src/sources/types.js';
-import { chunkFileName, encodeRow } from '../../src/retention/archive-codec.js';
-import { openArchiveSet } from '../../src/retention/archive-set.js';
-import { restoreArchiveSet } from '../../src/retention/archive-restore.js';
-import { selectForArchive } from '../../src/retention/archive-source.js';
-import { verifyArchiveSet } from '../../src/retention/archive-verify.js';
+import { chunkFileName, encodeRow } from '../../src/archive/codec.js';
+import { openArchiveSet } from '../../src/archive/set.js';
+import { restoreArchiveSet } from '../../src/archive/restore.js';
+import { selectForArchive } from '../../src/archive/values.js';
+import { verifyArchiveSet } from '../../src/archive/verify.js';
 import { forEachDialect, type DialectHarness } from '../helpers/dialects.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-rarch-'));
@@ -64,7 +64,7 @@ async function tableInfo(source: Source, name: string): Promise<TableInfo> {
 
 /** SHA-256 of every row, read the way archives read them, in key order. */
 async function driverChecksum(source: Source, table: TableInfo): Promise<{ rows: number; sha: string }> {
-  const rows = await source.db.selectFrom(table.name).select(selectForArchive(source.kind, table.columns)).orderBy('id').execute();
+  const rows = await source.db.selectFrom(table.name).select(selectForArchive(source, table.columns)).orderBy('id').execute();
   const h = createHash('sha256');
   for (const r of rows) h.update(encodeRow(r, table.columns)).update('\n');
   return { rows: rows.length, sha: h.digest('hex') };
@@ -108,7 +108,7 @@ forEachDialect('retention archive sets', (d) => {
     });
     // The engine's loop: a batch in key order, archived durably, then deleted.
     for (;;) {
-      const batch = await source.db.selectFrom('orders').select(selectForArchive(source.kind, table.columns)).orderBy('id').limit(60).execute();
+      const batch = await source.db.selectFrom('orders').select(selectForArchive(source, table.columns)).orderBy('id').limit(60).execute();
       if (batch.length === 0) break;
       const r = await set.writeChunk(batch);
       expect(r.conflicts).toEqual([]);

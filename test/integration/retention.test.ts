@@ -18,8 +18,8 @@ import { UsageError } from '../../src/errors.js';
 import { createSecretKey } from 'node:crypto';
 import { forEachDialect } from '../helpers/dialects.js';
 import { runAudit } from '../../src/audit/run-audit.js';
-import { generateRecipient } from '../../src/crypto/recipients.js';
-import { verifyArchiveSet } from '../../src/retention/archive-verify.js';
+import { generateRecipient } from '../../src/archive/keys.js';
+import { verifyArchiveSet } from '../../src/archive/verify.js';
 import { loadConfigText } from '../../src/config/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'steward-ret-'));
@@ -347,7 +347,7 @@ forEachDialect('retention', (d) => {
       expect(await verifyArchiveSet(cert.archive!.dir, { privateKey: reader.identity, expectedDigest: cert.archive!.digest })).toMatchObject({ rows: 12 });
       expect(await verifyArchiveSet(child[0]!.dir, { privateKey: reader.identity, expectedDigest: child[0]!.digest })).toMatchObject({ rows: 24 });
       // A lawful restore: parents first, then their lines; everything is back as it was.
-      const { restoreArchiveSet } = await import('../../src/retention/archive-restore.js');
+      const { restoreArchiveSet } = await import('../../src/archive/restore.js');
       expect(await restoreArchiveSet(cert.archive!.dir, { privateKey: reader.identity, source: c.source })).toMatchObject({ inserted: 12 });
       expect(await restoreArchiveSet(child[0]!.dir, { privateKey: reader.identity, source: c.source })).toMatchObject({ inserted: 24 });
       expect(await snapshot()).toBe(before);
@@ -409,7 +409,7 @@ forEachDialect('retention', (d) => {
       const at = now.toISOString();
       const jobId = '00000000-0000-4000-8000-0000000000bb';
       await store.jobs.create({ id: jobId, source: c.source.name, table: 'slips', target: 'policy:slips', operation: 'retention', status: 'running', pass: 1, lastKey: null, counts: { rows: 0, childRows: 0, batches: 0 }, options: { cutoff: '2016-11-27T12:00:00.000Z', keysSha256: '0'.repeat(64), startedAt: at }, owner: null, startedAt: at, updatedAt: at, finishedAt: null } as never);
-      const { openArchiveSet } = await import('../../src/retention/archive-set.js');
+      const { openArchiveSet } = await import('../../src/archive/set.js');
       const table = (await c.source.introspect()).find((t) => t.name === 'slips')!;
       const set = await openArchiveSet({ dir: path.join(dir, 'slips', jobId), recipients: [reader.publicKey], source: c.source.name, table: { schema: table.schema, name: table.name }, primaryKey: table.primaryKey, columns: table.columns, runId: jobId, policy: 'slips' });
       const finished = await set.finish();

@@ -4,32 +4,14 @@
  * so the key-encryption key never leaves Vault. Plain HTTP(S) with Node's global
  * `fetch` (no client library); `node:https` with a private CA when one is given.
  *
- * Wire protocol (Vault ≥ 1.13 for `associated_data`; OpenBao speaks the same):
+ * Each data key is wrapped by `POST /v1/<mount>/encrypt/<name>` with the keyring's wrap
+ * context ({@link WrapContext}) as `associated_data` (or as `context` for a `derived`
+ * key, `binding: 'derived-context'`), so a wrapped key moved to another column, version
+ * or row of the key table fails to unwrap (`CRYPTO_TAMPERED`). Errors are `CryptoError`s
+ * that never hold the token, a data key or what Vault returned for one; network
+ * failures, timeouts, 429 and 5xx are retried first.
  *
- * - wrap   = `POST /v1/<mount>/encrypt/<name>` `{ plaintext: base64(dek), associated_data: base64(aad) }`
- *   → `data.ciphertext` (`vault:v<N>:…`), stored as is in the state store;
- * - unwrap = `POST /v1/<mount>/decrypt/<name>` `{ ciphertext, associated_data: base64(aad) }` → `data.plaintext`;
- * - with `binding: 'derived-context'` (a transit key created with `derived=true`), `context`
- *   carries the same bytes instead: Vault derives a key per context (HKDF-SHA256), which
- *   binds the wrap just as well and, unlike `associated_data`, also works with
- *   `POST /v1/<mount>/rewrap/<name>` (Vault's rewrap endpoint takes no associated data).
- *
- * `aad` is the keyring's canonical wrap context ({@link WrapContext}: KEK id, kind,
- * key id, version, column), so a wrapped key moved to another column, version or
- * row of the key table fails to unwrap (`CRYPTO_TAMPERED`).
- *
- * Errors, all `CryptoError`, never holding the token, a data key or what Vault returned for one:
- * - `CRYPTO_TAMPERED`: Vault says `cipher: message authentication failed` or `invalid ciphertext …`
- *   (the stored wrapped key, or its context, was changed);
- * - `CRYPTO_WRONG_KEY`: HTTP 401/403 (the token is invalid, expired, or its policy lacks the
- *   path), or the ciphertext names a transit key version newer than the key has (the key was
- *   deleted and recreated, or restored from an older backup);
- * - `CRYPTO_UNKNOWN_KEY_VERSION`: the transit key's `min_decryption_version` excludes the
- *   version the data key was wrapped with;
- * - `CRYPTO_MASTER_KEY`: the master key is unavailable or misconfigured — Vault unreachable,
- *   timed out, sealed, answering 5xx/429, redirecting (a standby node), no such mount,
- *   namespace or key, or a key type / derivation setting that does not fit `binding`.
- *   Network failures, timeouts, 429 and 5xx are retried (`retries`, default 2) first.
+ * Format (wire protocol, and which Vault answer becomes which error): docs/encryption.md#vault-transit-wire-protocol
  *
  * @example
  *   import { openKeyring, createFieldEncryption, vaultTransitFromEnv } from 'steward/crypto';
@@ -581,7 +563,7 @@ export async function createVaultTransitKms(options: VaultTransitFactoryOptions 
   if (!address) throw configError('The Vault address is not set (VAULT_ADDR)', 'Set VAULT_ADDR to e.g. https://vault.internal:8200');
   const token = options.token ?? pick(env.VAULT_TOKEN);
   if (token === undefined) {
-    throw configError('No Vault token: VAULT_TOKEN is not set', 'Set VAULT_TOKEN to a token whose policy allows update on the transit encrypt and decrypt paths of the key (see the README, Key management services)');
+    throw configError('No Vault token: VAULT_TOKEN is not set', 'Set VAULT_TOKEN to a token whose policy allows update on the transit encrypt and decrypt paths of the key (docs/encryption.md, Key management services)');
   }
   const name = options.name ?? pick(env.STEWARD_VAULT_TRANSIT_KEY);
   if (!name) throw configError('The Vault transit key name is not set (STEWARD_VAULT_TRANSIT_KEY)', 'Set STEWARD_VAULT_TRANSIT_KEY to the name of the transit key that wraps Steward\'s data keys');

@@ -30,15 +30,21 @@ Exit codes:
   4  a source database could not be reached, authenticated or read
   5  Steward's state store could not be opened or migrated
   6  the activity log (or a checkpoint of it) does not verify: evidence was changed
+  7  encryption: master key missing or wrong, a ciphertext tampered with or not Steward's
   8  a retention archive set does not verify, or its target cannot be written
+  9  a file Steward was told to read or write cannot be (--out, --config, a key file)
+  130 interrupted (Ctrl-C, SIGTERM) after the batch in flight; the same command resumes
   70 internal error (a bug: please report it)
+  (all of them: docs/exit-codes.md)
 
 Environment: NO_COLOR disables colour; STEWARD_CONFIG sets the default config path.`;
 
 export function buildProgram(io: Io, run: (code: Promise<number>) => void): Command {
   const program = new Command('steward')
     .description("Finds, protects and retires your customers' personal data.")
-    .version(VERSION, '-V, --version')
+    // `--version` is the program's only before any command (main answers it): commander would take
+    // it anywhere, and `keys destroy --version 1 --yes` printed the version and destroyed nothing.
+    .version(VERSION, '-V')
     .option('--no-color', 'disable colour (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -315,7 +321,7 @@ Examples:
 
   const recipientKeys = keys
     .command('recipient')
-    .description('X25519 key pairs for encrypted archives: the public key (stwpub1…) goes to whoever writes archives, the private key (stwsec1…) stays with whoever reads them.');
+    .description('age X25519 key pairs for encrypted archives: the public key (age1…) goes to whoever writes archives, the private key (AGE-SECRET-KEY-1…) stays with whoever reads them. age-keygen makes the same keys.');
   recipientKeys
     .command('new')
     .description('Create a key pair: writes the private key to --out (mode 0600, never overwritten) and prints the public key.')
@@ -323,56 +329,67 @@ Examples:
     .option('--json', 'machine-readable: {publicKey, id, file} (with --out)')
     .addHelpText('after', `
 Examples:
-  $ npx steward keys recipient new --out ~/.steward/dpo.key          # prints stwpub1…
-  $ npx steward keys recipient new > dpo.key && chmod 600 dpo.key     # like age-keygen`)
+  $ npx steward keys recipient new --out ~/.steward/dpo.key          # prints age1…
+  $ npx steward keys recipient new > dpo.key && chmod 600 dpo.key     # like age-keygen > dpo.key`)
     .action((opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientNew(opts as never, io))));
   recipientKeys
     .command('public')
     .description('Print the public key of a private key file.')
-    .argument('<key-file>', 'private key file (stwsec1…, or an X25519 PKCS#8 PEM)')
+    .argument('<key-file>', 'private key file (AGE-SECRET-KEY-1…, stwsec1… of the earlier format, or an X25519 PKCS#8 PEM)')
     .option('--json', 'machine-readable: {publicKey, id}')
     .addHelpText('after', `
 Examples:
-  $ npx steward keys recipient public ~/.steward/dpo.key`)
+  $ npx steward keys recipient public ~/.steward/dpo.key              # like age-keygen -y`)
     .action((keyFile: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientPublic(keyFile, opts as never, io))));
+  recipientKeys
+    .command('convert')
+    .description('Write a private key (e.g. stwsec1… of the earlier format, or a PEM) as a standard age key file, so that `age -d -i` reads archives encrypted to it.')
+    .argument('<key-file>', 'private key file to read')
+    .requiredOption('-o, --out <file>', 'key file to create (mode 0600, never overwritten)')
+    .option('--json', 'machine-readable: {publicKey, id, file}')
+    .addHelpText('after', `
+Examples:
+  $ npx steward keys recipient convert ~/.steward/dpo.key --out ~/.steward/dpo.age.key`)
+    .action((keyFile: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.recipientConvert(keyFile, opts as never, io))));
 
   const archiveCommand = program
     .command('archive')
-    .description('Encrypted archives (steward-archive/1): files encrypted to recipients\' public keys, so the machine that writes them cannot read them back.');
+    .description('Encrypted archives: age files encrypted to recipients\' public keys, so the machine that writes them cannot read them back and `age -d` opens them without Steward.');
   archiveCommand
     .command('encrypt')
     .description('Encrypt a file to one or more recipients\' public keys (needs no private key).')
     .argument('<file>', 'file to encrypt')
-    .option('-r, --recipient <stwpub1…>', 'a recipient public key (repeatable, or comma-separated)', collect)
+    .option('-r, --recipient <age1…>', 'a recipient public key (repeatable, or comma-separated)', collect)
     .option('-R, --recipients-file <file>', 'a file with one public key per line (repeatable)', collect)
-    .option('-o, --out <file>', 'archive to write (default: <file>.stwa)')
+    .option('-o, --out <file>', 'archive to write (default: <file>.age)')
     .option('--force', 'replace --out if it exists')
     .option('--json', 'machine-readable')
     .addHelpText('after', `
 Examples:
-  $ npx steward archive encrypt export.csv --recipient stwpub1… --recipient stwpub1…
-  $ npx steward archive encrypt export.csv --recipients-file recipients.txt --out /backups/export.csv.stwa`)
+  $ npx steward archive encrypt export.csv --recipient age1… --recipient age1…
+  $ npx steward archive encrypt export.csv --recipients-file recipients.txt --out /backups/export.csv.age
+  $ age -d -i dpo.key /backups/export.csv.age > export.csv          # the same file, opened without Steward`)
     .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveEncrypt(file, opts as never, io))));
   archiveCommand
     .command('decrypt')
-    .description('Decrypt an archive with your private key. With --out, the file appears only if the whole archive verifies; otherwise it streams to stdout.')
+    .description('Decrypt an archive (an age file, or one of the earlier steward-archive/1 format) with your private key. With --out, the file appears only if the whole archive verifies; otherwise it streams to stdout.')
     .argument('<file>', 'archive to decrypt')
     .requiredOption('-k, --key <file>', 'private key file (mode 0600)')
     .option('-o, --out <file>', 'write the plaintext here (mode 0600, atomically) instead of stdout')
     .option('--force', 'replace --out if it exists')
     .option('--json', 'machine-readable summary (with --out)')
     .addHelpText('after', `
-Exit 7 when the archive is not Steward's, not encrypted to this key, or was changed or
+Exit 7 when the file is not an archive, not encrypted to this key, or was changed or
 truncated (to stdout: discard what was printed).
 
 Examples:
-  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key --out export.csv
-  $ npx steward archive decrypt export.csv.stwa --key ~/.steward/dpo.key | head`)
+  $ npx steward archive decrypt export.csv.age --key ~/.steward/dpo.key --out export.csv
+  $ npx steward archive decrypt export.csv.age --key ~/.steward/dpo.key | head`)
     .action((file: string, opts: Record<string, unknown>) => run(import('./commands/archive.js').then((m) => m.archiveDecrypt(file, opts as never, io))));
   archiveCommand
     .command('verify')
     .description('Check a retention archive set: without a key, its manifest and every chunk\'s size and SHA-256; with --key, also decrypt every chunk and check its rows, counts and keys.')
-    .argument('<dir>', 'the archive set\'s directory (manifest.json, chunk-*.jsonl.gz.stwa)')
+    .argument('<dir>', 'the archive set\'s directory (manifest.json, chunk-*.jsonl.gz.age)')
     .option('-k, --key <file>', 'private key file of a recipient: also decrypt and check every row')
     .option('--signer <pem>', 'Ed25519 public key (PEM) the manifest must be signed with')
     .option('--digest <sha256>', 'the manifest SHA-256 recorded in the activity log: must match')
@@ -410,6 +427,59 @@ Examples:
       run(import('./commands/archive-set.js').then((m) => m.archiveRestore(dir, { ...opts, config, color: program.opts().color } as never, io)));
     });
 
+  const subject = program.command('subject').description('Data-subject requests: the subject map, and one person\'s rows in every source (find).');
+  const subjectConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
+  subject
+    .command('map')
+    .description('The derived subject map: identity tables, the tables hanging off them (foreign keys, steward.yml links, inferred links with their evidence), identifiers without an index, personal data no path reaches.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward subject map
+  $ npx steward subject map --source shop --json | jq '.links[] | select(.origin == "inferred")'`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectMap({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  subject
+    .command('find')
+    .description('Every row of one person in every source, following the subject map and closing over identifiers found on the way; mentions in free text; rows that share a phone but are another person\'s are not merged. Exit 1 when the identifiers match several people.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--email <address>', 'an email address (repeatable)', repeat)
+    .option('--phone <number>', 'a phone number, with its country code or in subjects.defaultCountry (repeatable)', repeat)
+    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
+    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
+    .option('--json', 'machine-readable: every row found, with its values')
+    .addHelpText('after', `
+The human output lists tables, row counts and keys, never the values; --json carries the
+rows (the person's own data, for the export). The activity log records the search by
+identifier kinds and counts, never the identifiers.
+
+Examples:
+  $ npx steward subject find --email alice@example.com
+  $ npx steward subject find --phone "+44 20 7946 0958" --id customers.id=42 --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectFind({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  subject
+    .command('access')
+    .description('The person\'s package for an access or portability request (GDPR Art. 15, 20): a zip of export.json (every row), summary.html (purposes, legal bases, recipients, retention) and README.txt, encrypted to age recipients.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--email <address>', 'an email address (repeatable)', repeat)
+    .option('--phone <number>', 'a phone number (repeatable)', repeat)
+    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
+    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
+    .requiredOption('-o, --out <file>', 'where the package is written (mode 0600)')
+    .option('--recipient <age1…>', 'encrypt to this age public key (repeatable; default retention.archive.recipients)', repeat)
+    .option('--plaintext', 'write the zip unencrypted (it holds the person\'s data: say so explicitly)')
+    .option('--json', 'machine-readable summary')
+    .addHelpText('after', `
+Open it without Steward: age -d -i key.txt alice.zip.age > alice.zip && unzip alice.zip
+
+Examples:
+  $ npx steward subject access --email alice@example.com --out alice.zip.age --recipient age1…
+  $ npx steward subject access --email alice@example.com --out alice.zip --plaintext`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectAccess({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold
@@ -578,6 +648,10 @@ Examples:
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return ExitCode.Ok;
+  }
   const json = argv.includes('--json');
   const colorFlag = argv.includes('--no-color') ? false : undefined;
   let pending: Promise<number> | undefined;

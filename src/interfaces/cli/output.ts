@@ -5,7 +5,10 @@
 import pc from 'picocolors';
 import { ConfigError, isStewardError, InternalError, type StewardError } from '../../errors.js';
 import { withoutDriverText } from '../../sources/errors.js';
+import { stringifyJson } from '../reports/format.js';
 import { terminalSafe } from '../reports/text.js';
+
+export { stringifyJson };
 
 /**
  * A value from a database, the state store or the operator (a table, a role, a hold's
@@ -57,7 +60,7 @@ export function progressBar(io: Io, enabled: boolean): Progress {
       const secs = (Date.now() - started) / 1000;
       const rate = secs > 0 ? done / secs : 0;
       const eta = rate > 0 && total > done ? ` eta ${Math.ceil((total - done) / rate)}s` : '';
-      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}${eta}`;
+      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${shown(label)}${eta}`;
       const cols = io.stderr.columns ?? 80;
       io.stderr.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, 80))}`);
       drawn = true;
@@ -76,7 +79,7 @@ export function reportError(io: Io, error: unknown, options: { json?: boolean; c
     ? raw
     : new InternalError(raw instanceof Error ? raw.message : String(raw), { cause: raw });
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ error: e.toJSON() }, 2)}\n`);
   } else {
     const c = pc.createColors(options.color ?? false);
     io.stderr.write(`${c.red(c.bold('steward: error:'))} ${shown(e.toUserString())}\n`);

@@ -207,3 +207,18 @@ export function inventoryKeyText(key: string): string {
   const category = key.slice(i + 1);
   return /^[\w-]+\.[\w-]+$/.test(category) ? `${key.slice(0, i)} (${categoryLabel(category)})` : key;
 }
+
+/** terminalSafe's characters (src/interfaces/reports/text.ts) that JSON.stringify leaves as they are. */
+const UNSAFE_BEYOND_C0 = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify`, with every character a terminal or an editor would act on
+ * written as a `\uXXXX` escape: JSON already escapes C0 controls, this adds DEL,
+ * C1 controls (`\u009b` is a CSI on some terminals), bidi overrides and the line
+ * and paragraph separators. The same value parses back; the text is safe to print.
+ */
+export function stringifyJson(value: unknown, space?: number): string {
+  // JSON.stringify escapes C0 inside strings (the newlines left are its indentation); outside strings JSON
+  // has only ASCII, so every match is inside one, where `\uXXXX` means the same character.
+  return (JSON.stringify(value, null, space) ?? 'null').replace(UNSAFE_BEYOND_C0, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -12,7 +12,7 @@
  * is not an explicitly trusted fragment. Names come from customer databases.
  */
 import { createHash } from 'node:crypto';
-import { SEVERITIES, type AuditReport, type Finding, type InventoryItem, type Severity, type SourceReport } from '../../audit/types.js';
+import { SEVERITIES, type AuditReport, type Finding, type InventoryItem, type Severity, type SourceReport, type TableIntegrity } from '../../audit/types.js';
 import { categoryInfo } from '../../detection/taxonomy.js';
 import {
   categoryLabel,
@@ -36,13 +36,19 @@ import {
   spansSchemas,
   verdict,
 } from './format.js';
+import { terminalSafe } from './text.js';
 
 // ---------------------------------------------------------------------------
 // Escaping
 
-/** Escapes text for HTML/SVG element content and quoted attribute values. */
+/**
+ * Escapes text for HTML/SVG element content and quoted attribute values: every
+ * markup character becomes an entity, and control characters, escape sequences,
+ * newlines and bidi overrides become visible escapes (`\u001b`, `\n`), so a name
+ * reads as it is and cannot reorder the text around it.
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+  return terminalSafe(s).replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
 /** A fragment of markup produced by this module, inserted without escaping. */
@@ -59,9 +65,7 @@ function interpolate(v: Interpolation): string {
   if (v === null || v === undefined || v === false) return '';
   if (v instanceof Html) return v.value;
   if (Array.isArray(v)) return v.map(interpolate).join('');
-  // Control characters other than tab/newline are not valid in HTML text.
-  // eslint-disable-next-line no-control-regex
-  return escapeHtml(String(v)).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD');
+  return escapeHtml(String(v));
 }
 
 /** Template tag: every interpolated value is escaped unless it is itself `html`. */
@@ -480,8 +484,8 @@ function integritySection(report: AuditReport): Html | '' {
     const pct = (part: number, whole: number) => (whole > 0 ? formatPercent(part / whole) : '—');
     const rows = results.flatMap((t) => [
       ...t.columns.map(
-        (c) => html`<tr><th scope="row"><code>${t.table}.${c.column}</code></th><td>${categoryLabel(c.category)}</td><td class="num" data-value="${c.nonNull}">${compactNumber(c.nonNull)}</td>
-<td class="num" data-value="${c.invalid ?? -1}">${c.invalid === undefined ? '—' : html`${c.invalid} <span class="muted">(${pct(c.invalid, c.nonNull)})</span>`}</td>
+        (c) => html`<tr><th scope="row"><code>${t.table}.${c.column}</code></th><td>${categoryLabel(c.category)}</td><td class="num" data-value="${c.nonNull}">${compactNumber(c.nonNull)}${c.encrypted ? html` <span class="muted">(${compactNumber(c.encrypted)} encrypted, not checked)</span>` : ''}</td>
+<td class="num" data-value="${c.invalid ?? -1}">${c.invalid === undefined ? '—' : html`${c.invalid} <span class="muted">(${pct(c.invalid, c.nonNull - (c.encrypted ?? 0))})</span>`}</td>
 <td class="num" data-value="${c.duplicateRows ?? -1}">${c.duplicateRows === undefined ? '—' : html`${c.duplicateRows}${c.duplicatedValues ? html` <span class="muted">(${plural(c.duplicatedValues, 'value')})</span>` : ''}`}</td>
 <td class="examples">${[...(c.invalidExamples ?? []), ...(c.duplicateExamples ?? [])].slice(0, 3).map((x, k) => html`${k ? html`<br>` : ''}<code>${x}</code>`)}</td></tr>`,
       ),
@@ -492,7 +496,7 @@ function integritySection(report: AuditReport): Html | '' {
       ...t.orphans.filter((o) => o.rows > 0).map((o) => html`<li><code>${t.table}.${o.column}</code>: ${o.rows} rows point to a missing ${o.references}</li>`),
     ]);
     return html`<section class="source card" aria-labelledby="int-${slug(s.name)}"><h3 id="int-${slug(s.name)}">${s.name}</h3>
-<p class="src-meta">${plural(results.length, 'table')} checked in SQL${results.some((t) => !t.exact) ? ' · approximate validity rules (SQLite has no regular expressions)' : ''}</p>
+<p class="src-meta">${plural(results.length, 'table')} checked in SQL${approximations(results)}</p>
 ${chartRows.length ? html`<ul class="legend" aria-label="Legend"><li><span class="swatch fill-bg-medium" aria-hidden="true"></span>invalid values</li><li><span class="swatch fill-bg-low" aria-hidden="true"></span>duplicate rows</li></ul>` : ''}
 ${chartRows.length ? barChart(`int-chart-${slug(s.name)}`, `Invalid and duplicate values in ${s.name}`, chartRows.map((r) => `${r.label}: ${r.segments.map((g) => g.title).join(', ')}`).join('; '), chartRows, { width: 640, labelW: 220 }) : html`<p class="empty">No invalid or duplicate values.</p>`}
 ${tableFacts.length ? html`<ul class="facts">${tableFacts}</ul>` : ''}
@@ -789,4 +793,12 @@ ${inventorySection(report)}
 </html>
 `;
   return page.value;
+}
+
+/** ` · approximate validity rules (why)` when a dialect approximated a check, in its own words. */
+function approximations(results: readonly TableIntegrity[]): string {
+  const inexact = results.filter((t) => !t.exact);
+  if (inexact.length === 0) return '';
+  const why = [...new Set(inexact.map((t) => t.approximation ?? 'the database has no regular expressions'))];
+  return ` · approximate validity rules (${why.join('; ')})`;
 }

@@ -6,6 +6,7 @@
  * files whatever order the report object was built in, and diffs stay readable.
  */
 import { SEVERITIES, type AuditReport } from '../../audit/types.js';
+import { stringifyJson } from './format.js';
 
 /** The order of an object's known keys, and the shapes of its children. `data`: keys are data, sorted. */
 type Shape = { readonly keys: readonly string[]; readonly children?: Readonly<Record<string, Shape>> } | 'data';
@@ -77,5 +78,5 @@ function ordered(value: unknown, shape: Shape | undefined): unknown {
 
 /** The report as pretty-printed JSON with a deterministic key order (no trailing newline). */
 export function renderJson(report: AuditReport): string {
-  return JSON.stringify(ordered(report, REPORT_SHAPE), null, 2);
+  return stringifyJson(ordered(report, REPORT_SHAPE), 2);
 }

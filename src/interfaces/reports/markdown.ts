@@ -21,29 +21,45 @@ import {
   spansSchemas,
   verdict,
 } from './format.js';
+import { terminalSafe } from './text.js';
 
 /**
- * Escapes text for a GFM paragraph or table cell: HTML-significant characters
- * become entities, Markdown punctuation is backslash-escaped, pipes cannot end
- * a cell, and line breaks cannot end a row.
+ * Escapes text for a GFM paragraph, list item or table cell. Control characters,
+ * escape sequences, newlines and bidi overrides become visible escapes (`\u001b`,
+ * `\n`: the text stays on its line and reads as it is); HTML-significant
+ * characters become entities; Markdown punctuation is backslash-escaped (a pipe
+ * cannot end a cell); and what would open a block at the start of a line (`#`,
+ * `-`, `+`, `=`, `1.`) is escaped there.
  */
 export function escapeMarkdown(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+  return terminalSafe(s)
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    // Brackets are escaped, so parentheses can never form a link and stay readable.
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
-    .replace(/\r\n|\r|\n/g, ' ');
+    .replace(/^ +/, (m) => '&#32;'.repeat(m.length))
+    .replace(/^[#+=-]/, '\\$&')
+    .replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
 const e = escapeMarkdown;
 
-/** An inline code span; pipes stay escaped so that it is safe inside a table cell. */
-function code(s: string): string {
-  return `\`${s.replace(/`/g, "'").replace(/[\r\n]+/g, ' ').replace(/\|/g, '\\|')}\``;
+/**
+ * An inline code span showing `s` exactly (control characters as visible escapes):
+ * fenced with one backtick more than the longest run inside, padded when it starts
+ * or ends with a backtick or a space. `cell`: inside a table row, where GFM splits
+ * cells at every unescaped pipe, code spans included.
+ */
+export function markdownCode(s: string, cell = false): string {
+  const text = terminalSafe(s);
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${cell ? text.replace(/\|/g, '\\|') : text}${pad}${fence}`;
 }
+
+const code = (s: string) => markdownCode(s);
+const cellCode = (s: string) => markdownCode(s, true);
 
 const SEVERITY_MARK: Record<string, string> = {
   critical: '🟥 critical',
@@ -113,7 +129,7 @@ export function renderMarkdown(report: AuditReport): string {
         ['Severity', 'ID', 'Finding', 'Location', 'Remedy'],
         sortFindings(report.findings).map((f) => [
           SEVERITY_MARK[f.severity] ?? f.severity,
-          `${code(f.id)}`,
+          `${cellCode(f.id)}`,
           `**${e(f.title)}**${f.status === 'new' ? ' *(new)*' : ''}<br>${e(f.message)}`,
           e(locationText(f.location)),
           e(f.remedy),
@@ -158,7 +174,7 @@ export function renderMarkdown(report: AuditReport): string {
         ['Column', 'Category', 'Risk', 'Confidence', 'Rows', 'Evidence', 'Purpose', 'Masked examples'],
         items.map((i) => [
           e(columnLabel(i, withSchema)),
-          `${e(categoryLabel(i.category))} (${code(i.category)})${i.encrypted ? ', encrypted' : ''}`,
+          `${e(categoryLabel(i.category))} (${cellCode(i.category)})${i.encrypted ? ', encrypted' : ''}`,
           i.risk,
           formatPercent(i.confidence),
           formatRowsShort(i.rowEstimate),

@@ -10,7 +10,7 @@
  * and where most fixes start), `steward.yml` unless told otherwise.
  */
 import { severityRank, type AuditReport, type Finding, type FindingRule, type Location, type Severity } from '../../audit/types.js';
-import { categoryLabel, locationPath, sortFindings } from './format.js';
+import { categoryLabel, locationPath, sortFindings, stringifyJson } from './format.js';
 
 export interface SarifOptions {
   /** Repository-relative path of the config file the results point at. Default `steward.yml`. */
@@ -67,6 +67,21 @@ const RULE_TEXT: Readonly<Partial<Record<FindingRule, { name: string; short: str
     name: 'NoTables',
     short: 'No tables found',
     full: 'A source or schema has no tables or views Steward can see; the configuration may point at the wrong database.',
+  },
+  'collection.column-not-sampled': {
+    name: 'ColumnNotSampled',
+    short: 'Binary columns not inspected',
+    full: 'Binary columns (files, images, serialized values) were not sampled: personal data inside them is not detected.',
+  },
+  'config.unknown-name': {
+    name: 'UnknownName',
+    short: 'A name in the configuration matches nothing',
+    full: 'A schema, table, column, principal or category named in the configuration does not exist in the source, so the check it configures does nothing.',
+  },
+  'integrity.encrypted-not-checked': {
+    name: 'EncryptedNotChecked',
+    short: 'Encrypted values not checked',
+    full: 'Values that are Steward ciphertexts were left out of the integrity format checks, which cannot read them.',
   },
   'schedule.stage-overdue': {
     name: 'StageOverdue',
@@ -208,5 +223,5 @@ export function renderSarif(report: AuditReport, options: SarifOptions = {}): st
       },
     ],
   };
-  return JSON.stringify(sarif, null, 2);
+  return stringifyJson(sarif, 2);
 }

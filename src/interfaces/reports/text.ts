@@ -7,12 +7,23 @@
 import stringWidth from 'string-width';
 
 /**
+ * What a terminal, an editor or a browser acts on instead of showing: C0 and C1
+ * control characters and DEL (escape sequences, newlines, carriage returns), the
+ * line and paragraph separators, and the bidi marks, embeddings, overrides and
+ * isolates that reorder the text around them.
+ */
+// eslint-disable-next-line no-control-regex
+export const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
  * Names come from customer databases: a column called "\x1b[2J" must not clear
- * the user's screen. C0/C1 control characters (and DEL) become visible escapes.
+ * the user's screen. Every {@link UNSAFE_CHARACTERS} character becomes a visible
+ * escape (`\n`, `\t`, `\u001b`), so the name stays on its line and recognisable.
+ * The one escaping step under every format: the terminal (`shown()`), Markdown
+ * and HTML build on it.
  */
 export function terminalSafe(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return s.replace(UNSAFE_CHARACTERS, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\t') return '\\t';
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

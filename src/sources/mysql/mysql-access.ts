@@ -11,10 +11,26 @@ import type {
   IntrospectOptions,
 } from '../types.js';
 
-const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/**
+ * A MySQL identifier: backticks, a backtick inside doubled. Read the same under every
+ * sql_mode (backslashes mean nothing between backticks; ANSI_QUOTES changes only `"`).
+ */
+export const mysqlIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+/**
+ * One part of an account name (`user`, `host`, a role) as a statement Steward prints must
+ * say it, read the same under every sql_mode: `'o''brien'` (a quote doubled, never
+ * backslash-escaped, which NO_BACKSLASH_ESCAPES reads as two characters); a part holding
+ * a backslash, which the two modes read differently between single quotes, is written as
+ * an identifier (`` `a\b` ``), which MySQL and MariaDB accept for account names too.
+ */
+export function mysqlAccountPart(s: string): string {
+  return s.includes('\\') ? mysqlIdent(s) : `'${s.replace(/'/g, "''")}'`;
+}
+
+const quote = mysqlAccountPart;
 /** `'user'@'host'`, the way MySQL names an account; roles have no host. */
 export const mysqlAccount = (user: string, host: string) => (host === '' ? quote(user) : `${quote(user)}@${quote(host)}`);
-export const mysqlIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** Plugins that store a password hash; with an empty hash, anyone may log in without one. */
 const PASSWORD_PLUGINS = new Set(['', 'mysql_native_password', 'caching_sha2_password', 'sha256_password', 'mysql_old_password']);
@@ -163,7 +179,7 @@ export class MysqlAccessReader implements SourceAccessReader {
           privilege: 'SELECT',
           scope: 'schema',
           schema,
-          revoke: `REVOKE SELECT ON ${literal ? mysqlIdent(shown) : `\`${pattern}\``}.* FROM ${g};`,
+          revoke: `REVOKE SELECT ON ${mysqlIdent(literal ? shown : pattern)}.* FROM ${g};`,
           label: `SELECT on ${shown}.*`,
         });
       }

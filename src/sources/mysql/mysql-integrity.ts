@@ -24,7 +24,7 @@ export const MYSQL_INTEGRITY: IntegrityExpressions = {
   // values equal after lower() are equal in that collation, which the index forbids.
   // (GROUP BY lower(c) compares in the same collation, so the skipped count would be 0.)
   foldedUniqueColumns: (table) => sql`
-    select distinct s.column_name as ${sql.ref('column')}
+    select distinct s.column_name as ${sql.id('column')}
     from information_schema.statistics s
     join information_schema.columns c on c.table_schema = s.table_schema and c.table_name = s.table_name and c.column_name = s.column_name
     where s.table_schema = ${table.schema} and s.table_name = ${table.name}

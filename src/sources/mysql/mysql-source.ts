@@ -1,7 +1,8 @@
-import { CompiledQuery, Kysely, MysqlDialect, type MysqlPool } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, sql, type MysqlPool } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
-import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import type { OpenSourceOptions, RawSql, SourceConnection } from '../types.js';
+import { MYSQL_DIALECT } from './mysql-dialect.js';
 import { MYSQL_INTEGRITY } from './mysql-integrity.js';
 import { MysqlIntrospector } from './mysql-introspector.js';
 import { MysqlSampler } from './mysql-sampler.js';
@@ -9,19 +10,14 @@ import { MysqlAccessReader } from './mysql-access.js';
 import { MYSQL_WRITER } from './mysql-writer.js';
 import { mysqlSessionTransport } from './mysql-transport.js';
 
-export const MYSQL_CAPABILITIES: SourceCapabilities = Object.freeze({
-  supportsTablesample: false,
-  supportsSchemas: true,
-  supportsColumnPrivileges: true,
-  // MariaDB has INSERT/DELETE … RETURNING, MySQL has none; callers must not rely on it.
-  supportsReturning: false,
-  supportsTransactionalDdl: false,
-});
+export { MYSQL_CAPABILITIES } from './mysql-dialect.js';
 
 export class MysqlSource extends SourceBase {
   readonly kind = 'mysql' as const;
-  readonly capabilities = MYSQL_CAPABILITIES;
+  readonly dialect = MYSQL_DIALECT;
+  readonly capabilities = MYSQL_DIALECT.capabilities;
   readonly integrity = MYSQL_INTEGRITY;
+  readonly archive = MYSQL_DIALECT.archive;
   protected readonly introspector: MysqlIntrospector;
   protected readonly sampler: MysqlSampler;
   protected readonly accessReader: MysqlAccessReader;
@@ -33,6 +29,27 @@ export class MysqlSource extends SourceBase {
     this.introspector = new MysqlIntrospector(db);
     this.sampler = new MysqlSampler(db, this.introspector);
     this.accessReader = new MysqlAccessReader(db);
+  }
+
+  #mariaDb: Promise<boolean> | undefined;
+
+  /** The server is MariaDB (its `version()` says so), asked once. */
+  isMariaDb(): Promise<boolean> {
+    this.#mariaDb ??= sql<{ v: string }>`select version() as ${sql.id('v')}`.execute(this.db).then((r) => /mariadb/i.test(String(r.rows[0]?.v ?? '')));
+    return this.#mariaDb;
+  }
+
+  /** MySQL: the `MAX_EXECUTION_TIME` optimizer hint; MariaDB: `SET STATEMENT max_statement_time … FOR`; both in a READ ONLY transaction. */
+  async readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]> {
+    const ms = Math.max(1, Math.round(timeoutMs));
+    const maria = await this.isMariaDb();
+    return this.db
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const q = maria ? sql`set statement max_statement_time = ${sql.raw(String(ms / 1000))} for ${build(sql``)}` : build(sql.raw(`/*+ MAX_EXECUTION_TIME(${ms}) */ `));
+        return (await q.execute(trx)).rows as R[];
+      });
   }
 }
 

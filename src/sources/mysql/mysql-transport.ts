@@ -7,7 +7,8 @@
  * them with `toSourceError`); a variable the server lacks reads as unknown.
  */
 import { sql, type Kysely } from 'kysely';
-import type { SessionTransport } from '../../transit/types.js';
+import { UNREADABLE_CONNECTION_STRING, connectionPlace, parseConnectionString } from '../../transit/connection-string.js';
+import type { ConnectionStringTransport, SessionTransport, TransitAdvice } from '../../transit/types.js';
 
 async function variable(db: Kysely<any>, name: 'have_ssl' | 'require_secure_transport'): Promise<string | null> {
   try {
@@ -39,3 +40,61 @@ export async function mysqlSessionTransport(db: Kysely<any>): Promise<SessionTra
     serverRequiresTls: onOff(await variable(db, 'require_secure_transport')),
   };
 }
+
+// ---- the connection string, read without connecting
+
+function mysqlMode(params: Map<string, string>): Pick<ConnectionStringTransport, 'mode' | 'setting'> {
+  const modeKey = ['ssl-mode', 'sslmode', 'ssl_mode'].find((k) => params.has(k));
+  if (modeKey) {
+    const v = params.get(modeKey)!;
+    const setting = `${modeKey}=${v}`;
+    switch (v.toUpperCase().replace(/-/g, '_')) {
+      case 'DISABLED':
+        return { mode: 'plaintext', setting };
+      case 'PREFERRED':
+        return { mode: 'opportunistic', setting };
+      case 'REQUIRED':
+        return { mode: 'unverified', setting };
+      case 'VERIFY_CA':
+      case 'VERIFY_IDENTITY':
+        return { mode: 'verified', setting };
+      default:
+        break;
+    }
+  }
+  const sslaccept = params.get('sslaccept');
+  if (sslaccept === 'strict') return { mode: 'verified', setting: 'sslaccept=strict' };
+  if (sslaccept === 'accept_invalid_certs') return { mode: 'unverified', setting: 'sslaccept=accept_invalid_certs' };
+  const ssl = params.get('ssl');
+  if (ssl !== undefined) {
+    // mysql2 JSON-parses URL parameters: ssl={"rejectUnauthorized":false}, or an SSL profile name.
+    let value: unknown = ssl;
+    try {
+      value = JSON.parse(ssl);
+    } catch {
+      value = ssl;
+    }
+    if (value === false || value === 0 || value === 'false' || value === '') return { mode: 'plaintext', setting: `ssl=${ssl}` };
+    if (value !== null && typeof value === 'object') {
+      const unverified = (value as { rejectUnauthorized?: unknown }).rejectUnauthorized === false;
+      return { mode: unverified ? 'unverified' : 'verified', setting: unverified ? 'ssl={"rejectUnauthorized":false}' : 'ssl={…}' };
+    }
+    return { mode: 'verified', setting: typeof value === 'string' ? 'ssl=<profile>' : `ssl=${String(value)}` };
+  }
+  return { mode: 'plaintext', setting: '(no ssl parameter)' };
+}
+
+/** What a `mysql://` / `mariadb://` URL asks for in transit (mysql2's parameters and the MySQL clients' names). */
+export function mysqlConnectionTransport(url: string, _env: NodeJS.ProcessEnv): ConnectionStringTransport {
+  const parsed = parseConnectionString(url) ?? UNREADABLE_CONNECTION_STRING;
+  return { kind: 'mysql', applicable: true, ...connectionPlace(parsed, parsed.params.get('socketpath') ?? parsed.params.get('socket'), false), ...mysqlMode(parsed.params) };
+}
+
+export const MYSQL_TRANSIT_ADVICE: TransitAdvice = Object.freeze({
+  driverDefault: 'mysql2 connects without TLS (MySQL clients default to PREFERRED, which falls back to plaintext)',
+  verifyInUrl: 'Add ssl={"rejectUnauthorized":true} to sources[].url (mysql2; ssl-mode=VERIFY_IDENTITY for MySQL clients) so the connection fails rather than go unencrypted.',
+  serverTlsOn: 'Turn TLS on in the server (ssl_cert and ssl_key in my.cnf, then restart), then add ssl={"rejectUnauthorized":true} to sources[].url.',
+  clientTlsOn: 'Add ssl={"rejectUnauthorized":true} to sources[].url so the session is encrypted and the server verified.',
+  requireTls: 'Set require_secure_transport = ON (SET PERSIST on MySQL 8, my.cnf on MariaDB) so the server refuses unencrypted connections.',
+  serverAcceptsPlaintext: () => 'has require_secure_transport = OFF',
+});

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
-import { mysqlIdent } from './mysql-access.js';
+import { fetchByKeyList, keyListIn, keyListParameters, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { mysqlAccount, mysqlAccountPart, mysqlIdent } from './mysql-access.js';
 
 /**
  * One multi-table `UPDATE … JOIN (SELECT … UNION ALL …)` per batch. Values are
@@ -31,7 +31,7 @@ export const MYSQL_WRITER: RowWriter = {
   },
   async uniqueIndexes(db, table) {
     const rows = (
-      await sql<{ name: string; col: string }>`select index_name as ${sql.ref('name')}, column_name as ${sql.ref('col')} from information_schema.statistics
+      await sql<{ name: string; col: string }>`select index_name as ${sql.id('name')}, column_name as ${sql.id('col')} from information_schema.statistics
         where table_schema = ${table.schema} and table_name = ${table.name} and non_unique = 0 order by index_name, seq_in_index`.execute(db)
     ).rows;
     const by = new Map<string, string[]>();
@@ -45,7 +45,7 @@ export const MYSQL_WRITER: RowWriter = {
     for (const c of columns) {
       try {
         await db.transaction().execute(async (trx) => {
-          await sql`update ${tableRef(table)} set ${sql.ref(c)} = ${sql.ref(c)} where 1 = 0`.execute(trx);
+          await sql`update ${tableRef(table)} set ${sql.id(c)} = ${sql.id(c)} where 1 = 0`.execute(trx);
           throw new RollBack();
         });
       } catch (e) {
@@ -57,26 +57,25 @@ export const MYSQL_WRITER: RowWriter = {
     }
     const u = String((await sql<{ u: string }>`select current_user() as u`.execute(db)).rows[0]?.u ?? '');
     const at = u.lastIndexOf('@');
-    const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-    return { denied, grantee: at > 0 ? `${q(u.slice(0, at))}@${q(u.slice(at + 1))}` : q(u) };
+    return { denied, grantee: at > 0 ? mysqlAccount(u.slice(0, at), u.slice(at + 1)) : mysqlAccountPart(u) };
   },
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];
     const pk = o.table.primaryKey;
     const select = (r: SwapRow, first: boolean) => {
       const parts = [
-        ...r.key.map((k, i) => (first ? sql`${k} as ${sql.ref(`k${i}`)}` : sql`${k}`)),
-        first ? sql`${r.old} as ${sql.ref('old')}` : sql`${r.old}`,
-        first ? sql`${r.value} as ${sql.ref('val')}` : sql`${r.value}`,
-        ...(o.extraColumn ? [first ? sql`${r.extra ?? null} as ${sql.ref('extra')}` : sql`${r.extra ?? null}`] : []),
+        ...r.key.map((k, i) => (first ? sql`${k} as ${sql.id(`k${i}`)}` : sql`${k}`)),
+        first ? sql`${r.old} as ${sql.id('old')}` : sql`${r.old}`,
+        first ? sql`${r.value} as ${sql.id('val')}` : sql`${r.value}`,
+        ...(o.extraColumn ? [first ? sql`${r.extra ?? null} as ${sql.id('extra')}` : sql`${r.extra ?? null}`] : []),
       ];
       return sql`select ${sql.join(parts)}`;
     };
     const derived = sql.join(rows.map((r, i) => select(r, i === 0)), sql` union all `);
-    const on = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}`);
-    const set = [sql`t.${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.ref(o.extraColumn)} = v.extra`] : [])];
+    const on = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}`);
+    const set = [sql`t.${sql.id(o.column)} = v.val`, ...(o.extraColumn ? [sql`t.${sql.id(o.extraColumn)} = v.extra`] : [])];
     await sql`update ${tableRef(o.table)} as t join (${derived}) as v on ${sql.join(on, sql` and `)}
-      set ${sql.join(set)} where cast(t.${sql.ref(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
+      set ${sql.join(set)} where cast(t.${sql.id(o.column)} as binary) = cast(v.old as binary)`.execute(trx);
     return null; // MySQL has no UPDATE … RETURNING: the caller reads back
   },
   fetchByKeys: fetchByKeyList,
@@ -89,6 +88,7 @@ export const MYSQL_WRITER: RowWriter = {
     ],
   }),
   keysIn: keyListIn,
+  keyParameters: keyListParameters,
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(cast(left(${c}, ${prefix.length}) as binary) = cast(${prefix} as binary))`,

@@ -50,7 +50,7 @@ const READ_ALL_ROLES = ['pg_read_all_data'];
 export const POSTGRES_ACCESS_STATEMENTS: AccessStatements = {
   narrowTable: (g, keep) =>
     g.schema && g.table
-      ? `REVOKE SELECT ON ${table(g.schema, g.table)} FROM ${pgIdentPrintable(g.grantee)};${keep.length ? ` GRANT SELECT (${keep.map(pgIdent).join(', ')}) ON ${table(g.schema, g.table)} TO ${pgIdentPrintable(g.grantee)};` : ''}`
+      ? `REVOKE SELECT ON ${table(g.schema, g.table)} FROM ${pgIdentPrintable(g.grantee)};${keep.length ? ` GRANT SELECT (${keep.map(pgIdentPrintable).join(', ')}) ON ${table(g.schema, g.table)} TO ${pgIdentPrintable(g.grantee)};` : ''}`
       : null,
   expirePassword: (p, until) => `ALTER ROLE ${pgIdentPrintable(p)} VALID UNTIL ${literal(until)};`,
   secureAccount: () => null,

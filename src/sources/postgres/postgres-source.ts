@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, serverLocation, verified, type SourceLocation } from '../source-base.js';
-import type { OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import type { OpenSourceOptions, RawSql, SourceConnection } from '../types.js';
+import { POSTGRES_DIALECT } from './postgres-dialect.js';
 import { POSTGRES_INTEGRITY } from './postgres-integrity.js';
 import { PostgresIntrospector } from './postgres-introspector.js';
 import { PostgresSampler } from './postgres-sampler.js';
@@ -9,21 +10,17 @@ import { PostgresAccessReader } from './postgres-access.js';
 import { POSTGRES_WRITER } from './postgres-writer.js';
 import { postgresSessionTransport } from './postgres-transport.js';
 
-export const POSTGRES_CAPABILITIES: SourceCapabilities = Object.freeze({
-  supportsTablesample: true,
-  supportsSchemas: true,
-  supportsColumnPrivileges: true,
-  supportsReturning: true,
-  supportsTransactionalDdl: true,
-});
+export { POSTGRES_CAPABILITIES } from './postgres-dialect.js';
 
 /** The subset of pg's `Pool` that Steward needs (Kysely's `PostgresPool`): `connect()` and `end()`. */
 export type PostgresPoolLike = PostgresPool;
 
 export class PostgresSource extends SourceBase {
   readonly kind = 'postgres' as const;
-  readonly capabilities = POSTGRES_CAPABILITIES;
+  readonly dialect = POSTGRES_DIALECT;
+  readonly capabilities = POSTGRES_DIALECT.capabilities;
   readonly integrity = POSTGRES_INTEGRITY;
+  readonly archive = POSTGRES_DIALECT.archive;
   protected readonly introspector: PostgresIntrospector;
   protected readonly sampler: PostgresSampler;
   protected readonly accessReader: PostgresAccessReader;
@@ -35,6 +32,18 @@ export class PostgresSource extends SourceBase {
     this.introspector = new PostgresIntrospector(db);
     this.sampler = new PostgresSampler(db, this.introspector);
     this.accessReader = new PostgresAccessReader(db);
+  }
+
+  /** `SET LOCAL statement_timeout` (via set_config) in a READ ONLY transaction. */
+  readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]> {
+    const ms = Math.max(1, Math.round(timeoutMs));
+    return this.db
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        await sql`select set_config('statement_timeout', ${`${ms}ms`}, true)`.execute(trx);
+        return (await build(sql``).execute(trx)).rows as R[];
+      });
   }
 }
 

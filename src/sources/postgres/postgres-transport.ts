@@ -6,7 +6,8 @@
  * Driver errors of the first two queries propagate (map them with `toSourceError`).
  */
 import { sql, type Kysely } from 'kysely';
-import type { SessionTransport } from '../../transit/types.js';
+import { UNREADABLE_CONNECTION_STRING, connectionPlace, parseConnectionString } from '../../transit/connection-string.js';
+import type { ConnectionStringTransport, SessionTransport, TransitAdvice } from '../../transit/types.js';
 
 interface StatSslRow {
   ssl: boolean | string | null;
@@ -53,3 +54,45 @@ export async function postgresSessionTransport(db: Kysely<any>): Promise<Session
     serverRequiresTls,
   };
 }
+
+// ---- the connection string, read without connecting
+
+function postgresMode(params: Map<string, string>, env: NodeJS.ProcessEnv): Pick<ConnectionStringTransport, 'mode' | 'setting'> {
+  const sslmode = params.get('sslmode') ?? env.PGSSLMODE;
+  const setting = params.has('sslmode') ? `sslmode=${sslmode}` : sslmode !== undefined ? `PGSSLMODE=${sslmode}` : undefined;
+  switch (sslmode?.toLowerCase()) {
+    case 'disable':
+      return { mode: 'plaintext', setting: setting! };
+    case 'allow':
+    case 'prefer':
+      return { mode: 'opportunistic', setting: setting! };
+    case 'require':
+    case 'no-verify':
+      return { mode: 'unverified', setting: setting! };
+    case 'verify-ca':
+    case 'verify-full':
+      return { mode: 'verified', setting: setting! };
+    default:
+      break;
+  }
+  const ssl = params.get('ssl')?.toLowerCase();
+  if (ssl === 'true' || ssl === '1') return { mode: 'verified', setting: `ssl=${ssl}` };
+  if (ssl === 'false' || ssl === '0') return { mode: 'plaintext', setting: `ssl=${ssl}` };
+  return { mode: 'plaintext', setting: sslmode === undefined ? '(no sslmode)' : `sslmode=${sslmode}` };
+}
+
+/** What a `postgres://` URL or libpq keyword/value string asks for in transit (`PGSSLMODE` from `env` when it sets no sslmode). */
+export function postgresConnectionTransport(url: string, env: NodeJS.ProcessEnv): ConnectionStringTransport {
+  const parsed = parseConnectionString(url) ?? UNREADABLE_CONNECTION_STRING;
+  // libpq: a `host` parameter that is a path (or an @abstract name) is a Unix socket.
+  return { kind: 'postgres', applicable: true, ...connectionPlace(parsed, parsed.params.get('host'), true), ...postgresMode(parsed.params, env) };
+}
+
+export const POSTGRES_TRANSIT_ADVICE: TransitAdvice = Object.freeze({
+  driverDefault: 'node-postgres connects without TLS (libpq clients default to prefer, which falls back to plaintext)',
+  verifyInUrl: 'Add sslmode=verify-full to sources[].url (with sslrootcert=<CA file> for an internal CA) so the connection fails rather than fall back to plaintext.',
+  serverTlsOn: 'Turn TLS on in the server (ssl = on, ssl_cert_file and ssl_key_file in postgresql.conf, then reload), then add sslmode=verify-full to sources[].url.',
+  clientTlsOn: 'Add sslmode=verify-full to sources[].url (with sslrootcert=<CA file> for an internal CA) so the session is encrypted and the server verified.',
+  requireTls: 'Change the `host` lines of pg_hba.conf to `hostssl` (Unix-socket `local` lines can stay) and reload, so the server refuses unencrypted connections.',
+  serverAcceptsPlaintext: (session: SessionTransport) => (session.serverSupportsTls === false ? 'has TLS turned off' : 'has pg_hba.conf lines that allow TCP connections without TLS'),
+});

@@ -50,12 +50,12 @@ export const POSTGRES_WRITER: RowWriter = {
   async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return [];
     // RETURNING reports each changed row as stored: the read-back, in the same statement.
-    return (await swapStatement(trx, rows, o, sql`returning ${sql.join(o.table.primaryKey.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(o.column)} as ${sql.ref('__value')}`)).rows;
+    return (await swapStatement(trx, rows, o, sql`returning ${sql.join(o.table.primaryKey.map((k) => sql`t.${sql.id(k)}`))}, t.${sql.id(o.column)} as ${sql.id('__value')}`)).rows;
   },
   async swapCounted(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
     if (rows.length === 0) return 0;
     // Each changed row compared as stored (after any trigger) with the value sent, in the database: one row back per batch.
-    const r = await swapStatement(trx, rows, o, sql`returning t.${sql.ref(o.column)} = v.val as __ok`, true);
+    const r = await swapStatement(trx, rows, o, sql`returning t.${sql.id(o.column)} = v.val as __ok`, true);
     return Number(r.rows[0]?.__n ?? 0);
   },
   async fetchByKeys(trx: Kysely<any>, table, column, keys) {
@@ -63,15 +63,15 @@ export const POSTGRES_WRITER: RowWriter = {
     const types = pk.map((k) => table.columns.find((c) => c.name === k)?.dataType ?? 'text');
     if (pk.length === 1) {
       return (
-        await sql<Record<string, unknown>>`select ${sql.ref(pk[0]!)}, ${sql.ref(column)} as ${sql.ref('__value')} from ${tableRef(table)}
-          where ${sql.ref(pk[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(types[0]!)}[])`.execute(trx)
+        await sql<Record<string, unknown>>`select ${sql.id(pk[0]!)}, ${sql.id(column)} as ${sql.id('__value')} from ${tableRef(table)}
+          where ${sql.id(pk[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(types[0]!)}[])`.execute(trx)
       ).rows;
     }
     const arrays = pk.map((_, i) => sql`${keys.map((k) => String(k[i]))}::text[]`);
-    const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
+    const match = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}::${sql.raw(types[i]!)}`);
     return (
-      await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql`t.${sql.ref(k)}`))}, t.${sql.ref(column)} as ${sql.ref('__value')}
-        from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.ref(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
+      await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql`t.${sql.id(k)}`))}, t.${sql.id(column)} as ${sql.id('__value')}
+        from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.id(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
     ).rows;
   },
   reclaim: (t, full) => ({
@@ -87,8 +87,9 @@ export const POSTGRES_WRITER: RowWriter = {
   keysIn(table, keys) {
     if (table.primaryKey.length !== 1) return keyListIn(table, keys);
     const type = table.columns.find((c) => c.name === table.primaryKey[0])?.dataType ?? 'text';
-    return sql`${sql.ref(table.primaryKey[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(type)}[])`;
+    return sql`${sql.id(table.primaryKey[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(type)}[])`;
   },
+  keyParameters: (table) => (table.primaryKey.length === 1 ? 0 : table.primaryKey.length),
   beforeDelete: async () => undefined,
   lockClause: () => sql`for update`,
   startsWith: (c, prefix) => sql`(left(${c}::text, ${prefix.length}) = ${prefix})`,
@@ -98,9 +99,9 @@ export const POSTGRES_WRITER: RowWriter = {
   },
   async eraseNext(trx, { table, due, after, limit }) {
     const pk = table.primaryKey;
-    const refs = pk.map((k) => sql.ref(k));
+    const refs = pk.map((k) => sql.id(k));
     const asc = sql.join(refs);
-    const desc = sql.join(pk.map((k) => sql`${sql.ref(k)} desc`));
+    const desc = sql.join(pk.map((k) => sql`${sql.id(k)} desc`));
     const from = after ? sql`and ${keyTuple(pk)} > ${valueTuple(after)}` : sql``;
     // The batch is chosen by key (index order) and deleted by tuple id (a TID scan, the cheapest
     // way back to the rows); the delete re-checks `due` on the row version it finds, so a row the
@@ -119,7 +120,7 @@ export const POSTGRES_WRITER: RowWriter = {
         select (select count(*) from __steward_s)::int as __seen, (select count(*) from __steward_u)::int as __rows,
           (select ${keysDigest(pk)} from __steward_u) as __digest,
           txid_current()::text as __txid, __steward_l.*
-        from (select 1) as __steward_one left join lateral (select ${sql.join(pk.map((k, i) => sql`${sql.ref(k)} as ${sql.ref(`__last${i}`)}`))} from __steward_s order by ${desc} limit 1) as __steward_l on true`.execute(trx)
+        from (select 1) as __steward_one left join lateral (select ${sql.join(pk.map((k, i) => sql`${sql.id(k)} as ${sql.id(`__last${i}`)}`))} from __steward_s order by ${desc} limit 1) as __steward_l on true`.execute(trx)
     ).rows[0]!;
     const last = r.__last0 === null || r.__last0 === undefined ? null : pk.map((_, i) => r[`__last${i}`]);
     return { seen: Number(r.__seen), rows: Number(r.__rows), digest: String(r.__digest), last, txid: String(r.__txid) };
@@ -140,7 +141,7 @@ export const POSTGRES_WRITER: RowWriter = {
     const pk = table.primaryKey;
     const r = (
       await sql<Record<string, unknown>>`with __steward_u as (
-          delete from ${tableRef(table)} where ctid >= ${`(${from},0)`}::tid and ctid < ${`(${to},0)`}::tid and ${due} returning ${sql.join(pk.map((k) => sql.ref(k)))}
+          delete from ${tableRef(table)} where ctid >= ${`(${from},0)`}::tid and ctid < ${`(${to},0)`}::tid and ${due} returning ${sql.join(pk.map((k) => sql.id(k)))}
         )
         select count(*)::int as __rows, ${keysDigest(pk)} as __digest, txid_current()::text as __txid from __steward_u`.execute(trx)
     ).rows[0]!;
@@ -175,11 +176,11 @@ function swapStatement(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOption
     ...(o.extraColumn ? [sql`${rows.map((r) => r.extra ?? null)}::text[]`] : []),
   ];
   const cols = [...pk.map((_, i) => `k${i}`), 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
-  const match = pk.map((k, i) => sql`t.${sql.ref(k)} = v.${sql.ref(`k${i}`)}::${sql.raw(types[i]!)}`);
-  const set = [sql`${sql.ref(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = v.extra`] : [])];
+  const match = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}::${sql.raw(types[i]!)}`);
+  const set = [sql`${sql.id(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.id(o.extraColumn)} = v.extra`] : [])];
   const update = sql`update ${tableRef(o.table)} as t set ${sql.join(set)}
-    from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.ref(c)))})
-    where ${sql.join(match, sql` and `)} and t.${sql.ref(o.column)} = v.old
+    from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.id(c)))})
+    where ${sql.join(match, sql` and `)} and t.${sql.id(o.column)} = v.old
     ${returning}`;
   if (!counted) return sql<Record<string, unknown>>`${update}`.execute(trx);
   return sql<Record<string, unknown>>`with __steward_u as (${update}) select count(*) filter (where __ok)::int as __n from __steward_u`.execute(trx);
@@ -193,9 +194,9 @@ function swapStatement(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOption
 function keysDigest(pk: readonly string[]) {
   if (pk.length === 1) {
     // One sort of integers, one string: about twice as fast as string_agg over per-row lines.
-    const k = sql.ref(pk[0]!);
+    const k = sql.id(pk[0]!);
     return sql`encode(sha256(convert_to(coalesce('["' || array_to_string(array_agg(${k} order by ${k}), ${'"]\n["'}) || ${'"]\n'}, ''), 'UTF8')), 'hex')`;
   }
-  const line = sql`'[' || concat_ws(',', ${sql.join(pk.map((k) => sql`'"' || ${sql.ref(k)}::text || '"'`))}) || ']' || chr(10)`;
-  return sql`encode(sha256(convert_to(coalesce(string_agg(${line}, '' order by ${sql.join(pk.map((k) => sql.ref(k)))}), ''), 'UTF8')), 'hex')`;
+  const line = sql`'[' || concat_ws(',', ${sql.join(pk.map((k) => sql`'"' || ${sql.id(k)}::text || '"'`))}) || ']' || chr(10)`;
+  return sql`encode(sha256(convert_to(coalesce(string_agg(${line}, '' order by ${sql.join(pk.map((k) => sql.id(k)))}), ''), 'UTF8')), 'hex')`;
 }

@@ -13,6 +13,7 @@ const stripSeparators = (c: RawBuilder<unknown>) =>
  */
 export const SQLITE_INTEGRITY: IntegrityExpressions = {
   exact: false,
+  approximation: 'SQLite has no regular expressions',
   invalidEmail: (c) =>
     sql`(not (${c} like '%_@_%._%' and ${c} not like '%@%@%' and ${c} not like '% %' and substr(${c}, instr(${c}, '@')) like '%.%'))`,
   invalidPhone: (c) => sql`(${stripSeparators(c)} glob '*[^0-9]*' or length(${stripSeparators(c)}) not between 7 and 15)`,

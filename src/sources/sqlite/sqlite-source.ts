@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Kysely, sql, SqliteDialect, type RawBuilder } from 'kysely';
 import { toSourceError } from '../errors.js';
 import { SourceBase, verified, type SourceLocation } from '../source-base.js';
-import type { RowWriter, OpenSourceOptions, SourceCapabilities, SourceConnection } from '../types.js';
+import type { RowWriter, OpenSourceOptions, RawSql, SourceConnection } from '../types.js';
+import { SQLITE_DIALECT } from './sqlite-dialect.js';
 import { SQLITE_INTEGRITY } from './sqlite-integrity.js';
 import { SqliteIntrospector } from './sqlite-introspector.js';
 import { SqliteSampler } from './sqlite-sampler.js';
@@ -11,19 +12,14 @@ import { SqliteAccessReader } from './sqlite-access.js';
 import { sqliteWriter } from './sqlite-writer.js';
 import { sqliteSessionTransport } from './sqlite-transport.js';
 
-export const SQLITE_CAPABILITIES: SourceCapabilities = Object.freeze({
-  supportsTablesample: false,
-  // Attached databases are schemas, but a source is one file: "main".
-  supportsSchemas: false,
-  supportsColumnPrivileges: false,
-  supportsReturning: true,
-  supportsTransactionalDdl: true,
-});
+export { SQLITE_CAPABILITIES } from './sqlite-dialect.js';
 
 export class SqliteSource extends SourceBase {
   readonly kind = 'sqlite' as const;
-  readonly capabilities = SQLITE_CAPABILITIES;
+  readonly dialect = SQLITE_DIALECT;
+  readonly capabilities = SQLITE_DIALECT.capabilities;
   readonly integrity = SQLITE_INTEGRITY;
+  readonly archive = SQLITE_DIALECT.archive;
   protected readonly introspector: SqliteIntrospector;
   protected readonly sampler: SqliteSampler;
   protected readonly accessReader: SqliteAccessReader;
@@ -36,6 +32,18 @@ export class SqliteSource extends SourceBase {
     this.sampler = new SqliteSampler(db, this.introspector);
     this.accessReader = new SqliteAccessReader(location.file);
     this.writer = sqliteWriter(location.file);
+  }
+
+  /** `PRAGMA query_only` for the transaction; SQLite has no statement timeout (its database is a local file). */
+  readOnlyQuery<R>(_timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`pragma query_only = 1`.execute(trx);
+      try {
+        return (await build(sql``).execute(trx)).rows as R[];
+      } finally {
+        await sql`pragma query_only = 0`.execute(trx);
+      }
+    });
   }
 
   /** Reading the schema, not just `select 1`, is what fails on a file that is not a database. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
-import { fetchByKeyList, keyListIn, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
+import { fetchByKeyList, keyListIn, keyListParameters, tableRef, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -46,9 +46,9 @@ export function sqliteWriter(file: string | undefined): RowWriter {
     async swap(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions) {
       const pk = o.table.primaryKey;
       for (const r of rows) {
-        const set = [sql`${sql.ref(o.column)} = ${r.value}`, ...(o.extraColumn ? [sql`${sql.ref(o.extraColumn)} = ${r.extra ?? null}`] : [])];
-        const match = pk.map((k, i) => sql`${sql.ref(k)} = ${r.key[i]}`);
-        await sql`update ${tableRef(o.table)} set ${sql.join(set)} where ${sql.join(match, sql` and `)} and ${sql.ref(o.column)} = ${r.old} collate binary`.execute(trx);
+        const set = [sql`${sql.id(o.column)} = ${r.value}`, ...(o.extraColumn ? [sql`${sql.id(o.extraColumn)} = ${r.extra ?? null}`] : [])];
+        const match = pk.map((k, i) => sql`${sql.id(k)} = ${r.key[i]}`);
+        await sql`update ${tableRef(o.table)} set ${sql.join(set)} where ${sql.join(match, sql` and `)} and ${sql.id(o.column)} = ${r.old} collate binary`.execute(trx);
       }
       return null;
     },
@@ -62,6 +62,7 @@ export function sqliteWriter(file: string | undefined): RowWriter {
     }),
     // secure_delete zeroes the content of deleted rows and freed pages as they are freed.
     keysIn: keyListIn,
+    keyParameters: keyListParameters,
     beforeDelete: async (db) => void (await sql`pragma secure_delete = on`.execute(db)),
     lockClause: () => sql``,
     startsWith: (c, prefix) => sql`(substr(${c}, 1, ${prefix.length}) = ${prefix} collate binary)`,

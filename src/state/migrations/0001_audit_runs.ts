@@ -82,5 +82,5 @@ export const migration: StateMigration = {
 };
 
 function sqlIn(column: string, values: readonly string[]) {
-  return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
+  return sql`${sql.id(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
 }

@@ -1,7 +1,7 @@
 /**
  * The activity log: an append-only, hash-chained record of every Steward
- * action that touches data or evidence. `hash = sha256(prev_hash ‖ canonical
- * JSON of the entry)`; see src/state/activity-log.ts.
+ * action that touches data or evidence; see src/state/activity-log.ts.
+ * Format: docs/state.md#format-of-the-log
  */
 import type { Kysely } from 'kysely';
 import type { StateMigration } from './types.js';

@@ -44,7 +44,7 @@ export const migration: StateMigration = {
       .on('data_keys')
       .columns(['source', 'table_name', 'column_name', 'kind'])
       .unique()
-      .where(sql.ref('state'), '=', 'active')
+      .where(sql.id('state'), '=', 'active')
       .execute();
   },
 };

@@ -91,9 +91,12 @@ describe('classifyColumn', () => {
   });
 
   it('recognises Steward ciphertexts and never calls them secrets', () => {
-    const r = c.classifyColumn(col('customers', 'ssn', repeat(['stw1:k1:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], 10)));
+    const r = c.classifyColumn(col('customers', 'ssn', repeat(['stw1:k1:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], 10)));
     expect(r.category).toBe('identity.government_id');
     expect(r.evidence.signals).toContainEqual({ kind: 'steward-ciphertext' });
+    // The prefix alone is what anyone can write: not an envelope (here: version "v1"), not encrypted.
+    const forged = c.classifyColumn(col('customers', 'ssn', repeat(['stw1:k1:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], 10)));
+    expect(forged.evidence.signals).not.toContainEqual({ kind: 'steward-ciphertext' });
   });
 
   it('UUIDs and hex hashes are not personal data', () => {

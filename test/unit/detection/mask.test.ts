@@ -79,6 +79,7 @@ describe('maskValue', () => {
   });
 
   it('Steward ciphertext is shown by its prefix only', () => {
-    expect(maskValue('stw1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYX')).toBe('stw1:****');
+    expect(maskValue('stw1:Q2x1c3Rlcg0:1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJyg')).toBe('stw1:****');
+    expect(maskValue('stw1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYX')).toBe('s***'); // a prefix alone is no envelope
   });
 });

@@ -85,14 +85,15 @@ describe('secrets', () => {
   });
 
   it('looksLikePlainPassword', () => {
-    for (const v of ['hunter2', 'P@ssw0rd!', 'correcthorsebatterystaple', '123456']) expect(looksLikePlainPassword(v), v).toBe(true);
-    for (const v of [BCRYPT, 'd41d8cd98f00b204e9800998ecf8427e', '550e8400-e29b-41d4-a716-446655440000', 'two words', 'abc', 'stw1:abcdef', 'x'.repeat(65), 'me@example.com'])
+    for (const v of ['hunter2', 'P@ssw0rd!', 'correcthorsebatterystaple', '123456', 'stw1:abcdef']) expect(looksLikePlainPassword(v), v).toBe(true);
+    for (const v of [BCRYPT, 'd41d8cd98f00b204e9800998ecf8427e', '550e8400-e29b-41d4-a716-446655440000', 'two words', 'abc', 'stw1:Q2x1c3Rlcg0:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x'.repeat(65), 'me@example.com'])
       expect(looksLikePlainPassword(v), v).toBe(false);
   });
 
   it('Steward ciphertext prefix', () => {
     expect(STEWARD_CIPHERTEXT_PREFIX).toBe('stw1:');
-    expect(isStewardCiphertext('stw1:abc')).toBe(true);
+    expect(isStewardCiphertext('stw1:Q2x1c3Rlcg0:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).toBe(true);
+    expect(isStewardCiphertext('stw1:abc')).toBe(false); // a prefix is not an envelope
     expect(isStewardCiphertext('stw2:abc')).toBe(false);
   });
 

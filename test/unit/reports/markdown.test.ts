@@ -45,7 +45,7 @@ describe('Markdown report', () => {
 
   it('escapes Markdown syntax', () => {
     expect(escapeMarkdown('*bold* _x_ [link](u) `code` a|b <b>')).toBe('\\*bold\\* \\_x\\_ \\[link\\](u) \\`code\\` a\\|b &lt;b&gt;');
-    expect(escapeMarkdown('two\nlines')).toBe('two lines');
+    expect(escapeMarkdown('two\nlines')).toBe('two\\\\nlines');
   });
 
   it('says there is nothing to report for an empty audit', () => {

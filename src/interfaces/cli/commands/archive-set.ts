@@ -1,17 +1,17 @@
 /**
- * `steward archive verify <dir>` and `steward archive restore <dir>`: retention
- * archive sets (src/retention/archive-set.ts). Thin: the work is in
- * src/retention/archive-verify.ts and archive-restore.ts.
+ * `steward archive verify <dir>` and `steward archive restore <dir>`: archive
+ * sets (src/archive/set.ts). Thin: the work is in src/archive/verify.ts and
+ * restore.ts.
  */
 import path from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../../../config/index.js';
-import { readIdentityFile } from '../../../crypto/recipients.js';
+import { readIdentityFile } from '../../../archive/keys.js';
+import { restoreArchiveSet, type RestoreResult } from '../../../archive/restore.js';
+import { verifyArchiveSet, type ArchiveSetVerification } from '../../../archive/verify.js';
 import { UsageError } from '../../../errors.js';
-import { restoreArchiveSet, type RestoreResult } from '../../../retention/archive-restore.js';
-import { verifyArchiveSet, type ArchiveSetVerification } from '../../../retention/archive-verify.js';
 import { openSource } from '../../../sources/index.js';
-import { progressBar, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface ArchiveVerifyOptions {
   readonly key?: string;
@@ -39,16 +39,16 @@ export async function archiveVerify(dir: string, options: ArchiveVerifyOptions, 
   }
   if (options.json) {
     const { manifest, ...rest } = result;
-    io.stdout.write(`${JSON.stringify({ ok: true, ...rest, source: manifest.source, table: manifest.table, runId: manifest.runId, policy: manifest.policy }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ ok: true, ...rest, source: manifest.source, table: manifest.table, runId: manifest.runId, policy: manifest.policy }, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
   const m = result.manifest;
   const how = result.decrypted ? 'decrypted, every row parsed, counts and keys checked, no key twice' : 'sizes and SHA-256 digests checked (give --key to decrypt and check every row)';
-  io.stdout.write(`${c.green(c.bold('Archive set verifies:'))} ${result.chunks} chunk(s), ${result.rows} row(s) of ${m.source} ${m.table.schema ? `${m.table.schema}.` : ''}${m.table.name}, run ${m.runId}, policy ${m.policy}\n`);
+  io.stdout.write(`${c.green(c.bold('Archive set verifies:'))} ${result.chunks} chunk(s), ${result.rows} row(s) of ${shown(m.source)} ${shown(`${m.table.schema ? `${m.table.schema}.` : ''}${m.table.name}`)}, run ${shown(m.runId)}, policy ${shown(m.policy)}\n`);
   io.stdout.write(`  ${how}\n`);
-  io.stdout.write(`  manifest SHA-256 ${result.digest}${result.signature === 'none' ? ' (unsigned: compare it with the one in the activity log)' : result.signature === 'trusted' ? ' (signature verified with --signer)' : ' (signed; give --signer to check whose key)'}\n`);
-  for (const w of result.warnings) io.stdout.write(`  note: ${w}\n`);
+  io.stdout.write(`  manifest SHA-256 ${shown(result.digest)}${result.signature === 'none' ? ' (unsigned: compare it with the one in the activity log)' : result.signature === 'trusted' ? ' (signature verified with --signer)' : ' (signed; give --signer to check whose key)'}\n`);
+  for (const w of result.warnings) io.stdout.write(`  note: ${shown(w)}\n`);
   return 0;
 }
 
@@ -88,13 +88,13 @@ export async function archiveRestore(dir: string, options: ArchiveRestoreOptions
     await source.close();
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson(result, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
-  const into = source.kind === 'postgres' ? `${result.table.schema}.${result.table.name}` : result.table.name;
+  const into = shown(source.archive.restoresIntoSchema ? `${result.table.schema}.${result.table.name}` : result.table.name);
   if (result.dryRun) {
-    io.stdout.write(`${c.bold(`Dry run: restoring ${dir} into ${into} of source "${source.name}" would insert ${result.inserted} of ${result.rows} row(s)`)}; ${result.present} are already there. Nothing was changed.\n`);
+    io.stdout.write(`${c.bold(`Dry run: restoring ${shown(dir)} into ${into} of source "${shown(source.name)}" would insert ${result.inserted} of ${result.rows} row(s)`)}; ${result.present} are already there. Nothing was changed.\n`);
   } else {
     io.stdout.write(`${c.bold(`Restored ${result.inserted} row(s) into ${into}`)} from ${result.chunks} chunk(s), in ${result.batches} batch(es); ${result.present} row(s) were already there and were left as they are.\n`);
   }

@@ -1,16 +1,19 @@
 /**
- * `steward keys recipient new|public` (X25519 key pairs for encrypted archives)
- * and `steward archive encrypt|decrypt` (src/crypto/archive.ts). Encrypting needs
- * public keys only; decrypting needs the private key, which never belongs on the
- * machine that writes archives. Nothing here prints a private key except
- * `keys recipient new` without `--out`, whose output *is* the new key file.
+ * `steward keys recipient new|public|convert` (age X25519 key pairs for encrypted
+ * archives) and `steward archive encrypt|decrypt` (age files, src/archive/age.ts).
+ * Encrypting needs public keys only; decrypting needs the private key, which never
+ * belongs on the machine that writes archives. Nothing here prints a private key
+ * except `keys recipient new` without `--out`, whose output *is* the new key file.
+ * The keys and files are age's own: `age-keygen`, `age -r` and `age -d -i` work
+ * with them too.
  */
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { decryptFile, decryptStream, encryptFile } from '../../../crypto/archive-stream.js';
+import { decryptStream } from '../../../archive/age.js';
+import { decryptFile, encryptFile } from '../../../archive/files.js';
 import {
   generateRecipient,
   identityFileText,
@@ -19,9 +22,10 @@ import {
   readRecipientsFile,
   writeIdentityFile,
   type Recipient,
-} from '../../../crypto/recipients.js';
+} from '../../../archive/keys.js';
 import { UsageError } from '../../../errors.js';
-import type { Io } from '../output.js';
+import { shellCommand } from '../../../shell.js';
+import { shown, stringifyJson, type Io } from '../output.js';
 
 export interface RecipientNewOptions {
   readonly out?: string;
@@ -30,16 +34,16 @@ export interface RecipientNewOptions {
 
 const KEEP_SECRET = 'Give the public key to whoever writes archives (e.g. retention or subject-request exports); keep the private key off that machine, secret and backed up: without it the archives cannot be read.';
 
-/** `steward keys recipient new [--out file]`: a new X25519 key pair for archives. */
+/** `steward keys recipient new [--out file]`: a new age X25519 key pair for archives (the key file as `age-keygen` writes it). */
 export async function recipientNew(options: RecipientNewOptions, io: Io): Promise<number> {
   if (options.out) {
     const file = path.resolve(io.cwd, options.out);
     const made = await writeIdentityFile(file);
     if (options.json) {
-      io.stdout.write(`${JSON.stringify({ publicKey: made.publicKey, id: made.identity.id, file }, null, 2)}\n`);
+      io.stdout.write(`${stringifyJson({ publicKey: made.publicKey, id: made.identity.id, file }, 2)}\n`);
     } else {
       io.stdout.write(`${made.publicKey}\n`);
-      io.stderr.write(`steward: wrote the private key to ${options.out} (mode 0600); the public key (fingerprint ${made.identity.id}) is above. ${KEEP_SECRET}\n`);
+      io.stderr.write(`steward: wrote the private key to ${shown(options.out)} (mode 0600); the public key (fingerprint ${shown(made.identity.id)}) is above. ${KEEP_SECRET}\n`);
     }
     return 0;
   }
@@ -57,8 +61,28 @@ export interface RecipientPublicOptions {
 /** `steward keys recipient public <private key file>`: the public key (and fingerprint) of a private key. */
 export async function recipientPublic(keyFile: string, options: RecipientPublicOptions, io: Io): Promise<number> {
   const identity = await readIdentityFile(path.resolve(io.cwd, keyFile));
-  if (options.json) io.stdout.write(`${JSON.stringify({ publicKey: identity.recipient.publicKey, id: identity.id }, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson({ publicKey: identity.recipient.publicKey, id: identity.id }, 2)}\n`);
   else io.stdout.write(`${identity.recipient.publicKey}\n`);
+  return 0;
+}
+
+export interface RecipientConvertOptions {
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `steward keys recipient convert <key file> --out <file>`: the same private key in
+ * age's standard form (AGE-SECRET-KEY-1…), e.g. a `stwsec1…` key of the earlier
+ * format, so that `age -d -i` reads archives encrypted to it.
+ */
+export async function recipientConvert(keyFile: string, options: RecipientConvertOptions, io: Io): Promise<number> {
+  if (!options.out) throw new UsageError('--out <file> is required', { hint: 'Name the new key file; Steward writes it with mode 0600 and never overwrites one' });
+  const identity = await readIdentityFile(path.resolve(io.cwd, keyFile));
+  const file = path.resolve(io.cwd, options.out);
+  await writeIdentityFile(file, identity);
+  if (options.json) io.stdout.write(`${stringifyJson({ publicKey: identity.recipient.publicKey, id: identity.id, file }, 2)}\n`);
+  else io.stdout.write(`Wrote the key ${identity.id} in age's form to ${shown(options.out)} (mode 0600): \`${shellCommand('age', '-d', '-i', options.out)} FILE\` reads archives encrypted to ${identity.recipient.publicKey}\n`);
   return 0;
 }
 
@@ -70,21 +94,21 @@ export interface ArchiveEncryptOptions {
   readonly json?: boolean;
 }
 
-/** `steward archive encrypt <file> --recipient stwpub1… [--recipients-file f] [--out file]`. */
+/** `steward archive encrypt <file> --recipient age1… [--recipients-file f] [--out file]`: an age file. */
 export async function archiveEncrypt(file: string, options: ArchiveEncryptOptions, io: Io): Promise<number> {
   const recipients: Recipient[] = [];
   for (const text of options.recipient ?? []) recipients.push(parseRecipient(text));
   for (const f of options.recipientsFile ?? []) recipients.push(...(await readRecipientsFile(path.resolve(io.cwd, f))));
   if (recipients.length === 0) {
-    throw new UsageError('name at least one recipient with --recipient stwpub1… or --recipients-file FILE', { hint: 'Whoever may read the archive creates a key pair with `steward keys recipient new --out their.key` and sends you the public key' });
+    throw new UsageError('name at least one recipient with --recipient age1… or --recipients-file FILE', { hint: 'Whoever may read the archive creates a key pair with `steward keys recipient new --out their.key` (or `age-keygen -o their.key`) and sends you the public key' });
   }
-  const out = options.out ?? `${file}.stwa`;
+  const out = options.out ?? `${file}.age`;
   const result = await encryptFile(path.resolve(io.cwd, file), path.resolve(io.cwd, out), recipients, { overwrite: Boolean(options.force) });
   const ids = result.recipients.map((r) => r.id);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ file: out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipients: ids }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ file: out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipients: ids }, 2)}\n`);
   } else {
-    io.stdout.write(`Encrypted ${file} (${result.plaintextBytes} bytes) to ${ids.length === 1 ? 'recipient' : `${ids.length} recipients`} ${ids.join(', ')}: ${out} (${result.archiveBytes} bytes)\n`);
+    io.stdout.write(`Encrypted ${shown(file)} (${result.plaintextBytes} bytes) to ${ids.length === 1 ? 'recipient' : `${ids.length} recipients`} ${shown(ids.join(', '))}: ${shown(out)} (${result.archiveBytes} bytes)\n`);
   }
   return 0;
 }
@@ -107,8 +131,8 @@ export async function archiveDecrypt(file: string, options: ArchiveDecryptOption
   const input = path.resolve(io.cwd, file);
   if (options.out) {
     const result = await decryptFile(input, path.resolve(io.cwd, options.out), identity, { overwrite: Boolean(options.force), name: `The archive ${file}` });
-    if (options.json) io.stdout.write(`${JSON.stringify({ file: options.out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipient: result.recipient.id }, null, 2)}\n`);
-    else io.stdout.write(`Decrypted ${file} with key ${result.recipient.id}: ${options.out} (${result.plaintextBytes} bytes, mode 0600)\n`);
+    if (options.json) io.stdout.write(`${stringifyJson({ file: options.out, plaintextBytes: result.plaintextBytes, archiveBytes: result.archiveBytes, recipient: result.recipient.id }, 2)}\n`);
+    else io.stdout.write(`Decrypted ${shown(file)} with key ${shown(result.recipient.id)}: ${shown(options.out)} (${result.plaintextBytes} bytes, mode 0600)\n`);
     return 0;
   }
   if (options.json) throw new UsageError('--json needs --out (without it the plaintext itself goes to stdout)', { hint: 'Add --out FILE' });

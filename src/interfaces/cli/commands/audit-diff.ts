@@ -10,7 +10,7 @@ import type { AuditDiff, Finding } from '../../../audit/types.js';
 import { UsageError } from '../../../errors.js';
 import type { StateStore, StoredRun } from '../../../state/index.js';
 import { withStore } from './log.js';
-import { useColor, type Io } from '../output.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface AuditDiffOptions {
   readonly config?: string;
@@ -75,16 +75,16 @@ export async function diffRuns(store: StateStore, refs: { from?: string | undefi
 export async function auditDiff(from: string | undefined, to: string | undefined, options: AuditDiffOptions, io: Io): Promise<number> {
   const result = await withStore(options, io, (store) => diffRuns(store, { from, to, stage: options.stage }));
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ from: header(result.from), to: header(result.to), ...result.diff }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ from: header(result.from), to: header(result.to), ...result.diff }, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
   const { diff: d } = result;
   const out: string[] = [];
-  out.push(c.bold(`${result.to.stage} audit: run ${result.from.id.slice(0, 8)} (${day(result.from.finishedAt)}) → run ${result.to.id.slice(0, 8)} (${day(result.to.finishedAt)})`));
+  out.push(c.bold(`${shown(result.to.stage)} audit: run ${shown(result.from.id.slice(0, 8))} (${day(result.from.finishedAt)}) → run ${shown(result.to.id.slice(0, 8))} (${day(result.to.finishedAt)})`));
   out.push(`${d.appeared.length} appeared, ${d.fixed.length} fixed, ${d.changedSeverity.length} changed severity; personal-data columns +${d.inventoryAdded.length} −${d.inventoryRemoved.length}`);
   const line = (mark: string, color: (s: string) => string, f: Finding, sev: string) =>
-    out.push(`  ${color(mark)} ${f.id}  ${sev.padEnd(8)} ${f.title} · ${[f.location.source, f.location.schema, f.location.table, f.location.column].filter(Boolean).join('.')}`);
+    out.push(`  ${color(mark)} ${shown(f.id)}  ${shown(sev).padEnd(8)} ${shown(f.title)} · ${shown([f.location.source, f.location.schema, f.location.table, f.location.column].filter(Boolean).join('.'))}`);
   if (d.appeared.length) out.push('', c.bold('Appeared'));
   for (const f of d.appeared) line('+', c.red, f, f.severity);
   if (d.fixed.length) out.push('', c.bold('Fixed'));
@@ -92,8 +92,8 @@ export async function auditDiff(from: string | undefined, to: string | undefined
   if (d.changedSeverity.length) out.push('', c.bold('Changed severity'));
   for (const { finding, from: was } of d.changedSeverity) line('~', c.yellow, finding, `${was} → ${finding.severity}`);
   if (d.inventoryAdded.length || d.inventoryRemoved.length) out.push('', c.bold('Personal-data columns'));
-  for (const k of d.inventoryAdded) out.push(`  ${c.red('+')} ${k}`);
-  for (const k of d.inventoryRemoved) out.push(`  ${c.green('-')} ${k}`);
+  for (const k of d.inventoryAdded) out.push(`  ${c.red('+')} ${shown(k)}`);
+  for (const k of d.inventoryRemoved) out.push(`  ${c.green('-')} ${shown(k)}`);
   io.stdout.write(`${out.join('\n')}\n`);
   return 0;
 }
@@ -102,7 +102,7 @@ export async function auditDiff(from: string | undefined, to: string | undefined
 export async function auditRuns(options: AuditDiffOptions & { readonly limit?: number }, io: Io): Promise<number> {
   const runs = await withStore(options, io, (store) => store.listRuns({ ...(options.stage ? { stage: options.stage } : {}), limit: options.limit ?? 20 }));
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(runs.map(header), null, 2)}\n`);
+    io.stdout.write(`${stringifyJson(runs.map(header), 2)}\n`);
     return 0;
   }
   if (runs.length === 0) {
@@ -112,7 +112,7 @@ export async function auditRuns(options: AuditDiffOptions & { readonly limit?: n
   const rows = runs.map((r) => {
     const f = r.summary.findingsBySeverity;
     const counts = (['critical', 'high', 'medium', 'low', 'info'] as const).filter((s) => f[s] > 0).map((s) => `${f[s]} ${s}`).join(', ') || 'no findings';
-    return `${r.id.slice(0, 8)}  ${day(r.finishedAt)}  ${r.stage.padEnd(10)} ${r.status.padEnd(7)} ${r.sources.map((s) => s.name).join(',')}  ${counts}`;
+    return `${shown(r.id.slice(0, 8))}  ${day(r.finishedAt)}  ${shown(r.stage).padEnd(10)} ${shown(r.status).padEnd(7)} ${r.sources.map((s) => shown(s.name)).join(',')}  ${counts}`;
   });
   io.stdout.write(`${rows.join('\n')}\n`);
   return 0;
@@ -122,4 +122,4 @@ function header(r: StoredRun) {
   return { id: r.id, stage: r.stage, startedAt: r.startedAt, finishedAt: r.finishedAt, status: r.status, sources: r.sources.map((s) => ({ name: s.name, status: s.status })), findingsBySeverity: r.summary.findingsBySeverity };
 }
 
-const day = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)}Z`;
+const day = (iso: string) => `${shown(iso.replace('T', ' ').slice(0, 16))}Z`;

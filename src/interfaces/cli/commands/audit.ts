@@ -1,14 +1,12 @@
 import path from 'node:path';
 import { checkWritable, writeUserFile } from '../../../files.js';
 import { loadConfig } from '../../../config/index.js';
-import { runAudit, type AuditProgress } from '../../../audit/run-audit.js';
-import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type ReportScheduleEntry, type Severity } from '../../../audit/types.js';
-import type { StageStatus } from '../../../audit/schedule.js';
+import { runAuditStages, type AuditStagesResult } from '../../../audit/due.js';
+import { SEVERITIES, severityRank, type AuditReport, type AuditStage, type Severity } from '../../../audit/types.js';
 import { openSource } from '../../../sources/index.js';
-import { openAuditHistory } from '../../../state/audit-history.js';
 import { renderReport, type ReportFormat } from '../../reports/index.js';
 import { ExitCode } from '../../../errors.js';
-import { progressBar, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface AuditCommandOptions {
   readonly config?: string;
@@ -34,86 +32,44 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
   // Before any work: an --out that cannot be written fails now, not after the whole audit.
   if (options.out) checkWritable(options.out, io.cwd, 'the report');
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
-  const { loadSchedule, RUNNABLE_STAGES } = await import('./schedule.js');
-  const { statuses } = options.history === false ? { statuses: [] } : await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date());
   const format: ReportFormat = options.json ? 'json' : (options.format ?? 'terminal');
-
-  // What to run: one stage for the given sources, or (--due) every runnable stage that is due.
-  let plan: { stage: AuditStage; sources: readonly string[] | undefined }[];
-  if (options.due) {
-    plan = [...RUNNABLE_STAGES]
-      .map((stage) => ({
-        stage: stage as AuditStage,
-        sources: statuses.filter((s) => s.stage === stage && s.due && (!options.source?.length || options.source.includes(s.source))).map((s) => s.source),
-      }))
-      .filter((p) => p.sources.length > 0);
-    if (plan.length === 0) {
-      const next = statuses.filter((s) => RUNNABLE_STAGES.has(s.stage)).sort((a, b) => a.nextDue.getTime() - b.nextDue.getTime())[0];
-      io.stderr.write(`steward: no audit stage is due${next ? `; next: ${next.stage} of source "${next.source}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
-      if (options.json) io.stdout.write(`${JSON.stringify({ runs: [] })}\n`);
-      return ExitCode.Ok;
-    }
-  } else plan = [{ stage: options.stage ?? 'collection', sources: options.source }];
-
-  // Retention is on the schedule too (where steward.yml gives it a frequency): it runs the
-  // policies of the sources it is due for, and expires legal holds first.
-  const retentionDue = plan.find((p) => (p.stage as string) === 'retention');
-  plan = plan.filter((p) => (p.stage as string) !== 'retention');
-  if (retentionDue?.sources?.length) {
-    const { retentionApply } = await import('./retention.js');
-    const { expireHolds } = await import('../../../retention/holds.js');
-    const { currentActor } = await import('../../../state/audit-history.js');
-    const { openStateStore } = await import('../../../state/index.js');
-    const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
-    try {
-      await expireHolds(store, { actor: currentActor(), ...(options.now ? { now: options.now() } : {}) });
-    } finally {
-      await store.close();
-    }
-    const { policySources } = await import('../../../retention/categories.js');
-    const declared = loaded.config.sources.map((s) => s.name);
-    const policies = loaded.config.retention.policies.filter((p) => policySources(p, declared).some((s) => retentionDue.sources!.includes(s))).map((p) => p.name);
-    if (policies.length) await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies, sources: retentionDue.sources }, { ...io, stdout: io.stderr });
-  }
-  if (plan.length === 0) return ExitCode.Ok;
-
-  const history = options.history === false ? null : await openAuditHistory(loaded.config.state.url, loaded.dir);
-  const bar = progressBar(io, format === 'terminal' || Boolean(options.out));
-  const reports: AuditReport[] = [];
+  // Made at the first audited table, after a scheduled retention stage has written its lines.
+  let bar: ReturnType<typeof progressBar> | undefined;
+  let result: AuditStagesResult;
   try {
-    for (const { stage, sources } of plan) {
-      reports.push(
-        await runAudit({
-          config: loaded.config,
-          patterns: loaded.patterns,
-          stage,
-          sources,
-          overdue: statuses.filter((s) => s.overdue),
-          ...(options.now ? { now: options.now } : {}),
-          sampleRows: options.sampleRows,
-          openSource: (conn) => openSource(conn, { readonly: true, command: 'audit' }),
-          ...(history ? { history } : {}),
-          onProgress: (e: AuditProgress) => {
-            if (e.type === 'table-done') bar.update(e.done, e.total, `${stage} ${e.source}: ${e.table}`);
-          },
-        }),
-      );
-    }
+    result = await runAuditStages({
+      loaded,
+      plan: options.due ? 'due' : { stage: options.stage ?? 'collection', sources: options.source },
+      ...(options.due ? { sources: options.source } : {}),
+      history: options.history !== false,
+      ...(options.now ? { now: options.now } : {}),
+      sampleRows: options.sampleRows,
+      openSource: (conn) => openSource(conn, { readonly: true, command: 'audit' }),
+      onProgress: (stage, e) => {
+        if (e.type === 'table-done') (bar ??= progressBar(io, format === 'terminal' || Boolean(options.out))).update(e.done, e.total, `${stage} ${e.source}: ${e.table}`);
+      },
+      // The scheduled retention stage: `steward retention apply` for its policies, its output on stderr.
+      applyRetention: async ({ policies, sources }) => {
+        const { retentionApply } = await import('./retention.js');
+        await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies, sources }, { ...io, stdout: io.stderr });
+      },
+    });
   } finally {
-    bar.done();
-    await history?.close();
+    bar?.done();
   }
-  if (history) {
-    // The schedule after these runs, so that reports say when each stage is next due.
-    const after = (await loadSchedule({ config: loaded.path }, io, options.now?.() ?? new Date())).statuses;
-    for (const [i, r] of reports.entries()) {
-      const audited = new Set(r.sources.map((s) => s.name));
-      reports[i] = { ...r, schedule: after.filter((s) => audited.has(s.source)).map(scheduleEntry) };
-    }
+  if (result.idle) {
+    const next = result.idle.next;
+    io.stderr.write(`steward: no audit stage is due${next ? `; next: ${shown(next.stage)} of source "${shown(next.source)}" at ${next.nextDue.toISOString()}` : ''}. See \`steward schedule\`.\n`);
+    if (options.json) io.stdout.write(`${stringifyJson({ runs: [] })}\n`);
+    return ExitCode.Ok;
   }
-  for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${w}\n`);
+  if (result.reports.length === 0) return ExitCode.Ok;
+  const reports = result.reports.map((r) => r.report);
+  const plan = result.reports;
+
+  for (const w of loaded.warnings) io.stderr.write(`steward: warning: ${shown(w)}\n`);
   if (options.due && format === 'json' && !options.out) {
-    io.stdout.write(`${JSON.stringify({ runs: reports }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ runs: reports }, 2)}\n`);
   } else {
     for (const [i, report] of reports.entries()) {
       const out = options.out && reports.length > 1 ? withStage(options.out, plan[i]!.stage) : options.out;
@@ -122,19 +78,6 @@ export async function audit(options: AuditCommandOptions, io: Io): Promise<numbe
   }
   const failOn = options.failOn ?? loaded.config.audit.failOn;
   return Math.max(...reports.map((r) => exitCodeFor(r, failOn)));
-}
-
-function scheduleEntry(s: StageStatus): ReportScheduleEntry {
-  return {
-    source: s.source,
-    stage: s.stage,
-    frequency: s.frequency,
-    lastSuccess: s.lastSuccess?.toISOString() ?? null,
-    lastFailure: s.lastFailure?.toISOString() ?? null,
-    nextDue: s.nextDue.toISOString(),
-    due: s.due,
-    overdue: s.overdue,
-  };
 }
 
 /** report.html → report.integrity.html when one command writes several stages. */
@@ -147,7 +90,7 @@ export async function emit(report: AuditReport, format: ReportFormat, options: {
   if (options.out) {
     const file = checkWritable(options.out, io.cwd, `the ${format} report`);
     await writeUserFile(file, options.out, renderReport(report, format, { color: false }), `the ${format} report`);
-    io.stderr.write(`steward: ${format} report written to ${file}\n`);
+    io.stderr.write(`steward: ${format} report written to ${shown(file)}\n`);
     if (format !== 'terminal') {
       // A one-line summary still reaches the terminal.
       io.stderr.write(`${summaryLine(report)}\n`);

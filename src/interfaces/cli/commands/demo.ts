@@ -4,7 +4,8 @@ import path from 'node:path';
 import { buildDemoDatabase, demoConfigYaml } from '../../../demo/build-demo.js';
 import type { ReportFormat } from '../../reports/index.js';
 import { audit } from './audit.js';
-import type { Io } from '../output.js';
+import { shellQuote } from '../../../shell.js';
+import { shown, type Io } from '../output.js';
 
 export interface DemoCommandOptions {
   /** Directory for the demo database, its steward.yml and state (default ./steward-demo). */
@@ -30,7 +31,7 @@ export async function demo(options: DemoCommandOptions, io: Io): Promise<number>
   if (!existsSync(configPath)) await writeFile(configPath, demoConfigYaml('shop.db'), 'utf8');
   if (!options.json) {
     const rows = summary.tables.reduce((n, t) => n + t.rows, 0);
-    io.stderr.write(`steward: demo shop database ${path.relative(io.cwd, dbPath) || dbPath} (${summary.tables.length} tables, ${rows} rows) and ${path.relative(io.cwd, configPath)}\n`);
+    io.stderr.write(`steward: demo shop database ${shown(path.relative(io.cwd, dbPath) || dbPath)} (${summary.tables.length} tables, ${rows} rows) and ${shown(path.relative(io.cwd, configPath))}\n`);
   }
   const code = await audit(
     { config: configPath, format: options.format, out: options.out, json: options.json, color: options.color },
@@ -39,7 +40,7 @@ export async function demo(options: DemoCommandOptions, io: Io): Promise<number>
   if (!options.json && !options.out) {
     const rel = path.relative(io.cwd, configPath) || configPath;
     io.stderr.write(
-      `\nNext: open the HTML report with \`npx steward audit --config ${rel} --format html --out report.html\`,\n` +
+      `\nNext: open the HTML report with \`npx steward audit --config ${shown(shellQuote(rel))} --format html --out report.html\`,\n` +
         `or point Steward at your own database with \`npx steward init\`.\n`,
     );
   }

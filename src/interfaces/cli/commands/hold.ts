@@ -12,7 +12,7 @@ import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
 import { displayWidth, padEnd } from '../../reports/text.js';
-import { shown, useColor, type Io } from '../output.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -102,7 +102,7 @@ export async function holdAdd(options: HoldAddOptions, io: Io): Promise<number> 
   const h = result.hold;
   for (const w of result.warnings) io.stderr.write(`steward: warning: ${shown(w)}\n`);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ id: h.id, rows: result.rows, hold: h, warnings: result.warnings }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ id: h.id, rows: result.rows, hold: h, warnings: result.warnings }, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
@@ -129,7 +129,7 @@ export async function holdList(options: HoldListOptions, io: Io): Promise<number
     listHolds(store, { ...(options.source ? { source: options.source } : {}), includeReleased: options.all ?? false, ...(value !== undefined ? { subjectValue: value } : {}) }),
   );
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(holds, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson(holds, 2)}\n`);
     return 0;
   }
   if (holds.length === 0) {
@@ -152,7 +152,7 @@ export async function holdList(options: HoldListOptions, io: Io): Promise<number
 /** `steward hold release <id>`: ends a hold (id or unique prefix), with the reason recorded. */
 export async function holdRelease(id: string, options: HoldReleaseOptions, io: Io): Promise<number> {
   const h = await withStore(options, io, ({ store }) => releaseHold(store, id, { actor: currentActor(), reason: options.reason ?? '' }));
-  if (options.json) io.stdout.write(`${JSON.stringify(h, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(h, 2)}\n`);
   else io.stdout.write(`Hold ${short(h.id)} released: the rows it held in ${shown(h.source)} ${shown(h.resolvedTable)} are subject to retention again. Recorded in the activity log (hold.released).\n`);
   return 0;
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../config/index.js';
 import { ExitCode, TamperError, UsageError, isStewardError } from '../../../errors.js';
 import { exportCheckpoint, verifyCheckpoint, type Checkpoint, type CheckpointCheck, type StoredActivity } from '../../../state/activity-log.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
-import type { Io } from '../output.js';
+import { shown as safe, stringifyJson, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -58,7 +58,7 @@ export async function logList(options: LogListOptions, io: Io): Promise<number> 
     if (options.json) io.stdout.write('[');
     for await (const batch of batches) {
       for (const e of batch) {
-        if (options.json) io.stdout.write(`${shown ? ',' : ''}\n  ${JSON.stringify(e)}`);
+        if (options.json) io.stdout.write(`${shown ? ',' : ''}\n  ${stringifyJson(e)}`);
         else {
           if (shown === 0) io.stdout.write(`${'seq'.padStart(5)}  ${'at'.padEnd(24)}  ${'actor'.padEnd(10)}  ${'action'.padEnd(16)}  subject · details\n`);
           io.stdout.write(row(e));
@@ -73,7 +73,7 @@ export async function logList(options: LogListOptions, io: Io): Promise<number> 
 }
 
 function row(e: StoredActivity): string {
-  return `${String(e.seq).padStart(5)}  ${e.at.padEnd(24)}  ${e.actor.padEnd(10)}  ${e.action.padEnd(16)}  ${JSON.stringify(e.subject)} · ${JSON.stringify(e.details)}\n`;
+  return `${String(e.seq).padStart(5)}  ${safe(e.at).padEnd(24)}  ${safe(e.actor).padEnd(10)}  ${safe(e.action).padEnd(16)}  ${stringifyJson(e.subject)} · ${stringifyJson(e.details)}\n`;
 }
 
 export interface LogVerifyOptions extends Common {
@@ -114,7 +114,7 @@ export async function logVerify(options: LogVerifyOptions, io: Io): Promise<numb
     checkpoint: cp ? { seq: cp.seq, at: cp.at, ...checkpointResult(held!) } : null,
   };
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(summary)}\n`);
+    io.stdout.write(`${stringifyJson(summary)}\n`);
     return summary.ok ? 0 : ExitCode.Tampered;
   }
   if (!result.ok) {
@@ -161,10 +161,10 @@ export async function logCheckpoint(options: LogCheckpointOptions, io: Io): Prom
       throw new UsageError(`${options.key} is not an Ed25519 private key (${e instanceof Error ? e.message : String(e)})`, { hint: KEY_HINT });
     }
   });
-  const text = `${JSON.stringify(cp, null, 2)}\n`;
+  const text = `${stringifyJson(cp, 2)}\n`;
   if (options.out && out) {
     await writeUserFile(out, options.out, text, 'the checkpoint');
-    io.stderr.write(`steward: checkpoint of entry ${cp.seq} written to ${options.out}; keep it (and the public key) away from the state store.\n`);
+    io.stderr.write(`steward: checkpoint of entry ${cp.seq} written to ${safe(options.out)}; keep it (and the public key) away from the state store.\n`);
   } else io.stdout.write(text);
   return 0;
 }
@@ -182,7 +182,7 @@ export interface LogRepairOptions extends Common {
 export async function logRepair(options: LogRepairOptions, io: Io): Promise<number> {
   const { currentActor } = await import('../../../state/audit-history.js');
   const result = await withStore(options, io, (store) => store.repairActivityLog({ actor: currentActor(), dryRun: options.dryRun ?? false }));
-  if (options.json) io.stdout.write(`${JSON.stringify({ repaired: result.repaired !== null, dryRun: options.dryRun ?? false, message: result.message, ...(result.repaired ? { entry: result.repaired } : {}) })}\n`);
-  else io.stdout.write(`${result.message}.\n`);
+  if (options.json) io.stdout.write(`${stringifyJson({ repaired: result.repaired !== null, dryRun: options.dryRun ?? false, message: result.message, ...(result.repaired ? { entry: result.repaired } : {}) })}\n`);
+  else io.stdout.write(`${safe(result.message)}.\n`);
   return 0;
 }

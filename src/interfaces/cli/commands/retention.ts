@@ -17,7 +17,7 @@ import { masterKeySource } from './encrypt.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore } from '../../../state/index.js';
-import { progressBar, shown, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface RetentionOptions {
   readonly config?: string;
@@ -34,7 +34,7 @@ export interface RetentionOptions {
 /** The names `--policy` may give: a policy in steward.yml, or one table of a category policy (`name[schema.table]`). */
 function checkNames(config: StewardConfig, names: readonly string[] | undefined, file = 'steward.yml'): void {
   const all = config.retention.policies;
-  if (all.length === 0) throw new UsageError(`${file} declares no retention policies`, { hint: 'Add retention.policies (see the README, "Retention policies")' });
+  if (all.length === 0) throw new UsageError(`${file} declares no retention policies`, { hint: 'Add retention.policies (docs/retention.md)' });
   const unknown = (names ?? []).filter((n) => !all.some((p) => p.name === n || (p.category !== undefined && n.startsWith(`${p.name}[`))));
   if (unknown.length) throw new UsageError(`unknown policy ${unknown.map((u) => `"${u}"`).join(', ')}`, { hint: `Policies in ${file}: ${all.map((p) => p.name).join(', ')}` });
 }
@@ -186,7 +186,7 @@ export async function retentionPlan(options: RetentionOptions, io: Io): Promise<
   const failures: PolicyFailure[] = [];
   const plans = await withEach({ ...options, planOnly: true }, io, planPolicy, skipped, failures);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ plans, skipped, failed: failedJson(failures) }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ plans, skipped, failed: failedJson(failures) }, 2)}\n`);
     return failures.length ? ExitCode.Source : 0;
   }
   const c = pc.createColors(useColor(io, options.color));
@@ -206,7 +206,7 @@ function reportFailures(failures: readonly PolicyFailure[], io: Io): number {
 
 function planText(p: RetentionPlan, c: ReturnType<typeof pc.createColors>): string {
   const lines = [
-    c.bold(`${shown(p.policy)}: ${p.method} ${shown(p.source)}.${shown(p.table)} after ${p.period} (${shown(p.legalBasis)})`),
+    c.bold(`${shown(p.policy)}: ${shown(p.method)} ${shown(p.source)}.${shown(p.table)} after ${shown(p.period)} (${shown(p.legalBasis)})`),
     `  due: ${p.due} row(s) with a reference date on or before ${p.cutoff.slice(0, 19)}Z${p.oldest ? `, the oldest ${p.oldest.slice(0, 10)}` : ''}`,
   ];
   if (p.held) lines.push(`  held: ${p.held} of them are on legal hold and will be kept`);
@@ -240,7 +240,7 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
     bar.done();
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ certificates: certs, skipped, failed: failedJson(failures) }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ certificates: certs, skipped, failed: failedJson(failures) }, 2)}\n`);
     return failures.length ? ExitCode.Source : 0;
   }
   for (const k of skipped) if (!k.table) io.stdout.write(`Not run: policy "${shown(k.policy)}" on source "${shown(k.source)}" ${shown(k.reason)}.\n`);
@@ -273,7 +273,7 @@ export async function retentionCertificates(options: RetentionOptions & { readon
     await store.close();
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ certificates: certs }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ certificates: certs }, 2)}\n`);
     return 0;
   }
   if (certs.length === 0) {
@@ -326,9 +326,9 @@ export async function retentionReclaim(options: ReclaimOptions, io: Io): Promise
   } finally {
     await source.close();
   }
-  if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(result, 2)}\n`);
   else {
-    io.stdout.write(`${result.ran ? 'Ran' : 'Would run'}: ${shown(result.statements.join('; '))}\nStill holding deleted rows:\n${result.remains.map((r) => `  - ${r}`).join('\n')}\n  - Encrypted columns close this gap: destroying their key (steward keys destroy) makes every copy unreadable, backups included.\n`);
+    io.stdout.write(`${result.ran ? 'Ran' : 'Would run'}: ${shown(result.statements.join('; '))}\nStill holding deleted rows:\n${result.remains.map((r) => `  - ${shown(r)}`).join('\n')}\n  - Encrypted columns close this gap: destroying their key (steward keys destroy) makes every copy unreadable, backups included.\n`);
   }
   return 0;
 }

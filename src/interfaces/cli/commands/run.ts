@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { PassThrough } from 'node:stream';
-import { audit } from './audit.js';
-import { loadSchedule, RUNNABLE_STAGES } from './schedule.js';
-import type { Io } from '../output.js';
+import { runAuditStages, waitBeforeNextCheck } from '../../../audit/due.js';
+import { loadConfig } from '../../../config/index.js';
+import { openSource } from '../../../sources/index.js';
+import { exitCodeFor, summaryLine } from './audit.js';
+import { retentionApply } from './retention.js';
+import { shown, type Io } from '../output.js';
 
 export interface RunCommandOptions {
   readonly config?: string;
@@ -38,20 +40,26 @@ export async function runDaemon(options: RunCommandOptions, io: Io, deps?: Parti
   io.stderr.write(`steward: running due audits as they fall due; Ctrl-C to stop.\n`);
   try {
     while (!signal.aborted) {
-      const { statuses } = await loadSchedule({ config: options.config }, io, now());
-      const due = statuses.filter((s) => s.due && RUNNABLE_STAGES.has(s.stage));
-      if (due.length) {
-        io.stderr.write(`${now().toISOString()} running collection review for ${due.map((s) => s.source).join(', ')}\n`);
-        // The report goes to the state store (and the activity log); the terminal gets the summary line.
-        const sink = new PassThrough();
-        sink.resume();
-        const code = await audit({ config: options.config, due: true, format: 'json', now }, { ...io, stdout: sink });
-        io.stderr.write(`${now().toISOString()} done (exit ${code})\n`);
+      // Read each time: a changed steward.yml applies from the next check on.
+      const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+      const result = await runAuditStages({
+        loaded,
+        plan: 'due',
+        now,
+        openSource: (conn) => openSource(conn, { readonly: true, command: 'audit' }),
+        applyRetention: async ({ policies, sources }) => {
+          io.stderr.write(`${now().toISOString()} applying retention (${policies.map(shown).join(', ')}) on ${sources.map(shown).join(', ')}\n`);
+          await retentionApply({ ...(options.config ? { config: options.config } : {}), policy: policies, sources }, { ...io, stdout: io.stderr });
+        },
+      });
+      if (!result.idle) {
+        // The reports go to the state store (and the activity log); the terminal gets a line per stage.
+        for (const { stage, report } of result.reports) {
+          io.stderr.write(`${now().toISOString()} ${stage} of ${report.sources.map((s) => shown(s.name)).join(', ')}: ${summaryLine(report)} (exit ${exitCodeFor(report, loaded.config.audit.failOn)})\n`);
+        }
         continue;
       }
-      const next = statuses.filter((s) => RUNNABLE_STAGES.has(s.stage)).map((s) => s.nextDue.getTime());
-      const wait = Math.max(1000, Math.min(maxSleepMs, (next.length ? Math.min(...next) : Infinity) - now().getTime()));
-      await sleep(wait, signal);
+      await sleep(waitBeforeNextCheck(result.statuses, now(), maxSleepMs), signal);
     }
     io.stderr.write('steward: stopped.\n');
     return 0;

@@ -1,9 +1,8 @@
 import pc from 'picocolors';
-import { policySources } from '../../../retention/categories.js';
-import { computeSchedule, parseIsoDuration, scheduleEntries, type StageStatus } from '../../../audit/schedule.js';
+import { RUNNABLE_STAGES, loadStageStatuses } from '../../../audit/due.js';
+import type { StageStatus } from '../../../audit/schedule.js';
 import { loadConfig } from '../../../config/index.js';
-import { openStateStore } from '../../../state/index.js';
-import { useColor, type Io } from '../output.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface ScheduleCommandOptions {
   readonly config?: string;
@@ -12,31 +11,12 @@ export interface ScheduleCommandOptions {
 }
 
 /** Stages `steward audit --due` can run in this version; the others are listed but not run yet. */
-export const RUNNABLE_STAGES: ReadonlySet<string> = new Set(['collection', 'access', 'integrity', 'retention']);
+export { RUNNABLE_STAGES };
 
 /** Loads steward.yml and the run history, and computes every stage's status at `now`. */
 export async function loadSchedule(options: { config?: string | undefined }, io: Io, now: Date): Promise<{ statuses: StageStatus[]; configPath: string }> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
-  const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
-  try {
-    // Retention runs are jobs, not audits: each finished or open one counts for its source.
-    const retentionRuns = (await store.jobs.list(10_000))
-      .filter((j) => j.operation === 'retention' && j.status !== 'running')
-      .map((j) => ({ source: j.source, stage: 'retention', startedAt: new Date(j.startedAt), finishedAt: new Date(j.finishedAt ?? j.updatedAt), status: j.status === 'done' ? ('ok' as const) : ('failed' as const) }));
-    const runs = [...(await store.stageRuns()), ...retentionRuns];
-    const retryAfter = parseIsoDuration(loaded.config.schedule.retryAfter) ?? undefined;
-    return {
-      // A source without retention policies has nothing to schedule for retention.
-      statuses: computeSchedule(
-        scheduleEntries(loaded.config).filter((e) => e.stage !== 'retention' || loaded.config.retention.policies.some((p) => policySources(p, loaded.config.sources.map((s) => s.name)).includes(e.source))),
-        runs,
-        { now, ...(retryAfter ? { retryAfter } : {}) },
-      ),
-      configPath: loaded.path,
-    };
-  } finally {
-    await store.close();
-  }
+  return { statuses: await loadStageStatuses(loaded, now), configPath: loaded.path };
 }
 
 const day = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + 'Z' : '—');
@@ -45,14 +25,14 @@ const day = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 
 export async function schedule(options: ScheduleCommandOptions, io: Io, now = new Date()): Promise<number> {
   const { statuses } = await loadSchedule(options, io, now);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ now: now.toISOString(), stages: statuses.map((s) => ({ ...s, runnable: RUNNABLE_STAGES.has(s.stage) })) }, null, 2)}\n`);
+    io.stdout.write(`${stringifyJson({ now: now.toISOString(), stages: statuses.map((s) => ({ ...s, runnable: RUNNABLE_STAGES.has(s.stage) })) }, 2)}\n`);
     return 0;
   }
   const c = pc.createColors(useColor(io, options.color));
   const rows = statuses.map((s) => [
-    s.source,
-    s.stage,
-    s.frequency,
+    shown(s.source),
+    shown(s.stage),
+    shown(s.frequency),
     day(s.lastSuccess),
     day(s.nextDue),
     s.overdue ? c.red(`OVERDUE ${Math.ceil(s.overdueByMs / 86_400_000)}d`) : s.due ? c.yellow(s.reason === 'never-run' ? 'due (never run)' : s.reason === 'retry-after-failure' ? 'due (retry)' : 'due') : c.green(s.reason === 'waiting-to-retry' ? 'failed, retry pending' : 'ok'),

@@ -18,8 +18,8 @@ import { parseTlsTarget, targetLabel } from '../../../transit/target.js';
 import { OUTDATED_TLS_VERSIONS, type TlsProbeResult, type TransitFinding } from '../../../transit/types.js';
 import { VERSION } from '../../../version.js';
 import { severityCountsText } from '../../reports/format.js';
-import { terminalSafe, truncate, wrap } from '../../reports/text.js';
-import { useColor, type Io } from '../output.js';
+import { truncate, wrap } from '../../reports/text.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface TlsCheckOptions {
   readonly target: string;
@@ -67,7 +67,7 @@ export function tlsReportJson(probe: TlsProbeResult, findings: readonly TransitF
 export function renderTlsReport(probe: TlsProbeResult, findings: readonly TransitFinding[], options: { color?: boolean; width?: number; failOn?: Severity | 'never' } = {}): string {
   const c = pc.createColors(options.color === true);
   const width = Math.max(40, Math.floor(options.width ?? 100));
-  const safe = terminalSafe;
+  const safe = shown;
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   const label = targetLabel(probe.target);
@@ -158,7 +158,7 @@ export async function tlsCheck(options: TlsCheckOptions, io: Io): Promise<number
   if (options.servername !== undefined && !servername) throw new UsageError('--servername is empty', { hint: 'Pass the host name the certificate should be for, e.g. --servername shop.example.com' });
   const probe = await probeTls(target, { trust, ...(servername ? { servername } : {}), ...(options.timeout ? { timeoutMs: options.timeout } : {}) });
   const findings = tlsFindings(probe);
-  if (options.json) io.stdout.write(`${JSON.stringify(tlsReportJson(probe, findings, failOn), null, 2)}\n`);
+  if (options.json) io.stdout.write(`${stringifyJson(tlsReportJson(probe, findings, failOn), 2)}\n`);
   else io.stdout.write(renderTlsReport(probe, findings, { color: useColor(io, options.color), width: io.stdout.columns ?? 100, failOn }));
   return reachesFailOn(findings, failOn) ? 1 : 0;
 }

@@ -1,0 +1,230 @@
+/**
+ * `steward subject map` and `steward subject find`: the thin CLI over
+ * src/subjects/. Sources are opened read-only; the search is recorded in the
+ * activity log by identifier kinds and counts (never the identifiers).
+ */
+import { strToU8, zipSync } from 'fflate';
+import pc from 'picocolors';
+import { runAudit } from '../../../audit/run-audit.js';
+import { loadConfig, type StewardConfig } from '../../../config/index.js';
+import { UsageError } from '../../../errors.js';
+import { checkWritable, writeUserFile } from '../../../files.js';
+import { shellQuote } from '../../../shell.js';
+import { buildAccessPackage } from '../../../subjects/access.js';
+import { openSource, type Source } from '../../../sources/index.js';
+import { currentActor } from '../../../state/audit-history.js';
+import { openStateStore, type StateStore } from '../../../state/index.js';
+import { discoverSubjectMap, type DiscoveredMap } from '../../../subjects/discover.js';
+import { findSubject, type FindResult } from '../../../subjects/find.js';
+import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
+import type { SubjectMap } from '../../../subjects/map.js';
+import { shown, stringifyJson, useColor, type Io } from '../output.js';
+
+interface Common {
+  readonly config?: string;
+  readonly source?: readonly string[];
+  readonly json?: boolean;
+  readonly color?: boolean;
+}
+
+export type SubjectMapOptions = Common;
+export interface SubjectFindOptions extends Common, IdentifierInput {}
+
+interface Ctx {
+  readonly config: StewardConfig;
+  readonly store: StateStore;
+  readonly sources: Map<string, Source>;
+  readonly discovered: DiscoveredMap;
+}
+
+async function withMap<T>(options: Common, io: Io, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
+  const wanted = options.source?.length ? options.source : loaded.config.sources.map((s) => s.name);
+  const unknown = wanted.filter((n) => !loaded.config.sources.some((s) => s.name === n));
+  if (unknown.length) throw new UsageError(`unknown source ${unknown.map((u) => `"${shown(u)}"`).join(', ')}`, { hint: `Sources in steward.yml: ${loaded.config.sources.map((s) => s.name).join(', ')}` });
+  const store = await openStateStore({ url: loaded.config.state.url, baseDir: loaded.dir });
+  const sources = new Map<string, Source>();
+  try {
+    for (const cfg of loaded.config.sources.filter((s) => wanted.includes(s.name))) {
+      sources.set(cfg.name, await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { readonly: true, command: 'subject' }));
+    }
+    const discovered = await discoverSubjectMap({
+      config: loaded.config,
+      sources,
+      store,
+      freshInventory: async (name) => {
+        const report = await runAudit({ config: loaded.config, patterns: loaded.patterns, stage: 'collection', sources: [name], openSource: (conn) => openSource(conn, { readonly: true, command: 'audit' }) });
+        return report.sources.flatMap((s) => s.inventory);
+      },
+    });
+    return await fn({ config: loaded.config, store, sources, discovered });
+  } finally {
+    for (const s of sources.values()) await s.close().catch(() => undefined);
+    await store.close();
+  }
+}
+
+const t3 = (t: { source: string; schema: string; name: string }) => `${shown(t.source)}:${shown(t.schema)}.${shown(t.name)}`;
+
+/** `steward subject map`. */
+export async function subjectMap(options: SubjectMapOptions, io: Io): Promise<number> {
+  return withMap(options, io, async ({ discovered }) => {
+    const { map } = discovered;
+    if (options.json) {
+      io.stdout.write(`${stringifyJson({ ...map, inventory: Object.fromEntries(discovered.inventoryFrom) }, 2)}\n`);
+      return 0;
+    }
+    io.stdout.write(renderMap(map, discovered.inventoryFrom, pc.createColors(useColor(io, options.color))));
+    return 0;
+  });
+}
+
+function renderMap(map: SubjectMap, from: DiscoveredMap['inventoryFrom'], c: ReturnType<typeof pc.createColors>): string {
+  const out: string[] = [c.bold('Subject map')];
+  for (const [s, f] of from) out.push(`  ${shown(s)}: inventory ${f === 'fresh' ? 'from a fresh collection review (none recorded: run `steward audit` to record one)' : `of audit run ${f.runId.slice(0, 8)} (${f.at.slice(0, 16).replace('T', ' ')} UTC)`}`);
+  for (const p of map.problems) out.push(c.red(`  ${shown(p.source)}: not mapped: ${shown(p.message)}`));
+  const roles = ['identity', 'identified', 'child', 'unreachable', 'excluded'] as const;
+  for (const role of roles) {
+    const ts = map.tables.filter((t) => t.role === role);
+    if (ts.length === 0) continue;
+    out.push('', c.bold(`${role} tables (${ts.length})`));
+    for (const t of ts) {
+      const ids = t.identifiers.map((i) => `${shown(i.column)} (${i.kind}${i.encrypted ? ', encrypted' : ''}${i.indexed === false ? ', no index' : ''})`).join(', ');
+      out.push(`  ${t3(t)}${t.depth !== null && t.depth > 0 ? ` · ${t.depth} hop(s)` : ''}${ids ? ` · identified by ${ids}` : ''}${t.freeText.length ? ` · free text: ${t.freeText.map(shown).join(', ')}` : ''}`);
+    }
+  }
+  if (map.links.length) {
+    out.push('', c.bold(`links (${map.links.length})`));
+    for (const l of map.links) {
+      const ev = l.evidence ? ` · ${l.evidence.found}/${l.evidence.sampled} sampled values found` : '';
+      const state = l.used ? '' : c.yellow(` · not followed: ${shown(l.why ?? '')}`);
+      out.push(`  ${shown(l.child.name)}.${l.child.columns.map(shown).join(',')} → ${shown(l.parent.name)}.${l.parent.columns.map(shown).join(',')} · ${l.origin}${l.origin === 'inferred' ? ` (confidence ${l.confidence})` : ''}${l.reference ? ' · self-reference (other people)' : ''}${ev}${state}`);
+    }
+  }
+  if (map.findings.length) {
+    out.push('', c.bold(`findings (${map.findings.length})`));
+    for (const f of map.findings) out.push(`  ${f.severity.toUpperCase()} ${shown(f.message)}`, `      ${shown(f.remedy)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `steward subject find`. Exit 0 with "no data found" is a valid answer; exit 1 when the identifiers are ambiguous. */
+export async function subjectFind(options: SubjectFindOptions, io: Io): Promise<number> {
+  return withMap(options, io, async ({ config, store, sources, discovered }) => {
+    const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
+    const result = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
+    await store.appendActivity({
+      actor: currentActor(),
+      action: 'subject.find',
+      subject: { sources: [...sources.keys()] },
+      details: {
+        kinds: [...new Set(identifiers.map((i) => i.kind))],
+        rows: result.rows.length,
+        tables: new Set(result.rows.map((r) => `${r.source}:${r.schema}.${r.name}`)).size,
+        mentions: result.mentions.length,
+        ambiguous: result.ambiguous !== null,
+        queries: result.stats.queries,
+      },
+    });
+    if (options.json) {
+      io.stdout.write(`${stringifyJson(jsonOf(result), 2)}\n`);
+      return result.ambiguous ? 1 : 0;
+    }
+    io.stdout.write(renderFind(result, pc.createColors(useColor(io, options.color))));
+    return result.ambiguous ? 1 : 0;
+  });
+}
+
+function jsonOf(r: FindResult) {
+  return { ...r, rows: r.rows.map((x) => ({ ...x, row: plain(x.row), key: plain(x.key) })), references: r.references.map((x) => ({ ...x, row: plain(x.row), key: plain(x.key) })) };
+}
+
+const plain = (o: Readonly<Record<string, unknown>>) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.isBuffer(v) ? { base64: v.toString('base64') } : v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v]));
+
+function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>): string {
+  const out: string[] = [];
+  const given = r.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ');
+  if (r.ambiguous) {
+    out.push(c.red(c.bold(`Ambiguous: ${shown(r.ambiguous.message)}.`)));
+    for (const x of r.ambiguous.candidates) out.push(`  ${t3(x)} key ${shown(JSON.stringify(plain(x.key)))}`);
+    return `${out.join('\n')}\n`;
+  }
+  if (r.rows.length === 0 && r.mentions.length === 0) {
+    out.push(c.bold(`No data found for ${given}.`), '  That is a valid answer to a request: record it (steward request, when the case is open).');
+    return `${out.join('\n')}\n`;
+  }
+  const byTable = new Map<string, FindResult['rows'][number][]>();
+  for (const x of r.rows) byTable.set(t3(x), [...(byTable.get(t3(x)) ?? []), x]);
+  out.push(c.bold(`${r.rows.length} row(s) in ${byTable.size} table(s) for ${given}`) + ` · ${r.stats.queries} queries, ${r.stats.durationMs} ms`);
+  const found = r.identifiers.filter((i) => !i.given);
+  if (found.length) out.push(`  also known by ${found.map(maskIdentifier).map(shown).join(', ')} (found on the way)`);
+  for (const [t, xs] of byTable) {
+    const keys = xs.slice(0, 5).map((x) => shown(Object.values(plain(x.key)).join('/'))).join(', ');
+    const via = [...new Set(xs.flatMap((x) => x.via))].map(shown).join('; ');
+    out.push(`  ${t}: ${xs.length} row(s) · key ${keys}${xs.length > 5 ? ', …' : ''} · via ${via}`);
+  }
+  if (r.mentions.length) {
+    out.push('', c.bold(`${r.mentions.length} mention(s) in free text`));
+    for (const m of r.mentions) out.push(`  ${t3(m)}.${shown(m.column)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${m.kinds.join(', ')}`);
+  }
+  if (r.references.length) {
+    out.push('', c.bold(`${r.references.length} row(s) of other people that point at the subject`));
+    for (const m of r.references) out.push(`  ${t3(m)}.${shown(m.column)} key ${shown(Object.values(plain(m.key)).join('/'))}`);
+  }
+  if (r.notMerged.length) {
+    out.push('', c.yellow(`${r.notMerged.length} row(s) share an identifier but are another person's (not merged)`));
+    for (const m of r.notMerged) out.push(`  ${t3(m)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${shown(m.reason)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export interface SubjectAccessOptions extends SubjectFindOptions {
+  readonly out?: string;
+  readonly recipient?: readonly string[];
+  readonly plaintext?: boolean;
+}
+
+/**
+ * `steward subject access`: the person's package (export.json, summary.html, README.txt)
+ * as a zip, encrypted to recipients in the age format, or in plain with --plaintext.
+ */
+export async function subjectAccess(options: SubjectAccessOptions, io: Io): Promise<number> {
+  if (!options.out) throw new UsageError('--out is required', { hint: 'e.g. --out alice.zip (encrypted to --recipient age1…, or --plaintext)' });
+  const out = checkWritable(options.out, io.cwd, '--out');
+  return withMap(options, io, async ({ config, store, sources, discovered }) => {
+    const recipients = options.recipient?.length ? options.recipient : config.retention.archive.recipients;
+    if (recipients.length === 0 && !options.plaintext) {
+      throw new UsageError('the package would hold personal data in plain text', { hint: 'Encrypt it to the person or the team that sends it: --recipient age1… (or retention.archive.recipients in steward.yml), or say --plaintext' });
+    }
+    const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
+    const found = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
+    if (found.ambiguous) {
+      io.stdout.write(renderFind(found, pc.createColors(useColor(io, options.color))));
+      return 1;
+    }
+    const pkg = buildAccessPackage({ config, map: discovered.map, found, generatedAt: new Date().toISOString() });
+    const zip = Buffer.from(zipSync(Object.fromEntries(Object.entries(pkg.files).map(([n, t]) => [n, strToU8(t)])), { level: 6, mtime: new Date() }));
+    const bytes = recipients.length > 0 ? await encryptToRecipients(zip, recipients) : zip;
+    await writeUserFile(out, options.out ?? out, bytes, '--out', { mode: 0o600 });
+    await store.appendActivity({
+      actor: currentActor(),
+      action: 'subject.access',
+      subject: { sources: [...sources.keys()] },
+      details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, recipients: recipients.length, notDecrypted: pkg.notDecrypted.length },
+    });
+    if (options.json) {
+      io.stdout.write(`${stringifyJson({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted }, 2)}\n`);
+      return 0;
+    }
+    io.stdout.write(`Wrote ${shown(options.out)}: ${pkg.rows} record(s) and ${found.mentions.length} mention(s) for ${found.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ')}; ${recipients.length > 0 ? `encrypted to ${recipients.length} recipient(s) (age: age -d -i key.txt ${shellQuote(options.out ?? out)} > package.zip)` : 'NOT encrypted (--plaintext)'}.\n`);
+    for (const n of pkg.notDecrypted) io.stdout.write(`  not decrypted: ${shown(n.table)}.${shown(n.column)} (${n.rows} record(s)): open the keyring (encryption.masterKey) to export them in plain\n`);
+    return 0;
+  });
+}
+
+/** The zip encrypted to age recipients (age1…, or keys of the earlier format): `age -d -i key.txt` opens it. */
+async function encryptToRecipients(data: Buffer, recipients: readonly string[]): Promise<Buffer> {
+  const { encryptBuffer } = await import('../../../archive/age.js');
+  return encryptBuffer(data, recipients);
+}

@@ -1,0 +1,285 @@
+/**
+ * `steward subject find`: every row of one person in every source, following the
+ * subject map, closing over the identifiers found on the way (the customer row
+ * found by email gives the phone that finds the CRM contact).
+ *
+ * Set-based: per hop, one query per (table, identifier column) with every value
+ * found so far that it has not been asked for, and one query per link with every
+ * parent key found so far; never one query per row. Rows are kept by primary key,
+ * so a row reached twice is one row with two reasons.
+ *
+ * Merging rules (a household must not become one person):
+ * - a row matched by a strong identifier (email, national ID, key) is the subject's;
+ * - a row matched only by a weak one (phone) is the subject's when it carries no
+ *   strong identifier, or one the subject already has; a row with another email is
+ *   listed under `notMerged` and its identifiers are not followed;
+ * - when the identifiers given are all weak and they match rows with different
+ *   strong identifiers, the answer is `ambiguous`: the caller must ask for one more
+ *   identifier (erasure refuses to run).
+ * A table pointing at itself (referred_by → id) gives `references`: other people's
+ * rows that point at the subject, never the subject's own.
+ */
+import { sql } from 'kysely';
+import { isStewardError } from '../errors.js';
+import { toSourceError } from '../sources/errors.js';
+import { identifierMatch, mentionMatch, subjectTableSql } from '../sources/subject-queries.js';
+import { tablesNamed } from '../sources/table-names.js';
+import type { Source, TableInfo } from '../sources/types.js';
+import { normaliseStored, phoneDigitVariants, phoneSpellings, STRONG, type Identifier, type IdentifierKind } from './identifiers.js';
+import { tableKey, type QualifiedTable, type SubjectLink, type SubjectMap, type SubjectTable } from './map.js';
+import type { SourceSchema } from './map.js';
+
+export interface SubjectRow extends QualifiedTable {
+  /** Primary key values by column. */
+  readonly key: Readonly<Record<string, unknown>>;
+  readonly row: Readonly<Record<string, unknown>>;
+  /** Why it is the subject's: `email`, `phone`, `key`, or `link:<child cols> → <parent>`. */
+  readonly via: readonly string[];
+}
+
+export interface Mention extends QualifiedTable {
+  readonly key: Readonly<Record<string, unknown>>;
+  readonly column: string;
+  /** Identifier kinds found in the text. */
+  readonly kinds: readonly IdentifierKind[];
+}
+
+export interface FindResult {
+  /** Every identifier the subject is known by: given, then found (normalised). */
+  readonly identifiers: readonly (Identifier & { readonly given: boolean })[];
+  readonly rows: readonly SubjectRow[];
+  readonly mentions: readonly Mention[];
+  /** Other people's rows that point at the subject's (self-references). */
+  readonly references: readonly (SubjectRow & { readonly column: string })[];
+  /** Rows that share a weak identifier (a phone) but carry another strong one: not merged. */
+  readonly notMerged: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>>; readonly shared: IdentifierKind; readonly reason: string })[];
+  /** Set when the identifiers given match more than one person; rows are then empty. */
+  readonly ambiguous: { readonly message: string; readonly candidates: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>> })[] } | null;
+  readonly stats: { readonly hops: number; readonly queries: number; readonly durationMs: number };
+}
+
+export interface FindOptions {
+  readonly map: SubjectMap;
+  readonly schemas: ReadonlyMap<string, SourceSchema>;
+  readonly sources: ReadonlyMap<string, Source>;
+  readonly identifiers: readonly Identifier[];
+  /** Phone numbers without a country code are read in this country. */
+  readonly defaultCountry?: string;
+  /** Values per `IN (…)` list. Default 500. */
+  readonly chunk?: number;
+  /** At most this many hops of closure. Default 8. */
+  readonly maxHops?: number;
+}
+
+type Kind3 = Exclude<IdentifierKind, 'key'>;
+const rowKey = (t: QualifiedTable, key: Record<string, unknown>) => `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : String(v))))}`;
+const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
+
+/** Finds one person's rows. Throws SourceError (exit 4) when a source fails mid-search: nothing partial is returned as complete. */
+export async function findSubject(options: FindOptions): Promise<FindResult> {
+  const started = Date.now();
+  const chunk = options.chunk ?? 500;
+  const country = options.defaultCountry as Parameters<typeof normaliseStored>[2];
+  let queries = 0;
+
+  const known = new Map<string, Identifier & { given: boolean }>();
+  const idKey = (i: Identifier) => `${i.kind}\0${i.table ?? ''}\0${i.column ?? ''}\0${i.value}`;
+  for (const i of options.identifiers) known.set(idKey(i), { ...i, given: true });
+  const strongValues = () => new Set([...known.values()].filter((i) => STRONG.has(i.kind) && i.kind !== 'key').map((i) => `${i.kind}\0${i.value}`));
+  const givenAllWeak = options.identifiers.every((i) => !STRONG.has(i.kind));
+
+  const rows = new Map<string, { t: QualifiedTable; key: Record<string, unknown>; row: Record<string, unknown>; via: Set<string> }>();
+  const references = new Map<string, SubjectRow & { column: string }>();
+  const notMerged = new Map<string, FindResult['notMerged'][number]>();
+  /** Values already asked of (table, column). */
+  const asked = new Map<string, Set<string>>();
+  /** Parent keys already followed per link. */
+  const followed = new Map<string, Set<string>>();
+
+  const tableInfo = (t: QualifiedTable): TableInfo => options.schemas.get(t.source)!.tables.find((x) => x.schema === t.schema && x.name === t.name)!;
+  const sourceOf = (t: QualifiedTable) => options.sources.get(t.source)!;
+  const run = async <R>(t: QualifiedTable, what: string, q: () => Promise<R>): Promise<R> => {
+    queries++;
+    try {
+      return await q();
+    } catch (e) {
+      if (isStewardError(e)) throw e;
+      throw toSourceError(e, { source: t.source, kind: sourceOf(t).kind, action: what, table: { schema: t.schema, name: t.name }, command: 'subject' });
+    }
+  };
+  const keyOf = (t: TableInfo, r: Record<string, unknown>) => Object.fromEntries(t.primaryKey.map((k) => [k, r[k]]));
+  const strongOf = (mt: SubjectTable, r: Record<string, unknown>) =>
+    mt.identifiers.filter((c) => STRONG.has(c.kind)).flatMap((c) => {
+      const v = normaliseStored(c.kind, r[c.column], country);
+      return v ? [`${c.kind}\0${v}`] : [];
+    });
+  /** A candidate row: the subject's, or not merged, or (weak-only start) held back for the ambiguity check. */
+  const pendingWeak: { mt: SubjectTable; key: Record<string, unknown>; row: Record<string, unknown>; via: string; strong: string[] }[] = [];
+  const accept = (mt: SubjectTable, r: Record<string, unknown>, via: string): boolean => {
+    const info = tableInfo(mt);
+    const key = keyOf(info, r);
+    const k = rowKey(mt, key);
+    const existing = rows.get(k);
+    if (existing) {
+      existing.via.add(via);
+      return false;
+    }
+    rows.set(k, { t: { source: mt.source, schema: mt.schema, name: mt.name }, key, row: r, via: new Set([via]) });
+    // Its identifiers join the subject's.
+    for (const c of mt.identifiers) {
+      const v = normaliseStored(c.kind, r[c.column], country);
+      if (v) {
+        const i: Identifier = { kind: c.kind, value: v };
+        if (!known.has(idKey(i))) known.set(idKey(i), { ...i, given: false });
+      }
+    }
+    return true;
+  };
+  const consider = (mt: SubjectTable, r: Record<string, unknown>, kind: IdentifierKind, via: string) => {
+    if (STRONG.has(kind)) return accept(mt, r, via);
+    const strong = strongOf(mt, r);
+    const mine = strongValues();
+    if (strong.length === 0 || strong.some((s) => mine.has(s))) return accept(mt, r, via);
+    if (mine.size === 0 && givenAllWeak) {
+      pendingWeak.push({ mt, key: keyOf(tableInfo(mt), r), row: r, via, strong });
+      return false;
+    }
+    const key = keyOf(tableInfo(mt), r);
+    notMerged.set(rowKey(mt, key), { source: mt.source, schema: mt.schema, name: mt.name, key, shared: kind, reason: `shares a ${kind} with the subject but holds another ${strong[0]!.split('\0')[0]}` });
+    return false;
+  };
+
+  const searchable = options.map.tables.filter((t) => t.role !== 'excluded' && t.identifiers.length > 0 && options.sources.has(t.source));
+  let hops = 0;
+  for (; hops < (options.maxHops ?? 8); hops++) {
+    let changed = false;
+    // 1. Identifier lookups, strong kinds first.
+    const order: Kind3[] = ['email', 'nationalId', 'phone'];
+    for (const kind of order) {
+      const values = [...known.values()].filter((i) => i.kind === kind).map((i) => i.value);
+      if (values.length === 0) continue;
+      for (const mt of searchable) {
+        for (const col of mt.identifiers.filter((c) => c.kind === kind && !c.encrypted)) {
+          const ak = `${tableKey(mt)}\0${col.column}`;
+          const done = asked.get(ak) ?? new Set<string>();
+          const fresh = values.filter((v) => !done.has(v));
+          if (fresh.length === 0) continue;
+          for (const v of fresh) done.add(v);
+          asked.set(ak, done);
+          const src = sourceOf(mt);
+          const compare = kind === 'phone' ? [...new Set(fresh.flatMap((v) => phoneDigitVariants(v, country)))] : fresh;
+          for (const part of chunks(compare, chunk)) {
+            const found = await run(mt, `find the subject in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${identifierMatch(src.kind, kind, col.column, part)}`.execute(src.db)).rows);
+            for (const r of found) if (consider(mt, r, kind, kind)) changed = true;
+          }
+        }
+      }
+    }
+    // Keys given as --id TABLE.COLUMN=VALUE (first hop only).
+    if (hops === 0) {
+      for (const i of options.identifiers.filter((x) => x.kind === 'key')) {
+        for (const s of options.schemas.values()) {
+          for (const t of tablesNamed(s.tables, i.table!)) {
+            const mt = options.map.tables.find((m) => m.source === s.source && m.schema === t.schema && m.name === t.name);
+            if (!mt || mt.role === 'excluded' || !t.columns.some((c) => c.name === i.column)) continue;
+            const src = sourceOf(mt);
+            const found = await run(mt, 'find the subject in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${sql.id(i.column!)} = ${i.value}`.execute(src.db)).rows);
+            for (const r of found) if (accept(mt, r, 'key')) changed = true;
+          }
+        }
+      }
+    }
+    // 2. Links, parent → child, with every parent key found so far.
+    for (const l of options.map.links.filter((x) => x.used && options.sources.has(x.child.source) && options.sources.has(x.parent.source))) {
+      const childMt = options.map.tables.find((m) => tableKey(m) === tableKey(l.child));
+      if (!childMt || childMt.role === 'excluded') continue;
+      const parentRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.parent));
+      const lk = JSON.stringify([l.parent, l.child]);
+      const done = followed.get(lk) ?? new Set<string>();
+      const tuples = parentRows
+        .map((r) => l.parent.columns.map((c) => r.row[c]))
+        .filter((tu) => tu.every((v) => v !== null && v !== undefined))
+        .filter((tu) => !done.has(JSON.stringify(tu.map(String))));
+      if (tuples.length === 0) continue;
+      for (const tu of tuples) done.add(JSON.stringify(tu.map(String)));
+      followed.set(lk, done);
+      const src = sourceOf(childMt);
+      for (const part of chunks(tuples, chunk)) {
+        const cols = l.child.columns.map((c) => sql.id(c));
+        const where =
+          cols.length === 1
+            ? sql`${cols[0]!} in (${sql.join(part.map((tu) => sql`${tu[0]}`))})`
+            : sql`(${sql.join(part.map((tu) => sql`(${sql.join(cols.map((c, i) => sql`${c} = ${tu[i]}`), sql` and `)})`), sql` or `)})`;
+        const found = await run(childMt, 'follow a link into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(childMt, src.kind)} where ${where}`.execute(src.db)).rows);
+        for (const r of found) {
+          if (l.reference) {
+            const key = keyOf(tableInfo(childMt), r);
+            const k = rowKey(childMt, key);
+            if (!rows.has(k)) references.set(k, { source: childMt.source, schema: childMt.schema, name: childMt.name, key, row: r, via: [linkLabel(l)], column: l.child.columns.join(', ') });
+            continue;
+          }
+          if (accept(childMt, r, linkLabel(l))) changed = true;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+
+  // Weak-only start: one person, or ambiguous.
+  let ambiguous: FindResult['ambiguous'] = null;
+  if (pendingWeak.length > 0) {
+    const people = new Set(pendingWeak.map((p) => p.strong.sort().join('|')));
+    if (people.size > 1) {
+      ambiguous = {
+        message: `the identifiers given match ${people.size} different people (rows with different emails or national IDs): give one more identifier (--email, --national-id or --id) so that only one person is meant`,
+        candidates: pendingWeak.map((p) => ({ source: p.mt.source, schema: p.mt.schema, name: p.mt.name, key: p.key })),
+      };
+    } else {
+      // One person: accept the held-back rows and run the closure again from them.
+      for (const p of pendingWeak) accept(p.mt, p.row, p.via);
+      pendingWeak.length = 0;
+      const again = await findSubject({ ...options, identifiers: [...known.values()].map(({ given: _g, ...i }) => i) });
+      return {
+        ...again,
+        identifiers: [...options.identifiers.map((i) => ({ ...i, given: true })), ...again.identifiers.filter((i) => !options.identifiers.some((g) => idKey(g) === idKey(i))).map((i) => ({ ...i, given: false }))],
+        stats: { hops: hops + again.stats.hops, queries: queries + again.stats.queries, durationMs: Date.now() - started },
+      };
+    }
+  }
+
+  // 3. Mentions in free text: every identifier, one query per free-text column.
+  const mentions: Mention[] = [];
+  if (!ambiguous) {
+    const words = [...known.values()].filter((i) => i.kind !== 'key').map((i) => ({ kind: i.kind, text: i.value }));
+    for (const mt of options.map.tables.filter((t) => t.role !== 'excluded' && t.freeText.length > 0 && options.sources.has(t.source))) {
+      const info = tableInfo(mt);
+      if (info.primaryKey.length === 0) continue;
+      const src = sourceOf(mt);
+      for (const column of mt.freeText) {
+        const texts = words.flatMap((w) => (w.kind === 'phone' ? phoneSpellings(w.text) : [w.text]));
+        if (texts.length === 0) continue;
+        for (const part of chunks(texts, 50)) {
+          const found = await run(mt, 'search free text in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${mentionMatch(column, part)}`.execute(src.db)).rows);
+          for (const r of found) {
+            const text = String(r[column] ?? '').toLowerCase();
+            const kinds = [...new Set(words.filter((w) => (w.kind === 'phone' ? phoneSpellings(w.text) : [w.text]).some((s) => text.includes(s.toLowerCase()))).map((w) => w.kind))];
+            const key = keyOf(info, r);
+            if (!mentions.some((m) => rowKey(m, m.key) === rowKey(mt, key) && m.column === column)) mentions.push({ source: mt.source, schema: mt.schema, name: mt.name, key, column, kinds });
+          }
+        }
+      }
+    }
+  }
+
+  return {
+    identifiers: [...known.values()],
+    rows: ambiguous ? [] : [...rows.values()].map((r) => ({ ...r.t, key: r.key, row: r.row, via: [...r.via] })),
+    mentions,
+    references: ambiguous ? [] : [...references.values()].filter((r) => !rows.has(rowKey(r, r.key))),
+    notMerged: [...notMerged.values()],
+    ambiguous,
+    stats: { hops: hops + 1, queries, durationMs: Date.now() - started },
+  };
+}
+
+const linkLabel = (l: SubjectLink) => `link:${l.child.name}.${l.child.columns.join(',')} → ${l.parent.name}.${l.parent.columns.join(',')}`;

@@ -1,0 +1,392 @@
+/**
+ * The subject map: which tables describe a person, which columns identify them,
+ * and which tables hang off them, derived from the collection inventory and the
+ * introspected foreign keys, completed by links Steward infers where the schema
+ * declares none (names and types, confirmed by value inclusion measured on the
+ * data), and overridden by `subjects:` in steward.yml. Pure: discover.ts does the
+ * I/O (introspection, inventory, measurements) and calls {@link deriveSubjectMap}.
+ *
+ * Roles of a table:
+ * - `identity`: a primary key and identifying columns (email, phone, national ID),
+ *   not itself a child of another identity table: where a person *is*;
+ * - `identified`: identifying columns and a parent: searched by identifier too
+ *   (a guest order with an email and no customer);
+ * - `child`: reached only along links (orders → order_items → refunds), several hops;
+ * - `excluded` (config), `unreachable` (personal data that no path reaches: a
+ *   request would miss it, a finding), `unrelated` (no personal data, not reached).
+ *
+ * Links go parent → child: the child's columns hold the parent's key. A link from a
+ * table to itself (referrals) is a *reference*: the rows it reaches belong to other
+ * people who point at the subject; they are listed, never treated as the subject's.
+ */
+import type { InventoryItem } from '../audit/types.js';
+import { dialectOf } from '../sources/dialects.js';
+import type { ColumnInfo, SourceKind, TableInfo, TableRef } from '../sources/types.js';
+import { IDENTIFIER_CATEGORIES, type IdentifierKind } from './identifiers.js';
+
+export type TableRole = 'identity' | 'identified' | 'child' | 'excluded' | 'unreachable' | 'unrelated';
+
+export interface QualifiedTable extends TableRef {
+  readonly source: string;
+}
+
+export interface LinkEnd extends QualifiedTable {
+  readonly columns: readonly string[];
+}
+
+export interface LinkEvidence {
+  /** Child values sampled (non-null). */
+  readonly sampled: number;
+  /** Of those, found in the parent key. */
+  readonly found: number;
+  /** Why it was a candidate: `name` (customer_id → customers.id), `category` (same identifier category). */
+  readonly reason: string;
+}
+
+export interface SubjectLink {
+  readonly parent: LinkEnd;
+  readonly child: LinkEnd;
+  readonly origin: 'foreign-key' | 'config' | 'inferred';
+  /** 1 for declared links; the measured inclusion share (with the name evidence) for inferred ones. */
+  readonly confidence: number;
+  readonly evidence?: LinkEvidence;
+  /** Inferred links below the threshold, and links rejected in config, are shown but not followed. */
+  readonly used: boolean;
+  /** Why it is not used, when it is not. */
+  readonly why?: string;
+  /** A table pointing at itself (referred_by → id): the rows reached are other people's. */
+  readonly reference: boolean;
+}
+
+export interface IdentifierColumn {
+  readonly column: string;
+  readonly kind: Exclude<IdentifierKind, 'key'>;
+  /** From the inventory, or `config` when steward.yml declared it. */
+  readonly origin: 'inventory' | 'config';
+  /** Encrypted by Steward (found through its blind index when there is one). */
+  readonly encrypted: boolean;
+  /** Whether an index serves the lookup (see discover.ts); null when unknown. */
+  readonly indexed: boolean | null;
+}
+
+export interface SubjectTable extends QualifiedTable {
+  readonly role: TableRole;
+  readonly primaryKey: readonly string[];
+  readonly identifiers: readonly IdentifierColumn[];
+  /** Columns the inventory found personal data in (every category). */
+  readonly personalColumns: readonly string[];
+  /** Free-text columns holding personal data: searched for every identifier (mentions). */
+  readonly freeText: readonly string[];
+  /** Hops from the nearest identity table along used links (0 for identity tables); null if not reached. */
+  readonly depth: number | null;
+}
+
+export interface SubjectMapFinding {
+  readonly rule: 'subjects.identifier-not-indexed' | 'subjects.unreachable-personal-data' | 'subjects.link-inferred';
+  readonly severity: 'medium' | 'low' | 'info';
+  readonly location: QualifiedTable & { readonly column?: string };
+  readonly message: string;
+  readonly remedy: string;
+}
+
+export interface SubjectMap {
+  readonly tables: readonly SubjectTable[];
+  readonly links: readonly SubjectLink[];
+  readonly findings: readonly SubjectMapFinding[];
+  /** Sources that could not be mapped, with the reason (a request would miss them). */
+  readonly problems: readonly { readonly source: string; readonly message: string }[];
+}
+
+/** One source as discover.ts read it. */
+export interface SourceSchema {
+  readonly source: string;
+  readonly kind: SourceKind;
+  readonly tables: readonly TableInfo[];
+  readonly inventory: readonly InventoryItem[];
+  /** `schema.table` → columns (or `lower(col)` expressions) that lead an index. */
+  readonly indexLeads?: ReadonlyMap<string, readonly string[]> | null;
+}
+
+export interface LinkConfig {
+  readonly from: LinkEnd;
+  readonly to: LinkEnd;
+  /** false: a rejected (inferred) link; true or absent: a declared one. */
+  readonly accept: boolean;
+}
+
+export interface SubjectMapConfig {
+  /** Inferred links at or above this confidence are followed. Default 0.9. */
+  readonly minConfidence: number;
+  readonly links: readonly LinkConfig[];
+  readonly exclude: readonly QualifiedTable[];
+  /** Columns steward.yml declares identifying (`{ source, table, column, kind }`). */
+  readonly identifiers: readonly (QualifiedTable & { readonly column: string; readonly kind: Exclude<IdentifierKind, 'key'> })[];
+}
+
+export const DEFAULT_SUBJECT_MAP_CONFIG: SubjectMapConfig = { minConfidence: 0.9, links: [], exclude: [], identifiers: [] };
+
+export const tableKey = (t: QualifiedTable) => JSON.stringify([t.source, t.schema, t.name]);
+const plainKey = (t: TableRef) => `${t.schema}.${t.name}`;
+const sameEnd = (a: LinkEnd, b: LinkEnd) => tableKey(a) === tableKey(b) && a.columns.join('\0') === b.columns.join('\0');
+
+// ---- inferred link candidates
+
+/** A link the schema does not declare, proposed from names and types, to be measured. */
+export interface LinkCandidate {
+  readonly parent: LinkEnd;
+  readonly child: LinkEnd;
+  readonly reason: string;
+}
+
+const KEY_SUFFIX = /^(.+?)_?(id|ref|key|no|number|uuid)$/i;
+
+/** `address` → the table names it may stand for: address, addresses, addresss…; `category` → categories. */
+function pluralForms(stem: string): string[] {
+  const s = stem.toLowerCase();
+  const out = new Set([s, `${s}s`, `${s}es`]);
+  if (s.endsWith('y')) out.add(`${s.slice(0, -1)}ies`);
+  if (s.endsWith('s')) out.add(s.slice(0, -1));
+  if (s === 'person') out.add('people');
+  return [...out];
+}
+
+/** `shipping_address_id` → [`shipping_address`, `address`]; `customerId` → [`customer`]. */
+function stemsOf(column: string): string[] {
+  const snake = column.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  const m = KEY_SUFFIX.exec(snake);
+  if (!m || !m[1]) return [];
+  const base = m[1].replace(/_+$/, '');
+  if (!base) return [];
+  const words = base.split('_').filter(Boolean);
+  return words.map((_, i) => words.slice(i).join('_'));
+}
+
+const compatible = (a: ColumnInfo, b: ColumnInfo) =>
+  a.typeClass === b.typeClass || (['text', 'uuid'].includes(a.typeClass) && ['text', 'uuid'].includes(b.typeClass)) || (['integer', 'decimal'].includes(a.typeClass) && ['integer', 'decimal'].includes(b.typeClass));
+
+/**
+ * Candidates from names and types, in one source: a column `<stem>_id` (`_ref`, `Id`, …)
+ * whose type fits the single-column primary key of a table named like the stem
+ * (`customer_id` → customers.id, `shipping_address_id` → addresses.id). Columns a
+ * declared foreign key already covers are skipped.
+ */
+export function linkCandidates(schema: SourceSchema): LinkCandidate[] {
+  const out: LinkCandidate[] = [];
+  const tables = schema.tables.filter((t) => t.kind === 'table');
+  const byName = new Map<string, TableInfo[]>();
+  for (const t of tables) byName.set(t.name.toLowerCase(), [...(byName.get(t.name.toLowerCase()) ?? []), t]);
+  for (const child of tables) {
+    const declared = new Set(child.foreignKeys.filter((f) => f.columns.length === 1).map((f) => f.columns[0]!));
+    for (const col of child.columns) {
+      if (declared.has(col.name)) continue;
+      if (child.primaryKey.length === 1 && child.primaryKey[0] === col.name) continue;
+      for (const stem of stemsOf(col.name)) {
+        const parents = pluralForms(stem).flatMap((n) => byName.get(n) ?? []);
+        const hits = parents.filter((p) => p.primaryKey.length === 1 && !(p.schema === child.schema && p.name === child.name && p.primaryKey[0] === col.name));
+        const fitting = hits.filter((p) => {
+          const pk = p.columns.find((c) => c.name === p.primaryKey[0]);
+          return pk !== undefined && compatible(pk, col);
+        });
+        if (fitting.length === 0) continue;
+        // Prefer the parent in the child's own schema.
+        const parent = fitting.find((p) => p.schema === child.schema) ?? fitting[0]!;
+        out.push({
+          parent: { source: schema.source, schema: parent.schema, name: parent.name, columns: [parent.primaryKey[0]!] },
+          child: { source: schema.source, schema: child.schema, name: child.name, columns: [col.name] },
+          reason: `name: ${col.name} → ${parent.name}.${parent.primaryKey[0]}`,
+        });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Confidence of an inferred link from its evidence: the inclusion share, none below 20 sampled values counts fully. */
+export function inferredConfidence(e: LinkEvidence): number {
+  if (e.sampled === 0) return 0;
+  const share = e.found / e.sampled;
+  const weight = Math.min(1, e.sampled / 20);
+  return Math.round(share * weight * 1000) / 1000;
+}
+
+// ---- the map
+
+/**
+ * Derives the map from what discover.ts read: per source the tables, the inventory
+ * and index leads; the candidates it measured with their evidence; the config.
+ */
+export function deriveSubjectMap(
+  schemas: readonly SourceSchema[],
+  measured: readonly (LinkCandidate & { readonly evidence: LinkEvidence })[],
+  config: SubjectMapConfig = DEFAULT_SUBJECT_MAP_CONFIG,
+  problems: readonly { readonly source: string; readonly message: string }[] = [],
+): SubjectMap {
+  const links: SubjectLink[] = [];
+  const isExcluded = (t: QualifiedTable) => config.exclude.some((x) => tableKey(x) === tableKey(t));
+  const rejected = (parent: LinkEnd, child: LinkEnd) => config.links.some((l) => !l.accept && sameEnd(l.to, parent) && sameEnd(l.from, child));
+  const addLink = (l: Omit<SubjectLink, 'reference'>) => {
+    if (links.some((x) => sameEnd(x.parent, l.parent) && sameEnd(x.child, l.child))) return;
+    const reference = tableKey(l.parent) === tableKey(l.child);
+    const off = rejected(l.parent, l.child) ? 'rejected in steward.yml (subjects.links … accept: false)' : undefined;
+    links.push({ ...l, ...(off ? { used: false, why: off } : {}), reference });
+  };
+  for (const s of schemas) {
+    for (const t of s.tables) {
+      for (const fk of t.foreignKeys) {
+        addLink({
+          parent: { source: s.source, schema: fk.referencedSchema || t.schema, name: fk.referencedTable, columns: fk.referencedColumns },
+          child: { source: s.source, schema: t.schema, name: t.name, columns: fk.columns },
+          origin: 'foreign-key',
+          confidence: 1,
+          used: true,
+        });
+      }
+    }
+  }
+  for (const l of config.links) if (l.accept) addLink({ parent: l.to, child: l.from, origin: 'config', confidence: 1, used: true });
+  for (const m of measured) {
+    const confidence = inferredConfidence(m.evidence);
+    const used = confidence >= config.minConfidence;
+    addLink({
+      parent: m.parent,
+      child: m.child,
+      origin: 'inferred',
+      confidence,
+      evidence: m.evidence,
+      used,
+      ...(used ? {} : { why: `confidence ${confidence} is below subjects.minConfidence ${config.minConfidence}: ${m.evidence.found} of ${m.evidence.sampled} sampled values found in the parent key` }),
+    });
+  }
+
+  // Per table: identifiers, personal columns, free text.
+  interface Draft {
+    t: TableInfo;
+    q: QualifiedTable;
+    identifiers: IdentifierColumn[];
+    personal: string[];
+    freeText: string[];
+    kind: SourceKind;
+  }
+  const drafts = new Map<string, Draft>();
+  for (const s of schemas) {
+    for (const t of s.tables.filter((x) => x.kind === 'table')) {
+      const q: QualifiedTable = { source: s.source, schema: t.schema, name: t.name };
+      const inv = s.inventory.filter((i) => i.schema === t.schema && i.table === t.name);
+      const leads = s.indexLeads ? (s.indexLeads.get(plainKey(t)) ?? []) : undefined;
+      // Only email lookups can use an index (`lower(col)`; MySQL's collations fold case themselves):
+      // phones and national IDs are compared by their digits, written any way, which scans.
+      const indexedFor = (column: string, kind: Exclude<IdentifierKind, 'key'>): boolean | null => {
+        if (!leads || kind !== 'email') return null;
+        const norm = (x: string) => x.toLowerCase().replace(/[\s"`]/g, '');
+        const want = dialectOf(s.kind).capabilities.textEqualityFoldsCase ? norm(column) : `lower(${norm(column)})`;
+        return leads.some((l) => norm(l) === want);
+      };
+      const identifiers: IdentifierColumn[] = [];
+      for (const i of inv) {
+        const kind = IDENTIFIER_CATEGORIES[i.category];
+        if (kind && !identifiers.some((x) => x.column === i.column)) identifiers.push({ column: i.column, kind, origin: 'inventory', encrypted: i.encrypted === true, indexed: indexedFor(i.column, kind) });
+      }
+      for (const c of config.identifiers.filter((x) => tableKey(x) === tableKey(q))) {
+        if (!t.columns.some((x) => x.name === c.column)) continue;
+        const existing = identifiers.findIndex((x) => x.column === c.column);
+        const entry: IdentifierColumn = { column: c.column, kind: c.kind, origin: 'config', encrypted: existing >= 0 ? identifiers[existing]!.encrypted : false, indexed: indexedFor(c.column, c.kind) };
+        if (existing >= 0) identifiers[existing] = entry;
+        else identifiers.push(entry);
+      }
+      const freeText = inv.filter((i) => i.category === 'content.free_text' || i.freeText.length > 0).map((i) => i.column);
+      drafts.set(tableKey(q), { t, q, identifiers, personal: [...new Set(inv.map((i) => i.column))], freeText: [...new Set(freeText)], kind: s.kind });
+    }
+  }
+
+  // Identity tables: a primary key, identifiers, and no used link to a parent that is an identity candidate itself.
+  const used = links.filter((l) => l.used && !l.reference && !isExcluded(l.parent) && !isExcluded(l.child));
+  const candidate = (d: Draft) => d.t.primaryKey.length > 0 && d.identifiers.length > 0 && !isExcluded(d.q);
+  const identities = new Set<string>();
+  for (const [k, d] of drafts) {
+    if (!candidate(d)) continue;
+    const hasIdentityParent = used.some((l) => tableKey(l.child) === k && tableKey(l.parent) !== k && drafts.has(tableKey(l.parent)) && candidate(drafts.get(tableKey(l.parent))!));
+    if (!hasIdentityParent) identities.add(k);
+  }
+  // Depth: BFS from identity tables and identified tables along used links, parent → child.
+  const depth = new Map<string, number>();
+  const queue: string[] = [];
+  for (const [k, d] of drafts) {
+    if (isExcluded(d.q)) continue;
+    if (identities.has(k) || d.identifiers.length > 0) {
+      depth.set(k, 0);
+      queue.push(k);
+    }
+  }
+  while (queue.length > 0) {
+    const k = queue.shift()!;
+    for (const l of used) {
+      if (tableKey(l.parent) !== k) continue;
+      const c = tableKey(l.child);
+      if (!depth.has(c) && drafts.has(c)) {
+        depth.set(c, depth.get(k)! + 1);
+        queue.push(c);
+      }
+    }
+  }
+
+  const tables: SubjectTable[] = [];
+  const findings: SubjectMapFinding[] = [];
+  for (const [k, d] of drafts) {
+    const role: TableRole = isExcluded(d.q)
+      ? 'excluded'
+      : identities.has(k)
+        ? 'identity'
+        : d.identifiers.length > 0
+          ? 'identified'
+          : depth.has(k)
+            ? 'child'
+            : d.personal.length > 0
+              ? 'unreachable'
+              : 'unrelated';
+    tables.push({ ...d.q, role, primaryKey: d.t.primaryKey, identifiers: d.identifiers, personalColumns: d.personal, freeText: d.freeText, depth: depth.get(k) ?? null });
+    if (role === 'unreachable') {
+      findings.push({
+        rule: 'subjects.unreachable-personal-data',
+        severity: 'medium',
+        location: d.q,
+        message: `${plainKey(d.q)} holds personal data (${d.personal.join(', ')}) but no identifier column and no link from a table that has one: a data-subject request would miss its rows.`,
+        remedy: 'Declare the link in steward.yml (subjects.links: - { from: TABLE.COLUMN, to: PARENT.KEY }) or the identifying column (subjects.identifiers), or exclude the table with a reason.',
+      });
+    }
+    if (role === 'identity' || role === 'identified') {
+      for (const i of d.identifiers) {
+        if (i.indexed !== false || i.encrypted) continue;
+        findings.push({
+          rule: 'subjects.identifier-not-indexed',
+          severity: 'low',
+          location: { ...d.q, column: i.column },
+          message: `${plainKey(d.q)}.${i.column} identifies people (${i.kind}) but no index serves the lookup: every request scans the table.`,
+          remedy: `Add one: ${createIndexSql(d.kind, d.t, i)}`,
+        });
+      }
+    }
+  }
+  for (const l of links) {
+    if (l.origin !== 'inferred' || !l.used) continue;
+    findings.push({
+      rule: 'subjects.link-inferred',
+      severity: 'info',
+      location: { ...l.child, column: l.child.columns.join(', ') },
+      message: `Inferred link ${plainKey(l.child)}.${l.child.columns.join(',')} → ${plainKey(l.parent)}.${l.parent.columns.join(',')} (confidence ${l.confidence}; ${l.evidence?.found} of ${l.evidence?.sampled} sampled values found; ${l.evidence?.reason}).`,
+      remedy: 'Declare it as a foreign key, or confirm it in steward.yml (subjects.links, accept: true) or reject it (accept: false).',
+    });
+  }
+  return { tables, links, findings, problems };
+}
+
+/** The index a lookup by this identifier needs, as SQL for the dialect. */
+export function createIndexSql(kind: SourceKind, t: TableRef, i: Pick<IdentifierColumn, 'column' | 'kind'>): string {
+  const d = dialectOf(kind);
+  return d.indexStatement(t, i.column, { caseInsensitive: i.kind === 'email' && !d.capabilities.textEqualityFoldsCase, name: `${t.name}_${i.column}_subject` });
+}
+
+/** The tables a request visits in order: identity and identified first, then children by depth. */
+export function requestOrder(map: SubjectMap): SubjectTable[] {
+  return map.tables.filter((t) => t.depth !== null && t.role !== 'excluded').sort((a, b) => a.depth! - b.depth!);
+}

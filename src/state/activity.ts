@@ -7,7 +7,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { StateError, isStewardError } from '../errors.js';
 import { GENESIS_HASH, assertNoPersonalData, entryHash, verifyChain, type ActivityEntry, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
-import type { StateBackend } from './backend.js';
+import { runStateOperation, stateError, type StateBackend } from './backend.js';
 import type { ActivityLogTable, StateDatabase } from './tables.js';
 
 export class StateActivityStore {
@@ -51,7 +51,7 @@ export class StateActivityStore {
       });
     } catch (e) {
       if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot append to the activity log in ${this.#backend.location}`, e);
+      throw stateError(this.#backend, `Cannot append to the activity log in ${this.#backend.location}`, e);
     }
   }
 
@@ -146,7 +146,7 @@ export class StateActivityStore {
       });
     } catch (e) {
       if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot repair the activity log in ${this.#backend.location}`, e);
+      throw stateError(this.#backend, `Cannot repair the activity log in ${this.#backend.location}`, e);
     }
   }
 
@@ -199,20 +199,10 @@ export class StateActivityStore {
     return row?.hash ?? null;
   }
 
-  async #read<T>(fn: () => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    try {
-      return await fn();
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot read the state store ${this.#backend.location}`, e);
-    }
+  #read<T>(fn: () => Promise<T>): Promise<T> {
+    return runStateOperation(this.#backend, () => this.#assertOpen(), 'read', fn);
   }
 
-  #writeError(what: string, e: unknown): StateError {
-    const { reason, hint, cause } = this.#backend.explain(e);
-    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause });
-  }
 }
 
 function toActivity(r: Selectable<ActivityLogTable>): StoredActivity {

@@ -66,7 +66,12 @@ export async function runStateOperation<T>(backend: StateBackend, assertOpen: ()
     return await fn();
   } catch (e) {
     if (isStewardError(e)) throw e;
-    const { reason, hint, cause } = backend.explain(e);
-    throw new StateError('STATE_OPEN', `Cannot ${what} the state store ${backend.location}: ${reason}`, { hint, cause });
+    throw stateError(backend, `Cannot ${what} the state store ${backend.location}`, e);
   }
+}
+
+/** A driver error of the state store as the user sees it: `what`, the backend's reason, its fix; the driver error kept as cause. */
+export function stateError(backend: StateBackend, what: string, e: unknown): StateError {
+  const { reason, hint, cause } = backend.explain(e);
+  return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause });
 }

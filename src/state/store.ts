@@ -10,7 +10,7 @@ import type { Evidence, FreeTextHit } from '../detection/types.js';
 import type { Risk } from '../detection/taxonomy.js';
 import { InternalError, StateError, UsageError, isStewardError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { errorCode, type StateBackend } from './backend.js';
+import { errorCode, runStateOperation, stateError, type StateBackend } from './backend.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { assertNoPersonalData, type NewActivity, type StoredActivity, type VerifyResult } from './activity-log.js';
 import { StateActivityStore } from './activity.js';
@@ -341,7 +341,7 @@ export class StateStore {
         const { reason, cause } = this.#backend.explain(e);
         throw new InternalError(`Audit run ${runId} could not be recorded: ${reason} (a run id or finding id repeated)`, { cause });
       }
-      throw this.#writeError(`Cannot record audit run ${runId} in the state store ${this.#backend.location}`, e);
+      throw stateError(this.#backend, `Cannot record audit run ${runId} in the state store ${this.#backend.location}`, e);
     }
   }
 
@@ -555,18 +555,8 @@ export class StateStore {
     if (this.#closed) throw new InternalError(`The state store ${this.#backend.location} was used after close()`);
   }
 
-  async #read<T>(fn: () => Promise<T>): Promise<T> {
-    this.#open();
-    try {
-      return await fn();
-    } catch (e) {
-      if (isStewardError(e)) throw e;
-      throw this.#writeError(`Cannot read the state store ${this.#backend.location}`, e);
-    }
+  #read<T>(fn: () => Promise<T>): Promise<T> {
+    return runStateOperation(this.#backend, () => this.#open(), 'read', fn);
   }
 
-  #writeError(what: string, e: unknown): StateError {
-    const { reason, hint, cause } = this.#backend.explain(e);
-    return new StateError('STATE_OPEN', `${what}: ${reason}`, { hint, cause });
-  }
 }

@@ -109,6 +109,17 @@ forEachDialect('encrypt refuses before it writes', (d) => {
     expect(rows.every((r) => !String(r.email).startsWith('stw1:'))).toBe(true);
   });
 
+  it.skipIf(d.kind !== 'postgres')('a key whose type is a quoted, mixed-case domain: its key parameters compare as text instead of a cast spliced from the catalog', async () => {
+    await d.exec(`create domain "Ref Code" as varchar(20); create table enc_domain_key (id "Ref Code" primary key, email varchar(60))`);
+    await d.db.insertInto('enc_domain_key').values(Array.from({ length: 12 }, (_, i) => ({ id: `R-${i}`, email: `dom${i}@example.com` }))).execute();
+    const r = await run({ table: 'enc_domain_key', column: 'email', batchSize: 5 });
+    expect(r.counts.changed).toBe(12);
+    const back = await migrateColumn({ source, operation: 'decrypt', fields: env.fields, store: env.store, actor: 'test', table: 'enc_domain_key', column: 'email', batchSize: 5 });
+    expect(back.counts.changed).toBe(12);
+    const rows = await d.db.selectFrom('enc_domain_key').select('email').orderBy('email').execute();
+    expect(rows.map((x) => x.email)).toEqual(Array.from({ length: 12 }, (_, i) => `dom${i}@example.com`).sort());
+  });
+
   it('names the row of a value that does not verify (masked when the key looks like personal data)', async () => {
     await d.exec(`create table enc_tamper (id integer primary key, email varchar(60)); create table enc_tamper_mail (email_key varchar(60) primary key, secret varchar(60))`);
     await d.db.insertInto('enc_tamper').values(Array.from({ length: 3 }, (_, i) => ({ id: i + 1, email: `t${i}@example.com` }))).execute();

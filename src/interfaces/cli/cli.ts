@@ -441,15 +441,17 @@ Examples:
   $ npx steward subject map
   $ npx steward subject map --source shop --json | jq '.links[] | select(.origin == "inferred")'`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectMap({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
-  subject
-    .command('find')
+  /** The identifier flags of every subject command. */
+  const identifierOptions = (c: Command) =>
+    c
+      .option('--email <address>', 'an email address (repeatable)', repeat)
+      .option('--phone <number>', 'a phone number, with its country code or in subjects.defaultCountry (repeatable)', repeat)
+      .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
+      .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat);
+  identifierOptions(subject.command('find'))
     .description('Every row of one person in every source, following the subject map and closing over identifiers found on the way; mentions in free text; rows that share a phone but are another person\'s are not merged. Exit 1 when the identifiers match several people.')
     .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
     .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
-    .option('--email <address>', 'an email address (repeatable)', repeat)
-    .option('--phone <number>', 'a phone number, with its country code or in subjects.defaultCountry (repeatable)', repeat)
-    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
-    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
     .option('--json', 'machine-readable: every row found, with its values')
     .addHelpText('after', `
 The human output lists tables, row counts and keys, never the values; --json carries the
@@ -460,15 +462,10 @@ Examples:
   $ npx steward subject find --email alice@example.com
   $ npx steward subject find --phone "+44 20 7946 0958" --id customers.id=42 --json`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectFind({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
-  subject
-    .command('access')
+  identifierOptions(subject.command('access'))
     .description('The person\'s package for an access or portability request (GDPR Art. 15, 20): a zip of export.json (every row), summary.html (purposes, legal bases, recipients, retention) and README.txt, encrypted to age recipients.')
     .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
     .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
-    .option('--email <address>', 'an email address (repeatable)', repeat)
-    .option('--phone <number>', 'a phone number (repeatable)', repeat)
-    .option('--national-id <id>', 'a national identity number (repeatable)', repeat)
-    .option('--id <table.column=value>', 'a key: customers.id=42 (repeatable)', repeat)
     .requiredOption('-o, --out <file>', 'where the package is written (mode 0600)')
     .option('--recipient <age1…>', 'encrypt to this age public key (repeatable; default retention.archive.recipients)', repeat)
     .option('--plaintext', 'write the zip unencrypted (it holds the person\'s data: say so explicitly)')

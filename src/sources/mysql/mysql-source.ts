@@ -41,7 +41,8 @@ export class MysqlSource extends SourceBase {
 
   /** MySQL: the `MAX_EXECUTION_TIME` optimizer hint; MariaDB: `SET STATEMENT max_statement_time … FOR`; both in a READ ONLY transaction. */
   async readOnlyQuery<R>(timeoutMs: number, build: (hint: RawSql) => RawSql): Promise<R[]> {
-    const ms = Math.max(1, Math.round(timeoutMs));
+    // Spliced as SQL text (a hint and SET STATEMENT take no parameter): only a whole number of milliseconds.
+    const ms = Number.isFinite(timeoutMs) ? Math.max(1, Math.round(timeoutMs)) : 60_000;
     const maria = await this.isMariaDb();
     return this.db
       .transaction()

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { keyListIn, keyTuple, tableRef, valueTuple, type RowWriter, type SwapOptions, type SwapRow } from '../column-writer.js';
 import { pgIdent } from './postgres-access.js';
+import type { TableInfo } from '../table-info.js';
 
 /**
  * One `UPDATE … FROM (VALUES …)` per batch: every row of the batch in one
@@ -60,15 +61,14 @@ export const POSTGRES_WRITER: RowWriter = {
   },
   async fetchByKeys(trx: Kysely<any>, table, column, keys) {
     const pk = table.primaryKey;
-    const types = pk.map((k) => table.columns.find((c) => c.name === k)?.dataType ?? 'text');
     if (pk.length === 1) {
       return (
         await sql<Record<string, unknown>>`select ${sql.id(pk[0]!)}, ${sql.id(column)} as ${sql.id('__value')} from ${tableRef(table)}
-          where ${sql.id(pk[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(types[0]!)}[])`.execute(trx)
+          where ${keyAny(table, pk[0]!, keys.map((k) => String(k[0])))}`.execute(trx)
       ).rows;
     }
     const arrays = pk.map((_, i) => sql`${keys.map((k) => String(k[i]))}::text[]`);
-    const match = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}::${sql.raw(types[i]!)}`);
+    const match = pk.map((k, i) => keyMatch(table, k, i));
     return (
       await sql<Record<string, unknown>>`select ${sql.join(pk.map((k) => sql`t.${sql.id(k)}`))}, t.${sql.id(column)} as ${sql.id('__value')}
         from unnest(${sql.join(arrays)}) as v(${sql.join(pk.map((_, i) => sql.id(`k${i}`)))}) join ${tableRef(table)} as t on ${sql.join(match, sql` and `)}`.execute(trx)
@@ -86,8 +86,7 @@ export const POSTGRES_WRITER: RowWriter = {
   }),
   keysIn(table, keys) {
     if (table.primaryKey.length !== 1) return keyListIn(table, keys);
-    const type = table.columns.find((c) => c.name === table.primaryKey[0])?.dataType ?? 'text';
-    return sql`${sql.id(table.primaryKey[0]!)} = any(${keys.map((k) => String(k[0]))}::${sql.raw(type)}[])`;
+    return keyAny(table, table.primaryKey[0]!, keys.map((k) => String(k[0])));
   },
   keyParameters: (table) => (table.primaryKey.length === 1 ? 0 : table.primaryKey.length),
   beforeDelete: async () => undefined,
@@ -166,9 +165,33 @@ export const POSTGRES_WRITER: RowWriter = {
  * field, so a 1000-row batch is one short statement, planned as an index nested loop.
  * `counted`: the statement returns one row, `__n`, the changed rows whose `__ok` holds.
  */
+/**
+ * The type a key column's text parameters are cast to, from the introspection
+ * (`format_type`): spliced only when it has the shape of a plain type name (`integer`,
+ * `character varying(20)`, `timestamp with time zone`); anything else (a quoted or
+ * schema-qualified user type) is compared as text instead, which is always right and
+ * cannot change the statement.
+ */
+const PLAIN_TYPE = /^[a-z][a-z0-9_]*(?: [a-z][a-z0-9_]*)*(?:\(\d+(?:, ?\d+)?\))?(?: with(?:out)? time zone)?$/;
+function keyType(table: TableInfo, column: string): RawBuilder<unknown> | null {
+  const type = table.columns.find((c) => c.name === column)?.dataType ?? 'text';
+  return PLAIN_TYPE.test(type) ? sql.raw(type) : null;
+}
+
+/** `key = any($1::type[])` (or compared as text when the type is not a plain name). */
+function keyAny(table: TableInfo, column: string, values: readonly string[]): RawBuilder<unknown> {
+  const type = keyType(table, column);
+  return type ? sql`${sql.id(column)} = any(${values}::${type}[])` : sql`${sql.id(column)}::text = any(${values}::text[])`;
+}
+
+/** `t.key = v.k<i>::type` for a join against `unnest` of text arrays. */
+function keyMatch(table: TableInfo, column: string, i: number): RawBuilder<unknown> {
+  const type = keyType(table, column);
+  return type ? sql`t.${sql.id(column)} = v.${sql.id(`k${i}`)}::${type}` : sql`t.${sql.id(column)}::text = v.${sql.id(`k${i}`)}`;
+}
+
 function swapStatement(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOptions, returning: RawBuilder<unknown>, counted = false) {
   const pk = o.table.primaryKey;
-  const types = pk.map((k) => o.table.columns.find((c) => c.name === k)?.dataType ?? 'text');
   const arrays = [
     ...pk.map((_, i) => sql`${rows.map((r) => (r.key[i] === null ? null : String(r.key[i])))}::text[]`),
     sql`${rows.map((r) => r.old)}::text[]`,
@@ -176,7 +199,7 @@ function swapStatement(trx: Kysely<any>, rows: readonly SwapRow[], o: SwapOption
     ...(o.extraColumn ? [sql`${rows.map((r) => r.extra ?? null)}::text[]`] : []),
   ];
   const cols = [...pk.map((_, i) => `k${i}`), 'old', 'val', ...(o.extraColumn ? ['extra'] : [])];
-  const match = pk.map((k, i) => sql`t.${sql.id(k)} = v.${sql.id(`k${i}`)}::${sql.raw(types[i]!)}`);
+  const match = pk.map((k, i) => keyMatch(o.table, k, i));
   const set = [sql`${sql.id(o.column)} = v.val`, ...(o.extraColumn ? [sql`${sql.id(o.extraColumn)} = v.extra`] : [])];
   const update = sql`update ${tableRef(o.table)} as t set ${sql.join(set)}
     from unnest(${sql.join(arrays)}) as v(${sql.join(cols.map((c) => sql.id(c)))})

@@ -306,9 +306,13 @@ export const configSchema = z
           .array(z.object({ table: z.string().min(1), source: identifier.optional(), reason: z.string().min(1).describe('Why requests leave it out.') }).strict())
           .default([])
           .describe('Tables data-subject requests leave out, with the reason.'),
+        exempt: z
+          .array(z.object({ table: z.string().min(1), source: identifier.optional(), reason: z.string().min(1).describe('Why its rows are kept (the law that requires them).') }).strict())
+          .default([])
+          .describe('Tables whose rows an erasure keeps as they are, with the reason (listed in the plan as kept).'),
       })
       .strict()
-      .default({ minConfidence: 0.9, links: [], identifiers: [], exclude: [] })
+      .default({ minConfidence: 0.9, links: [], identifiers: [], exclude: [], exempt: [] })
       .describe('Data-subject requests: how the subject map is completed (steward subject map).'),
     schedule: scheduleSchema
       .extend({

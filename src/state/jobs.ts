@@ -14,7 +14,7 @@ import { runStateOperation, type StateBackend } from './backend.js';
 import type { ColumnJobsTable, StateDatabase } from './tables.js';
 
 /** What a job does. A `restore` is run unrecorded (it is safe to run again from the start). */
-export type JobOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention' | 'restore';
+export type JobOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention' | 'restore' | 'subject-erase' | 'subject-correct';
 export type JobStatus = 'running' | 'done' | 'failed';
 /** The process running a job: a host and a pid on it. */
 export interface JobOwner {

@@ -33,7 +33,7 @@ export interface SubjectRow extends QualifiedTable {
   /** Primary key values by column. */
   readonly key: Readonly<Record<string, unknown>>;
   readonly row: Readonly<Record<string, unknown>>;
-  /** Why it is the subject's: `email`, `phone`, `key`, or `link:<child cols> → <parent>`. */
+  /** Why it is the subject's: `email`, `phone`, `key`, `link:<child cols> → <parent>`, or `ref:link:…` (a row the subject's row points at). */
   readonly via: readonly string[];
 }
 
@@ -193,7 +193,8 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     for (const l of options.map.links.filter((x) => x.used && options.sources.has(x.child.source) && options.sources.has(x.parent.source))) {
       const childMt = options.map.tables.find((m) => tableKey(m) === tableKey(l.child));
       if (!childMt || childMt.role === 'excluded') continue;
-      const parentRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.parent));
+      // A row reached only upwards (an address the subject's order points at) is not followed down: its other children are other people's.
+      const parentRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.parent) && [...r.via].some((v) => !v.startsWith('ref:')));
       const lk = JSON.stringify([l.parent, l.child]);
       const done = followed.get(lk) ?? new Set<string>();
       const tuples = parentRows
@@ -220,6 +221,32 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
           }
           if (accept(childMt, r, linkLabel(l))) changed = true;
         }
+      }
+    }
+    // 3. Links upwards, child → parent, into tables that hold personal data and are no person themselves
+    // (the shipping address an order points at): the subject's data too, though maybe shared (erase.ts counts the other owners).
+    for (const l of options.map.links.filter((x) => x.used && !x.reference && options.sources.has(x.child.source) && options.sources.has(x.parent.source))) {
+      const parentMt = options.map.tables.find((m) => tableKey(m) === tableKey(l.parent));
+      if (!parentMt || parentMt.role === 'excluded' || parentMt.role === 'identity' || parentMt.role === 'identified' || parentMt.personalColumns.length === 0) continue;
+      const childRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.child) && [...r.via].some((v) => !v.startsWith('ref:')));
+      const lk = JSON.stringify(['up', l.parent, l.child]);
+      const done = followed.get(lk) ?? new Set<string>();
+      const tuples = childRows
+        .map((r) => l.child.columns.map((c) => r.row[c]))
+        .filter((tu) => tu.every((v) => v !== null && v !== undefined))
+        .filter((tu) => !done.has(JSON.stringify(tu.map(String))));
+      if (tuples.length === 0) continue;
+      for (const tu of tuples) done.add(JSON.stringify(tu.map(String)));
+      followed.set(lk, done);
+      const src = sourceOf(parentMt);
+      for (const part of chunks(tuples, chunk)) {
+        const cols = l.parent.columns.map((c) => sql.id(c));
+        const where =
+          cols.length === 1
+            ? sql`${cols[0]!} in (${sql.join(part.map((tu) => sql`${tu[0]}`))})`
+            : sql`(${sql.join(part.map((tu) => sql`(${sql.join(cols.map((c, i) => sql`${c} = ${tu[i]}`), sql` and `)})`), sql` or `)})`;
+        const found = await run(parentMt, 'follow a link up into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(parentMt, src.kind)} where ${where}`.execute(src.db)).rows);
+        for (const r of found) if (accept(parentMt, r, `ref:${linkLabel(l)}`)) changed = true;
       }
     }
     if (!changed) break;

@@ -330,6 +330,20 @@ export function deriveSubjectMap(
     }
   }
 
+  // Upwards: a table with personal data that a reached table points at (the shipping address of an order) is reached
+  // too (find.ts reads it from the child's link column), one hop further; its other children are not followed.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const l of used) {
+      const c = tableKey(l.child);
+      const p = tableKey(l.parent);
+      const d = drafts.get(p);
+      if (!depth.has(c) || depth.has(p) || !d || d.personal.length === 0) continue;
+      depth.set(p, depth.get(c)! + 1);
+      grew = true;
+    }
+  }
+
   const tables: SubjectTable[] = [];
   const findings: SubjectMapFinding[] = [];
   for (const [k, d] of drafts) {

@@ -477,6 +477,25 @@ Examples:
   $ npx steward subject access --email alice@example.com --out alice.zip.age --recipient age1…
   $ npx steward subject access --email alice@example.com --out alice.zip --plaintext`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectAccess({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  identifierOptions(subject.command('erase'))
+    .description('Erase one person (GDPR Art. 17): delete their rows children first, anonymise what the law keeps (legal minimum), keep held, exempt and shared rows with the reason, unlink other people\'s references, redact mentions in free text. Resumable; a certificate per source in the activity log.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .option('--dry-run', 'print the plan (what goes, what stays and why) and try it in a transaction that is rolled back; change nothing')
+    .option('--batch-size <n>', 'rows per batch (one short transaction each; default 200)')
+    .option('--json', 'machine-readable plan and certificates')
+    .addHelpText('after', `
+Always run --dry-run first. Rows that belong to someone else too (an address another
+customer's order points at) are kept and only the subject's link goes; identifiers that
+match several people stop the erasure (exit 1) before anything is written. A table dropped
+or a column renamed since the audit stops it too (exit 2). Killed or stopped (Ctrl-C), the
+same command resumes the same plan.
+
+Examples:
+  $ npx steward subject erase --email alice@example.com --dry-run
+  $ npx steward subject erase --email alice@example.com
+  $ npx steward log --action subject.erasure-certificate --json`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectErase({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold

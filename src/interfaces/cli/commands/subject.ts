@@ -15,10 +15,12 @@ import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
 import { discoverSubjectMap, type DiscoveredMap } from '../../../subjects/discover.js';
+import { eraseSubject, type EraseResult } from '../../../subjects/erase.js';
+import type { ErasurePlan } from '../../../subjects/erase-plan.js';
 import { findSubject, type FindResult } from '../../../subjects/find.js';
 import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import type { SubjectMap } from '../../../subjects/map.js';
-import { shown, stringifyJson, useColor, type Io } from '../output.js';
+import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 interface Common {
   readonly config?: string;
@@ -37,7 +39,7 @@ interface Ctx {
   readonly discovered: DiscoveredMap;
 }
 
-async function withMap<T>(options: Common, io: Io, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+async function withMap<T>(options: Common, io: Io, fn: (ctx: Ctx) => Promise<T>, writable = false): Promise<T> {
   const loaded = await loadConfig({ path: options.config, cwd: io.cwd, env: io.env });
   const wanted = options.source?.length ? options.source : loaded.config.sources.map((s) => s.name);
   const unknown = wanted.filter((n) => !loaded.config.sources.some((s) => s.name === n));
@@ -46,7 +48,7 @@ async function withMap<T>(options: Common, io: Io, fn: (ctx: Ctx) => Promise<T>)
   const sources = new Map<string, Source>();
   try {
     for (const cfg of loaded.config.sources.filter((s) => wanted.includes(s.name))) {
-      sources.set(cfg.name, await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { readonly: true, command: 'subject' }));
+      sources.set(cfg.name, await openSource({ name: cfg.name, kind: cfg.kind, url: cfg.url, connectTimeoutMs: cfg.connectTimeoutMs }, { readonly: !writable, command: 'subject' }));
     }
     const discovered = await discoverSubjectMap({
       config: loaded.config,
@@ -227,4 +229,99 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
 async function encryptToRecipients(data: Buffer, recipients: readonly string[]): Promise<Buffer> {
   const { encryptBuffer } = await import('../../../archive/age.js');
   return encryptBuffer(data, recipients);
+}
+
+export interface SubjectEraseOptions extends SubjectFindOptions {
+  readonly dryRun?: boolean;
+  readonly batchSize?: string | number;
+}
+
+/**
+ * `steward subject erase`: `--dry-run` prints the plan (what goes, what stays and why) and
+ * tries it in a transaction that is rolled back; without it, the erasure runs as jobs of the
+ * batch engine and writes a certificate per source. Killed, the same command resumes.
+ * Exit 1 when the identifiers match several people (nothing is erased), 2 when the plan
+ * cannot run (a table changed since the audit, a constraint it would break).
+ */
+export async function subjectErase(options: SubjectEraseOptions, io: Io): Promise<number> {
+  const batchSize = options.batchSize === undefined ? undefined : Number(options.batchSize);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) throw new UsageError(`--batch-size must be a whole number from 1 to 10000, not "${shown(String(options.batchSize))}"`);
+  return withMap(
+    options,
+    io,
+    async ({ config, store, sources, discovered }) => {
+      const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
+      const bar = progressBar(io, !options.json && !options.dryRun);
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (!stop.signal.aborted) io.stderr.write('steward: stopping after the batch in flight…\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let r: EraseResult;
+      try {
+        r = await eraseSubject({
+          config,
+          map: discovered.map,
+          schemas: discovered.schemas,
+          sources,
+          store,
+          identifiers,
+          defaultCountry: config.subjects.defaultCountry,
+          dryRun: options.dryRun === true,
+          actor: currentActor(),
+          ...(batchSize ? { batchSize } : {}),
+          signal: stop.signal,
+          onProgress: (p) => bar.update(p.done, p.total, `${p.stage} in ${p.source}`),
+        });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        bar.done();
+      }
+      if (!r.erasureId && options.dryRun) {
+        await store.appendActivity({ actor: currentActor(), action: 'subject.erase.dry-run', subject: { sources: [...sources.keys()] }, details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: r.plan?.rows.length ?? 0, ambiguous: r.ambiguous !== null, problems: r.problems.length } });
+      }
+      const code = r.ambiguous ? 1 : r.problems.length > 0 ? 2 : 0;
+      if (options.json) {
+        io.stdout.write(`${stringifyJson({ ...r, plan: r.plan ? { ...r.plan, rows: r.plan.rows.map((x) => ({ ...x, key: plain(x.key) })) } : null }, 2)}\n`);
+        return code;
+      }
+      const c = pc.createColors(useColor(io, options.color));
+      const given = identifiers.map(maskIdentifier).map(shown).join(', ');
+      if (r.ambiguous) {
+        io.stdout.write(`${c.red(c.bold(`Nothing erased. Ambiguous: ${shown(r.ambiguous.message)}.`))}\n`);
+        return 1;
+      }
+      if (r.notFound) {
+        io.stdout.write(`${c.bold(`No data found for ${given}: nothing to erase.`)}\n  That is a valid answer to the request: record it.\n`);
+        return 0;
+      }
+      if (r.plan) io.stdout.write(renderPlan(r.plan, c, r.dryRun ? (r.resumed ? `Erasure ${r.erasureId!.slice(0, 8)} is in progress (a run was stopped); its plan:` : `Plan for ${given} (dry run: nothing was changed; every write was tried in a transaction that was rolled back):`) : `Erased ${given}${r.resumed ? ` (resumed erasure ${r.erasureId!.slice(0, 8)})` : ''}:`));
+      if (r.problems.length > 0) {
+        io.stdout.write(`\n${c.red(c.bold('The erasure cannot run; nothing was written:'))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
+        return 2;
+      }
+      if (!r.dryRun) for (const cert of r.certificates) io.stdout.write(`  certificate for ${shown(cert.source)}: erasure ${cert.erasureId.slice(0, 8)}, ${cert.tables.length} table(s) (steward log --action subject.erasure-certificate)\n`);
+      else if (r.resumed) io.stdout.write('  Run the same command without --dry-run to finish it.\n');
+      return code;
+    },
+    // Writable for the dry run too: it tries every write in a transaction that is rolled back.
+    true,
+  );
+}
+
+const VERBS: Record<string, string> = { delete: 'delete', anonymise: 'anonymise', keep: 'keep', shared: 'keep (shared)', unlink: 'unlink', redact: 'redact' };
+
+function renderPlan(plan: ErasurePlan, c: ReturnType<typeof pc.createColors>, title: string): string {
+  const out = [c.bold(title)];
+  for (const t of plan.tables) {
+    const cols = t.columns ? ` · ${Object.entries(t.columns).map(([k, m]) => `${shown(k)}: ${shown(m)}`).join(', ')}` : '';
+    const verb = VERBS[t.action]!;
+    const paint = t.action === 'delete' ? c.red : t.action === 'keep' || t.action === 'shared' ? c.yellow : c.cyan;
+    out.push(`  ${paint(verb.padEnd(14))} ${t3(t)}: ${t.rows} row(s)${cols}`);
+    for (const why of t.reasons.slice(0, 3)) out.push(`                 ${c.dim(shown(why))}`);
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -329,7 +329,7 @@ async function preflight(o: EraseOptions, plan: ErasurePlan, info: (t: Qualified
   for (const source of new Set(plan.rows.map((r) => r.source))) {
     const src = o.sources.get(source);
     if (!src) continue;
-    const steps = batchesOf(plan, source, info, 1_000_000, 'preflight');
+    const steps = batchesOf(plan, source, info, o.batchSize ?? 200, 'preflight', undefined, o.map);
     let current = '';
     try {
       await src.db.transaction().execute(async (trx) => {
@@ -530,6 +530,15 @@ async function apply(o: EraseOptions, manifest: Job, plan: ErasurePlan, resumed:
           ...(stage === 'rows' ? { finishedAction: 'subject.erasure-certificate' } : {}),
           subject: { erasureId, source },
           startedDetails: () => ({ batches: batches.length }),
+          // Killed between its finished entry and being marked done: the entry stands, it is not written twice.
+          alreadyDone: async (job) => {
+            const action = stage === 'rows' ? 'subject.erasure-certificate' : 'subject.erase.text.finished';
+            for await (const entries of o.store.activityBatches({ action })) {
+              const e = entries.find((x) => (x.subject as { jobId?: string }).jobId === job.id);
+              if (e) return { result: stage === 'rows' ? (e.details as unknown as ErasureCertificate) : null, counts: job.counts, finishedAt: e.at };
+            }
+            return undefined;
+          },
           counts: () => counts,
           what: `the erasure ${erasureId.slice(0, 8)} (${stage} in ${source})`,
           progressText: () => `${done} of ${batches.length} batch(es) done`,

@@ -29,5 +29,8 @@ export { VERSION } from './version.js';
 export { discoverSubjectMap, resolveSubjectConfig, type DiscoverOptions, type DiscoveredMap } from './subjects/discover.js';
 export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention } from './subjects/find.js';
 export { buildAccessPackage, type AccessPackage } from './subjects/access.js';
+export { eraseSubject, type EraseOptions, type EraseResult, type ErasureCertificate } from './subjects/erase.js';
+export { planErasure, placeholderValue, redactText, REDACTED, type ErasurePlan, type PlannedRow, type EraseAction } from './subjects/erase-plan.js';
+export { correctSubject, parseSet, type CorrectOptions, type CorrectResult, type CorrectionCertificate, type EncryptHook } from './subjects/correct.js';
 export { parseIdentifiers, normaliseEmail, normalisePhone, normaliseNationalId, type Identifier, type IdentifierKind, type IdentifierInput } from './subjects/identifiers.js';
 export { deriveSubjectMap, linkCandidates, type SubjectMap, type SubjectTable, type SubjectLink } from './subjects/map.js';

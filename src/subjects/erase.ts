@@ -27,7 +27,7 @@
  * crypto-shredding would need a key per person, which column encryption does not
  * keep (see docs/subjects.md).
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { StewardConfig } from '../config/index.js';
 import { isStewardError, UsageError } from '../errors.js';
@@ -41,6 +41,7 @@ import { tablesNamed } from '../sources/table-names.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
+import { chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash } from './rows.js';
 import { anonymisedValue, keysDigest, planErasure, redactText, rowId, type ErasurePlan, type PlannedRow } from './erase-plan.js';
 import { findSubject, type FindResult } from './find.js';
 import { normaliseStored, phoneSpellings, type Identifier, type IdentifierKind } from './identifiers.js';
@@ -106,19 +107,12 @@ interface StoredRow {
   readonly c?: Readonly<Record<string, string>> | string; // anonymise columns, or unlink/redact column
 }
 
-/** The keyed hash of the identifiers given: finds the open erasure of the same request. */
-async function subjectHash(store: StateStore, ids: readonly Identifier[]): Promise<string> {
-  const secret = await store.holds.secret(SECRET);
-  const text = ids.map((i) => `${i.kind}\0${i.table ?? ''}\0${i.column ?? ''}\0${i.value}`).sort().join('\n');
-  return createHmac('sha256', secret).update(text).digest('hex').slice(0, 32);
-}
 
-const jsonSafe = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v);
 
 /** Erases (or plans to erase) one person's data. */
 export async function eraseSubject(o: EraseOptions): Promise<EraseResult> {
   const now = o.now ?? new Date();
-  const hash = await subjectHash(o.store, o.identifiers);
+  const hash = await requestHash(o.store, SECRET, o.identifiers);
   const target = { source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` };
   const manifest = await o.store.jobs.open(target, 'subject-erase');
   const info = (t: QualifiedTable): TableInfo | undefined => o.schemas.get(t.source)?.tables.find((x) => x.schema === t.schema && x.name === t.name);
@@ -273,15 +267,6 @@ async function gatherFacts(o: EraseOptions, found: FindResult, info: (t: Qualifi
   return { map: o.map, found, tableInfo: info, held, others, pinned, legalMinimum, exempt };
 }
 
-/** `k in (…)`, or for a composite key `(k1 = ? and k2 = ?) or …` (SQLite has no row-value lists). */
-function keyListIn(t: TableInfo, keys: readonly (readonly unknown[])[]): ReturnType<typeof sql> {
-  const pk = t.primaryKey;
-  if (keys.length === 0) return sql`1 = 0`;
-  if (pk.length === 1) return sql`${sql.id(pk[0]!)} in (${sql.join(keys.map((k) => sql`${k[0]}`))})`;
-  return sql`(${sql.join(keys.map((k) => sql`(${sql.join(pk.map((c, i) => sql`${sql.id(c)} = ${k[i]}`), sql` and `)})`), sql` or `)})`;
-}
-
-const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 // ---- checks before anything is written
 
@@ -408,7 +393,7 @@ async function writeBatch(trx: Kysely<any>, b: Batch, needles: readonly string[]
   const t = tableRef(b.table);
   const pk = b.table.primaryKey;
   const where = keyListIn(b.table, b.keys);
-  const keyWhere = (r: Record<string, unknown>) => sql.join(pk.map((k) => sql`${sql.id(k)} = ${r[k]}`), sql` and `);
+  const keyWhere = (r: Record<string, unknown>) => keyEquals(pk, r);
   switch (b.action) {
     case 'delete': {
       const r = await sql`delete from ${t} where ${where}`.execute(trx);
@@ -604,8 +589,3 @@ function certificateOf(erasureId: string, source: string, plan: ErasurePlan, inf
   return { erasureId, source, tables, finishedAt };
 }
 
-function groupBy<T>(xs: readonly T[], f: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) m.set(f(x), [...(m.get(f(x)) ?? []), x]);
-  return m;
-}

@@ -209,6 +209,35 @@ forEachDialect('data-subject erasure (sub)', (d) => {
     expect(again.out).toContain('No data found');
   });
 
+  it.skipIf(d.engine === 'pglite')('correct: the dry run, a unique value already taken stops it, then every row holding the email in every table changes', async () => {
+    const snapshot = await dump();
+    const taken = await run('subject', 'correct', '--email', 'bob@example.com', '--set', 'contact.email=carol@example.com');
+    expect(taken.code, taken.out + taken.err).toBe(2);
+    expect(taken.out).toContain('would fail');
+    expect(await dump()).toEqual(snapshot);
+    const bad = await run('subject', 'correct', '--email', 'bob@example.com', '--set', 'email=not-an-email');
+    expect(bad.code).toBe(2);
+    const dry = await run('subject', 'correct', '--email', 'bob@example.com', '--set', 'contact.email=Bob@New.example', '--dry-run', '--json');
+    expect(dry.code, dry.err + dry.out).toBe(0);
+    const plan = JSON.parse(dry.out) as { tables: { name: string; columns: string[]; rows: number }[]; mentions: number };
+    expect(plan.tables.map((t) => `${t.name}.${t.columns.join(',')}:${t.rows}`).sort()).toEqual(['customers.email:1', 'invoices.billing_email:1', 'visits.email:1']);
+    expect(await dump()).toEqual(snapshot);
+    const r = await run('subject', 'correct', '--email', 'bob@example.com', '--set', 'contact.email=Bob@New.example');
+    expect(r.code, r.err + r.out).toBe(0);
+    const after = await dump();
+    expect(after.customers!.find((x) => x.id === '2')!.email).toBe('Bob@New.example');
+    expect(after.visits!.find((x) => x.id === '2')!.email).toBe('Bob@New.example');
+    expect(after.invoices!.find((x) => x.id === '501')!.billing_email).toBe('Bob@New.example');
+    // Nothing else changed.
+    const strip = (db: typeof after) => JSON.stringify({ ...db, customers: db.customers!.filter((x) => x.id !== '2'), visits: db.visits!.filter((x) => x.id !== '2'), invoices: db.invoices!.filter((x) => x.id !== '501') });
+    expect(strip(after)).toBe(strip(snapshot));
+    const log = await run('log', '--action', 'subject.correction-certificate', '--json');
+    expect(log.out.toLowerCase()).not.toContain('bob@');
+    expect(log.out).toContain('keysSha256');
+    const found = await run('subject', 'find', '--email', 'bob@new.example', '--json');
+    expect((JSON.parse(found.out) as { rows: unknown[] }).rows.length).toBeGreaterThanOrEqual(3);
+  });
+
   it.skipIf(d.engine === 'pglite')('a column renamed since the audit stops the erasure before anything is written', async () => {
     const snapshot = await dump();
     await d.exec(`alter table visits rename column email to mail`);

@@ -496,6 +496,25 @@ Examples:
   $ npx steward subject erase --email alice@example.com
   $ npx steward log --action subject.erasure-certificate --json`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectErase({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  identifierOptions(subject.command('correct'))
+    .description('Rectify one person\'s data (GDPR Art. 16): set one category (contact.email, contact.phone, identity.person_name, …) on every row of theirs that holds it, in all sources; resumable; a certificate per source in the activity log.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
+    .requiredOption('--set <category=value>', 'the category and its new value: contact.email=alice@new.example (email=, phone= for short)')
+    .option('--dry-run', 'list the tables, columns and rows it would change and try the writes in a transaction that is rolled back')
+    .option('--batch-size <n>', 'rows per batch (one short transaction each; default 200)')
+    .option('--json', 'machine-readable plan and certificates')
+    .addHelpText('after', `
+Neither the old nor the new value is logged: the certificate names tables, columns, row
+counts and a hash of the keys. Mentions of the old value in free text are listed, not
+rewritten. A unique column where another row already holds the new value stops the run
+before anything is written (exit 2).
+
+Examples:
+  $ npx steward subject correct --email alice@example.com --set contact.email=alice@new.example --dry-run
+  $ npx steward subject correct --email alice@example.com --set contact.email=alice@new.example
+  $ npx steward subject correct --id customers.id=42 --set identity.person_name="Alice Smith"`)
+    .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectCorrect({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold

@@ -15,6 +15,7 @@ import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
 import { discoverSubjectMap, type DiscoveredMap } from '../../../subjects/discover.js';
+import { correctSubject, parseSet, type CorrectResult } from '../../../subjects/correct.js';
 import { eraseSubject, type EraseResult } from '../../../subjects/erase.js';
 import type { ErasurePlan } from '../../../subjects/erase-plan.js';
 import { findSubject, type FindResult } from '../../../subjects/find.js';
@@ -324,4 +325,69 @@ function renderPlan(plan: ErasurePlan, c: ReturnType<typeof pc.createColors>, ti
     for (const why of t.reasons.slice(0, 3)) out.push(`                 ${c.dim(shown(why))}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+export interface SubjectCorrectOptions extends SubjectFindOptions {
+  readonly set?: string;
+  readonly dryRun?: boolean;
+  readonly batchSize?: string | number;
+}
+
+/**
+ * `steward subject correct --set CATEGORY=VALUE`: rectification (Art. 16) on every row of
+ * the person that holds the category, in all sources. `--dry-run` lists the tables, columns
+ * and rows and tries the writes in a transaction rolled back. Exit 1 when ambiguous, 2 when
+ * the plan cannot run.
+ */
+export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Promise<number> {
+  if (!options.set) throw new UsageError('--set is required', { hint: 'e.g. --set contact.email=alice@new.example' });
+  const batchSize = options.batchSize === undefined ? undefined : Number(options.batchSize);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) throw new UsageError(`--batch-size must be a whole number from 1 to 10000, not "${shown(String(options.batchSize))}"`);
+  return withMap(
+    options,
+    io,
+    async ({ config, store, sources, discovered }) => {
+      const set = parseSet(options.set!, config.subjects.defaultCountry);
+      const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
+      const bar = progressBar(io, !options.json && !options.dryRun);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let r: CorrectResult;
+      try {
+        r = await correctSubject({ config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        bar.done();
+      }
+      const code = r.ambiguous ? 1 : r.problems.length > 0 ? 2 : 0;
+      if (options.json) {
+        io.stdout.write(`${stringifyJson(r, 2)}\n`);
+        return code;
+      }
+      const c = pc.createColors(useColor(io, options.color));
+      const given = identifiers.map(maskIdentifier).map(shown).join(', ');
+      if (r.ambiguous) {
+        io.stdout.write(`${c.red(c.bold(`Nothing corrected. Ambiguous: ${shown(r.ambiguous.message)}.`))}\n`);
+        return 1;
+      }
+      if (r.notFound) {
+        io.stdout.write(`${c.bold(`No data found for ${given}: nothing to correct.`)}\n`);
+        return 0;
+      }
+      const head = r.dryRun ? `Plan: set ${shown(r.category)} for ${given} (dry run: nothing was changed; the writes were tried in a transaction that was rolled back):` : `Corrected ${shown(r.category)} for ${given}${r.resumed ? ' (resumed)' : ''}:`;
+      const lines = [c.bold(head), ...r.tables.map((t) => `  ${t3(t)}: ${t.rows} row(s) · ${t.columns.map(shown).join(', ')}${t.encrypted.length ? ` (encrypted again: ${t.encrypted.map(shown).join(', ')})` : ''}`)];
+      if (r.mentions > 0) lines.push(c.yellow(`  ${r.mentions} mention(s) in free text quote the subject: listed by steward subject find, not rewritten`));
+      io.stdout.write(`${lines.join('\n')}\n`);
+      if (r.problems.length > 0) {
+        io.stdout.write(`\n${c.red(c.bold('The correction cannot run; nothing was written:'))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
+        return 2;
+      }
+      for (const cert of r.certificates) io.stdout.write(`  certificate for ${shown(cert.source)}: correction ${cert.correctionId.slice(0, 8)} (steward log --action subject.correction-certificate)\n`);
+      return code;
+    },
+    true,
+  );
 }

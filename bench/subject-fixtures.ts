@@ -8,7 +8,9 @@
  *   bench_shop  (foreign keys everywhere)
  *     customers    N      id, email (mixed case), phone (+44 74xx xxxxxx, a UK mobile), full_name, created_at
  *     addresses    1.5·N  → customers (every customer one, every second customer two)
- *     orders       2·N    → customers, → addresses (shipping); customers drawn by a hash (0–10 orders each)
+ *     orders       2·N    → customers, → addresses (shipping); customers drawn by a hash (0–10 orders each),
+ *                         except one order in a hundred, which goes to customers 1..100 (N/5000 each, 200 at
+ *                         N = 1M: heavy buyers; only when N ≥ 10,000)
  *     order_items  3.5·N  → orders, primary key (order_id, line_no); 1–3 lines per order
  *     tickets      0.5·N  → customers; body: free text that quotes the customer's email or phone
  *                         in 40% of tickets, another customer's email in 20% (a mention of someone else)
@@ -33,7 +35,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 
 /** Bump when the fixture's shape changes: older fixtures are rebuilt. */
-export const FIXTURE_VERSION = 2;
+export const FIXTURE_VERSION = 3;
+/** Customers 1..HEAVY have about 200 orders each (one order in a hundred is theirs): the long tail of B2B buyers. */
+export const HEAVY = 100;
 export const SHOP = 'bench_shop';
 export const CRM = 'bench_crm';
 
@@ -143,8 +147,8 @@ async function loadPostgres(url: string, n: number): Promise<Record<string, numb
       c.query(
         `insert into ${SHOP}.orders
          select k, cu, case when cu % 2 = 0 and k % 3 = 0 then $1::bigint + cu / 2 else cu end, timestamptz '2021-01-01' + (k % 1400) * interval '1 day', (k % 50000) / 100.0
-         from (select k, ${pick('k', 0, '$1::bigint')} cu from generate_series(1, 2 * $1::bigint) k) s`,
-        [n],
+         from (select k, case when k % 100 = 0 and $1::bigint >= 100 * $2::bigint then 1 + (k / 100) % $2::bigint else ${pick('k', 0, '$1::bigint')} end cu from generate_series(1, 2 * $1::bigint) k) s`,
+        [n, HEAVY],
       ),
     );
     await c.query(`create table ${SHOP}.order_items (order_id bigint not null, line_no int not null, sku text not null, quantity int not null, price numeric(10,2) not null, primary key (order_id, line_no))`);

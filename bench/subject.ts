@@ -23,7 +23,9 @@
  * `--deployed-samples 20` subjects only, since each find scans) and `indexed` (plus an
  * expression index on the digits of each phone column, written as Steward compares them,
  * and a pg_trgm GIN index on each free-text column; built, measured, dropped again).
- * `--phases deployed` or `--phases indexed` runs one.
+ * A third phase, `heavy`, measures customers 1–100 with the same indexes: one order in a
+ * hundred is theirs (~200 orders each at 1M subjects), apart from the random sample, to show how each path scales
+ * with a subject's rows. `--phases deployed,indexed` leaves it out.
  * Prints p50/p99/max per path, the ratio peer / steward (target ≥ 10×, p99 < 200 ms),
  * query counts, where Steward's time goes per query shape, and EXPLAIN of the slowest.
  *
@@ -49,7 +51,7 @@ import { discoverSubjectMap, type DiscoveredMap } from '../src/subjects/discover
 import { findSubject, type FindResult, type Mention, type SubjectRow } from '../src/subjects/find.js';
 import { normaliseStored, parseIdentifiers, phoneDigitVariants, phoneSpellings, type Identifier } from '../src/subjects/identifiers.js';
 import { tableKey, type SubjectMap, type SubjectTable } from '../src/subjects/map.js';
-import { CRM, ensureSubjectFixture, SHOP, type Fixture } from './subject-fixtures.js';
+import { CRM, ensureSubjectFixture, HEAVY, SHOP, type Fixture } from './subject-fixtures.js';
 import { opt } from './args.js';
 
 const BASE_URL = opt('url', process.env.STEWARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
@@ -61,7 +63,7 @@ const PROFILE = Number(opt('profile', '20'));
 /** Subjects measured as deployed, where every find scans (at 1M subjects a find takes seconds). */
 const DEPLOYED_SAMPLES = Number(opt('deployed-samples', '20'));
 /** `deployed`: the fixture's indexes; `indexed`: plus phone-digit expression and pg_trgm indexes (built, measured, dropped). */
-const PHASES = new Set(opt('phases', 'deployed,indexed').split(','));
+const PHASES = new Set(opt('phases', 'deployed,indexed,heavy').split(','));
 const COUNTRY = 'GB';
 
 // ---- helpers
@@ -396,7 +398,9 @@ async function main(): Promise<void> {
     const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 0x100000000);
     const ids = new Set<number>();
     while (ids.size < Math.min(SUBJECTS, SAMPLES + WARMUP)) ids.add(1 + Math.floor(rand() * SUBJECTS));
-    const emailRows = (await peer.pool.query<{ id: string; email: string }>(`select id, email from ${SHOP}.customers where id = any($1::bigint[])`, [[...ids]])).rows;
+    // The heavy buyers (customers 1..HEAVY: one order in a hundred is theirs, N / 5000 each, when N ≥ 10,000), measured apart from the random sample.
+    const heavy = SUBJECTS >= 100 * HEAVY ? Array.from({ length: HEAVY }, (_, i) => i + 1) : [];
+    const emailRows = (await peer.pool.query<{ id: string; email: string }>(`select id, email from ${SHOP}.customers where id = any($1::bigint[])`, [[...ids, ...heavy]])).rows;
     const emailOf = new Map(emailRows.map((r) => [Number(r.id), r.email]));
     const order = [...ids];
     const warm = order.slice(0, WARMUP);
@@ -493,6 +497,7 @@ async function main(): Promise<void> {
       process.stderr.write('creating the phone-digit and trigram indexes…\n');
       extra = await createExtraIndexes(peer.pool, map);
       phases.push(await measure('phone-digit and trigram indexes', sample, warm));
+      if (heavy.length > 0 && PHASES.has('heavy')) phases.push(await measure(`the same indexes, the ${heavy.length} heavy buyers (customers 1–${heavy.length}, ~${Math.round(SUBJECTS / 5000) + 2} orders each)`, heavy, []));
       await dropExtraIndexes(peer.pool);
     }
 
@@ -510,7 +515,7 @@ async function main(): Promise<void> {
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const ratio = (p: number[], s: number[], q: number) => (pct(p, q) / pct(s, q)).toFixed(2);
     for (const { label, sample, warm, lat, counts, mismatches, shapes, plans } of phases) {
-      console.log(`\n== ${label}: ${sample.length} random subjects by email (seed ${SEED}), after ${warm.length} warm-up; per subject on average ${avg(counts.rows).toFixed(1)} rows (max ${Math.max(...counts.rows)}), ${avg(counts.mentions).toFixed(1)} mentions, package ${Math.round(avg(counts.bytes))} bytes`);
+      console.log(`\n== ${label}: ${sample.length} ${label.includes('heavy') ? '' : 'random '}subjects by email (seed ${SEED}), after ${warm.length} warm-up; per subject on average ${avg(counts.rows).toFixed(1)} rows (max ${Math.max(...counts.rows)}), ${avg(counts.mentions).toFixed(1)} mentions, package ${Math.round(avg(counts.bytes))} bytes`);
       console.log('path                         p50 ms    p99 ms    max ms   queries/subject');
       const line = (name: string, xs: number[], q?: number[]) => console.log(`${name.padEnd(26)} ${ms(pct(xs, 0.5)).padStart(8)}  ${ms(pct(xs, 0.99)).padStart(8)}  ${ms(Math.max(...xs)).padStart(8)}   ${q ? avg(q).toFixed(1).padStart(8) : ''}`);
       line('steward find', lat.sFind, counts.sQueries);

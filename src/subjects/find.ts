@@ -306,6 +306,19 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     if (!changed) break;
   }
 
+  // Encrypted identifier columns that could not be searched whatever the identifiers: none
+  // without a blind index can be, and none can be without a keyring that opens its blind-index
+  // key (the plaintext the closure would have followed is unknown then too).
+  for (const mt of searchable) {
+    for (const col of mt.identifiers.filter((c) => c.encrypted)) {
+      if (!col.blindIndex) cannotSearch(mt, col, 'no-blind-index', 'Steward knows of no blind index beside it');
+      else {
+        const indexer = await decryptor.indexer(mt, col.column, col.blindIndex);
+        if ('unavailable' in indexer) cannotSearch(mt, col, 'keyring-unavailable', indexer.unavailable);
+      }
+    }
+  }
+
   // Weak-only start: one person, or ambiguous.
   let ambiguous: FindResult['ambiguous'] = null;
   if (pendingWeak.length > 0) {

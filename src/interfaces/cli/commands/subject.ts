@@ -171,7 +171,9 @@ function encryptionNotes(r: Pick<FindResult, 'unsearched' | 'notDecrypted'>, key
   const out: string[] = [];
   if (r.unsearched.length) {
     out.push('', c.yellow(`${r.unsearched.length} encrypted identifier column(s) not searched (their rows are found only through links)`));
-    if (keyring?.unavailable && r.unsearched.some((u) => u.reason === 'keyring-unavailable')) out.push(`  the keyring did not open: ${shown(keyring.unavailable)}`);
+    const why = [...new Set(r.unsearched.filter((u) => u.reason === 'keyring-unavailable').map((u) => u.detail))];
+    if (keyring?.unavailable) out.push(`  the keyring did not open: ${shown(keyring.unavailable)}`);
+    else for (const w of why) out.push(`  the keyring does not open the blind-index key: ${shown(w)}`);
     for (const u of r.unsearched) out.push(`  ${t3(u)}.${shown(u.column)} (${u.kind}): ${u.reason === 'no-blind-index' ? 'no blind index (see steward subject map)' : 'the keyring is not available'}`);
   }
   if (r.notDecrypted.length) {

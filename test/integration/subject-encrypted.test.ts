@@ -216,4 +216,16 @@ forEachDialect('data-subject requests over encrypted columns (sue)', (d) => {
     expect(moved.rows.find((r) => r.name === 'accounts')!.notDecrypted).toEqual({ email: 'does-not-verify' });
     expect(keysOf(moved.rows, 'visits')).toEqual([]); // Alice's email never joins Carol's identifiers
   });
+
+  it.skipIf(d.engine === 'pglite')('the remedy of the finding works: a rotation with --blind-index makes the column searchable', async () => {
+    const map = JSON.parse((await run(withKey, 'subject', 'map', '--json')).out) as { findings: { rule: string; remedy: string }[] };
+    const remedy = map.findings.find((f) => f.rule === 'subjects.encrypted-identifier-unsearchable')!.remedy;
+    const argv = remedy.slice(remedy.indexOf('steward ') + 'steward '.length).split(' ');
+    const r = await run(withKey, ...argv);
+    expect(r.code, r.err).toBe(0);
+    const res = await find(withKey, '--email', 'bob@example.com');
+    expect(keysOf(res.rows, 'leads')).toEqual(['2']);
+    expect(res.rows.find((x) => x.name === 'leads')!.via).toEqual(['email (blind index)']);
+    expect(res.unsearched).toEqual([]);
+  });
 });

@@ -157,7 +157,8 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
   const keyOf = (t: TableInfo, r: Record<string, unknown>) => Object.fromEntries(t.primaryKey.map((k) => [k, r[k]]));
   /** A row as read, with its ciphertexts decrypted (once per row: a row reached again is not decrypted again). */
   const read = async (mt: SubjectTable, r: Record<string, unknown>): Promise<Got> => {
-    const seen = rows.get(rowKey(mt, keyOf(tableInfo(mt), r)));
+    const info = tableInfo(mt);
+    const seen = info.primaryKey.length > 0 ? rows.get(rowKey(mt, keyOf(info, r))) : undefined;
     if (seen) return seen.got;
     const { decrypted, failed } = await decryptor.row(mt, r);
     const any = Object.keys(decrypted).length > 0;

@@ -244,7 +244,7 @@ async function peerFind(p: Peer, given: readonly Identifier[]): Promise<{ result
     }
   }
   return {
-    result: { identifiers: [...known.values()], rows: [...rows.values()], mentions, references: [], notMerged: [], ambiguous: null, stats: { hops: 0, queries, durationMs: Date.now() - started } },
+    result: { identifiers: [...known.values()], rows: [...rows.values()], mentions, references: [], notMerged: [], ambiguous: null, unsearched: [], notDecrypted: [], stats: { hops: 0, queries, durationMs: Date.now() - started } },
     queries,
   };
 }

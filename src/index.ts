@@ -11,7 +11,8 @@
  *
  * Data-subject requests (the same as `steward subject find`):
  *   const { map, schemas } = await discoverSubjectMap({ config, sources, store });
- *   const found = await findSubject({ map, schemas, sources, identifiers: parseIdentifiers({ email: ["alice@example.com"] }) });
+ *   const keyring = await openSubjectKeyring(store, () => openKeyring({ store, master: { env: 'STEWARD_MASTER_KEY' } }));   // openKeyring: steward/crypto
+ *   const found = await findSubject({ map, schemas, sources, keyring, identifiers: parseIdentifiers({ email: ["alice@example.com"] }) });
  */
 export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
 export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
@@ -27,7 +28,8 @@ export { renderReport, REPORT_FORMATS, type ReportFormat } from './interfaces/re
 export * from './errors.js';
 export { VERSION } from './version.js';
 export { discoverSubjectMap, resolveSubjectConfig, type DiscoverOptions, type DiscoveredMap } from './subjects/discover.js';
-export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention } from './subjects/find.js';
+export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention, type UnsearchedColumn } from './subjects/find.js';
+export { openSubjectKeyring, decryptSubjectRows, SubjectDecryptor, notDecryptedSummary, NOT_DECRYPTED_TEXT, type SubjectKeyring, type NotDecryptedReason, type NotDecryptedEntry, type DecryptedRow } from './subjects/decrypt.js';
 export { buildAccessPackage, type AccessPackage } from './subjects/access.js';
 export { eraseSubject, type EraseOptions, type EraseResult, type ErasureCertificate } from './subjects/erase.js';
 export { planErasure, placeholderValue, redactText, REDACTED, type ErasurePlan, type PlannedRow, type EraseAction } from './subjects/erase-plan.js';

@@ -172,7 +172,8 @@ export function foreignFormat(value: string): string | null {
   return null;
 }
 
-function rowKeyOf(parts: readonly unknown[]): RowKey {
+/** The row key bound into each ciphertext of a row: its primary key values, as the driver returned them. */
+export function rowKeyOf(parts: readonly unknown[]): RowKey {
   const conv = (v: unknown): RowKeyPart => (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : String(v));
   return parts.length === 1 ? conv(parts[0]) : parts.map(conv);
 }

@@ -77,6 +77,11 @@ export function identifierMatch(kind: SourceKind, idKind: 'email' | 'phone' | 'n
   return sql`upper(${stripped(text, [' ', '-', '.', '/'])}) in (${list})`;
 }
 
+/** `col in (…)` with blind indexes (text, compared exactly: an index on the column serves it). */
+export function blindIndexMatch(column: string, indexes: readonly string[]): RawBuilder<unknown> {
+  return sql`${sql.id(column)} in (${sql.join(indexes.map((v) => sql`${v}`))})`;
+}
+
 /** `lower(col) like lower(pattern)` for every value, as one OR: free-text mentions. */
 export function mentionMatch(column: string, values: readonly string[]): RawBuilder<unknown> {
   const c = sql.id(column);

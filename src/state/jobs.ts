@@ -107,6 +107,17 @@ export class StateJobStore {
     );
   }
 
+  /**
+   * Every job, finished or not, on this target (a column) of this source, newest first, whatever
+   * spelling its table was recorded under: what was done to a column and with which options
+   * (the subject map reads which blind index `steward encrypt` keeps beside a column).
+   */
+  async historyOnTarget(source: string, target: string): Promise<Job[]> {
+    return this.#run('read jobs from', async () =>
+      (await this.#db.selectFrom('column_jobs').selectAll().where('source', '=', source).where('column_name', '=', target).orderBy('started_at', 'desc').execute()).map(toJob),
+    );
+  }
+
   async get(id: string): Promise<Job | null> {
     return this.#run('read jobs from', async () => {
       const row = await this.#db.selectFrom('column_jobs').selectAll().where('id', '=', id).executeTakeFirst();

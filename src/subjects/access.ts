@@ -11,18 +11,22 @@
  *   retention policies covering the table), and the source of the data;
  * - `README.txt`: what the files are.
  *
- * Values that are Steward ciphertexts are exported as `{ "encrypted": true }` and
- * listed as not decrypted, unless the caller decrypted them first.
+ * Values are exported decrypted where find.ts decrypted them (`SubjectRow.decrypted`,
+ * with the keyring). A value that is still a Steward ciphertext is exported as
+ * `{ "encrypted": true, "notDecrypted": <reason> }` and listed under `notDecrypted`
+ * (per source, table, column and reason, with a row count), in export.json and in the
+ * summary: the person is told what the package does not show in plain.
  */
 import type { StewardConfig } from '../config/index.js';
 import { escapeHtml } from '../interfaces/reports/html.js';
+import { NOT_DECRYPTED_TEXT, type NotDecryptedEntry, type NotDecryptedReason } from './decrypt.js';
 import type { FindResult, SubjectRow } from './find.js';
 import type { SubjectMap } from './map.js';
 
 export interface AccessPackage {
   readonly files: Readonly<Record<string, string>>;
-  /** Values that are still Steward ciphertexts, per source.table.column: the export says so. */
-  readonly notDecrypted: readonly { readonly source: string; readonly table: string; readonly column: string; readonly rows: number }[];
+  /** Values that are still Steward ciphertexts, per source.table.column and reason: the export says so. */
+  readonly notDecrypted: readonly NotDecryptedEntry[];
   readonly rows: number;
 }
 
@@ -49,9 +53,22 @@ const jsonValue = (v: unknown): unknown => {
   if (Buffer.isBuffer(v)) return { base64: v.toString('base64') };
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'string' && CIPHERTEXT.test(v)) return { encrypted: true };
   return v;
 };
+
+/** The row as exported: decrypted values in place, ciphertexts left as a marker with the reason. */
+function exportedRow(r: SubjectRow, note: (column: string, reason: NotDecryptedReason) => void): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, stored] of Object.entries(r.row)) {
+    const v = r.decrypted?.[k] ?? stored;
+    const reason = r.notDecrypted?.[k] ?? (typeof v === 'string' && CIPHERTEXT.test(v) ? 'keyring-unavailable' : undefined);
+    if (reason) {
+      note(k, reason);
+      out[k] = { encrypted: true, notDecrypted: reason };
+    } else out[k] = jsonValue(v);
+  }
+  return out;
+}
 
 const matches = (pattern: string, category: string) => pattern === '*' || pattern === category || (pattern.endsWith('.*') && category.startsWith(pattern.slice(0, -1)));
 
@@ -60,7 +77,7 @@ export function buildAccessPackage(input: { readonly config: StewardConfig; read
   const { config, map, found } = input;
   const bySource = new Map<string, SubjectRow[]>();
   for (const r of found.rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
-  const notDecrypted = new Map<string, { source: string; table: string; column: string; rows: number }>();
+  const notDecrypted = new Map<string, { source: string; table: string; column: string; rows: number; reason: NotDecryptedReason }>();
   const sources = [...bySource].map(([source, rows]) => {
     const purposes = purposesOf(config, source);
     const cfg = config.sources.find((s) => s.name === source);
@@ -76,23 +93,20 @@ export function buildAccessPackage(input: { readonly config: StewardConfig; read
         const mt = map.tables.find((m) => m.source === source && m.schema === t.schema && m.name === t.name);
         const categories = [...new Set(mt ? mt.identifiers.map((i) => i.kind) : [])];
         const policies = config.retention.policies.filter((p) => (p.table !== undefined && (p.table === t.name || p.table === `${t.schema}.${t.name}`) && (p.source === undefined || p.source === source)) || (p.category !== undefined && (p.sources === undefined || p.sources.includes(source))));
-        for (const r of trs) {
-          for (const [col, v] of Object.entries(r.row)) {
-            if (typeof v === 'string' && CIPHERTEXT.test(v)) {
-              const k = `${source}\0${t.schema}.${t.name}\0${col}`;
-              const e = notDecrypted.get(k) ?? { source, table: `${t.schema}.${t.name}`, column: col, rows: 0 };
-              e.rows++;
-              notDecrypted.set(k, e);
-            }
-          }
-        }
+        const note = (col: string, reason: NotDecryptedReason) => {
+          const k = JSON.stringify([source, t.schema, t.name, col, reason]);
+          const e = notDecrypted.get(k) ?? { source, table: `${t.schema}.${t.name}`, column: col, rows: 0, reason };
+          e.rows++;
+          notDecrypted.set(k, e);
+        };
+        const exported = trs.map((r) => exportedRow(r, note));
         return {
           schema: t.schema,
           table: t.name,
           identifiedBy: categories,
           personalColumns: mt?.personalColumns ?? [],
           retention: policies.map((p) => ({ policy: p.name, period: p.period, from: p.from === undefined ? null : [p.from].flat().join(' or '), legalBasis: p.legalBasis, method: p.method })),
-          rows: trs.map((r) => Object.fromEntries(Object.entries(r.row).map(([k, v]) => [k, jsonValue(v)]))),
+          rows: exported,
         };
       }),
     };
@@ -104,7 +118,7 @@ export function buildAccessPackage(input: { readonly config: StewardConfig; read
     identifiers: found.identifiers.map((i) => ({ kind: i.kind, value: i.value, given: i.given })),
     sources,
     mentions: found.mentions.map((m) => ({ source: m.source, schema: m.schema, table: m.name, column: m.column, key: m.key })),
-    notDecrypted: [...notDecrypted.values()],
+    notDecrypted: [...notDecrypted.values()].map((n) => ({ ...n, why: NOT_DECRYPTED_TEXT[n.reason] })),
   };
   const files: Record<string, string> = {
     'export.json': `${JSON.stringify(doc, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
@@ -122,7 +136,7 @@ export function buildAccessPackage(input: { readonly config: StewardConfig; read
   return { files, notDecrypted: [...notDecrypted.values()], rows: found.rows.length };
 }
 
-function renderSummary(doc: { generatedAt: string; sources: { source: string; owner: string | null; recipients: readonly string[]; purposes: { name: string; description: string | null; legalBasis: string | null; categories: readonly string[] }[]; tables: { schema: string; table: string; identifiedBy: string[]; personalColumns: readonly string[]; retention: { policy: string; period: string; from: string | null; legalBasis: string }[]; rows: unknown[] }[] }[]; mentions: unknown[]; notDecrypted: { table: string; column: string; rows: number }[] }, _config: StewardConfig): string {
+function renderSummary(doc: { generatedAt: string; sources: { source: string; owner: string | null; recipients: readonly string[]; purposes: { name: string; description: string | null; legalBasis: string | null; categories: readonly string[] }[]; tables: { schema: string; table: string; identifiedBy: string[]; personalColumns: readonly string[]; retention: { policy: string; period: string; from: string | null; legalBasis: string }[]; rows: unknown[] }[] }[]; mentions: unknown[]; notDecrypted: { table: string; column: string; rows: number; why: string }[] }, _config: StewardConfig): string {
   const e = escapeHtml;
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your personal data</title>
@@ -148,7 +162,7 @@ function renderSummary(doc: { generatedAt: string; sources: { source: string; ow
   }
   if (doc.notDecrypted.length) {
     parts.push('<h2>Values not decrypted</h2><p>These values are stored encrypted and could not be decrypted for this export:</p><ul>');
-    for (const n of doc.notDecrypted) parts.push(`<li>${e(n.table)}.${e(n.column)}: ${n.rows} record(s)</li>`);
+    for (const n of doc.notDecrypted) parts.push(`<li>${e(n.table)}.${e(n.column)}: ${n.rows} record(s): ${e(n.why)}</li>`);
     parts.push('</ul>');
   }
   parts.push('<p>You may ask us to correct or erase this data, or object to its use.</p></body></html>\n');

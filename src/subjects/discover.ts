@@ -11,8 +11,10 @@ import { ConfigError, isStewardError } from '../errors.js';
 import { indexLeads, inclusion } from '../sources/subject-queries.js';
 import { lastUnquotedDot, tablesNamed, unquoteName } from '../sources/table-names.js';
 import type { Source, TableInfo } from '../sources/types.js';
+import type { KeyInfo } from '../crypto/keyring.js';
+import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
-import { deriveSubjectMap, linkCandidates, type LinkConfig, type LinkEnd, type QualifiedTable, type SourceSchema, type SubjectMap, type SubjectMapConfig } from './map.js';
+import { deriveSubjectMap, linkCandidates, type BlindIndexNormalizer, type EncryptedColumn, type LinkConfig, type LinkEnd, type QualifiedTable, type SourceSchema, type SubjectMap, type SubjectMapConfig } from './map.js';
 
 export interface DiscoverOptions {
   readonly config: StewardConfig;
@@ -85,6 +87,53 @@ export function resolveSubjectConfig(config: StewardConfig, schemas: ReadonlyMap
   return { minConfidence: sc.minConfidence, links, identifiers, exclude };
 }
 
+const NORMALIZERS: ReadonlySet<string> = new Set(['none', 'trim', 'lowercase', 'email', 'digits']);
+
+/**
+ * The columns of one source Steward encrypted, from the state store: a data key (`dek`) names
+ * the column (under the table spelling `steward encrypt` was given), and the column's jobs say
+ * whether it is still encrypted (no `decrypt` finished after the last encrypt), whether an
+ * encrypt or decrypt is unfinished (some values plaintext, some not), and which blind index the newest
+ * encrypt or rotation keeps (`options.blindIndex`: column, normaliser, bytes). Pure.
+ *
+ * A blind index counts only when its column still exists, its normaliser is one a lookup can
+ * reproduce (a function given through the library is recorded as `none`, and is taken as
+ * such), and the column's blind-index key exists (`bidx`, not destroyed).
+ */
+export function recordedEncryption(source: string, tables: readonly TableInfo[], keys: readonly KeyInfo[], jobsOf: (column: string) => readonly Job[]): EncryptedColumn[] {
+  const out: EncryptedColumn[] = [];
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (k.kind !== 'dek' || k.scope.source !== source) continue;
+    const hits = tablesNamed(tables, k.scope.table);
+    if (hits.length !== 1) continue; // dropped since, or a spelling that no longer names one table
+    const t = hits[0]!;
+    const id = JSON.stringify([t.schema, t.name, k.scope.column]);
+    if (seen.has(id) || !t.columns.some((c) => c.name === k.scope.column)) continue;
+    seen.add(id);
+    const samePhysical = (spelling: string) => tablesNamed(tables, spelling).some((x) => x.schema === t.schema && x.name === t.name);
+    const jobs = jobsOf(k.scope.column)
+      .filter((j) => (j.operation === 'encrypt' || j.operation === 'decrypt' || j.operation === 'rotate') && samePhysical(j.table))
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    const last = jobs[0];
+    const encrypted = !(last && last.operation === 'decrypt' && last.status === 'done');
+    const mixed = last !== undefined && last.status !== 'done' && (last.operation === 'encrypt' || last.operation === 'decrypt');
+    let blindIndex: EncryptedColumn['blindIndex'] = null;
+    for (const j of jobs) {
+      if (j.operation === 'decrypt') break;
+      const b = j.options.blindIndex as { column?: unknown; normalize?: unknown; bytes?: unknown } | null | undefined;
+      if (!b || typeof b.column !== 'string') continue;
+      const normalize = typeof b.normalize === 'string' && NORMALIZERS.has(b.normalize) ? (b.normalize as BlindIndexNormalizer) : 'none';
+      const bytes = typeof b.bytes === 'number' && Number.isInteger(b.bytes) ? b.bytes : 16;
+      const liveKey = keys.some((x) => x.kind === 'bidx' && x.state !== 'destroyed' && x.scope.source === source && x.scope.column === k.scope.column && x.scope.table === j.table);
+      if (liveKey && t.columns.some((c) => c.name === b.column)) blindIndex = { column: b.column, normalize, bytes, scopeTable: j.table };
+      break;
+    }
+    out.push({ schema: t.schema, name: t.name, column: k.scope.column, encrypted, mixed, blindIndex });
+  }
+  return out;
+}
+
 /** Introspects, reads inventories and indexes, measures inferred links, and derives the map. */
 export async function discoverSubjectMap(options: DiscoverOptions): Promise<DiscoveredMap> {
   const schemas = new Map<string, SourceSchema>();
@@ -108,7 +157,12 @@ export async function discoverSubjectMap(options: DiscoverOptions): Promise<Disc
       inventory = await options.freshInventory(name);
       inventoryFrom.set(name, 'fresh');
     }
-    schemas.set(name, { source: name, kind: source.kind, tables, inventory, indexLeads: await indexLeads(source.db, source.kind, tables) });
+    // Encrypted columns: the data keys and the jobs of this source (no master key needed for either).
+    const keys = options.store ? (await options.store.keys.listKeys()).map(({ wrapped: _w, ...k }) => k) : [];
+    const jobs = new Map<string, readonly Job[]>();
+    for (const column of new Set(keys.filter((k) => k.kind === 'dek' && k.scope.source === name).map((k) => k.scope.column))) jobs.set(column, await options.store!.jobs.historyOnTarget(name, column));
+    const encrypted = recordedEncryption(name, tables, keys, (c) => jobs.get(c) ?? []);
+    schemas.set(name, { source: name, kind: source.kind, tables, inventory, indexLeads: await indexLeads(source.db, source.kind, tables), ...(encrypted.length ? { encrypted } : {}) });
   }
   const config = resolveSubjectConfig(options.config, schemas);
   const measured = [];

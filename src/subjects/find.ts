@@ -18,23 +18,46 @@
  *   identifier (erasure refuses to run).
  * A table pointing at itself (referred_by → id) gives `references`: other people's
  * rows that point at the subject, never the subject's own.
+ *
+ * Encrypted columns (decrypt.ts): an identifier column Steward encrypted is searched
+ * through its blind index (`where <col>_bidx in (…)`, the indexes of every value
+ * computed with the keyring), one query per table per hop like any other; a match is
+ * confirmed by decrypting it. Every row found, by any path, has its Steward ciphertexts
+ * decrypted, so a decrypted email joins the identifiers like a plain one. Without the
+ * keyring the search goes on through plain identifiers and links, and the result says
+ * which encrypted columns it could not search (`unsearched`) and which values it could
+ * not decrypt (`notDecrypted`).
  */
 import { sql } from 'kysely';
 import { isStewardError } from '../errors.js';
 import { toSourceError } from '../sources/errors.js';
-import { identifierMatch, mentionMatch, subjectTableSql } from '../sources/subject-queries.js';
+import { blindIndexMatch, identifierMatch, mentionMatch, subjectTableSql } from '../sources/subject-queries.js';
 import { tablesNamed } from '../sources/table-names.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import { normaliseStored, phoneDigitVariants, phoneSpellings, STRONG, type Identifier, type IdentifierKind } from './identifiers.js';
-import { tableKey, type QualifiedTable, type SubjectLink, type SubjectMap, type SubjectTable } from './map.js';
+import { notDecryptedSummary, SubjectDecryptor, type NotDecryptedEntry, type NotDecryptedReason, type SubjectKeyring } from './decrypt.js';
+import { tableKey, type IdentifierColumn, type QualifiedTable, type SubjectLink, type SubjectMap, type SubjectTable } from './map.js';
 import type { SourceSchema } from './map.js';
 
 export interface SubjectRow extends QualifiedTable {
   /** Primary key values by column. */
   readonly key: Readonly<Record<string, unknown>>;
   readonly row: Readonly<Record<string, unknown>>;
-  /** Why it is the subject's: `email`, `phone`, `key`, `link:<child cols> → <parent>`, or `ref:link:…` (a row the subject's row points at). */
+  /** Why it is the subject's: `email`, `phone`, `email (blind index)`, `key`, `link:<child cols> → <parent>`, or `ref:link:…` (a row the subject's row points at). */
   readonly via: readonly string[];
+  /** Plaintext of the row's Steward ciphertexts, by column (absent when there were none or none could be read). */
+  readonly decrypted?: Readonly<Record<string, string>>;
+  /** Steward ciphertexts of the row left encrypted, by column, with the reason. */
+  readonly notDecrypted?: Readonly<Record<string, NotDecryptedReason>>;
+}
+
+/** An encrypted identifier column the search could not use (its rows are found only through links). */
+export interface UnsearchedColumn extends QualifiedTable {
+  readonly column: string;
+  readonly kind: Exclude<IdentifierKind, 'key'>;
+  /** `no-blind-index`, or `keyring-unavailable` (with the detail in `detail`). */
+  readonly reason: 'no-blind-index' | 'keyring-unavailable';
+  readonly detail: string;
 }
 
 export interface Mention extends QualifiedTable {
@@ -55,6 +78,10 @@ export interface FindResult {
   readonly notMerged: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>>; readonly shared: IdentifierKind; readonly reason: string })[];
   /** Set when the identifiers given match more than one person; rows are then empty. */
   readonly ambiguous: { readonly message: string; readonly candidates: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>> })[] } | null;
+  /** Encrypted identifier columns that were not searched, and why. */
+  readonly unsearched: readonly UnsearchedColumn[];
+  /** Values of the rows found that are still Steward ciphertexts, per source.table.column and reason. */
+  readonly notDecrypted: readonly NotDecryptedEntry[];
   readonly stats: { readonly hops: number; readonly queries: number; readonly durationMs: number };
 }
 
@@ -69,6 +96,12 @@ export interface FindOptions {
   readonly chunk?: number;
   /** At most this many hops of closure. Default 8. */
   readonly maxHops?: number;
+  /**
+   * The keyring (decrypt.ts `openSubjectKeyring`): searches encrypted identifier columns by
+   * their blind index and decrypts the rows found. Absent: encrypted columns are not searched
+   * and their values are reported as not decrypted.
+   */
+  readonly keyring?: SubjectKeyring;
 }
 
 type Kind3 = Exclude<IdentifierKind, 'key'>;
@@ -88,11 +121,25 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
   const strongValues = () => new Set([...known.values()].filter((i) => STRONG.has(i.kind) && i.kind !== 'key').map((i) => `${i.kind}\0${i.value}`));
   const givenAllWeak = options.identifiers.every((i) => !STRONG.has(i.kind));
 
-  const rows = new Map<string, { t: QualifiedTable; key: Record<string, unknown>; row: Record<string, unknown>; via: Set<string> }>();
+  const rows = new Map<string, { t: QualifiedTable; key: Record<string, unknown>; got: Got; via: Set<string> }>();
+  const decryptor = new SubjectDecryptor(options.keyring ?? { keys: [], fields: null, unavailable: 'no keyring was given' }, (source) => options.schemas.get(source)?.tables ?? []);
+  const unsearched = new Map<string, UnsearchedColumn>();
+  const cannotSearch = (mt: SubjectTable, col: IdentifierColumn, reason: UnsearchedColumn['reason'], detail: string) => {
+    const k = `${tableKey(mt)}\0${col.column}`;
+    if (!unsearched.has(k)) unsearched.set(k, { source: mt.source, schema: mt.schema, name: mt.name, column: col.column, kind: col.kind, reason, detail });
+  };
   const references = new Map<string, SubjectRow & { column: string }>();
   const notMerged = new Map<string, FindResult['notMerged'][number]>();
-  /** Values already asked of (table, column). */
+  /** Values already asked of (table, column, plain or by blind index). */
   const asked = new Map<string, Set<string>>();
+  const freshFor = (mt: SubjectTable, column: string, how: 'plain' | 'blind', values: readonly string[]): string[] => {
+    const ak = `${tableKey(mt)}\0${column}\0${how}`;
+    const done = asked.get(ak) ?? new Set<string>();
+    const fresh = values.filter((v) => !done.has(v));
+    for (const v of fresh) done.add(v);
+    asked.set(ak, done);
+    return fresh;
+  };
   /** Parent keys already followed per link. */
   const followed = new Map<string, Set<string>>();
 
@@ -108,26 +155,35 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     }
   };
   const keyOf = (t: TableInfo, r: Record<string, unknown>) => Object.fromEntries(t.primaryKey.map((k) => [k, r[k]]));
+  /** A row as read, with its ciphertexts decrypted (once per row: a row reached again is not decrypted again). */
+  const read = async (mt: SubjectTable, r: Record<string, unknown>): Promise<Got> => {
+    const info = tableInfo(mt);
+    const seen = info.primaryKey.length > 0 ? rows.get(rowKey(mt, keyOf(info, r))) : undefined;
+    if (seen) return seen.got;
+    const { decrypted, failed } = await decryptor.row(mt, r);
+    const any = Object.keys(decrypted).length > 0;
+    return { row: r, view: any ? { ...r, ...decrypted } : r, ...(any ? { decrypted } : {}), ...(Object.keys(failed).length ? { failed } : {}) };
+  };
   const strongOf = (mt: SubjectTable, r: Record<string, unknown>) =>
     mt.identifiers.filter((c) => STRONG.has(c.kind)).flatMap((c) => {
       const v = normaliseStored(c.kind, r[c.column], country);
       return v ? [`${c.kind}\0${v}`] : [];
     });
   /** A candidate row: the subject's, or not merged, or (weak-only start) held back for the ambiguity check. */
-  const pendingWeak: { mt: SubjectTable; key: Record<string, unknown>; row: Record<string, unknown>; via: string; strong: string[] }[] = [];
-  const accept = (mt: SubjectTable, r: Record<string, unknown>, via: string): boolean => {
+  const pendingWeak: { mt: SubjectTable; key: Record<string, unknown>; got: Got; via: string; strong: string[] }[] = [];
+  const accept = (mt: SubjectTable, g: Got, via: string): boolean => {
     const info = tableInfo(mt);
-    const key = keyOf(info, r);
+    const key = keyOf(info, g.row);
     const k = rowKey(mt, key);
     const existing = rows.get(k);
     if (existing) {
       existing.via.add(via);
       return false;
     }
-    rows.set(k, { t: { source: mt.source, schema: mt.schema, name: mt.name }, key, row: r, via: new Set([via]) });
-    // Its identifiers join the subject's.
+    rows.set(k, { t: { source: mt.source, schema: mt.schema, name: mt.name }, key, got: g, via: new Set([via]) });
+    // Its identifiers join the subject's (decrypted ones too).
     for (const c of mt.identifiers) {
-      const v = normaliseStored(c.kind, r[c.column], country);
+      const v = normaliseStored(c.kind, g.view[c.column], country);
       if (v) {
         const i: Identifier = { kind: c.kind, value: v };
         if (!known.has(idKey(i))) known.set(idKey(i), { ...i, given: false });
@@ -135,16 +191,16 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     }
     return true;
   };
-  const consider = (mt: SubjectTable, r: Record<string, unknown>, kind: IdentifierKind, via: string) => {
-    if (STRONG.has(kind)) return accept(mt, r, via);
-    const strong = strongOf(mt, r);
+  const consider = (mt: SubjectTable, g: Got, kind: IdentifierKind, via: string) => {
+    if (STRONG.has(kind)) return accept(mt, g, via);
+    const strong = strongOf(mt, g.view);
     const mine = strongValues();
-    if (strong.length === 0 || strong.some((s) => mine.has(s))) return accept(mt, r, via);
+    if (strong.length === 0 || strong.some((s) => mine.has(s))) return accept(mt, g, via);
     if (mine.size === 0 && givenAllWeak) {
-      pendingWeak.push({ mt, key: keyOf(tableInfo(mt), r), row: r, via, strong });
+      pendingWeak.push({ mt, key: keyOf(tableInfo(mt), g.row), got: g, via, strong });
       return false;
     }
-    const key = keyOf(tableInfo(mt), r);
+    const key = keyOf(tableInfo(mt), g.row);
     notMerged.set(rowKey(mt, key), { source: mt.source, schema: mt.schema, name: mt.name, key, shared: kind, reason: `shares a ${kind} with the subject but holds another ${strong[0]!.split('\0')[0]}` });
     return false;
   };
@@ -159,18 +215,44 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
       const values = [...known.values()].filter((i) => i.kind === kind).map((i) => i.value);
       if (values.length === 0) continue;
       for (const mt of searchable) {
-        for (const col of mt.identifiers.filter((c) => c.kind === kind && !c.encrypted)) {
-          const ak = `${tableKey(mt)}\0${col.column}`;
-          const done = asked.get(ak) ?? new Set<string>();
-          const fresh = values.filter((v) => !done.has(v));
-          if (fresh.length === 0) continue;
-          for (const v of fresh) done.add(v);
-          asked.set(ak, done);
+        for (const col of mt.identifiers.filter((c) => c.kind === kind)) {
           const src = sourceOf(mt);
-          const compare = kind === 'phone' ? [...new Set(fresh.flatMap((v) => phoneDigitVariants(v, country)))] : fresh;
-          for (const part of chunks(compare, chunk)) {
-            const found = await run(mt, `find the subject in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${identifierMatch(src.kind, kind, col.column, part)}`.execute(src.db)).rows);
-            for (const r of found) if (consider(mt, r, kind, kind)) changed = true;
+          // Plain values: a plain column, or an encrypted one whose migration has not finished.
+          if (!col.encrypted || col.mixed) {
+            const fresh = freshFor(mt, col.column, 'plain', values);
+            const compare = kind === 'phone' ? [...new Set(fresh.flatMap((v) => phoneDigitVariants(v, country)))] : fresh;
+            for (const part of chunks(compare, chunk)) {
+              const found = await run(mt, `find the subject in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${identifierMatch(src.kind, kind, col.column, part)}`.execute(src.db)).rows);
+              for (const r of found) if (consider(mt, await read(mt, r), kind, kind)) changed = true;
+            }
+          }
+          if (!col.encrypted) continue;
+          // Encrypted: through the blind index, every value's index computed with the keyring.
+          if (!col.blindIndex) {
+            cannotSearch(mt, col, 'no-blind-index', 'Steward knows of no blind index beside it');
+            continue;
+          }
+          const indexer = await decryptor.indexer(mt, col.column, col.blindIndex);
+          if ('unavailable' in indexer) {
+            cannotSearch(mt, col, 'keyring-unavailable', indexer.unavailable);
+            continue;
+          }
+          const fresh = freshFor(mt, col.column, 'blind', values);
+          if (fresh.length === 0) continue;
+          const wanted = new Set(fresh);
+          const indexes = [...new Set(fresh.flatMap((v) => blindIndexInputs(kind, col.blindIndex!.normalize, v, country)).map((x) => indexer.index(x)))];
+          for (const part of chunks(indexes, chunk)) {
+            const found = await run(mt, `find the subject by blind index in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${blindIndexMatch(col.blindIndex!.column, part)}`.execute(src.db)).rows);
+            for (const r of found) {
+              const g = await read(mt, r);
+              // Confirmed by its plaintext when it decrypts (a truncated HMAC may collide); one that does not is reported.
+              const plain = g.decrypted?.[col.column];
+              if (plain !== undefined) {
+                const v = normaliseStored(kind, plain, country);
+                if (v === null || !wanted.has(v)) continue;
+              }
+              if (consider(mt, g, kind, `${kind} (blind index)`)) changed = true;
+            }
           }
         }
       }
@@ -184,7 +266,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             if (!mt || mt.role === 'excluded' || !t.columns.some((c) => c.name === i.column)) continue;
             const src = sourceOf(mt);
             const found = await run(mt, 'find the subject in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${sql.id(i.column!)} = ${i.value}`.execute(src.db)).rows);
-            for (const r of found) if (accept(mt, r, 'key')) changed = true;
+            for (const r of found) if (accept(mt, await read(mt, r), 'key')) changed = true;
           }
         }
       }
@@ -198,7 +280,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
       const lk = JSON.stringify([l.parent, l.child]);
       const done = followed.get(lk) ?? new Set<string>();
       const tuples = parentRows
-        .map((r) => l.parent.columns.map((c) => r.row[c]))
+        .map((r) => l.parent.columns.map((c) => r.got.view[c]))
         .filter((tu) => tu.every((v) => v !== null && v !== undefined))
         .filter((tu) => !done.has(JSON.stringify(tu.map(String))));
       if (tuples.length === 0) continue;
@@ -219,7 +301,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             if (!rows.has(k)) references.set(k, { source: childMt.source, schema: childMt.schema, name: childMt.name, key, row: r, via: [linkLabel(l)], column: l.child.columns.join(', ') });
             continue;
           }
-          if (accept(childMt, r, linkLabel(l))) changed = true;
+          if (accept(childMt, await read(childMt, r), linkLabel(l))) changed = true;
         }
       }
     }
@@ -232,7 +314,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
       const lk = JSON.stringify(['up', l.parent, l.child]);
       const done = followed.get(lk) ?? new Set<string>();
       const tuples = childRows
-        .map((r) => l.child.columns.map((c) => r.row[c]))
+        .map((r) => l.child.columns.map((c) => r.got.row[c]))
         .filter((tu) => tu.every((v) => v !== null && v !== undefined))
         .filter((tu) => !done.has(JSON.stringify(tu.map(String))));
       if (tuples.length === 0) continue;
@@ -246,10 +328,23 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             ? sql`${cols[0]!} in (${sql.join(part.map((tu) => sql`${tu[0]}`))})`
             : sql`(${sql.join(part.map((tu) => sql`(${sql.join(cols.map((c, i) => sql`${c} = ${tu[i]}`), sql` and `)})`), sql` or `)})`;
         const found = await run(parentMt, 'follow a link up into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(parentMt, src.kind)} where ${where}`.execute(src.db)).rows);
-        for (const r of found) if (accept(parentMt, r, `ref:${linkLabel(l)}`)) changed = true;
+        for (const r of found) if (accept(parentMt, await read(parentMt, r), `ref:${linkLabel(l)}`)) changed = true;
       }
     }
     if (!changed) break;
+  }
+
+  // Encrypted identifier columns that could not be searched whatever the identifiers: none
+  // without a blind index can be, and none can be without a keyring that opens its blind-index
+  // key (the plaintext the closure would have followed is unknown then too).
+  for (const mt of searchable) {
+    for (const col of mt.identifiers.filter((c) => c.encrypted)) {
+      if (!col.blindIndex) cannotSearch(mt, col, 'no-blind-index', 'Steward knows of no blind index beside it');
+      else {
+        const indexer = await decryptor.indexer(mt, col.column, col.blindIndex);
+        if ('unavailable' in indexer) cannotSearch(mt, col, 'keyring-unavailable', indexer.unavailable);
+      }
+    }
   }
 
   // Weak-only start: one person, or ambiguous.
@@ -263,7 +358,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
       };
     } else {
       // One person: accept the held-back rows and run the closure again from them.
-      for (const p of pendingWeak) accept(p.mt, p.row, p.via);
+      for (const p of pendingWeak) accept(p.mt, p.got, p.via);
       pendingWeak.length = 0;
       const again = await findSubject({ ...options, identifiers: [...known.values()].map(({ given: _g, ...i }) => i) });
       return {
@@ -298,15 +393,45 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     }
   }
 
+  const out: SubjectRow[] = ambiguous
+    ? []
+    : [...rows.values()].map((r) => ({ ...r.t, key: r.key, row: r.got.row, via: [...r.via], ...(r.got.decrypted ? { decrypted: r.got.decrypted } : {}), ...(r.got.failed ? { notDecrypted: r.got.failed } : {}) }));
   return {
     identifiers: [...known.values()],
-    rows: ambiguous ? [] : [...rows.values()].map((r) => ({ ...r.t, key: r.key, row: r.row, via: [...r.via] })),
+    rows: out,
     mentions,
     references: ambiguous ? [] : [...references.values()].filter((r) => !rows.has(rowKey(r, r.key))),
     notMerged: [...notMerged.values()],
     ambiguous,
+    unsearched: [...unsearched.values()],
+    notDecrypted: notDecryptedSummary(out),
     stats: { hops: hops + 1, queries, durationMs: Date.now() - started },
   };
+}
+
+/** A row as read (`row`), and as seen with its ciphertexts decrypted (`view`). */
+interface Got {
+  readonly row: Record<string, unknown>;
+  readonly view: Record<string, unknown>;
+  readonly decrypted?: Readonly<Record<string, string>>;
+  readonly failed?: Readonly<Record<string, NotDecryptedReason>>;
+}
+
+/**
+ * The strings whose blind index a stored value of `kind` may have, for one normalised
+ * identifier: an index is an HMAC of the value as `steward encrypt` saw it after its own
+ * normaliser, so a lookup tries the spellings that normaliser keeps apart. Emails: the
+ * address (`email`/`lowercase` fold the rest; `none`/`trim` find only values stored
+ * already normalised). Phones: the digit strings a number is stored with under `digits`,
+ * its written forms otherwise. National IDs: without separators. Pure.
+ */
+export function blindIndexInputs(kind: Exclude<IdentifierKind, 'key'>, normalize: string, value: string, defaultCountry?: string): string[] {
+  if (kind === 'email') return [value];
+  if (kind === 'phone') {
+    const digits = phoneDigitVariants(value, defaultCountry as Parameters<typeof phoneDigitVariants>[1]);
+    return normalize === 'digits' ? digits : [...new Set([...phoneSpellings(value), ...digits])];
+  }
+  return normalize === 'digits' ? [value.replace(/\D+/g, '')] : [value];
 }
 
 const linkLabel = (l: SubjectLink) => `link:${l.child.name}.${l.child.columns.join(',')} → ${l.parent.name}.${l.parent.columns.join(',')}`;

@@ -22,7 +22,11 @@
 import type { InventoryItem } from '../audit/types.js';
 import { dialectOf } from '../sources/dialects.js';
 import type { ColumnInfo, SourceKind, TableInfo, TableRef } from '../sources/types.js';
+import { shellCommand } from '../shell.js';
 import { IDENTIFIER_CATEGORIES, type IdentifierKind } from './identifiers.js';
+
+/** The blind-index normaliser that fits each identifier kind (what a lookup can reproduce). */
+const BLIND_NORMALIZER: Readonly<Record<Exclude<IdentifierKind, 'key'>, BlindIndexNormalizer>> = { email: 'email', phone: 'digits', nationalId: 'trim' };
 
 export type TableRole = 'identity' | 'identified' | 'child' | 'excluded' | 'unreachable' | 'unrelated';
 
@@ -61,12 +65,54 @@ export interface SubjectLink {
 export interface IdentifierColumn {
   readonly column: string;
   readonly kind: Exclude<IdentifierKind, 'key'>;
-  /** From the inventory, or `config` when steward.yml declared it. */
-  readonly origin: 'inventory' | 'config';
+  /**
+   * From the inventory, `config` when steward.yml declared it, or `encryption` when only the
+   * keyring says so (a column `steward encrypt` keeps an email blind index for).
+   */
+  readonly origin: 'inventory' | 'config' | 'encryption';
   /** Encrypted by Steward (found through its blind index when there is one). */
   readonly encrypted: boolean;
   /** Whether an index serves the lookup (see discover.ts); null when unknown. */
   readonly indexed: boolean | null;
+  /**
+   * Encrypted columns: the blind index a request searches instead (null: none, so the
+   * column's rows are found only through links). Absent on plain columns.
+   */
+  readonly blindIndex?: BlindIndexRef | null;
+  /**
+   * Encrypted columns whose `steward encrypt` has not finished: some values may still be
+   * plaintext, so they are searched both ways.
+   */
+  readonly mixed?: boolean;
+}
+
+/** The blind index `steward encrypt --blind-index` keeps beside an encrypted column. */
+export interface BlindIndexRef {
+  /** The column holding the index (`email_bidx`). */
+  readonly column: string;
+  /** How values were normalised before indexing (`--normalize`). */
+  readonly normalize: BlindIndexNormalizer;
+  /** Bytes of HMAC kept. */
+  readonly bytes: number;
+  /** The table as the key scope names it (the spelling `steward encrypt` was given: `customers`, `public.customers`). */
+  readonly scopeTable: string;
+  /** Whether an index serves `where <column> in (…)`; null when unknown. */
+  readonly indexed: boolean | null;
+}
+
+export type BlindIndexNormalizer = 'none' | 'trim' | 'lowercase' | 'email' | 'digits';
+
+/**
+ * What the state store says about one column Steward encrypted (discover.ts reads it from
+ * the data keys and the `steward encrypt` jobs; no master key is needed for it).
+ */
+export interface EncryptedColumn extends TableRef {
+  readonly column: string;
+  /** Still encrypted (false: `steward decrypt` finished after the last encrypt). */
+  readonly encrypted: boolean;
+  /** An encrypt (or rotation) has not finished: some values may still be plaintext. */
+  readonly mixed: boolean;
+  readonly blindIndex: Omit<BlindIndexRef, 'indexed'> | null;
 }
 
 export interface SubjectTable extends QualifiedTable {
@@ -82,7 +128,7 @@ export interface SubjectTable extends QualifiedTable {
 }
 
 export interface SubjectMapFinding {
-  readonly rule: 'subjects.identifier-not-indexed' | 'subjects.unreachable-personal-data' | 'subjects.link-inferred';
+  readonly rule: 'subjects.identifier-not-indexed' | 'subjects.unreachable-personal-data' | 'subjects.link-inferred' | 'subjects.encrypted-identifier-unsearchable';
   readonly severity: 'medium' | 'low' | 'info';
   readonly location: QualifiedTable & { readonly column?: string };
   readonly message: string;
@@ -105,6 +151,8 @@ export interface SourceSchema {
   readonly inventory: readonly InventoryItem[];
   /** `schema.table` → columns (or `lower(col)` expressions) that lead an index. */
   readonly indexLeads?: ReadonlyMap<string, readonly string[]> | null;
+  /** Columns Steward encrypted, as the state store records them (physical tables). */
+  readonly encrypted?: readonly EncryptedColumn[];
 }
 
 export interface LinkConfig {
@@ -282,20 +330,37 @@ export function deriveSubjectMap(
         const want = dialectOf(s.kind).capabilities.textEqualityFoldsCase ? norm(column) : `lower(${norm(column)})`;
         return leads.some((l) => norm(l) === want);
       };
+      const plainIndexed = (column: string): boolean | null => (leads ? leads.some((l) => l.toLowerCase().replace(/[\s"`]/g, '') === column.toLowerCase()) : null);
+      // What the state store says about an encrypted column overrides the inventory (which may
+      // predate `steward encrypt`, or a `steward decrypt`); the inventory alone (ciphertexts sampled)
+      // still marks a column encrypted whose keys this state store does not hold.
+      const recorded = (s.encrypted ?? []).filter((e) => e.schema === t.schema && e.name === t.name);
+      const encryptionOf = (column: string, sampled: boolean): Pick<IdentifierColumn, 'encrypted' | 'blindIndex' | 'mixed'> => {
+        const e = recorded.find((x) => x.column === column);
+        if (!e) return sampled ? { encrypted: true, blindIndex: null } : { encrypted: false };
+        if (!e.encrypted) return { encrypted: false };
+        return { encrypted: true, blindIndex: e.blindIndex ? { ...e.blindIndex, indexed: plainIndexed(e.blindIndex.column) } : null, ...(e.mixed ? { mixed: true } : {}) };
+      };
       const identifiers: IdentifierColumn[] = [];
       for (const i of inv) {
         const kind = IDENTIFIER_CATEGORIES[i.category];
-        if (kind && !identifiers.some((x) => x.column === i.column)) identifiers.push({ column: i.column, kind, origin: 'inventory', encrypted: i.encrypted === true, indexed: indexedFor(i.column, kind) });
+        if (kind && !identifiers.some((x) => x.column === i.column)) identifiers.push({ column: i.column, kind, origin: 'inventory', ...encryptionOf(i.column, i.encrypted === true), indexed: indexedFor(i.column, kind) });
       }
       for (const c of config.identifiers.filter((x) => tableKey(x) === tableKey(q))) {
         if (!t.columns.some((x) => x.name === c.column)) continue;
         const existing = identifiers.findIndex((x) => x.column === c.column);
-        const entry: IdentifierColumn = { column: c.column, kind: c.kind, origin: 'config', encrypted: existing >= 0 ? identifiers[existing]!.encrypted : false, indexed: indexedFor(c.column, c.kind) };
+        const sampled = inv.some((i) => i.column === c.column && i.encrypted === true);
+        const entry: IdentifierColumn = { column: c.column, kind: c.kind, origin: 'config', ...encryptionOf(c.column, sampled), indexed: indexedFor(c.column, c.kind) };
         if (existing >= 0) identifiers[existing] = entry;
         else identifiers.push(entry);
       }
+      // A column encrypted with an email blind index holds emails, whatever the inventory saw in its ciphertexts.
+      for (const e of recorded) {
+        if (!e.encrypted || e.blindIndex?.normalize !== 'email' || identifiers.some((x) => x.column === e.column) || !t.columns.some((x) => x.name === e.column)) continue;
+        identifiers.push({ column: e.column, kind: 'email', origin: 'encryption', ...encryptionOf(e.column, true), indexed: null });
+      }
       const freeText = inv.filter((i) => i.category === 'content.free_text' || i.freeText.length > 0).map((i) => i.column);
-      drafts.set(tableKey(q), { t, q, identifiers, personal: [...new Set(inv.map((i) => i.column))], freeText: [...new Set(freeText)], kind: s.kind });
+      drafts.set(tableKey(q), { t, q, identifiers, personal: [...new Set([...inv.map((i) => i.column), ...identifiers.filter((i) => i.origin === 'encryption').map((i) => i.column)])], freeText: [...new Set(freeText)], kind: s.kind });
     }
   }
 
@@ -370,7 +435,27 @@ export function deriveSubjectMap(
     }
     if (role === 'identity' || role === 'identified') {
       for (const i of d.identifiers) {
-        if (i.indexed !== false || i.encrypted) continue;
+        if (i.encrypted) {
+          if (!i.blindIndex) {
+            findings.push({
+              rule: 'subjects.encrypted-identifier-unsearchable',
+              severity: 'medium',
+              location: { ...d.q, column: i.column },
+              message: `${plainKey(d.q)}.${i.column} identifies people (${i.kind}) but is encrypted without a blind index Steward knows of: a request cannot search it, and finds its rows only through links from other tables.`,
+              remedy: `Keep a blind index beside it (re-encrypting every value once): ${shellCommand('steward', 'encrypt', '--rotate', '--source', d.q.source, '--column', `${d.q.schema}.${d.q.name}.${i.column}`, '--blind-index', `${i.column}_bidx`, '--normalize', BLIND_NORMALIZER[i.kind])}`,
+            });
+          } else if (i.blindIndex.indexed === false) {
+            findings.push({
+              rule: 'subjects.identifier-not-indexed',
+              severity: 'low',
+              location: { ...d.q, column: i.blindIndex.column },
+              message: `${plainKey(d.q)}.${i.column} identifies people (${i.kind}, encrypted) but no index serves the lookup by its blind index ${i.blindIndex.column}: every request scans the table.`,
+              remedy: `Add one: ${createIndexSql(d.kind, d.t, { column: i.blindIndex.column, kind: 'nationalId' })}`,
+            });
+          }
+          continue;
+        }
+        if (i.indexed !== false) continue;
         findings.push({
           rule: 'subjects.identifier-not-indexed',
           severity: 'low',

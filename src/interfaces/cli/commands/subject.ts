@@ -10,7 +10,9 @@ import { loadConfig, type StewardConfig } from '../../../config/index.js';
 import { UsageError } from '../../../errors.js';
 import { checkWritable, writeUserFile } from '../../../files.js';
 import { shellQuote } from '../../../shell.js';
+import { openKeyring } from '../../../crypto/keyring.js';
 import { buildAccessPackage } from '../../../subjects/access.js';
+import { NOT_DECRYPTED_TEXT, openSubjectKeyring, type SubjectKeyring } from '../../../subjects/decrypt.js';
 import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore, type StateStore } from '../../../state/index.js';
@@ -22,6 +24,7 @@ import { findSubject, type FindResult } from '../../../subjects/find.js';
 import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import type { SubjectMap } from '../../../subjects/map.js';
 import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
+import { masterKeySource } from './encrypt.js';
 
 interface Common {
   readonly config?: string;
@@ -35,6 +38,8 @@ export interface SubjectFindOptions extends Common, IdentifierInput {}
 
 interface Ctx {
   readonly config: StewardConfig;
+  /** The config file's directory (a master key file is relative to it). */
+  readonly dir: string;
   readonly store: StateStore;
   readonly sources: Map<string, Source>;
   readonly discovered: DiscoveredMap;
@@ -60,7 +65,7 @@ async function withMap<T>(options: Common, io: Io, fn: (ctx: Ctx) => Promise<T>,
         return report.sources.flatMap((s) => s.inventory);
       },
     });
-    return await fn({ config: loaded.config, store, sources, discovered });
+    return await fn({ config: loaded.config, dir: loaded.dir, store, sources, discovered });
   } finally {
     for (const s of sources.values()) await s.close().catch(() => undefined);
     await store.close();
@@ -92,7 +97,8 @@ function renderMap(map: SubjectMap, from: DiscoveredMap['inventoryFrom'], c: Ret
     if (ts.length === 0) continue;
     out.push('', c.bold(`${role} tables (${ts.length})`));
     for (const t of ts) {
-      const ids = t.identifiers.map((i) => `${shown(i.column)} (${i.kind}${i.encrypted ? ', encrypted' : ''}${i.indexed === false ? ', no index' : ''})`).join(', ');
+      const enc = (i: (typeof t.identifiers)[number]) => (i.encrypted ? (i.blindIndex ? `, encrypted, blind index ${shown(i.blindIndex.column)} (${i.blindIndex.normalize})${i.blindIndex.indexed === false ? ' not indexed' : ''}` : ', encrypted, no blind index: not searchable') : '');
+      const ids = t.identifiers.map((i) => `${shown(i.column)} (${i.kind}${enc(i)}${!i.encrypted && i.indexed === false ? ', no index' : ''})`).join(', ');
       out.push(`  ${t3(t)}${t.depth !== null && t.depth > 0 ? ` · ${t.depth} hop(s)` : ''}${ids ? ` · identified by ${ids}` : ''}${t.freeText.length ? ` · free text: ${t.freeText.map(shown).join(', ')}` : ''}`);
     }
   }
@@ -111,11 +117,21 @@ function renderMap(map: SubjectMap, from: DiscoveredMap['inventoryFrom'], c: Ret
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The keyring for a request: opened only when some column is encrypted; a master key that is
+ * not set or does not open it is not an error (the search goes on and says what it could not do).
+ */
+function requestKeyring(ctx: Ctx, io: Io): Promise<SubjectKeyring> {
+  return openSubjectKeyring(ctx.store, async () => openKeyring({ store: ctx.store, master: await masterKeySource(ctx.config, ctx.dir, io.env) }));
+}
+
 /** `steward subject find`. Exit 0 with "no data found" is a valid answer; exit 1 when the identifiers are ambiguous. */
 export async function subjectFind(options: SubjectFindOptions, io: Io): Promise<number> {
-  return withMap(options, io, async ({ config, store, sources, discovered }) => {
+  return withMap(options, io, async (ctx) => {
+    const { config, store, sources, discovered } = ctx;
     const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
-    const result = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
+    const keyring = await requestKeyring(ctx, io);
+    const result = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, keyring, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
     await store.appendActivity({
       actor: currentActor(),
       action: 'subject.find',
@@ -127,25 +143,50 @@ export async function subjectFind(options: SubjectFindOptions, io: Io): Promise<
         mentions: result.mentions.length,
         ambiguous: result.ambiguous !== null,
         queries: result.stats.queries,
+        unsearched: result.unsearched.length,
+        notDecrypted: result.notDecrypted.reduce((n, x) => n + x.rows, 0),
       },
     });
     if (options.json) {
-      io.stdout.write(`${stringifyJson(jsonOf(result), 2)}\n`);
+      io.stdout.write(`${stringifyJson(jsonOf(result, keyring), 2)}\n`);
       return result.ambiguous ? 1 : 0;
     }
-    io.stdout.write(renderFind(result, pc.createColors(useColor(io, options.color))));
+    io.stdout.write(renderFind(result, pc.createColors(useColor(io, options.color)), keyring));
     return result.ambiguous ? 1 : 0;
   });
 }
 
-function jsonOf(r: FindResult) {
-  return { ...r, rows: r.rows.map((x) => ({ ...x, row: plain(x.row), key: plain(x.key) })), references: r.references.map((x) => ({ ...x, row: plain(x.row), key: plain(x.key) })) };
+/** `--json`: rows with their values decrypted in place (`decrypted` lists which columns were). */
+function jsonOf(r: FindResult, keyring: SubjectKeyring) {
+  return {
+    ...r,
+    rows: r.rows.map(({ decrypted, ...x }) => ({ ...x, row: plain({ ...x.row, ...decrypted }), key: plain(x.key), ...(decrypted ? { decrypted: Object.keys(decrypted) } : {}) })),
+    references: r.references.map((x) => ({ ...x, row: plain(x.row), key: plain(x.key) })),
+    keyring: keyring.fields ? 'open' : keyring.unavailable ? 'unavailable' : 'not needed',
+  };
 }
 
 const plain = (o: Readonly<Record<string, unknown>>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Buffer.isBuffer(v) ? { base64: v.toString('base64') } : v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v]));
 
-function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>): string {
+/** What the search could not do with encrypted columns (no values, no secrets). */
+function encryptionNotes(r: Pick<FindResult, 'unsearched' | 'notDecrypted'>, keyring: SubjectKeyring | null, c: ReturnType<typeof pc.createColors>): string[] {
+  const out: string[] = [];
+  if (r.unsearched.length) {
+    out.push('', c.yellow(`${r.unsearched.length} encrypted identifier column(s) not searched (their rows are found only through links)`));
+    const why = [...new Set(r.unsearched.filter((u) => u.reason === 'keyring-unavailable').map((u) => u.detail))];
+    if (keyring?.unavailable) out.push(`  the keyring did not open: ${shown(keyring.unavailable)}`);
+    else for (const w of why) out.push(`  the keyring does not open the blind-index key: ${shown(w)}`);
+    for (const u of r.unsearched) out.push(`  ${t3(u)}.${shown(u.column)} (${u.kind}): ${u.reason === 'no-blind-index' ? 'no blind index (see steward subject map)' : 'the keyring is not available'}`);
+  }
+  if (r.notDecrypted.length) {
+    out.push('', c.yellow(`${r.notDecrypted.reduce((n, x) => n + x.rows, 0)} value(s) not decrypted`));
+    for (const n of r.notDecrypted) out.push(`  ${shown(n.source)}:${shown(n.table)}.${shown(n.column)}: ${n.rows} row(s): ${NOT_DECRYPTED_TEXT[n.reason]}`);
+  }
+  return out;
+}
+
+function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>, keyring: SubjectKeyring | null = null): string {
   const out: string[] = [];
   const given = r.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ');
   if (r.ambiguous) {
@@ -155,6 +196,7 @@ function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>): strin
   }
   if (r.rows.length === 0 && r.mentions.length === 0) {
     out.push(c.bold(`No data found for ${given}.`), '  That is a valid answer to a request: record it (steward request, when the case is open).');
+    out.push(...encryptionNotes(r, keyring, c));
     return `${out.join('\n')}\n`;
   }
   const byTable = new Map<string, FindResult['rows'][number][]>();
@@ -179,6 +221,7 @@ function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>): strin
     out.push('', c.yellow(`${r.notMerged.length} row(s) share an identifier but are another person's (not merged)`));
     for (const m of r.notMerged) out.push(`  ${t3(m)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${shown(m.reason)}`);
   }
+  out.push(...encryptionNotes(r, keyring, c));
   return `${out.join('\n')}\n`;
 }
 
@@ -195,15 +238,17 @@ export interface SubjectAccessOptions extends SubjectFindOptions {
 export async function subjectAccess(options: SubjectAccessOptions, io: Io): Promise<number> {
   if (!options.out) throw new UsageError('--out is required', { hint: 'e.g. --out alice.zip (encrypted to --recipient age1…, or --plaintext)' });
   const out = checkWritable(options.out, io.cwd, '--out');
-  return withMap(options, io, async ({ config, store, sources, discovered }) => {
+  return withMap(options, io, async (ctx) => {
+    const { config, store, sources, discovered } = ctx;
     const recipients = options.recipient?.length ? options.recipient : config.retention.archive.recipients;
     if (recipients.length === 0 && !options.plaintext) {
       throw new UsageError('the package would hold personal data in plain text', { hint: 'Encrypt it to the person or the team that sends it: --recipient age1… (or retention.archive.recipients in steward.yml), or say --plaintext' });
     }
     const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
-    const found = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
+    const keyring = await requestKeyring(ctx, io);
+    const found = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, keyring, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
     if (found.ambiguous) {
-      io.stdout.write(renderFind(found, pc.createColors(useColor(io, options.color))));
+      io.stdout.write(renderFind(found, pc.createColors(useColor(io, options.color)), keyring));
       return 1;
     }
     const pkg = buildAccessPackage({ config, map: discovered.map, found, generatedAt: new Date().toISOString() });
@@ -214,14 +259,15 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
       actor: currentActor(),
       action: 'subject.access',
       subject: { sources: [...sources.keys()] },
-      details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, recipients: recipients.length, notDecrypted: pkg.notDecrypted.length },
+      details: { kinds: [...new Set(identifiers.map((i) => i.kind))], rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, recipients: recipients.length, notDecrypted: pkg.notDecrypted.reduce((n, x) => n + x.rows, 0), unsearched: found.unsearched.length },
     });
     if (options.json) {
-      io.stdout.write(`${stringifyJson({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted }, 2)}\n`);
+      io.stdout.write(`${stringifyJson({ out, rows: pkg.rows, mentions: found.mentions.length, encrypted: recipients.length > 0, notDecrypted: pkg.notDecrypted, unsearched: found.unsearched }, 2)}\n`);
       return 0;
     }
     io.stdout.write(`Wrote ${shown(options.out)}: ${pkg.rows} record(s) and ${found.mentions.length} mention(s) for ${found.identifiers.filter((i) => i.given).map(maskIdentifier).map(shown).join(', ')}; ${recipients.length > 0 ? `encrypted to ${recipients.length} recipient(s) (age: age -d -i key.txt ${shellQuote(options.out ?? out)} > package.zip)` : 'NOT encrypted (--plaintext)'}.\n`);
-    for (const n of pkg.notDecrypted) io.stdout.write(`  not decrypted: ${shown(n.table)}.${shown(n.column)} (${n.rows} record(s)): open the keyring (encryption.masterKey) to export them in plain\n`);
+    for (const n of pkg.notDecrypted) io.stdout.write(`  not decrypted: ${shown(n.source)}:${shown(n.table)}.${shown(n.column)} (${n.rows} record(s)): ${NOT_DECRYPTED_TEXT[n.reason]}${n.reason === 'keyring-unavailable' ? ' (set the master key named by encryption.masterKey to export them in plain)' : ''}\n`);
+    for (const u of found.unsearched) io.stdout.write(`  not searched: ${t3(u)}.${shown(u.column)} (${u.kind}, encrypted): ${u.reason === 'no-blind-index' ? 'no blind index' : 'the keyring is not available'}; its rows are in the package only when reached through links\n`);
     return 0;
   });
 }

@@ -332,6 +332,15 @@ export function daysLeftText(daysLeft: number | null): string {
 
 // ---- audit findings
 
+const STATE_WORDS: Readonly<Record<RequestState, string>> = {
+  received: 'not verified yet',
+  verified: 'verified, not run yet',
+  'in-progress': 'in progress',
+  'awaiting-identifier': 'waiting for an identifier',
+  completed: 'completed',
+  refused: 'refused',
+};
+
 /** Where request findings are located in reports: not a source in steward.yml (a source name cannot hold a space). */
 export const REQUEST_FINDINGS_SOURCE = 'data-subject requests';
 
@@ -349,7 +358,7 @@ export function requestFindings(cases: readonly RequestDeadlineFacts[], now: Dat
     const d = classifyDeadline(c, now, dueSoonDays);
     if (d.status !== 'overdue' && d.status !== 'due-soon') continue;
     const location = { source: REQUEST_FINDINGS_SOURCE, table: c.id };
-    const what = `Request ${c.id} (${c.kind}, ${c.jurisdiction}), received ${c.receivedOn} and ${c.state}`;
+    const what = `Request ${c.id} (${c.kind}, ${c.jurisdiction}), received ${c.receivedOn} and ${STATE_WORDS[c.state]}`;
     const next =
       c.state === 'received'
         ? `verify the requester (${shellCommand('steward', 'request', 'verify', c.id, '--method', '…', '--by', '…')}), then run it`

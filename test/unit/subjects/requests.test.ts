@@ -210,7 +210,7 @@ describe('deadline status and findings', () => {
       ['subjects.request-overdue', 'high', { source: REQUEST_FINDINGS_SOURCE, table: 'REQ-AAAAAA' }],
       ['subjects.request-due-soon', 'medium', { source: REQUEST_FINDINGS_SOURCE, table: 'REQ-BBBBBB' }],
     ]);
-    expect(f[0]!.message).toBe('Request REQ-AAAAAA (erasure, gdpr), received 2026-12-01 and in-progress, was due 2027-01-01 and is 14 days overdue.');
+    expect(f[0]!.message).toBe('Request REQ-AAAAAA (erasure, gdpr), received 2026-12-01 and in progress, was due 2027-01-01 and is 14 days overdue.');
     expect(f[0]!.remedy).toContain('steward request run REQ-AAAAAA');
     expect(f[1]!.message).toContain('is due 2027-01-20: 5 days left');
     expect(f[1]!.remedy).toContain('steward request extend REQ-BBBBBB');

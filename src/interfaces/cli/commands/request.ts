@@ -36,7 +36,7 @@ import {
 import { discoverSubjectMap } from '../../../subjects/discover.js';
 import { parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import { accessRecipients, subjectRequestSteps, type SubjectContext } from '../../../subjects/request-steps.js';
-import { daysLeftText, parseRequestKind, REQUEST_STATES, type RequestState } from '../../../subjects/requests.js';
+import { assertTransition, daysLeftText, parseRequestKind, REQUEST_STATES, type RequestState } from '../../../subjects/requests.js';
 import { displayWidth, padEnd } from '../../reports/text.js';
 import { masterKeySource } from './encrypt.js';
 import { shown, stringifyJson, useColor, type Io } from '../output.js';
@@ -135,7 +135,7 @@ export async function requestOpen(options: RequestOpenOptions, io: Io): Promise<
       return ExitCode.Ok;
     }
     const c = pc.createColors(useColor(io, options.color));
-    io.stdout.write(`${c.bold(request.id)} opened: ${request.kind} request (${request.jurisdiction}), received ${request.receivedOn}, due ${request.dueOn} (${daysLeftText(request.deadline.daysLeft)}); ${kindsText(request.identifierKinds)} identifier(s), kept encrypted.\n`);
+    io.stdout.write(`${c.bold(request.id)} opened: ${request.kind} request (${request.jurisdiction}), received ${request.receivedOn}, due ${request.dueOn} (${daysLeftText(request.deadline.daysLeft)}); identifiers (${kindsText(request.identifierKinds)}) kept encrypted.\n`);
     if (request.state === 'verified') io.stdout.write(`  Verified by ${shown(request.verification?.by)}. Next: ${shellCommand('steward', 'request', 'run', request.id)}\n`);
     else io.stdout.write(`  Not verified yet. Next: ${shellCommand('steward', 'request', 'verify', request.id, '--method', '…', '--by', '…')}\n`);
     if (related.length) io.stdout.write(c.yellow(`  ${related.length} other case(s) hold one of these identifiers: ${related.join(', ')}\n`));
@@ -297,7 +297,8 @@ function renderRun(r: RunRequestResult, c: ReturnType<typeof pc.createColors>): 
   for (const s of r.ran) {
     const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ');
     const file = typeof s.details.file === 'string' ? ` · wrote ${shown(s.details.file)}${s.details.encrypted ? ' (age-encrypted)' : ' (NOT encrypted)'}` : '';
-    out.push(`  ${padEnd(s.step, 7)} ${padEnd(s.status, 10)} ${s.outcome === 'no-data' ? 'no data found' : (s.outcome ?? '')}${counts ? ` · ${counts}` : ''}${file}`);
+    const outcome = s.outcome === 'no-data' ? 'no data found' : s.outcome === s.status ? '' : (s.outcome ?? '');
+    out.push(`  ${padEnd(s.step, 7)} ${padEnd(s.status, 10)} ${[outcome, counts].filter(Boolean).join(' · ')}${file}`);
   }
   const id = r.request.id;
   if (r.status === 'already-completed') out.push(`${id} was already completed on ${day(r.request.closedAt)}: nothing to run.`);
@@ -321,6 +322,8 @@ export async function requestRun(id: string, options: RequestRunOptions, io: Io)
     async (ctx) => {
       await shredDue(ctx, io, Boolean(options.json));
       const current = await getRequest({ store: ctx.store, id, now: ctx.now, settings: settingsOf(ctx) });
+      // An unverified (or waiting, or refused) case is refused first, whatever else is missing.
+      assertTransition((await ctx.store.requests.get(current.id))!, 'run', ctx.now);
       // Before any step: an access package needs recipients (or --plaintext said explicitly).
       const recipients = current.kind === 'access' && current.state !== 'completed' ? accessRecipients(ctx.loaded.config, options.recipient, options.plaintext) : (options.recipient ?? []);
       const keyring = await keyringOf(ctx, io);

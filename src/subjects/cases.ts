@@ -23,7 +23,7 @@
  *   await verifyRequest({ store, id: request.id, method: 'ID document', by: 'support' });
  *   await runRequest({ store, keyring, id: request.id, steps });
  */
-import { InternalError, isStewardError, StewardError, UsageError } from '../errors.js';
+import { CryptoError, InternalError, isStewardError, StewardError, UsageError } from '../errors.js';
 import { createFieldEncryption } from '../crypto/field.js';
 import { parseCiphertext, type ColumnScope } from '../crypto/format.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -272,7 +272,15 @@ export async function listRequests(options: ListRequestsOptions): Promise<Reques
 export async function getRequest(options: Common & { readonly id: string; readonly keyring?: Keyring }): Promise<RequestCaseDetail> {
   const r = await load(options.store, options.id);
   const steps = await options.store.requests.steps(r.id);
-  const identifiers = options.keyring && r.identifiersCiphertext !== null ? (await unseal(options.keyring, r)).map(maskIdentifier) : null;
+  let identifiers: string[] | null = null;
+  if (options.keyring && r.identifiersCiphertext !== null) {
+    try {
+      identifiers = (await unseal(options.keyring, r)).map(maskIdentifier);
+    } catch (e) {
+      // Its key destroyed by hand (`steward keys destroy`): shredded in effect; the case is still shown.
+      if (!(e instanceof CryptoError && e.code === 'CRYPTO_KEY_DESTROYED')) throw e;
+    }
+  }
   return { ...view(r, nowOf(options), settingsOf(options)), steps, identifiers };
 }
 

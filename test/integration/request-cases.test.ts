@@ -426,6 +426,25 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
       expect(d.steps.map((s) => s.status)).toEqual(['done', 'failed', 'done']);
     });
 
+    it('one runner at a time: a live runner is refused; a dead one is taken over and its running step marked interrupted', async () => {
+      const { request } = await openRequest({ store, keyring, kind: 'find', identifiers: ids('alice@example.com'), verification: { by: 'support' } });
+      const at = new Date().toISOString();
+      // pid 1 lives on every host; a pid above the kernel's limit never does.
+      await store.requests.change(request.id, {}, { runner: `${os.hostname()}:1`, runnerAt: at, state: 'in-progress' }, []);
+      await expect(runRequest({ store, keyring, id: request.id, steps: stepsOf() })).rejects.toThrow(new RegExp(`${request.id} is being run by ${os.hostname()}:1`));
+      const dead = `${os.hostname()}:${2 ** 22 + 1}`;
+      await store.requests.change(request.id, {}, { runner: dead }, []);
+      await store.requests.startStep(request.id, 'find', 1, at, dead);
+      const r = await runRequest({ store, keyring, id: request.id, steps: stepsOf() });
+      expect(r.status).toBe('completed');
+      const d = await getRequest({ store, id: request.id });
+      expect(d.steps.map((x) => [x.step, x.status, x.errorCode])).toEqual([
+        ['find', 'interrupted', 'INTERRUPTED'],
+        ['find', 'done', null],
+      ]);
+      expect((await store.requests.get(request.id))!.runner).toBeNull();
+    });
+
     it('extension once, before the first deadline; refusal closes; a closed case changes no more', async () => {
       const received = isoDay(Date.now() - 10 * dayMs);
       const { request } = await openRequest({ store, keyring, kind: 'erasure', identifiers: ids('carol@example.com'), received });
@@ -448,7 +467,7 @@ for (const backend of ['sqlite', 'postgres'] as Backend[]) {
 
     it('shredding by time destroys the keys of closed cases; open cases keep theirs', async () => {
       const shredded = await shredRequests({ store, now: new Date(Date.now() + 31 * dayMs) });
-      expect(shredded.length).toBe(3);
+      expect(shredded.length).toBe(4);
       for (const id of shredded) {
         const d = await getRequest({ store, id, keyring });
         expect(d.identifiers).toBeNull();

@@ -13,6 +13,11 @@
  *   const { map, schemas } = await discoverSubjectMap({ config, sources, store });
  *   const keyring = await openSubjectKeyring(store, () => openKeyring({ store, master: { env: 'STEWARD_MASTER_KEY' } }));   // openKeyring: steward/crypto
  *   const found = await findSubject({ map, schemas, sources, keyring, identifiers: parseIdentifiers({ email: ["alice@example.com"] }) });
+ *
+ * Request cases (the same as `steward request`):
+ *   const { request } = await openRequest({ store, keyring, kind: 'access', identifiers, received: '2026-12-01' });
+ *   await verifyRequest({ store, id: request.id, method: 'account login', by: 'portal' });
+ *   await runRequest({ store, keyring, id: request.id, steps: subjectRequestSteps({ config, context, accessOut }) });
  */
 export { runAudit, buildClassifier, resolvePurposes, type AuditOptions, type AuditProgress, type AuditHistory } from './audit/run-audit.js';
 export { reviewInventory, findingId, coveringPurpose } from './audit/collection-review.js';
@@ -36,3 +41,51 @@ export { planErasure, placeholderValue, redactText, REDACTED, type ErasurePlan, 
 export { correctSubject, parseSet, type CorrectOptions, type CorrectResult, type CorrectionCertificate, type EncryptHook } from './subjects/correct.js';
 export { parseIdentifiers, normaliseEmail, normalisePhone, normaliseNationalId, type Identifier, type IdentifierKind, type IdentifierInput } from './subjects/identifiers.js';
 export { deriveSubjectMap, linkCandidates, type SubjectMap, type SubjectTable, type SubjectLink } from './subjects/map.js';
+export {
+  openRequest,
+  listRequests,
+  getRequest,
+  verifyRequest,
+  addRequestIdentifiers,
+  refuseRequest,
+  extendRequest,
+  runRequest,
+  shredRequests,
+  RequestStepError,
+  REQUEST_KEY_SOURCE,
+  type OpenRequestOptions,
+  type OpenRequestResult,
+  type ListRequestsOptions,
+  type RequestCase,
+  type RequestCaseDetail,
+  type RequestStep,
+  type RequestSteps,
+  type RequestStepInput,
+  type RequestStepResult,
+  type RunRequestResult,
+  type RunRequestStepRecord,
+} from './subjects/cases.js';
+export { subjectRequestSteps, notWiredStep, accessRecipients, type SubjectContext, type SubjectRequestStepsOptions } from './subjects/request-steps.js';
+export {
+  parseRequestKind,
+  resolveJurisdiction,
+  dueDate,
+  extendedDueDate,
+  classifyDeadline,
+  requestFindings,
+  transitionRefusal,
+  pendingSteps,
+  BUILTIN_JURISDICTIONS,
+  DEFAULT_REQUEST_SETTINGS,
+  REQUEST_KINDS,
+  REQUEST_STATES,
+  REQUEST_KIND_ALIASES,
+  STEPS_BY_KIND,
+  REQUEST_FINDINGS_SOURCE,
+  type RequestKind,
+  type RequestState,
+  type RequestStepName,
+  type RequestSettings,
+  type Jurisdiction,
+  type DeadlineStatus,
+} from './subjects/requests.js';

@@ -26,6 +26,8 @@ const RULE_CODES: Record<FindingRule, string> = {
   'collection.column-not-sampled': 'BIN',
   'config.unknown-name': 'CFG',
   'schedule.stage-overdue': 'OVD',
+  'subjects.request-overdue': 'DSO',
+  'subjects.request-due-soon': 'DSD',
   'access.unauthorized-read': 'ACR',
   'access.file-readable': 'AFR',
   'access.directory-writable': 'ADW',

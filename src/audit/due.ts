@@ -193,6 +193,8 @@ export async function runAuditStages(options: RunAuditStagesOptions): Promise<Au
   const reports: { stage: AuditStage; report: AuditReport }[] = [];
   try {
     const history = store ? auditHistory(store) : null;
+    // Open data-subject requests: overdue and nearly-due ones are findings of every report.
+    const requests = store ? await store.requests.list({ states: ['received', 'verified', 'in-progress', 'awaiting-identifier'] }) : undefined;
     for (const { stage, sources } of audits) {
       const report = await runAudit({
         config,
@@ -201,6 +203,7 @@ export async function runAuditStages(options: RunAuditStagesOptions): Promise<Au
         stage,
         sources,
         overdue: statuses.filter((s) => s.overdue),
+        ...(requests ? { requests } : {}),
         ...(options.now ? { now: options.now } : {}),
         sampleRows: options.sampleRows,
         openSource: options.openSource,

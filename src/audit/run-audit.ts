@@ -36,6 +36,7 @@ import type { SessionTransport } from '../transit/types.js';
 import { reviewAccess, type AccessConfig } from './access.js';
 import { accessProblems, integrityProblems, nameFindings, referenceProblem, schemaProblems, type NameProblem } from './config-names.js';
 import { BUILTIN_CATEGORIES } from '../detection/taxonomy.js';
+import { REQUEST_FINDINGS_SOURCE, requestFindings, type RequestDeadlineFacts } from '../subjects/requests.js';
 
 /**
  * Retention status of a source (collection stage): rows past their policy's
@@ -141,6 +142,12 @@ export interface AuditOptions {
   readonly patterns?: UserPatterns;
   /** The config file's name as findings about its settings should call it (default `steward.yml`). */
   readonly configFile?: string;
+  /**
+   * The open data-subject request cases (from the state store), reported as
+   * `subjects.request-overdue` / `subjects.request-due-soon` findings; absent:
+   * requests are not looked at (no state store).
+   */
+  readonly requests?: readonly RequestDeadlineFacts[];
 }
 
 
@@ -389,12 +396,15 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const overdue = (options.overdue ?? [])
     .filter((o) => selected.some((s) => s.name === o.source))
     .map((o) => stageOverdueFinding(o.source, o.stage, o.frequency, o.nextDue, o.overdueByMs));
-  const drafts = [...results.flatMap((r) => r.findings), ...overdue].sort(compareFindings);
+  const requests = options.requests ? requestFindings(options.requests, now(), options.config.subjects.requests.dueSoonDays) : [];
+  const drafts = [...results.flatMap((r) => r.findings), ...overdue, ...requests].sort(compareFindings);
   const inventory = results.flatMap((r) => r.report.inventory);
   const covered = selected.map((s) => s.name);
   const previous = options.history ? await options.history.previousAudit(options.stage ?? 'collection', covered) : null;
   const completed = results.filter((r) => r.report.status === 'ok').map((r) => r.report.name);
-  const { findings, diff } = compareWithPrevious(drafts, inventory, covered, previous, completed);
+  // Request findings are compared too (a case answered since is "fixed") when the cases were looked at.
+  const reviewed = options.requests ? [REQUEST_FINDINGS_SOURCE] : [];
+  const { findings, diff } = compareWithPrevious(drafts, inventory, [...covered, ...reviewed], previous, [...completed, ...reviewed]);
 
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of findings) bySeverity[f.severity]++;

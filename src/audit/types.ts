@@ -23,6 +23,8 @@ export type FindingRule =
   | 'collection.column-not-sampled'
   | 'config.unknown-name'
   | 'schedule.stage-overdue'
+  | 'subjects.request-overdue'
+  | 'subjects.request-due-soon'
   | 'access.unauthorized-read'
   | 'access.file-readable'
   | 'access.directory-writable'

@@ -194,6 +194,48 @@ const detectorSchema = z
   })
   .strict();
 
+/** A calendar duration (days, weeks, months, years): `P1M`, `P45D`. */
+const dateDuration = z
+  .string()
+  .refine((v) => {
+    const d = parseIsoDuration(v);
+    return d !== null && d.hours + d.minutes + d.seconds === 0;
+  }, 'an ISO-8601 duration in days, weeks, months or years, such as P1M or P45D');
+
+const REQUESTS_DEFAULT = { defaultJurisdiction: 'gdpr', jurisdictions: {}, dueSoonDays: 7, shredAfter: 'P30D', dir: 'requests' };
+
+const requestsSchema = z
+  .object({
+    defaultJurisdiction: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a jurisdiction name in lower case, such as "gdpr" or "ccpa"')
+      .default('gdpr')
+      .describe('The jurisdiction a case is opened under when `steward request open` names none (built in: gdpr, ccpa).'),
+    jurisdictions: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a jurisdiction name in lower case'),
+        z
+          .object({
+            respondWithin: dateDuration.describe('How long after receipt the answer is due (GDPR: P1M; CCPA: P45D).'),
+            extendBy: dateDuration.default('P0D').describe('How much longer an extension allows, once, counted from receipt with respondWithin (GDPR: P2M; CCPA: P45D; P0D: none).'),
+            label: z.string().min(1).optional().describe('Where the rule comes from, for messages ("LGPD Art. 19").'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Deadlines per jurisdiction, added to or overriding the built-in gdpr (P1M + P2M) and ccpa (P45D + P45D).'),
+    dueSoonDays: z.number().int().min(0).max(365).default(7).describe('Open requests this many days or fewer before their deadline are a subjects.request-due-soon finding.'),
+    shredAfter: dateDuration.default('P30D').describe('How long after a case is closed its identifiers are crypto-shredded (the case and its evidence stay).'),
+    dir: z.string().min(1).default('requests').describe('Where `steward request run` writes access packages (relative to this file).'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (!['gdpr', 'ccpa'].includes(r.defaultJurisdiction) && !(r.defaultJurisdiction in r.jurisdictions)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultJurisdiction'], message: `"${r.defaultJurisdiction}" is neither built in (gdpr, ccpa) nor defined under subjects.requests.jurisdictions` });
+    }
+  })
+  .describe('Data-subject request cases (steward request): deadlines per jurisdiction, when due-soon findings start, when identifiers are shredded.');
+
 export const configSchema = z
   .object({
     $schema: z.string().optional().describe('JSON Schema for editors; ignored by Steward.'),
@@ -310,9 +352,10 @@ export const configSchema = z
           .array(z.object({ table: z.string().min(1), source: identifier.optional(), reason: z.string().min(1).describe('Why its rows are kept (the law that requires them).') }).strict())
           .default([])
           .describe('Tables whose rows an erasure keeps as they are, with the reason (listed in the plan as kept).'),
+        requests: requestsSchema.default(REQUESTS_DEFAULT),
       })
       .strict()
-      .default({ minConfidence: 0.9, links: [], identifiers: [], exclude: [], exempt: [] })
+      .default({ minConfidence: 0.9, links: [], identifiers: [], exclude: [], exempt: [], requests: REQUESTS_DEFAULT })
       .describe('Data-subject requests: how the subject map is completed (steward subject map).'),
     schedule: scheduleSchema
       .extend({

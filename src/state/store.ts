@@ -17,6 +17,7 @@ import { StateActivityStore } from './activity.js';
 import { StateKeyStore } from './keys.js';
 import { StateJobStore } from './jobs.js';
 import { StateHoldStore } from './holds.js';
+import { StateRequestStore } from './requests.js';
 import { DEFAULT_PG_SCHEMA, openPostgresBackend } from './postgres.js';
 import { openSqliteBackend } from './sqlite.js';
 import type { FindingsTable, InventoryTable, RunSourcesTable, StateDatabase } from './tables.js';
@@ -213,6 +214,7 @@ export class StateStore {
   #keys: StateKeyStore | undefined;
   #jobs: StateJobStore | undefined;
   #holds: StateHoldStore | undefined;
+  #requests: StateRequestStore | undefined;
   #activity: StateActivityStore | undefined;
 
   /** @internal Use {@link openStateStore}. */
@@ -244,6 +246,11 @@ export class StateStore {
   /** Legal hold rows (src/retention/holds.ts). */
   get holds(): StateHoldStore {
     return (this.#holds ??= new StateHoldStore(this.#backend, () => this.#open()));
+  }
+
+  /** Data-subject request cases (src/subjects/cases.ts). */
+  get requests(): StateRequestStore {
+    return (this.#requests ??= new StateRequestStore(this.#backend, () => this.#open(), this.activity));
   }
 
   /** The hash-chained activity log (src/state/activity-log.ts says what it guarantees). */

@@ -148,7 +148,67 @@ export interface StoreSecretsTable {
   created_at: string;
 }
 
+/** Data-subject request cases (migration 0006); see src/subjects/cases.ts. */
+export interface RequestCasesTable {
+  id: string;
+  kind: 'access' | 'erasure' | 'rectification' | 'find';
+  jurisdiction: string;
+  received_on: string;
+  respond_within: string;
+  extend_by: string;
+  due_on: string;
+  extended_due_on: string | null;
+  extended_at: string | null;
+  extended_by: string | null;
+  extension_reason: string | null;
+  state: 'received' | 'verified' | 'in-progress' | 'awaiting-identifier' | 'completed' | 'refused';
+  verification_method: string | null;
+  verified_by: string | null;
+  verified_at: string | null;
+  refusal_reason: string | null;
+  outcome: string | null;
+  opened_at: string;
+  opened_by: string;
+  closed_at: string | null;
+  closed_by: string | null;
+  shred_due_at: string | null;
+  shredded_at: string | null;
+  key_id: string | null;
+  /** `stw1:` ciphertext of the identifiers under the case's data key; null once shredded. */
+  identifiers_ct: string | null;
+  identifier_kinds_json: string;
+  identifiers_version: number;
+  runner: string | null;
+  runner_at: string | null;
+  updated_at: string;
+}
+
+/** Keyed hashes of a case's identifiers (migration 0006). */
+export interface RequestLookupsTable {
+  case_id: string;
+  lookup: string;
+}
+
+/** Every step run for a case (migration 0006). */
+export interface RequestStepsTable {
+  case_id: string;
+  seq: number;
+  step: string;
+  identifiers_version: number;
+  status: 'running' | 'done' | 'failed' | 'ambiguous' | 'skipped' | 'interrupted';
+  started_at: string;
+  finished_at: string | null;
+  outcome: string | null;
+  counts_json: string;
+  details_json: string;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 export interface StateDatabase {
+  request_cases: RequestCasesTable;
+  request_lookups: RequestLookupsTable;
+  request_steps: RequestStepsTable;
   column_jobs: ColumnJobsTable;
   legal_holds: LegalHoldsTable;
   store_secrets: StoreSecretsTable;

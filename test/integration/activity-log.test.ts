@@ -238,10 +238,13 @@ for (const backend of backends) {
       await tamper(store, 'drop table column_jobs');
       await tamper(store, 'drop table legal_holds');
       await tamper(store, 'drop table store_secrets');
-      await tamper(store, `delete from steward_migration where name in ('0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds')`);
+      await tamper(store, 'drop table request_lookups');
+      await tamper(store, 'drop table request_steps');
+      await tamper(store, 'drop table request_cases');
+      await tamper(store, `delete from steward_migration where name in ('0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases')`);
       await store.close();
       const reopened = backend === 'sqlite' ? await openStateStore({ url: store.location, baseDir: tmp }) : await openStateStore({ url: PG_URL, baseDir: tmp, schema: schemas[schemas.length - 1]! });
-      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds']);
+      expect(await reopened.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases']);
       expect((await reopened.getRun('old-run'))?.toolVersion).toBe('0.0.1');
       await reopened.appendActivity({ actor: 't', action: 'x', subject: {}, details: {} });
       expect((await reopened.verifyActivityLog()).ok).toBe(true);

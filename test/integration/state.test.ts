@@ -87,11 +87,11 @@ for (const backend of BACKENDS) {
       const loc = await location(backend);
       await withStore(loc, async (s) => {
         expect(s.dialect).toBe(backend);
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases']);
         await s.recordAuditRun(stateReport(), { configHash: 'abc' });
       });
       await withStore(loc, async (s) => {
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases']);
         expect((await s.listRuns()).map((r) => r.id)).toEqual(['run-1']);
       });
     });
@@ -219,7 +219,7 @@ for (const backend of BACKENDS) {
         promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, JSON.stringify(loc)], { cwd: root });
       await Promise.all(Array.from({ length: 3 }, run));
       await withStore(loc, async (s) => {
-        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds']);
+        expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases']);
         expect(await s.listRuns()).toHaveLength(3);
       });
     }, 120_000);
@@ -254,7 +254,7 @@ for (const backend of BACKENDS) {
       expect(err.hint).toMatch(/run Steward again/);
       // The migration ran in one transaction: none of its tables were left behind.
       await rawExec(backend, loc, 'drop table findings');
-      await withStore(loc, async (s) => expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds']));
+      await withStore(loc, async (s) => expect(await s.migrations()).toEqual(['0001_audit_runs', '0002_activity_log', '0003_keys', '0004_column_jobs', '0005_legal_holds', '0006_request_cases']));
     });
   });
 }
@@ -337,7 +337,7 @@ describe.skipIf(!servers.postgres)('postgres: schema and errors', () => {
         'select table_name from information_schema.tables where table_schema = $1 order by table_name',
         [loc.schema],
       );
-      expect(r.rows.map((x) => x.table_name)).toEqual(['activity_log', 'audit_runs', 'column_jobs', 'data_keys', 'findings', 'inventory', 'legal_holds', 'master_keys', 'run_sources', 'steward_migration', 'steward_migration_lock', 'store_secrets']);
+      expect(r.rows.map((x) => x.table_name)).toEqual(['activity_log', 'audit_runs', 'column_jobs', 'data_keys', 'findings', 'inventory', 'legal_holds', 'master_keys', 'request_cases', 'request_lookups', 'request_steps', 'run_sources', 'steward_migration', 'steward_migration_lock', 'store_secrets']);
     } finally {
       await client.end();
     }

@@ -515,6 +515,146 @@ Examples:
   $ npx steward subject correct --email alice@example.com --set contact.email=alice@new.example
   $ npx steward subject correct --id customers.id=42 --set identity.person_name="Alice Smith"`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectCorrect({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
+  const request = program
+    .command('request')
+    .description('Data-subject request cases: each request with its legal deadline, identity verification, state and the result of every step; identifiers kept encrypted.')
+    .addHelpText('after', `
+States: received → verified → in-progress → completed; awaiting-identifier when the identifiers
+match more than one person; refused (with the reason) from any open state. Deadlines: GDPR one
+month from receipt (extendable once by two), CCPA 45 days (extendable by 45); configurable per
+jurisdiction under subjects.requests in steward.yml.
+
+Examples:
+  $ npx steward request open --kind erasure --email alice@example.com --received 2026-12-01 --verified-by "support: ID checked"
+  $ npx steward request list
+  $ npx steward request run REQ-7KQ3M9`);
+  const requestConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
+  type RequestCommands = typeof import('./commands/request.js');
+  /** Runs one `request` command with the options commander parsed, the config path and the colour flag. */
+  const requestAction = (call: (m: RequestCommands, opts: never) => Promise<number>, opts: Record<string, unknown>) =>
+    run(import('./commands/request.js').then((m) => call(m, { ...opts, config: requestConfig(opts), color: program.opts().color } as never)));
+  identifierOptions(request.command('open'))
+    .description('Open a case: its deadline from the jurisdiction, its identifiers encrypted under the keyring (a key of its own), verified at once with --verified-by.')
+    .option('-c, --config <file>', 'config file (default: ./steward.yml, or $STEWARD_CONFIG)')
+    .requiredOption('--kind <kind>', 'access, erasure, rectification or find (CCPA names: know, delete, correct)')
+    .option('--received <date>', 'the day the request reached you, YYYY-MM-DD (default: today, UTC); the deadline runs from it')
+    .option('--jurisdiction <name>', 'gdpr, ccpa or one of subjects.requests.jurisdictions (default: subjects.requests.defaultJurisdiction)')
+    .option('--verified-by <who>', 'the requester\'s identity was checked: who checked it (and how), for the record; no personal data')
+    .option('--verification-method <method>', 'how it was checked (ID document, account login, …)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Needs the master key (encryption.masterKey): the identifiers are stored only encrypted, with
+keyed hashes for lookup. The activity log records the case's kinds and counts, never them.
+
+Examples:
+  $ npx steward request open --kind erasure --email alice@example.com --received 2026-12-01 --verified-by "support: ID checked"
+  $ npx steward request open --kind know --jurisdiction ccpa --email bob@example.com --phone "+1 415 555 0100"
+  $ npx steward request open --kind access --email carol@example.com --json | jq -r .request.id`)
+    .action((opts: Record<string, unknown>) => requestAction((m, o) => m.requestOpen(o, io), opts));
+  identifierOptions(request.command('list'))
+    .description('Every case with its deadline and state (overdue and due-soon ones marked); never an identifier. Crypto-shreds closed cases whose time has come first.')
+    .option('-c, --config <file>', 'config file')
+    .option('--state <state>', 'only cases in this state (repeatable, or comma-separated)', collect)
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+--email/--phone/--national-id/--id list only the cases of that person (matched by keyed hash;
+needs the master key).
+
+Examples:
+  $ npx steward request list
+  $ npx steward request list --state in-progress,awaiting-identifier
+  $ npx steward request list --email alice@example.com --json`)
+    .action((opts: Record<string, unknown>) => requestAction((m, o) => m.requestList(o, io), opts));
+  request
+    .command('show')
+    .description('One case: deadline, verification, every step with its counts and errors; its identifiers masked (a***@example.com) when the master key opens.')
+    .argument('<id>', 'the case id (REQ-…)')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward request show REQ-7KQ3M9
+  $ npx steward request show REQ-7KQ3M9 --json | jq .request.steps`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestShow(id, o, io), opts));
+  request
+    .command('verify')
+    .description('Record that the requester\'s identity was checked: how, and by whom (received → verified). A case is run only once verified.')
+    .argument('<id>', 'the case id')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('--method <method>', 'how the identity was checked (ID document, account login, signed letter…)')
+    .requiredOption('--by <who>', 'who checked it (a team or role; no personal data of the requester)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward request verify REQ-7KQ3M9 --method "ID document" --by "support: Sam"`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestVerify(id, o, io), opts));
+  identifierOptions(request.command('add-identifier'))
+    .description('Add identifiers to an open case (the one that tells two people apart when it waits for one); its steps run again with them.')
+    .argument('<id>', 'the case id')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward request add-identifier REQ-7KQ3M9 --email alice@example.com`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestAddIdentifier(id, o, io), opts));
+  request
+    .command('refuse')
+    .description('Close an open case as refused, with the reason (manifestly unfounded or excessive, identity not confirmed, withdrawn).')
+    .argument('<id>', 'the case id')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('--reason <text>', 'why, for the record (no personal data)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward request refuse REQ-7KQ3M9 --reason "identity could not be confirmed after two requests"`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestRefuse(id, o, io), opts));
+  request
+    .command('extend')
+    .description('Extend an open case\'s deadline once, by its jurisdiction\'s extension (GDPR: to three months from receipt; CCPA: to 90 days), with the reason; only before the first deadline.')
+    .argument('<id>', 'the case id')
+    .option('-c, --config <file>', 'config file')
+    .requiredOption('--reason <text>', 'why it needs longer, for the record (tell the requester too)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Examples:
+  $ npx steward request extend REQ-7KQ3M9 --reason "complex: data in four systems"`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestExtend(id, o, io), opts));
+  request
+    .command('run')
+    .description('Run a verified case\'s steps by its kind (find, then access / erase / correct) and record each result; resumable: a re-run continues, a finished step is not run again.')
+    .argument('<id>', 'the case id')
+    .option('-c, --config <file>', 'config file')
+    .option('-o, --out <file>', 'access requests: where the package is written (default: subjects.requests.dir/<id>-access.zip.age)')
+    .option('--recipient <age1…>', 'access requests: encrypt the package to this age public key (repeatable; default retention.archive.recipients)', repeat)
+    .option('--plaintext', 'access requests: write the package unencrypted (it holds the person\'s data: say so explicitly)')
+    .option('--set <category=value>', 'rectification requests: the category and its new value (used for the run, never stored with the case)')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Erasure cases run \`steward subject erase\` (run its --dry-run first to see the plan);
+rectification cases \`steward subject correct\` with --set. A source that is down fails its step: the case stays in progress with the error recorded (exit
+4), and the same command continues it. Identifiers that match more than one person leave the
+case waiting for one more (exit 1: steward request add-identifier). No data found is a valid
+answer: the case completes and records it.
+
+Examples:
+  $ npx steward request run REQ-7KQ3M9
+  $ npx steward request run REQ-7KQ3M9 --recipient age1… --out alice.zip.age
+  $ npx steward request run REQ-4HT2PW --set contact.email=alice@new.example`)
+    .action((id: string, opts: Record<string, unknown>) => requestAction((m, o) => m.requestRun(id, o, io), opts));
+  request
+    .command('purge')
+    .description('Crypto-shred the identifiers of closed cases whose shred time (subjects.requests.shredAfter after closing) has come, or of the closed cases named now.')
+    .argument('[ids...]', 'closed cases to shred now, before their time')
+    .option('-c, --config <file>', 'config file')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `
+Destroys each case's data key and clears its encrypted identifiers and lookup hashes; the case,
+its deadline, verification and steps stay as evidence. Needs no master key.
+
+Examples:
+  $ npx steward request purge
+  $ npx steward request purge REQ-7KQ3M9`)
+    .action((ids: string[], opts: Record<string, unknown>) => requestAction((m, o) => m.requestPurge(ids, o, io), opts));
   const hold = program.command('hold').description('Legal holds: rows no retention method (erase, archive, cleanup) may touch until the hold is released or expires.');
   const holdConfig = (opts: Record<string, unknown>) => (opts.config as string | undefined) ?? io.env.STEWARD_CONFIG;
   hold

@@ -88,6 +88,16 @@ const RULE_TEXT: Readonly<Partial<Record<FindingRule, { name: string; short: str
     short: 'Audit stage overdue',
     full: 'An audit stage ran later than its schedule (quarterly collection review, monthly access verification, bi-annual integrity check by default).',
   },
+  'subjects.request-overdue': {
+    name: 'RequestOverdue',
+    short: 'Data-subject request overdue',
+    full: 'An open data-subject request (steward request) is past its legal deadline (GDPR: one month from receipt, extendable by two; CCPA: 45 days, extendable by 45).',
+  },
+  'subjects.request-due-soon': {
+    name: 'RequestDueSoon',
+    short: 'Data-subject request due soon',
+    full: 'An open data-subject request (steward request) reaches its legal deadline within subjects.requests.dueSoonDays (default 7).',
+  },
 };
 
 function ruleText(rule: string): { name: string; short: string; full: string } {

@@ -3,6 +3,7 @@ import { migration as m0002 } from './0002_activity_log.js';
 import { migration as m0003 } from './0003_keys.js';
 import { migration as m0004 } from './0004_column_jobs.js';
 import { migration as m0005 } from './0005_legal_holds.js';
+import { migration as m0006 } from './0006_request_cases.js';
 import type { StateMigration } from './types.js';
 
 export type { MigrationContext, StateDialect, StateMigration } from './types.js';
@@ -17,4 +18,5 @@ export const MIGRATIONS: Readonly<Record<string, StateMigration>> = Object.freez
   '0003_keys': m0003,
   '0004_column_jobs': m0004,
   '0005_legal_holds': m0005,
+  '0006_request_cases': m0006,
 });

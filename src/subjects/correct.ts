@@ -27,6 +27,7 @@ import type { Source, TableInfo } from '../sources/types.js';
 import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
 import { keysDigest } from './erase-plan.js';
+import { SubjectDecryptor, type SubjectKeyring } from './decrypt.js';
 import { findSubject, type FindResult } from './find.js';
 import { IDENTIFIER_CATEGORIES, parseIdentifiers, type Identifier } from './identifiers.js';
 import { tableKey, type QualifiedTable, type SourceSchema, type SubjectMap } from './map.js';
@@ -46,6 +47,8 @@ export interface CorrectOptions {
   readonly store: StateStore;
   readonly identifiers: readonly Identifier[];
   readonly defaultCountry?: string | undefined;
+  /** The keyring (decrypt.ts `openSubjectKeyring`): encrypted identifier columns are searched through their blind index. */
+  readonly keyring?: SubjectKeyring | undefined;
   /** `contact.email=alice@new.example` parsed: the category and the new value. */
   readonly set: { readonly category: string; readonly value: string };
   readonly dryRun: boolean;
@@ -113,7 +116,21 @@ interface Target {
 }
 
 /** Corrects (or plans to correct) one category of one person's data. */
-export async function correctSubject(o: CorrectOptions): Promise<CorrectResult> {
+export async function correctSubject(options: CorrectOptions): Promise<CorrectResult> {
+  // Encrypted columns: through the given hook, or the keyring when it is open.
+  let o = options;
+  if (!o.encrypt && o.keyring?.fields) {
+    const d = new SubjectDecryptor(o.keyring, (source) => o.schemas.get(source)?.tables ?? []);
+    const map = o.map;
+    o = {
+      ...o,
+      encrypt: (at, value) => {
+        const t = { source: at.source, schema: at.table.schema, name: at.table.name };
+        const bidx = map.tables.find((m) => tableKey(m) === tableKey(t))?.identifiers.find((i) => i.column === at.column)?.blindIndex;
+        return d.encryptFor(t, at.column, at.key, value, bidx);
+      },
+    };
+  }
   const category = ALIASES[o.set.category] ?? o.set.category;
   const hash = await requestHash(o.store, SECRET, o.identifiers, `${category}\0${o.set.value}`);
   const target = { source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` };
@@ -128,7 +145,7 @@ export async function correctSubject(o: CorrectOptions): Promise<CorrectResult> 
       return t ? [{ t, source: x.src, columns: x.c, encrypted: x.e, keys: x.k.map((k) => Object.fromEntries(t.primaryKey.map((c, i) => [c, k[i]]))) }] : [];
     });
   } else {
-    const found = await findSubject({ map: o.map, schemas: o.schemas, sources: o.sources as Map<string, Source>, identifiers: o.identifiers, ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}) });
+    const found = await findSubject({ map: o.map, schemas: o.schemas, sources: o.sources as Map<string, Source>, identifiers: o.identifiers, ...(o.keyring ? { keyring: o.keyring } : {}), ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}) });
     if (found.ambiguous) return { ...base, correctionId: null, resumed: false, tables: [], mentions: 0, problems: [], ambiguous: found.ambiguous };
     if (found.rows.length === 0) return { ...base, correctionId: null, resumed: false, tables: [], mentions: found.mentions.length, problems: [], notFound: true };
     mentions = found.mentions.length;
@@ -242,7 +259,7 @@ function targetsOf(o: CorrectOptions, found: FindResult, category: string, info:
     if (!t || t.primaryKey.length === 0) continue;
     const columns = [...new Set([...inv.filter((i) => i.category === category).map((i) => i.column), ...(kind ? (mt?.identifiers ?? []).filter((i) => i.kind === kind).map((i) => i.column) : [])])].filter((c) => t.columns.some((x) => x.name === c));
     if (columns.length === 0) continue;
-    const encrypted = columns.filter((c) => inv.some((i) => i.column === c && i.encrypted) || rows.some((r) => typeof r.row[c] === 'string' && (r.row[c] as string).startsWith('stw1:')));
+    const encrypted = columns.filter((c) => inv.some((i) => i.column === c && i.encrypted) || mt?.identifiers.some((i) => i.column === c && i.encrypted) || rows.some((r) => typeof r.row[c] === 'string' && (r.row[c] as string).startsWith('stw1:')));
     out.push({ t, source: r0.source, columns, encrypted, keys: rows.map((r) => r.key) });
   }
   return out;

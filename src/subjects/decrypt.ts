@@ -178,6 +178,26 @@ export class SubjectDecryptor {
   }
 
   /**
+   * A new value for an encrypted column of one row (rectification): its ciphertext under the
+   * column's key, bound to the row's key like `steward encrypt` binds it, and its blind index
+   * when the column has one (column → value). Throws a CryptoError when the keyring is not open.
+   */
+  async encryptFor(t: QualifiedTable, column: string, key: Readonly<Record<string, unknown>>, value: string, blindIndex?: (Omit<BlindIndexRef, 'indexed'> & { readonly indexed?: boolean | null }) | null): Promise<Record<string, unknown>> {
+    const fields = this.#keyring.fields;
+    if (!fields) throw new CryptoError('CRYPTO_MASTER_KEY', `the keyring is not open (${this.unavailable}): ${t.name}.${column} cannot be encrypted`, { hint: 'Set the master key (encryption.masterKey in steward.yml)' });
+    const own = this.#keysOf(t, column);
+    if (own.length === 0) throw new CryptoError('CRYPTO_UNKNOWN_KEY_VERSION', `no data key of ${t.name}.${column} is in this state store's keyring`, { hint: 'Encrypt the column with `steward encrypt` first, or correct it while it is in plain text' });
+    const pk = this.#tables(t.source).find((x) => x.schema === t.schema && x.name === t.name)?.primaryKey ?? [];
+    const out: Record<string, unknown> = { [column]: await fields.encrypt(value, { ...own[0]!.scope, rowKey: rowKeyOf(pk.map((k) => key[k])) }) };
+    if (blindIndex) {
+      const ix = await this.indexer(t, column, { ...blindIndex, indexed: blindIndex.indexed ?? null });
+      if ('unavailable' in ix) throw new CryptoError('CRYPTO_MASTER_KEY', `the blind index of ${t.name}.${column} cannot be computed: ${ix.unavailable}`, { hint: 'Open the keyring that holds its blind-index key' });
+      out[blindIndex.column] = ix.index(value);
+    }
+    return out;
+  }
+
+  /**
    * The blind indexer of an encrypted column, or why there is none: the keyring is not
    * open, or its blind-index key does not unwrap. Never creates a key (a lookup must not
    * write to the keyring): the map lists a blind index only when its key exists.

@@ -43,6 +43,7 @@ import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
 import { chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash } from './rows.js';
 import { anonymisedValue, keysDigest, planErasure, redactText, rowId, type ErasurePlan, type PlannedRow } from './erase-plan.js';
+import type { SubjectKeyring } from './decrypt.js';
 import { findSubject, type FindResult } from './find.js';
 import { normaliseStored, phoneSpellings, type Identifier, type IdentifierKind } from './identifiers.js';
 import { tableKey, type QualifiedTable, type SourceSchema, type SubjectMap } from './map.js';
@@ -55,6 +56,8 @@ export interface EraseOptions {
   readonly store: StateStore;
   readonly identifiers: readonly Identifier[];
   readonly defaultCountry?: string | undefined;
+  /** The keyring (decrypt.ts `openSubjectKeyring`): encrypted identifier columns are searched through their blind index. */
+  readonly keyring?: SubjectKeyring | undefined;
   /** Plan and try (in a transaction rolled back), change nothing. */
   readonly dryRun: boolean;
   readonly actor: string;
@@ -128,7 +131,7 @@ export async function eraseSubject(o: EraseOptions): Promise<EraseResult> {
   const stale = staleColumns(o.map, info, o.sources);
   if (stale.length > 0) return { erasureId: null, dryRun: o.dryRun, resumed: false, plan: null, problems: stale, ambiguous: null, notFound: false, certificates: [] };
 
-  const found = await findSubject({ map: o.map, schemas: o.schemas, sources: o.sources as Map<string, Source>, identifiers: o.identifiers, ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}) });
+  const found = await findSubject({ map: o.map, schemas: o.schemas, sources: o.sources as Map<string, Source>, identifiers: o.identifiers, ...(o.keyring ? { keyring: o.keyring } : {}), ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}) });
   if (found.ambiguous) return { erasureId: null, dryRun: o.dryRun, resumed: false, plan: null, problems: [], ambiguous: found.ambiguous, notFound: false, certificates: [] };
   if (found.rows.length === 0 && found.mentions.length === 0 && found.references.length === 0) return { erasureId: null, dryRun: o.dryRun, resumed: false, plan: null, problems: [], ambiguous: null, notFound: true, certificates: [] };
 

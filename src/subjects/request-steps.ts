@@ -25,6 +25,7 @@ import { correctSubject } from './correct.js';
 import { eraseSubject } from './erase.js';
 import { findSubject, type FindResult } from './find.js';
 import type { StateStore } from '../state/store.js';
+import type { SubjectKeyring } from './decrypt.js';
 import type { SourceSchema, SubjectMap } from './map.js';
 
 /** What the find and access steps search: open sources and their subject map. */
@@ -45,6 +46,8 @@ export interface SubjectRequestStepsOptions {
   /** Write the access package unencrypted (only when said explicitly). */
   readonly plaintext?: boolean;
   readonly now?: () => Date;
+  /** The keyring for encrypted columns (decrypt.ts `openSubjectKeyring`): searched through blind indexes, decrypted, encrypted again on rectification. */
+  readonly keyring?: SubjectKeyring;
   /** The state store the erasure and rectification jobs are recorded in (without it those steps refuse). */
   readonly store?: StateStore;
   readonly actor?: string;
@@ -107,7 +110,7 @@ export function subjectRequestSteps(options: SubjectRequestStepsOptions): Reques
   const country = options.config.subjects.defaultCountry;
   const find = async (input: RequestStepInput): Promise<{ found: FindResult; ctx: SubjectContext }> => {
     const ctx = await context();
-    const found = await findSubject({ map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, identifiers: input.identifiers, ...(country ? { defaultCountry: country } : {}) });
+    const found = await findSubject({ map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, identifiers: input.identifiers, ...(options.keyring ? { keyring: options.keyring } : {}), ...(country ? { defaultCountry: country } : {}) });
     return { found, ctx };
   };
   return {
@@ -143,7 +146,7 @@ export function subjectRequestSteps(options: SubjectRequestStepsOptions): Reques
       (options.store
         ? async (input): Promise<RequestStepResult> => {
             const ctx = await context();
-            const r = await eraseSubject({ config: options.config, map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, store: options.store!, identifiers: input.identifiers, defaultCountry: country, dryRun: false, actor: options.actor ?? 'steward', ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal: options.signal });
+            const r = await eraseSubject({ keyring: options.keyring, config: options.config, map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, store: options.store!, identifiers: input.identifiers, defaultCountry: country, dryRun: false, actor: options.actor ?? 'steward', ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal: options.signal });
             if (r.ambiguous) return { outcome: 'ambiguous', counts: { candidates: r.ambiguous.candidates.length } };
             if (r.notFound) return { outcome: 'no-data', counts: { rows: 0 } };
             if (r.problems.length > 0) throw new UsageError(`the erasure cannot run: ${r.problems.join('; ')}`, { hint: 'Nothing was written. `steward subject erase --dry-run` with the same identifiers shows the plan; fix what it names, then run the case again' });
@@ -158,7 +161,7 @@ export function subjectRequestSteps(options: SubjectRequestStepsOptions): Reques
         ? async (input): Promise<RequestStepResult> => {
             if (!options.set) throw new UsageError('a rectification needs the new value', { hint: 'Run it with --set CATEGORY=VALUE (e.g. --set contact.email=alice@new.example): the value is used for the run and never stored with the case' });
             const ctx = await context();
-            const r = await correctSubject({ config: options.config, map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, store: options.store!, identifiers: input.identifiers, defaultCountry: country, set: options.set, dryRun: false, actor: options.actor ?? 'steward', ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal: options.signal });
+            const r = await correctSubject({ keyring: options.keyring, config: options.config, map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, store: options.store!, identifiers: input.identifiers, defaultCountry: country, set: options.set, dryRun: false, actor: options.actor ?? 'steward', ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal: options.signal });
             if (r.ambiguous) return { outcome: 'ambiguous', counts: { candidates: r.ambiguous.candidates.length } };
             if (r.notFound) return { outcome: 'no-data', counts: { rows: 0 } };
             if (r.problems.length > 0) throw new UsageError(`the correction cannot run: ${r.problems.join('; ')}`, { hint: 'Nothing was written. `steward subject correct --dry-run` with the same identifiers and --set shows the plan' });

@@ -228,4 +228,29 @@ forEachDialect('data-subject requests over encrypted columns (sue)', (d) => {
     expect(res.rows.find((x) => x.name === 'leads')!.via).toEqual(['email (blind index)']);
     expect(res.unsearched).toEqual([]);
   });
+  it.skipIf(d.engine === 'pglite')('correct an encrypted email: encrypted again under its key, blind index recomputed; without the keyring it refuses, nothing in plain', async () => {
+    const noKey = await run({ NO_COLOR: '1' }, 'subject', 'correct', '--id', 'accounts.id=3', '--set', 'contact.email=carol@new.example');
+    expect(noKey.code, noKey.out + noKey.err).toBe(2);
+    expect(noKey.out).toContain('encrypted by Steward');
+    expect((await d.query<{ email: string }>('select email from accounts where id = 3'))[0]!.email).toMatch(/^stw1:/);
+    const r = await run(withKey, 'subject', 'correct', '--email', 'carol@example.com', '--set', 'contact.email=Carol@New.example');
+    expect(r.code, r.out + r.err).toBe(0);
+    const stored = (await d.query<{ email: string }>('select email from accounts where id = 3'))[0]!;
+    expect(stored.email).toMatch(/^stw1:/);
+    expect(stored.email).not.toContain('Carol');
+    const now = await find(withKey, '--email', 'carol@new.example');
+    expect(keysOf(now.rows, 'accounts')).toEqual(['3']);
+    expect(now.rows.find((x) => x.name === 'accounts')!.row.email).toBe('Carol@New.example');
+    const before = await find(withKey, '--email', 'carol@example.com');
+    expect(keysOf(before.rows, 'accounts')).toEqual([]);
+  });
+
+  it.skipIf(d.engine === 'pglite')('erase finds the encrypted account through its blind index and deletes it with its children', async () => {
+    const r = await run(withKey, 'subject', 'erase', '--email', 'bob@example.com');
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(await d.query('select id from accounts where id = 2')).toEqual([]);
+    expect(await d.query('select id from orders where id = 12')).toEqual([]);
+    expect(await d.query('select id from visits where id = 1')).toEqual([]);
+    expect((await d.query('select id from accounts')).length).toBe(29);
+  });
 });

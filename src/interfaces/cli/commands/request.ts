@@ -36,6 +36,7 @@ import {
 import { discoverSubjectMap } from '../../../subjects/discover.js';
 import { parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import { parseSet } from '../../../subjects/correct.js';
+import { openSubjectKeyring } from '../../../subjects/decrypt.js';
 import { accessRecipients, subjectRequestSteps, type SubjectContext } from '../../../subjects/request-steps.js';
 import { assertTransition, daysLeftText, parseRequestKind, REQUEST_STATES, type RequestState } from '../../../subjects/requests.js';
 import { displayWidth, padEnd } from '../../reports/text.js';
@@ -339,6 +340,7 @@ export async function requestRun(id: string, options: RequestRunOptions, io: Io)
         context: () => openSubjects(ctx.loaded, ctx.store, sources, current.kind === 'erasure' || current.kind === 'rectification'),
         store: ctx.store,
         actor: ctx.actor,
+        keyring: await openSubjectKeyring(ctx.store, async () => keyring),
         ...(set ? { set } : {}),
         accessOut: (caseId, encrypted) => out ?? path.join(dir, `${caseId}-access.zip${encrypted ? '.age' : ''}`),
         recipients,

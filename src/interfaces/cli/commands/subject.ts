@@ -296,7 +296,8 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
   return withMap(
     options,
     io,
-    async ({ config, store, sources, discovered }) => {
+    async (ctx) => {
+      const { config, store, sources, discovered } = ctx;
       const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
       const bar = progressBar(io, !options.json && !options.dryRun);
       const stop = new AbortController();
@@ -308,7 +309,9 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
       process.on('SIGTERM', onSignal);
       let r: EraseResult;
       try {
+        const keyring = await requestKeyring(ctx, io);
         r = await eraseSubject({
+          keyring,
           config,
           map: discovered.map,
           schemas: discovered.schemas,
@@ -392,7 +395,8 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
   return withMap(
     options,
     io,
-    async ({ config, store, sources, discovered }) => {
+    async (ctx) => {
+      const { config, store, sources, discovered } = ctx;
       const set = parseSet(options.set!, config.subjects.defaultCountry);
       const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
       const bar = progressBar(io, !options.json && !options.dryRun);
@@ -402,7 +406,7 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
       process.on('SIGTERM', onSignal);
       let r: CorrectResult;
       try {
-        r = await correctSubject({ config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) });
+        r = await correctSubject({ keyring: await requestKeyring(ctx, io), config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) });
       } finally {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);

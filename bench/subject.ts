@@ -668,6 +668,7 @@ async function benchErase(ctx: { readonly fixture: Fixture; readonly discovered:
       console.log(`  of the erase: database statements ${ms(avg(prof.queries))} ms (${share(avg(prof.queries))}), state store ${ms(avg(prof.store))} ms (${share(avg(prof.store))}, ${(storeClock.calls / profileIds.length).toFixed(0)} calls), the rest (planning, Node) ${ms(total - avg(prof.queries) - avg(prof.store))} ms`);
       const shapes = [...timer.shapes].sort((x, y) => y[1].ms - x[1].ms);
       const qtotal = shapes.reduce((n, [, e]) => n + e.ms, 0);
+      console.log(`  statements per erase: ${(shapes.reduce((n, [, e]) => n + e.n, 0) / profileIds.length).toFixed(1)} (${shapes.length} shapes); the slowest shapes (total ms, share of statement time, count, max ms):`);
       for (const [shape, e] of shapes.slice(0, 10)) console.log(`  ${e.ms.toFixed(0).padStart(6)} ms ${((e.ms / qtotal) * 100).toFixed(0).padStart(3)}%  ×${String(e.n).padStart(4)}  max ${e.max.toFixed(1).padStart(6)}  ${shape.length > 150 ? `${shape.slice(0, 147)}…` : shape}`);
     }
     void rest;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- subject [--subjects 1000000] [--samples 100] [--deployed-samples 20] [--phases deployed,indexed] [--seed 7] [--url postgres://…] [--load-only]`
+ * `npm run bench -- subject [--subjects 1000000] [--samples 100] [--deployed-samples 20] [--phases deployed,indexed,heavy,erase] [--erasures 1000] [--erase-profile 20] [--seed 7] [--url postgres://…] [--load-only]`
  *
  * Data-subject requests on N subjects with 10·N related rows in two Postgres schemas
  * and one SQLite file (bench/subject-fixtures.ts; created once per size, then reused).
@@ -29,10 +29,12 @@
  * Prints p50/p99/max per path, the ratio peer / steward (target ≥ 10×, p99 < 200 ms),
  * query counts, where Steward's time goes per query shape, and EXPLAIN of the slowest.
  *
- * Erasure (1,000 requests in one run against a single DELETE of the same rows) is
- * {@link benchErase}: a TODO until eraseSubject (src/subjects/erase.ts) is merged.
+ * A fourth phase, `erase` (`--erasures 1000`, `--erase-profile 20`), is {@link benchErase}:
+ * 1,000 erasure requests applied in one run on a copy of the fixture, rows per second,
+ * against a single `DELETE` of the same rows on a second copy.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -46,11 +48,14 @@ import { loadConfig, type StewardConfig } from '../src/config/index.js';
 import { openSource, type Source } from '../src/sources/index.js';
 import { mentionMatch, subjectTableSql } from '../src/sources/subject-queries.js';
 import { openStateStore } from '../src/state/index.js';
+import type { StateStore } from '../src/state/store.js';
 import { buildAccessPackage } from '../src/subjects/access.js';
 import { discoverSubjectMap, type DiscoveredMap } from '../src/subjects/discover.js';
+import { eraseSubject, type EraseResult } from '../src/subjects/erase.js';
+import { deletionOrder } from '../src/subjects/erase-plan.js';
 import { findSubject, type FindResult, type Mention, type SubjectRow } from '../src/subjects/find.js';
 import { normaliseStored, parseIdentifiers, phoneDigitVariants, phoneSpellings, type Identifier } from '../src/subjects/identifiers.js';
-import { tableKey, type SubjectMap, type SubjectTable } from '../src/subjects/map.js';
+import { tableKey, type QualifiedTable, type SubjectMap, type SubjectTable } from '../src/subjects/map.js';
 import { CRM, ensureSubjectFixture, HEAVY, SHOP, type Fixture } from './subject-fixtures.js';
 import { opt } from './args.js';
 
@@ -63,7 +68,7 @@ const PROFILE = Number(opt('profile', '20'));
 /** Subjects measured as deployed, where every find scans (at 1M subjects a find takes seconds). */
 const DEPLOYED_SAMPLES = Number(opt('deployed-samples', '20'));
 /** `deployed`: the fixture's indexes; `indexed`: plus phone-digit expression and pg_trgm indexes (built, measured, dropped). */
-const PHASES = new Set(opt('phases', 'deployed,indexed,heavy').split(','));
+const PHASES = new Set(opt('phases', 'deployed,indexed,heavy,erase').split(','));
 const COUNTRY = 'GB';
 
 // ---- helpers
@@ -305,25 +310,374 @@ async function dropExtraIndexes(pool: pg.Pool): Promise<void> {
 
 // ---- erasure
 
+const ERASURES = Number(opt('erasures', '1000'));
+/** Extra subjects erased after the timed ones, each also as a find and a dry run, to split the time by phase. */
+const ERASE_PROFILE = Number(opt('erase-profile', '20'));
+
+/** Adds up the time spent in the state store's async methods (nested stores too). */
+function timedStore<T extends object>(target: T, clock: { ms: number; calls: number }): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop, t) as unknown;
+      if (typeof v === 'function') {
+        return (...a: unknown[]) => {
+          const started = performance.now();
+          const r = (v as (...x: unknown[]) => unknown).apply(t, a);
+          if (r && typeof (r as Promise<unknown>).then === 'function') {
+            return (r as Promise<unknown>).finally(() => {
+              clock.ms += performance.now() - started;
+              clock.calls++;
+            });
+          }
+          return r;
+        };
+      }
+      return v && typeof v === 'object' && !Array.isArray(v) ? timedStore(v as object, clock) : v;
+    },
+  });
+}
+
+async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'steward-bench-erase' });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+const dbUrl = (url: string, name: string) => {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+/** `create database … template …`, retried while something (autovacuum, a session just closing) still holds the template. */
+async function copyDatabase(url: string, template: string, name: string): Promise<number> {
+  const t = performance.now();
+  await withPg(dbUrl(url, 'postgres'), async (c) => {
+    await c.query(`drop database if exists ${qid(name)}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(`create database ${qid(name)} template ${qid(template)}`);
+        return;
+      } catch (e) {
+        if (attempt >= 10 || !/being accessed by other users/.test(String((e as Error).message))) throw e;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  });
+  return (performance.now() - t) / 1000;
+}
+
+interface Fingerprint {
+  readonly rows: number;
+  readonly hash: string;
+}
+
 /**
- * TODO(erasure, issue 13): 1,000 erasure requests applied in one run, rows per second,
- * against a single `DELETE` of the same rows on a copy. To add once eraseSubject
- * (src/subjects/erase.ts) is merged:
- *   1. copy the fixture twice: `create database … template steward_bench_subject_<N>`
- *      (no open connection to the template) and a file copy of the SQLite database;
- *   2. pick 1,000 subjects (seeded, disjoint from the latency sample) and collect their
- *      rows with findSubject on copy A (keys per table, children first along the map);
- *   3. copy A: eraseSubject for each of the 1,000, one after another in one run, timed
- *      (rows erased / s, from the certificates' counts, which must equal step 2's);
- *   4. copy B: per table, children first, one `DELETE … WHERE key IN (…)` of the same
- *      keys in one transaction per source, timed: the floor;
- *   5. print both, the ratio, and check that every other subject's rows are unchanged
- *      (a checksum per table before and after, less the erased keys).
- * Until then it prints that erasure is not measured; no figure is invented.
+ * Per table of the map: the rows left and a hash of their content, leaving out the rows
+ * Steward changed and kept (redacted, anonymised, unlinked), which a DELETE leaves as they were.
  */
-async function benchErase(_context: { readonly fixture: Fixture; readonly discovered: DiscoveredMap; readonly config: StewardConfig }): Promise<null> {
-  console.log('erasure: not measured yet (eraseSubject not merged)');
-  return null;
+async function fingerprints(pgUrl: string, sqliteFile: string, discovered: DiscoveredMap, changed: ReadonlyMap<string, Set<string>>): Promise<Map<string, Fingerprint>> {
+  const out = new Map<string, Fingerprint>();
+  const tables = [...discovered.schemas.values()].flatMap((s) => s.tables.filter((t) => t.kind === 'table' && t.name !== 'fixture_marker').map((t) => ({ source: s.source, t })));
+  await withPg(pgUrl, async (c) => {
+    for (const { source, t } of tables.filter((x) => x.source === 'app')) {
+      const skip = [...(changed.get(tableKey({ source, schema: t.schema, name: t.name })) ?? [])];
+      if (skip.length > 0 && t.primaryKey.length !== 1) throw new Error(`bench: rows of ${t.schema}.${t.name} (composite key) were changed in place; the fingerprint leaves out single-column keys only`);
+      const where = skip.length > 0 ? `where ${qid(t.primaryKey[0]!)}::text <> all($1::text[])` : '';
+      const r = await c.query<{ n: string; h: string }>(`select count(*)::text n, coalesce(sum(hashtextextended(x::text, 0)::numeric), 0)::text h from ${qid(t.schema, t.name)} x ${where}`, skip.length > 0 ? [skip] : []);
+      out.set(tableKey({ source, schema: t.schema, name: t.name }), { rows: Number(r.rows[0]!.n), hash: r.rows[0]!.h });
+    }
+  });
+  const db = new Database(sqliteFile, { readonly: true });
+  try {
+    for (const { source, t } of tables.filter((x) => x.source === 'marketing')) {
+      const skip = changed.get(tableKey({ source, schema: t.schema, name: t.name })) ?? new Set<string>();
+      const h = createHash('sha256');
+      let n = 0;
+      for (const r of db.prepare(`select * from ${qid(t.name)} order by ${t.primaryKey.map((k) => qid(k)).join(', ')}`).iterate() as IterableIterator<Record<string, unknown>>) {
+        if (t.primaryKey.length === 1 && skip.has(String(r[t.primaryKey[0]!]))) continue;
+        h.update(JSON.stringify(r));
+        n++;
+      }
+      out.set(tableKey({ source, schema: t.schema, name: t.name }), { rows: n, hash: h.digest('hex').slice(0, 16) });
+    }
+  } finally {
+    db.close();
+  }
+  return out;
+}
+
+/** Keys of planned rows per table (for the DELETE, and for the rows changed in place). */
+function keysByTable(results: readonly EraseResult[], actions: ReadonlySet<string>, discovered: DiscoveredMap): Map<string, { t: QualifiedTable; pk: readonly string[]; keys: Map<string, readonly unknown[]> }> {
+  const out = new Map<string, { t: QualifiedTable; pk: readonly string[]; keys: Map<string, readonly unknown[]> }>();
+  for (const r of results) {
+    for (const row of r.plan?.rows ?? []) {
+      if (!actions.has(row.action)) continue;
+      const k = tableKey(row);
+      let e = out.get(k);
+      if (!e) {
+        const ti = discovered.schemas.get(row.source)!.tables.find((x) => x.schema === row.schema && x.name === row.name)!;
+        e = { t: { source: row.source, schema: row.schema, name: row.name }, pk: ti.primaryKey, keys: new Map() };
+        out.set(k, e);
+      }
+      const values = e.pk.map((c) => row.key[c]);
+      e.keys.set(JSON.stringify(values.map((v) => String(v))), values);
+    }
+  }
+  return out;
+}
+
+const intKey = (v: unknown, where: string): string => {
+  const s = String(v);
+  if (!/^-?\d+$/.test(s)) throw new Error(`bench: ${where} has a non-integer key value; the DELETE floor handles integer keys only`);
+  return s;
+};
+
+/**
+ * The floor: per source one transaction, per table (children first) one
+ * `DELETE … WHERE key IN (the keys)` with every key as one array parameter.
+ */
+async function deleteFloor(pgUrl: string, sqliteFile: string, rows: ReturnType<typeof keysByTable>, order: readonly string[], warm: boolean): Promise<{ pgMs: number; sqliteMs: number; deleted: number; perTable: Map<string, number> }> {
+  const perTable = new Map<string, number>();
+  const ordered = order.filter((k) => rows.has(k)).map((k) => [k, rows.get(k)!] as const);
+  for (const k of rows.keys()) if (!order.includes(k)) throw new Error(`bench: ${k} is not in the deletion order`);
+  const pgSql = (t: QualifiedTable, pk: readonly string[]) =>
+    pk.length === 1
+      ? `${qid(pk[0]!)} = any($1::bigint[])`
+      : `(${pk.map((c) => qid(c)).join(', ')}) in (select * from unnest(${pk.map((_, i) => `$${i + 1}::bigint[]`).join(', ')}))`;
+  const pgParams = (e: (typeof ordered)[number][1]) => e.pk.map((_, i) => [...e.keys.values()].map((v) => intKey(v[i], tableKey(e.t))));
+  let pgMs = 0;
+  await withPg(pgUrl, async (c) => {
+    const mine = ordered.filter(([, e]) => e.t.source === 'app');
+    // Warm the cache with the same lookups (the floor is the DELETE at its cheapest; Steward's own find reads these pages first, too).
+    if (warm) for (const [, e] of mine) await c.query(`select count(*) from ${qid(e.t.schema, e.t.name)} where ${pgSql(e.t, e.pk)}`, pgParams(e));
+    const t = performance.now();
+    await c.query('begin');
+    for (const [k, e] of mine) {
+      const r = await c.query(`delete from ${qid(e.t.schema, e.t.name)} where ${pgSql(e.t, e.pk)}`, pgParams(e));
+      perTable.set(k, r.rowCount ?? 0);
+    }
+    await c.query('commit');
+    pgMs = performance.now() - t;
+  });
+  const db = new Database(sqliteFile);
+  let sqliteMs = 0;
+  try {
+    const mine = ordered.filter(([, e]) => e.t.source === 'marketing');
+    for (const [, e] of mine) if (e.pk.length !== 1) throw new Error(`bench: ${tableKey(e.t)} has a composite key; the SQLite floor handles single-column keys only`);
+    const json = (e: (typeof ordered)[number][1]) => JSON.stringify([...e.keys.values()].map((v) => Number(intKey(v[0], tableKey(e.t)))));
+    if (warm) for (const [, e] of mine) db.prepare(`select count(*) from ${qid(e.t.name)} where ${qid(e.pk[0]!)} in (select value from json_each(?))`).get(json(e));
+    const t = performance.now();
+    db.transaction(() => {
+      for (const [k, e] of mine) perTable.set(k, db.prepare(`delete from ${qid(e.t.name)} where ${qid(e.pk[0]!)} in (select value from json_each(?))`).run(json(e)).changes);
+    })();
+    sqliteMs = performance.now() - t;
+  } finally {
+    db.close();
+  }
+  return { pgMs, sqliteMs, deleted: [...perTable.values()].reduce((a, b) => a + b, 0), perTable };
+}
+
+/**
+ * 1,000 erasure requests applied in one run, rows per second, against a single `DELETE`
+ * of the same rows. On two copies of the fixture (Postgres `create database … template`,
+ * a file copy of the SQLite database), dropped at the end, so the find/access fixture
+ * stays as it was:
+ *   copy A: `eraseSubject` for each of `--erasures` subjects (random, seeded, none of the
+ *           latency sample and none of the heavy buyers 1–100), one after another, each
+ *           request as `steward subject erase --email …` runs it (one state store, a
+ *           temporary SQLite file, for the whole run; the map derived once, as in main).
+ *           Then `--erase-profile` more subjects, each first as a find and a dry run, to
+ *           split the time: find, facts + preflight (dry run − find), apply (erase − dry run).
+ *   copy B: per source one transaction, per table (children first) one `DELETE` of every
+ *           key Steward's plans deleted, after a warm-up select of the same keys.
+ * Then per table, both copies must hold the same rows with the same content (leaving out
+ * the rows Steward redacted, which a DELETE does not touch).
+ * Both copies carry the phone-digit and trigram indexes of the `indexed` phase: without
+ * them every find scans (3–4 s at 1M subjects, see the find figures).
+ */
+async function benchErase(ctx: { readonly fixture: Fixture; readonly discovered: DiscoveredMap; readonly config: StewardConfig; readonly dir: string; readonly exclude: ReadonlySet<number> }): Promise<void> {
+  const { fixture, discovered, config } = ctx;
+  const { map } = discovered;
+  const base = new URL(fixture.url).pathname.slice(1);
+  const names = { a: `${base}_erase_a`, b: `${base}_erase_b` };
+  const files = { a: path.join(ctx.dir, 'marketing-erase-a.db'), b: path.join(ctx.dir, 'marketing-erase-b.db') };
+  const urls = { a: dbUrl(fixture.url, names.a), b: dbUrl(fixture.url, names.b) };
+
+  // The extra indexes, on the template (dropped again by main), so both copies have them.
+  let indexSeconds = 0;
+  await withPg(fixture.url, async (c) => {
+    const have = Number((await c.query(`select count(*) n from pg_indexes where indexname like '${EXTRA}%'`)).rows[0].n);
+    if (have === 0) {
+      process.stderr.write('erasure: creating the phone-digit and trigram indexes on the fixture…\n');
+      const pool = new pg.Pool({ connectionString: fixture.url, max: 1 });
+      try {
+        indexSeconds = (await createExtraIndexes(pool, map)).seconds;
+      } finally {
+        await pool.end();
+      }
+    }
+  });
+  process.stderr.write('erasure: copying the fixture twice…\n');
+  const copySeconds = [await copyDatabase(fixture.url, base, names.a), await copyDatabase(fixture.url, base, names.b)];
+  const tFile = performance.now();
+  copyFileSync(fixture.sqliteFile, files.a);
+  copyFileSync(fixture.sqliteFile, files.b);
+  const fileSeconds = (performance.now() - tFile) / 1000;
+
+  try {
+    // Subjects: seeded, distinct, outside the latency sample and the heavy buyers.
+    const firstId = SUBJECTS >= 100 * HEAVY ? HEAVY + 1 : 1;
+    const want = Math.min(ERASURES + ERASE_PROFILE, SUBJECTS - firstId + 1 - ctx.exclude.size);
+    let seed = SEED * 7919 + 13;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 0x100000000);
+    const picked = new Set<number>();
+    while (picked.size < want) {
+      const id = firstId + Math.floor(rand() * (SUBJECTS - firstId + 1));
+      if (!ctx.exclude.has(id)) picked.add(id);
+    }
+    const all = [...picked];
+    const timedIds = all.slice(0, Math.min(ERASURES, all.length));
+    const profileIds = all.slice(timedIds.length);
+    const emailOf = new Map(
+      await withPg(urls.a, async (c) => (await c.query<{ id: string; email: string }>(`select id, email from ${SHOP}.customers where id = any($1::bigint[])`, [all])).rows.map((r) => [Number(r.id), r.email] as const)),
+    );
+
+    const storeClock = { ms: 0, calls: 0 };
+    const store = await openStateStore({ url: path.join(ctx.dir, 'erase-state.db'), baseDir: ctx.dir });
+    const sources = new Map<string, Source>([
+      ['app', await openSource({ name: 'app', kind: 'postgres', url: urls.a }, { readonly: false, command: 'subject' })],
+      ['marketing', await openSource({ name: 'marketing', kind: 'sqlite', url: `sqlite://${files.a}` }, { readonly: false, command: 'subject' })],
+    ]);
+    const timer = new QueryTimer((node, queryId) => {
+      for (const s of sources.values()) {
+        try {
+          return s.db.getExecutor().compileQuery(node, queryId as never);
+        } catch {
+          // the other source's compiler
+        }
+      }
+      return { sql: '?', parameters: [] };
+    });
+    const timedSources = new Map([...sources].map(([n, s]) => [n, timed(s, timer)]));
+    const profiledStore = timedStore(store, storeClock);
+    const identifiersOf = (id: number) => parseIdentifiers({ email: [emailOf.get(id)!] }, { defaultCountry: COUNTRY });
+    const erase = (id: number, dryRun: boolean, srcs: ReadonlyMap<string, Source> = sources, st: StateStore = store) =>
+      eraseSubject({ config, map, schemas: discovered.schemas, sources: srcs, store: st, identifiers: identifiersOf(id), defaultCountry: COUNTRY, dryRun, actor: 'bench' });
+    const tally = (rs: readonly EraseResult[]) => {
+      const by: Record<string, number> = {};
+      for (const r of rs) for (const c of r.certificates) for (const t of c.tables) by[t.action] = (by[t.action] ?? 0) + t.rows;
+      return by;
+    };
+    const changedRows = (by: Record<string, number>) => (by.delete ?? 0) + (by.anonymise ?? 0) + (by.redact ?? 0) + (by.unlink ?? 0);
+
+    // copy A, the timed run.
+    process.stderr.write(`erasure: ${timedIds.length} subjects, one eraseSubject each…\n`);
+    const lat: number[] = [];
+    const results: EraseResult[] = [];
+    const failed: string[] = [];
+    const tRun = performance.now();
+    for (const [n, id] of timedIds.entries()) {
+      const t = performance.now();
+      const r = await erase(id, false);
+      lat.push(performance.now() - t);
+      results.push(r);
+      if (r.ambiguous || r.notFound || r.problems.length > 0 || r.certificates.length === 0) failed.push(`#${id}: ${r.ambiguous ? 'ambiguous' : r.notFound ? 'not found' : r.problems.join('; ') || 'no certificate'}`);
+      if ((n + 1) % 100 === 0) process.stderr.write(`  ${n + 1}/${timedIds.length} (${((performance.now() - tRun) / 1000).toFixed(0)} s)\n`);
+    }
+    const runMs = performance.now() - tRun;
+    const by = tally(results);
+    const planned = results.reduce((n, r) => n + (r.plan?.rows.filter((x) => x.action === 'delete').length ?? 0), 0);
+
+    // copy A, the profile: find, dry run, erase for each extra subject; queries and state store timed during the erase.
+    process.stderr.write(`erasure: profile on ${profileIds.length} more subjects (find, dry run, erase each)…\n`);
+    const prof = { find: [] as number[], dry: [] as number[], real: [] as number[], store: [] as number[], queries: [] as number[] };
+    const profileResults: EraseResult[] = [];
+    timer.shapes.clear();
+    for (const id of profileIds) {
+      let t = performance.now();
+      await findSubject({ map, schemas: discovered.schemas, sources, identifiers: identifiersOf(id), defaultCountry: COUNTRY });
+      prof.find.push(performance.now() - t);
+      t = performance.now();
+      await erase(id, true);
+      prof.dry.push(performance.now() - t);
+      const s0 = storeClock.ms;
+      const q0 = [...timer.shapes.values()].reduce((a, e) => a + e.ms, 0);
+      timer.enabled = true;
+      t = performance.now();
+      const r = await erase(id, false, timedSources, profiledStore);
+      prof.real.push(performance.now() - t);
+      timer.enabled = false;
+      prof.store.push(storeClock.ms - s0);
+      prof.queries.push([...timer.shapes.values()].reduce((a, e) => a + e.ms, 0) - q0);
+      profileResults.push(r);
+      if (r.ambiguous || r.notFound || r.problems.length > 0) failed.push(`profile #${id}: ${r.ambiguous ? 'ambiguous' : r.notFound ? 'not found' : r.problems.join('; ')}`);
+    }
+    for (const s of sources.values()) await s.close();
+    await store.close();
+
+    // copy B: the floor, then (untimed) the profile subjects' rows, so both copies end alike.
+    const order = deletionOrder(map, [...results, ...profileResults].flatMap((r) => r.plan?.rows.filter((x) => x.action === 'delete') ?? []));
+    const timedKeys = keysByTable(results, new Set(['delete']), discovered);
+    const distinct = [...timedKeys.values()].reduce((n, e) => n + e.keys.size, 0);
+    process.stderr.write(`erasure: the single DELETE of the same ${distinct} rows on the second copy…\n`);
+    const floor = await deleteFloor(urls.b, files.b, timedKeys, order, true);
+    const rest = await deleteFloor(urls.b, files.b, keysByTable(profileResults, new Set(['delete']), discovered), order, false);
+
+    // The same rows left, with the same content, in both copies.
+    process.stderr.write('erasure: comparing both copies table by table…\n');
+    const changed = new Map([...keysByTable([...results, ...profileResults], new Set(['redact', 'anonymise', 'unlink']), discovered)].map(([k, e]) => [k, new Set([...e.keys.values()].map((v) => v.map(String).join(',')))]));
+    const fa = await fingerprints(urls.a, files.a, discovered, changed);
+    const fb = await fingerprints(urls.b, files.b, discovered, changed);
+    const differ = [...fa].filter(([k, v]) => fb.get(k)?.rows !== v.rows || fb.get(k)?.hash !== v.hash).map(([k, v]) => `${k}: steward ${v.rows} rows, DELETE ${fb.get(k)?.rows ?? '?'}${fb.get(k)?.rows === v.rows ? ' (content differs)' : ''}`);
+
+    // Report.
+    const stewardRows = changedRows(by);
+    const stewardRate = stewardRows / (runMs / 1000);
+    const deleteRate = floor.deleted / ((floor.pgMs + floor.sqliteMs) / 1000);
+    const stewardDeleteRate = (by.delete ?? 0) / (runMs / 1000);
+    const rate = (x: number) => Math.round(x).toLocaleString('en');
+    const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    console.log(`== erasure: ${timedIds.length.toLocaleString('en')} requests in one run (subjects drawn at random from ${firstId}–${SUBJECTS}, seed ${SEED}; none of the latency sample${firstId > 1 ? ', none of the heavy buyers' : ''})`);
+    console.log(`copies: Postgres create database … template ${copySeconds.map((x) => `${x.toFixed(1)} s`).join(' and ')}, SQLite file copy ${fileSeconds.toFixed(1)} s for both${indexSeconds ? `; phone-digit and trigram indexes built on the fixture first in ${indexSeconds.toFixed(0)} s` : '; the phone-digit and trigram indexes of the indexed phase carried over'}`);
+    console.log(`steward: ${results.length} × eraseSubject (find, facts, preflight in a rolled-back transaction, text and rows jobs per source, certificate), sequential, one SQLite state store`);
+    console.log(`  ${(runMs / 1000).toFixed(1)} s; rows changed ${stewardRows.toLocaleString('en')} (deleted ${(by.delete ?? 0).toLocaleString('en')}, redacted ${(by.redact ?? 0).toLocaleString('en')}, anonymised ${(by.anonymise ?? 0).toLocaleString('en')}, unlinked ${(by.unlink ?? 0).toLocaleString('en')}; kept ${(by.keep ?? 0) + (by.shared ?? 0)}) → ${rate(stewardRate)} rows/s (${rate(stewardDeleteRate)} deleted rows/s), ${avg(results.map((r) => changedRows(tally([r])))).toFixed(1)} rows per request`);
+    console.log(`  per request: p50 ${ms(pct(lat, 0.5))} ms, p99 ${ms(pct(lat, 0.99))} ms, max ${ms(Math.max(...lat))} ms`);
+    console.log(`  certificates: deleted rows ${(by.delete ?? 0) === planned ? `= the plans' ${planned}` : `${by.delete ?? 0} ≠ the plans' ${planned}`}; ${failed.length === 0 ? 'every request erased (none ambiguous, none not found, no problem)' : `${failed.length} request(s) did not erase: ${failed.slice(0, 5).join(' | ')}`}`);
+    console.log(`DELETE: the same ${distinct.toLocaleString('en')} rows (every key Steward's plans deleted), per table children first, one transaction per database, after a warm-up select of the same keys`);
+    console.log(`  Postgres ${ms(floor.pgMs)} ms + SQLite ${ms(floor.sqliteMs)} ms, ${floor.deleted.toLocaleString('en')} rows deleted → ${rate(deleteRate)} rows/s${floor.deleted === distinct ? '' : ` (expected ${distinct}: MISMATCH)`}`);
+    console.log(`  ${[...floor.perTable].map(([k, n]) => `${JSON.parse(k).slice(1).join('.')} ${n}`).join(', ')}`);
+    console.log(`steward ÷ DELETE: ${(stewardRate / deleteRate).toFixed(4)} (rows changed/s ÷ rows deleted/s; deleted rows only ${(stewardDeleteRate / deleteRate).toFixed(4)}): the DELETE is ${(deleteRate / stewardRate).toFixed(0)}× faster`);
+    console.log(
+      differ.length === 0
+        ? `both copies: the same rows left with the same content in all ${fa.size} tables (the ${[...changed.values()].reduce((n, s) => n + s.size, 0)} rows Steward redacted left out of the content check)`
+        : `copies DIFFER in ${differ.length} table(s):\n  ${differ.join('\n  ')}`,
+    );
+    if (profileIds.length > 0) {
+      const total = avg(prof.real);
+      const share = (x: number) => `${((x / total) * 100).toFixed(0)} %`;
+      const fd = avg(prof.find);
+      const dd = avg(prof.dry) - fd;
+      const ap = avg(prof.real) - avg(prof.dry);
+      console.log(`where one erasure spends its time (${profileIds.length} more subjects; each found, dry-run, then erased; averages):`);
+      console.log(`  erase ${ms(total)} ms = find ${ms(fd)} ms (${share(fd)}) + facts and preflight ${ms(dd)} ms (${share(dd)}, dry run − find) + apply ${ms(ap)} ms (${share(ap)}, erase − dry run)`);
+      console.log(`  of the erase: database statements ${ms(avg(prof.queries))} ms (${share(avg(prof.queries))}), state store ${ms(avg(prof.store))} ms (${share(avg(prof.store))}, ${(storeClock.calls / profileIds.length).toFixed(0)} calls), the rest (planning, Node) ${ms(total - avg(prof.queries) - avg(prof.store))} ms`);
+      const shapes = [...timer.shapes].sort((x, y) => y[1].ms - x[1].ms);
+      const qtotal = shapes.reduce((n, [, e]) => n + e.ms, 0);
+      console.log(`  statements per erase: ${(shapes.reduce((n, [, e]) => n + e.n, 0) / profileIds.length).toFixed(1)} (${shapes.length} shapes); the slowest shapes (total ms, share of statement time, count, max ms):`);
+      for (const [shape, e] of shapes.slice(0, 10)) console.log(`  ${e.ms.toFixed(0).padStart(6)} ms ${((e.ms / qtotal) * 100).toFixed(0).padStart(3)}%  ×${String(e.n).padStart(4)}  max ${e.max.toFixed(1).padStart(6)}  ${shape.length > 150 ? `${shape.slice(0, 147)}…` : shape}`);
+    }
+    void rest;
+  } finally {
+    await withPg(dbUrl(fixture.url, 'postgres'), async (c) => {
+      for (const n of [names.a, names.b]) await c.query(`drop database if exists ${qid(n)}`);
+    }).catch((e: unknown) => process.stderr.write(`erasure: could not drop the copies: ${String(e)}\n`));
+    for (const f of [files.a, files.b]) rmSync(f, { force: true });
+  }
 }
 
 // ---- the run
@@ -498,7 +852,8 @@ async function main(): Promise<void> {
       extra = await createExtraIndexes(peer.pool, map);
       phases.push(await measure('phone-digit and trigram indexes', sample, warm));
       if (heavy.length > 0 && PHASES.has('heavy')) phases.push(await measure(`the same indexes, the ${heavy.length} heavy buyers (customers 1–${heavy.length}, ~${Math.round(SUBJECTS / 5000) + 2} orders each)`, heavy, []));
-      await dropExtraIndexes(peer.pool);
+      // Kept for the erasure's copies (the template carries them); dropped after it.
+      if (!PHASES.has('erase') || ERASURES <= 0) await dropExtraIndexes(peer.pool);
     }
 
     // Table sizes and the map, for the record.
@@ -531,14 +886,22 @@ async function main(): Promise<void> {
       for (const { shape, plan } of plans) console.log(`EXPLAIN ANALYZE of ${shape.slice(0, 100)}…\n  ${plan.join('\n  ')}`);
     }
 
-    console.log('');
-    await benchErase({ fixture, discovered, config });
-    console.log(`\nrun took ${((performance.now() - runStarted) / 1000).toFixed(0)} s (${CRM} and ${SHOP} in ${new URL(fixture.url).pathname.slice(1)})`);
-
+    // The erasure copies the fixture database: `create database … template` needs every connection to it closed.
     await peer.pool.end();
     peer.sqlite.close();
     for (const s of sources.values()) await s.close();
     await store.close();
+    console.log('');
+    if (PHASES.has('erase') && ERASURES > 0) {
+      try {
+        await benchErase({ fixture, discovered, config, dir, exclude: new Set([...ids, ...heavy]) });
+      } finally {
+        const pool = new pg.Pool({ connectionString: fixture.url, max: 1 });
+        await dropExtraIndexes(pool);
+        await pool.end();
+      }
+    } else console.log('erasure: not measured in this run (--phases without erase, or --erasures 0)');
+    console.log(`\nrun took ${((performance.now() - runStarted) / 1000).toFixed(0)} s (${CRM} and ${SHOP} in ${new URL(fixture.url).pathname.slice(1)})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -36,6 +36,7 @@ export { discoverSubjectMap, resolveSubjectConfig, type DiscoverOptions, type Di
 export { findSubject, type FindOptions, type FindResult, type SubjectRow, type Mention, type UnsearchedColumn } from './subjects/find.js';
 export { openSubjectKeyring, decryptSubjectRows, SubjectDecryptor, notDecryptedSummary, NOT_DECRYPTED_TEXT, type SubjectKeyring, type NotDecryptedReason, type NotDecryptedEntry, type DecryptedRow } from './subjects/decrypt.js';
 export { buildAccessPackage, type AccessPackage } from './subjects/access.js';
+export { exportSubject, exportRecipients, type ExportOptions, type ExportResult } from './subjects/export.js';
 export { eraseSubject, type EraseOptions, type EraseResult, type ErasureCertificate } from './subjects/erase.js';
 export { planErasure, placeholderValue, redactText, REDACTED, type ErasurePlan, type PlannedRow, type EraseAction } from './subjects/erase-plan.js';
 export { correctSubject, parseSet, type CorrectOptions, type CorrectResult, type CorrectionCertificate, type EncryptHook } from './subjects/correct.js';

@@ -14,12 +14,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { strToU8, zipSync } from 'fflate';
 import type { StewardConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { fileWriteError, writeUserFile } from '../files.js';
 import type { Source } from '../sources/types.js';
-import { buildAccessPackage } from './access.js';
+import { exportRecipients, exportSubject } from './export.js';
 import type { RequestStep, RequestStepInput, RequestStepResult, RequestSteps } from './cases.js';
 import { correctSubject } from './correct.js';
 import { eraseSubject } from './erase.js';
@@ -87,15 +86,7 @@ function findCounts(found: FindResult, sources: number): Record<string, number> 
 }
 
 /** The recipients an access package goes to, or the refusal when there are none and plain text was not asked for. */
-export function accessRecipients(config: StewardConfig, recipients: readonly string[] | undefined, plaintext: boolean | undefined): readonly string[] {
-  const list = recipients?.length ? recipients : config.retention.archive.recipients;
-  if (list.length === 0 && !plaintext) {
-    throw new UsageError('the access package would hold personal data in plain text', {
-      hint: 'Encrypt it to the person or the team that sends it: --recipient age1… (or retention.archive.recipients in steward.yml), or say --plaintext',
-    });
-  }
-  return list;
-}
+export const accessRecipients = exportRecipients;
 
 /** Steward's steps: find and access for real, erase and correct as given (placeholders by default). */
 export function subjectRequestSteps(options: SubjectRequestStepsOptions): RequestSteps {
@@ -124,11 +115,12 @@ export function subjectRequestSteps(options: SubjectRequestStepsOptions): Reques
       const recipients = accessRecipients(options.config, options.recipients, options.plaintext);
       if (!options.accessOut) throw new UsageError('no place to write the access package was given', { hint: 'Pass --out FILE' });
       const out = options.accessOut(input.caseId, recipients.length > 0);
-      const { found, ctx } = await find(input);
-      if (found.ambiguous) return { outcome: 'ambiguous', counts: { candidates: found.ambiguous.candidates.length } };
-      const pkg = buildAccessPackage({ config: options.config, map: ctx.map, found, generatedAt: (options.now?.() ?? new Date()).toISOString(), request: input.caseId });
-      const zip = Buffer.from(zipSync(Object.fromEntries(Object.entries(pkg.files).map(([n, t]) => [n, strToU8(t)])), { level: 6, mtime: new Date() }));
-      const bytes = recipients.length > 0 ? await (await import('../archive/age.js')).encryptBuffer(zip, recipients) : zip;
+      const ctx = await context();
+      const exported = await exportSubject({ config: options.config, map: ctx.map, schemas: ctx.schemas, sources: ctx.sources, identifiers: input.identifiers, keyring: options.keyring, recipients, plaintext: options.plaintext, request: input.caseId, ...(options.now ? { now: options.now() } : {}) });
+      const found = exported.found;
+      if (!exported.package || !exported.bytes) return { outcome: 'ambiguous', counts: { candidates: found.ambiguous?.candidates.length ?? 0 } };
+      const pkg = exported.package;
+      const bytes = exported.bytes;
       try {
         await mkdir(path.dirname(out), { recursive: true, mode: 0o700 });
       } catch (e) {

@@ -3,7 +3,6 @@
  * src/subjects/. Sources are opened read-only; the search is recorded in the
  * activity log by identifier kinds and counts (never the identifiers).
  */
-import { strToU8, zipSync } from 'fflate';
 import pc from 'picocolors';
 import { runAudit } from '../../../audit/run-audit.js';
 import { loadConfig, type StewardConfig } from '../../../config/index.js';
@@ -11,7 +10,7 @@ import { UsageError } from '../../../errors.js';
 import { checkWritable, writeUserFile } from '../../../files.js';
 import { shellQuote } from '../../../shell.js';
 import { openKeyring } from '../../../crypto/keyring.js';
-import { buildAccessPackage } from '../../../subjects/access.js';
+import { exportRecipients, exportSubject } from '../../../subjects/export.js';
 import { NOT_DECRYPTED_TEXT, openSubjectKeyring, type SubjectKeyring } from '../../../subjects/decrypt.js';
 import { openSource, type Source } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
@@ -240,21 +239,17 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
   const out = checkWritable(options.out, io.cwd, '--out');
   return withMap(options, io, async (ctx) => {
     const { config, store, sources, discovered } = ctx;
-    const recipients = options.recipient?.length ? options.recipient : config.retention.archive.recipients;
-    if (recipients.length === 0 && !options.plaintext) {
-      throw new UsageError('the package would hold personal data in plain text', { hint: 'Encrypt it to the person or the team that sends it: --recipient age1… (or retention.archive.recipients in steward.yml), or say --plaintext' });
-    }
+    const recipients = exportRecipients(config, options.recipient, options.plaintext);
     const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
     const keyring = await requestKeyring(ctx, io);
-    const found = await findSubject({ map: discovered.map, schemas: discovered.schemas, sources, identifiers, keyring, ...(config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry } : {}) });
-    if (found.ambiguous) {
+    const exported = await exportSubject({ config, map: discovered.map, schemas: discovered.schemas, sources, identifiers, keyring, recipients, plaintext: options.plaintext });
+    const found = exported.found;
+    if (!exported.package || !exported.bytes) {
       io.stdout.write(renderFind(found, pc.createColors(useColor(io, options.color)), keyring));
       return 1;
     }
-    const pkg = buildAccessPackage({ config, map: discovered.map, found, generatedAt: new Date().toISOString() });
-    const zip = Buffer.from(zipSync(Object.fromEntries(Object.entries(pkg.files).map(([n, t]) => [n, strToU8(t)])), { level: 6, mtime: new Date() }));
-    const bytes = recipients.length > 0 ? await encryptToRecipients(zip, recipients) : zip;
-    await writeUserFile(out, options.out ?? out, bytes, '--out', { mode: 0o600 });
+    const pkg = exported.package;
+    await writeUserFile(out, options.out ?? out, exported.bytes, '--out', { mode: 0o600 });
     await store.appendActivity({
       actor: currentActor(),
       action: 'subject.access',
@@ -272,11 +267,6 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
   });
 }
 
-/** The zip encrypted to age recipients (age1…, or keys of the earlier format): `age -d -i key.txt` opens it. */
-async function encryptToRecipients(data: Buffer, recipients: readonly string[]): Promise<Buffer> {
-  const { encryptBuffer } = await import('../../../archive/age.js');
-  return encryptBuffer(data, recipients);
-}
 
 export interface SubjectEraseOptions extends SubjectFindOptions {
   readonly dryRun?: boolean;

@@ -82,9 +82,9 @@ export interface PlanFacts {
   readonly retentionDates?: ReadonlyMap<string, readonly string[]>;
 }
 
-/** One row's identity in a plan: its table and key. */
+/** One row's identity in a plan: its table and key (bytes as hex: two binary keys that are no UTF-8 must not read alike). */
 export const rowId = (t: QualifiedTable, key: Readonly<Record<string, unknown>>): string =>
-  `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : String(v))))}`;
+  `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : v instanceof Uint8Array ? `\\x${Buffer.from(v).toString('hex')}` : String(v))))}`;
 
 /** Builds the plan. */
 export function planErasure(f: PlanFacts): ErasurePlan {

@@ -430,6 +430,36 @@ forEachDialect('subject erase on hostile input (seh)', (d) => {
     expect(stateBytes().toString('latin1')).not.toMatch(/hank@/i);
   });
 
+  it.skipIf(d.engine === 'pglite')('correct: a manifest altered in the state store is refused; put back, it finishes', async () => {
+    await expect(libCorrect('ivy@example.com', 'ivy@new.example', { batchSize: 1, crashAt: (p, n) => { if (p === 'after-checkpoint' && n === 1) throw new Error('stopped'); } })).rejects.toThrow('stopped');
+    const db = new Database(stateFile);
+    const manifest = db.prepare("select id, options_json as o from column_jobs where operation = 'subject-correct' and status = 'running' and id not like '%:%'").get() as { id: string; o: string };
+    db.close();
+    expect(manifest.o).not.toMatch(/ivy@/i);
+    const original = JSON.parse(manifest.o) as Record<string, unknown>;
+    const before = await dump();
+    for (const attack of [
+      { ...original, sealed: undefined, tables: [{ src: 'shop', s: d.schema, t: T.people, c: [C.email], e: [], k: [[12]] }] },
+      { ...original, correctionId: '00000000-0000-4000-8000-000000000000' },
+    ]) {
+      const w = new Database(stateFile);
+      w.prepare('update column_jobs set options_json = ? where id = ?').run(JSON.stringify(attack), manifest.id);
+      w.close();
+      const r = await run('subject', 'correct', '--email', 'ivy@example.com', '--set', 'email=ivy@new.example');
+      expect(r.code, r.out + r.err).toBe(2);
+      expect(r.out).toMatch(/altered or damaged/);
+      expect(await dump()).toEqual(before);
+    }
+    const w = new Database(stateFile);
+    w.prepare('update column_jobs set options_json = ? where id = ?').run(manifest.o, manifest.id);
+    w.close();
+    const r = await run('subject', 'correct', '--email', 'ivy@example.com', '--set', 'email=ivy@new.example');
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('resumed');
+    expect((await rowsOf(T.people)).find((x) => x[C.id] === '6')![C.email]).toBe('ivy@new.example');
+    expect((await rowsOf(T.people)).find((x) => x[C.id] === '12')).toEqual(JSON.parse(before[T.people]!.find((x) => (JSON.parse(x) as Record<string, unknown>)[C.id] === '12')!));
+  });
+
   it.skipIf(d.engine === 'pglite')('correct leaves another person’s row that the subject’s row only points at (an address a gift went to)', async () => {
     const ivy = (await rowsOf(T.addresses)).find((x) => x.id === '6')!;
     const dry = await run('subject', 'correct', '--email', 'jo@example.com', '--set', 'contact.postal_address=9 New Road, London SW1A 9ZZ', '--dry-run', '--json');

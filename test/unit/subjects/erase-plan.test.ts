@@ -338,6 +338,16 @@ describe('redactText', () => {
   });
 });
 
+describe('rowId', () => {
+  it('tells binary keys apart that are no valid UTF-8 (a binary(16) UUID)', () => {
+    const a = Buffer.from([0x80, 0x01]);
+    const b = Buffer.from([0x81, 0x01]);
+    expect(String(a)).toBe(String(b)); // what a text comparison would see
+    expect(rowId(t('sessions'), { tok: a })).not.toBe(rowId(t('sessions'), { tok: b }));
+    expect(rowId(t('sessions'), { tok: a })).toBe(rowId(t('sessions'), { tok: Buffer.from([0x80, 0x01]) }));
+  });
+});
+
 describe('keysDigest', () => {
   it('does not depend on the order of the keys, and does on their values', () => {
     const a = [{ id: 1 }, { id: 2 }, { id: 3 }];

@@ -31,7 +31,7 @@ import { SubjectDecryptor, type SubjectKeyring } from './decrypt.js';
 import { findSubject, type FindResult } from './find.js';
 import { IDENTIFIER_CATEGORIES, parseIdentifiers, type Identifier } from './identifiers.js';
 import { tableKey, type QualifiedTable, type SourceSchema, type SubjectMap } from './map.js';
-import { chunk, groupBy, jsonSafe, keyEquals, requestHash } from './rows.js';
+import { chunk, groupBy, jsonSafe, keyEquals, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
 
 /** `email` → `contact.email`: the identifier kinds as categories. */
 const ALIASES: Readonly<Record<string, string>> = { email: 'contact.email', phone: 'contact.phone', nationalId: 'identity.government_id', 'national-id': 'identity.government_id' };
@@ -133,6 +133,7 @@ export async function correctSubject(options: CorrectOptions): Promise<CorrectRe
   }
   const category = ALIASES[o.set.category] ?? o.set.category;
   const hash = await requestHash(o.store, SECRET, o.identifiers, `${category}\0${o.set.value}`);
+  const key = await requestKey(o.store, SECRET, o.identifiers, `${category}\0${o.set.value}`);
   const target = { source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` };
   const info = (t: QualifiedTable): TableInfo | undefined => o.schemas.get(t.source)?.tables.find((x) => x.schema === t.schema && x.name === t.name);
   const base = { dryRun: o.dryRun, category, ambiguous: null, notFound: false, certificates: [] as CorrectionCertificate[] };
@@ -140,9 +141,12 @@ export async function correctSubject(options: CorrectOptions): Promise<CorrectRe
   let targets: Target[];
   let mentions = 0;
   if (manifest) {
-    targets = ((manifest.options.tables ?? []) as { src: string; s: string; t: string; c: string[]; e: string[]; k: unknown[][] }[]).flatMap((x) => {
+    // The tables and keys a run sealed (see rows.ts): an edited manifest does not open.
+    const stored = unseal(key, `${manifest.id}\0${String(manifest.options.correctionId)}`, manifest.options.sealed);
+    if (!Array.isArray(stored)) return { ...base, correctionId: String(manifest.options.correctionId), resumed: true, tables: [], mentions: 0, problems: [tampered(`correction ${String(manifest.options.correctionId).slice(0, 8)}`)] };
+    targets = (stored as { src: string; s: string; t: string; c: string[]; e: string[]; k: unknown[][] }[]).flatMap((x) => {
       const t = info({ source: x.src, schema: x.s, name: x.t });
-      return t ? [{ t, source: x.src, columns: x.c, encrypted: x.e, keys: x.k.map((k) => Object.fromEntries(t.primaryKey.map((c, i) => [c, k[i]]))) }] : [];
+      return t ? [{ t, source: x.src, columns: x.c, encrypted: x.e, keys: x.k.map((k) => Object.fromEntries(t.primaryKey.map((c, i) => [c, reviveKey(t, k)[i]]))) }] : [];
     });
   } else {
     const found = await findSubject({ map: o.map, schemas: o.schemas, sources: o.sources as Map<string, Source>, identifiers: o.identifiers, ...(o.keyring ? { keyring: o.keyring } : {}), ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}) });
@@ -162,15 +166,16 @@ export async function correctSubject(options: CorrectOptions): Promise<CorrectRe
   if (!job) {
     const correctionId = randomUUID();
     const at = new Date().toISOString();
+    const id = `correct-${correctionId}`;
     job = {
-      id: `correct-${correctionId}`,
+      id,
       ...target,
       operation: 'subject-correct',
       status: 'running',
       pass: 1,
       lastKey: null,
       counts: {},
-      options: { correctionId, category, tables: targets.map((x) => ({ src: x.source, s: x.t.schema, t: x.t.name, c: x.columns, e: x.encrypted, k: x.keys.map((k) => x.t.primaryKey.map((c) => jsonSafe(k[c]))) })) },
+      options: { correctionId, category, sealed: seal(key, `${id}\0${correctionId}`, targets.map((x) => ({ src: x.source, s: x.t.schema, t: x.t.name, c: x.columns, e: x.encrypted, k: x.keys.map((k) => x.t.primaryKey.map((c) => jsonSafe(k[c]))) }))) },
       owner: null,
       startedAt: at,
       updatedAt: at,
@@ -251,7 +256,9 @@ export async function correctSubject(options: CorrectOptions): Promise<CorrectRe
 function targetsOf(o: CorrectOptions, found: FindResult, category: string, info: (t: QualifiedTable) => TableInfo | undefined): Target[] {
   const kind = IDENTIFIER_CATEGORIES[category];
   const out: Target[] = [];
-  for (const [tk, rows] of groupBy(found.rows, (r) => tableKey(r))) {
+  // A row reached only upwards (the address an order of the subject went to) records where something went and may be
+  // another person's (a gift): it is not rewritten; the subject's own rows are those reached from the subject.
+  for (const [tk, rows] of groupBy(found.rows.filter((r) => !r.via.every((v) => v.startsWith('ref:'))), (r) => tableKey(r))) {
     const r0 = rows[0]!;
     const t = info(r0);
     const inv = o.schemas.get(r0.source)?.inventory.filter((i) => i.schema === r0.schema && i.table === r0.name) ?? [];

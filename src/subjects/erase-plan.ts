@@ -78,17 +78,20 @@ export interface PlanFacts {
   readonly legalMinimum: ReadonlyMap<string, { readonly policy: string; readonly until: string | null; readonly cleanup?: Readonly<Record<string, string>> | undefined }>;
   /** Tables steward.yml marks exempt from erasure, tableKey → reason. */
   readonly exempt: ReadonlyMap<string, string>;
+  /** Columns a retention policy counts from, tableKey → columns: never anonymised (a kept invoice still ages out). */
+  readonly retentionDates?: ReadonlyMap<string, readonly string[]>;
 }
 
-/** One row's identity in a plan: its table and key. */
+/** One row's identity in a plan: its table and key (bytes as hex: two binary keys that are no UTF-8 must not read alike). */
 export const rowId = (t: QualifiedTable, key: Readonly<Record<string, unknown>>): string =>
-  `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : String(v))))}`;
+  `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : v instanceof Uint8Array ? `\\x${Buffer.from(v).toString('hex')}` : String(v))))}`;
 
 /** Builds the plan. */
 export function planErasure(f: PlanFacts): ErasurePlan {
   const mt = (t: QualifiedTable): SubjectTable | undefined => f.map.tables.find((x) => tableKey(x) === tableKey(t));
   const rows = new Map<string, PlannedRow>();
   const links = f.map.links.filter((l) => l.used && !l.reference);
+  const dates = (t: QualifiedTable) => f.retentionDates?.get(tableKey(t)) ?? [];
 
   // 1. Each found row on its own.
   for (const r of f.found.rows) {
@@ -103,11 +106,11 @@ export function planErasure(f: PlanFacts): ErasurePlan {
     else if (exempt) rows.set(id, { ...base, action: 'keep', reason: `exempt in steward.yml: ${exempt}` });
     else if (others > 0) rows.set(id, { ...base, action: 'shared', reason: `shared with ${others} row(s) of other people: kept, only the subject's link to it goes`, otherOwners: others });
     else if (minimum) {
-      const cols = anonymiseColumns(mt(t), f.tableInfo(t), minimum.cleanup);
+      const cols = anonymiseColumns(mt(t), f.tableInfo(t), minimum.cleanup, dates(t));
       const why = `retention policy ${minimum.policy}: legal minimum not reached${minimum.until ? ` (until ${minimum.until.slice(0, 10)})` : ' (no reference date)'}`;
       rows.set(id, Object.keys(cols).length > 0 ? { ...base, action: 'anonymise', reason: why, columns: cols } : { ...base, action: 'keep', reason: why });
     } else if ((f.pinned.get(id) ?? 0) > 0) {
-      rows.set(id, anonymisedOrKept(base, mt(t), f.tableInfo(t), `${f.pinned.get(id)} row(s) outside the subject map point at it`));
+      rows.set(id, anonymisedOrKept(base, mt(t), f.tableInfo(t), `${f.pinned.get(id)} row(s) outside the subject map point at it`, dates(t)));
     } else rows.set(id, { ...base, action: 'delete', reason: 'erased' });
   }
 
@@ -128,7 +131,7 @@ export function planErasure(f: PlanFacts): ErasurePlan {
       for (const p of parents) {
         const pr = rowOf.get(rowId(p, p.key));
         if (!pr || !held.has(JSON.stringify(l.parent.columns.map((col) => String(pr[col] ?? ''))))) continue;
-        const next = anonymisedOrKept(p, mt(p), f.tableInfo(p), `a row of ${l.child.name} that stays points at it`);
+        const next = anonymisedOrKept(p, mt(p), f.tableInfo(p), `a row of ${l.child.name} that stays points at it`, dates(p));
         rows.set(rowId(p, p.key), next);
         byTable.set(tableKey(p), byTable.get(tableKey(p))!.map((x) => (x === p ? next : x)));
         changed = true;
@@ -154,6 +157,11 @@ export function planErasure(f: PlanFacts): ErasurePlan {
     const id = rowId(m, m.key);
     const existing = rows.get(id);
     if (existing?.action === 'delete') continue;
+    const exempt = f.exempt.get(tableKey(m));
+    if (exempt) {
+      mentions.push({ source: m.source, schema: m.schema, name: m.name, key: m.key, action: 'keep', reason: `mentions the subject in ${m.column}; exempt in steward.yml: ${exempt}`, column: m.column });
+      continue;
+    }
     if (f.held.get(id)) {
       mentions.push({ source: m.source, schema: m.schema, name: m.name, key: m.key, action: 'keep', reason: `mentions the subject in ${m.column}; legal hold ${f.held.get(id)!.map((h) => h.slice(0, 8)).join(', ')}`, column: m.column });
       continue;
@@ -167,16 +175,18 @@ export function planErasure(f: PlanFacts): ErasurePlan {
   return { rows: all, tables, deleteOrder };
 }
 
-function anonymisedOrKept(base: PlannedRow | (QualifiedTable & { key: Readonly<Record<string, unknown>> }), mt: SubjectTable | undefined, info: TableInfo | undefined, why: string): PlannedRow {
-  const cols = anonymiseColumns(mt, info);
+function anonymisedOrKept(base: PlannedRow | (QualifiedTable & { key: Readonly<Record<string, unknown>> }), mt: SubjectTable | undefined, info: TableInfo | undefined, why: string, keep: readonly string[] = []): PlannedRow {
+  const cols = anonymiseColumns(mt, info, undefined, keep);
   const { source, schema, name, key } = base;
   return Object.keys(cols).length > 0 ? { source, schema, name, key, action: 'anonymise', reason: `${why}: anonymised instead of deleted`, columns: cols } : { source, schema, name, key, action: 'keep', reason: `${why}; it holds no personal column` };
 }
 
-/** The personal columns of a table (identifiers and inventory), without key or link columns, and how each is cleaned. */
-export function anonymiseColumns(mt: SubjectTable | undefined, info: TableInfo | undefined, cleanup?: Readonly<Record<string, string>>): Record<string, string> {
+/** The personal columns of a table (identifiers and inventory), without key or link columns (nor `keep`: retention dates), and how each is cleaned. */
+export function anonymiseColumns(mt: SubjectTable | undefined, info: TableInfo | undefined, cleanup?: Readonly<Record<string, string>>, keep: readonly string[] = []): Record<string, string> {
   if (!mt || !info) return {};
-  const structural = new Set([...info.primaryKey, ...info.foreignKeys.flatMap((k) => k.columns)]);
+  // A key column stays, unless it is an identifier (an email primary key): a row that stays must not keep the person's email.
+  const ids = new Set(mt.identifiers.map((i) => i.column));
+  const structural = new Set([...info.primaryKey.filter((c) => !ids.has(c)), ...info.foreignKeys.flatMap((k) => k.columns), ...keep]);
   const cols = [...new Set([...mt.identifiers.map((i) => i.column), ...mt.personalColumns])].filter((c) => !structural.has(c) && info.columns.some((x) => x.name === c));
   const out: Record<string, string> = {};
   for (const c of cols) {
@@ -246,7 +256,7 @@ export function placeholderValue(col: ColumnInfo, opts: { readonly kind?: Identi
     case 'date':
       return '1970-01-01';
     case 'timestamp':
-      return new Date(0);
+      return new Date(Date.UTC(1970, 0, 2)); // not the epoch: MySQL's TIMESTAMP starts one second after it (in UTC)
     case 'uuid':
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
     case 'json':
@@ -254,14 +264,19 @@ export function placeholderValue(col: ColumnInfo, opts: { readonly kind?: Identi
     case 'binary':
       return Buffer.alloc(0);
     default: {
+      // Short columns: the hash in base 36 (more values per character) rather than a truncated marker.
+      const b36 = BigInt(`0x${h}`).toString(36);
       if (opts.kind === 'email') {
         const local = `erased-${h.slice(0, 16)}`;
         const full = `${local}@${PLACEHOLDER_DOMAIN}`;
         if (col.maxLength === null || full.length <= col.maxLength) return full;
-        const short = `${h.slice(0, Math.max(4, col.maxLength - 10))}@x.invalid`;
-        return fit(short);
+        // `x.invalid` while it leaves 6 characters of hash, then `x.x` (no such top-level domain) down to `abcd@x.x`-sized columns.
+        const domain = col.maxLength >= 16 ? 'x.invalid' : 'x.x';
+        return fit(`${b36.slice(-Math.max(1, col.maxLength - domain.length - 1))}@${domain}`);
       }
-      return fit(opts.unique ? `erased-${h.slice(0, 16)}` : 'erased');
+      if (!opts.unique) return fit('erased');
+      const marked = `erased-${h.slice(0, 16)}`;
+      return col.maxLength === null || marked.length <= col.maxLength ? marked : b36.slice(-Math.max(1, col.maxLength));
     }
   }
 }
@@ -276,11 +291,12 @@ export function anonymisedValue(value: unknown, method: string, col: ColumnInfo,
 /** Escapes a string for a case-insensitive regular expression. */
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `text` with every needle (case-insensitive) replaced by {@link REDACTED}: idempotent. */
-export function redactText(text: string, needles: readonly string[]): string {
+/** `text` with every needle (case-insensitive) replaced by {@link REDACTED} (or what `marker` makes of the span): idempotent. */
+export function redactText(text: string, needles: readonly string[], marker: string | ((span: string) => string) = REDACTED): string {
   const ns = [...new Set(needles.filter((n) => n.length >= 3))].sort((a, b) => b.length - a.length);
   if (ns.length === 0) return text;
-  return text.replace(new RegExp(ns.map(escapeRe).join('|'), 'gi'), REDACTED);
+  const re = new RegExp(ns.map(escapeRe).join('|'), 'gi');
+  return typeof marker === 'string' ? text.replace(re, () => marker) : text.replace(re, marker);
 }
 
 /** SHA-256 of a table's affected keys, sorted: the certificate proves which rows without naming them. */

@@ -41,7 +41,7 @@ import { tablesNamed } from '../sources/table-names.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
-import { chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash } from './rows.js';
+import { chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
 import { anonymisedValue, keysDigest, planErasure, redactText, rowId, type ErasurePlan, type PlannedRow } from './erase-plan.js';
 import type { SubjectKeyring } from './decrypt.js';
 import { findSubject, type FindResult } from './find.js';
@@ -116,12 +116,14 @@ interface StoredRow {
 export async function eraseSubject(o: EraseOptions): Promise<EraseResult> {
   const now = o.now ?? new Date();
   const hash = await requestHash(o.store, SECRET, o.identifiers);
+  const key = await requestKey(o.store, SECRET, o.identifiers);
   const target = { source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` };
   const manifest = await o.store.jobs.open(target, 'subject-erase');
   const info = (t: QualifiedTable): TableInfo | undefined => o.schemas.get(t.source)?.tables.find((x) => x.schema === t.schema && x.name === t.name);
 
   if (manifest) {
-    const plan = planFromManifest(manifest, o.map, info);
+    const plan = planFromManifest(manifest, o.map, info, key);
+    if (!plan) return { erasureId: String(manifest.options.erasureId), dryRun: o.dryRun, resumed: true, plan: null, problems: [tampered(`erasure ${String(manifest.options.erasureId).slice(0, 8)}`)], ambiguous: null, notFound: false, certificates: [] };
     const problems = liveProblems(plan, info, o.sources);
     if (o.dryRun || problems.length > 0) return { erasureId: String(manifest.options.erasureId), dryRun: o.dryRun, resumed: true, plan, problems, ambiguous: null, notFound: false, certificates: [] };
     return apply(o, manifest, plan, true, now);
@@ -142,15 +144,17 @@ export async function eraseSubject(o: EraseOptions): Promise<EraseResult> {
   const erasureId = randomUUID();
   const at = now.toISOString();
   const rows: StoredRow[] = plan.rows.map((r) => ({ s: r.schema, t: r.name, k: info(r)!.primaryKey.map((k) => jsonSafe(r.key[k])), a: r.action, ...(r.columns ? { c: r.columns } : r.column ? { c: r.column } : {}), src: r.source }) as StoredRow & { src: string });
+  const id = `erase-${erasureId}`;
   const record: Job = {
-    id: `erase-${erasureId}`,
+    id,
     ...target,
     operation: 'subject-erase',
     status: 'running',
     pass: 1,
     lastKey: null,
     counts: {},
-    options: { erasureId, subjectHash: hash, rows, deleteOrder: plan.deleteOrder, given: [...new Set(o.identifiers.map((i) => i.kind))] },
+    // The plan sealed: no key in plain (an email primary key), and an edited plan does not open.
+    options: { erasureId, subjectHash: hash, sealed: seal(key, `${id}\0${erasureId}`, { rows, deleteOrder: plan.deleteOrder }), given: [...new Set(o.identifiers.map((i) => i.kind))] },
     owner: null,
     startedAt: at,
     updatedAt: at,
@@ -169,6 +173,7 @@ async function gatherFacts(o: EraseOptions, found: FindResult, info: (t: Qualifi
   const pinned = new Map<string, number>();
   const legalMinimum = new Map<string, { policy: string; until: string | null; cleanup?: Readonly<Record<string, string>> }>();
   const exempt = new Map<string, string>();
+  const retentionDates = new Map<string, string[]>();
   const inSet = new Set(found.rows.map((r) => rowId(r, r.key)));
   const byTable = new Map<string, FindResult['rows'][number][]>();
   for (const r of found.rows) byTable.set(tableKey(r), [...(byTable.get(tableKey(r)) ?? []), r]);
@@ -252,9 +257,13 @@ async function gatherFacts(o: EraseOptions, found: FindResult, info: (t: Qualifi
   // Retention policies with a legal minimum on the subject's tables.
   for (const pc of o.config.retention.policies) {
     const p = tablePolicy(pc);
-    if (!p || !p.legalMinimum) continue;
-    const schema = o.schemas.get(p.source);
-    if (!schema) continue;
+    const schema = p ? o.schemas.get(p.source) : undefined;
+    if (!p || !schema) continue;
+    for (const t of tablesNamed(schema.tables, p.table)) {
+      const k = tableKey({ source: p.source, schema: t.schema, name: t.name });
+      retentionDates.set(k, [...(retentionDates.get(k) ?? []), p.from]);
+    }
+    if (!p.legalMinimum) continue;
     const cutoff = cutoffFor(p.legalMinimum, now);
     for (const t of tablesNamed(schema.tables, p.table)) {
       for (const r of byTable.get(tableKey({ source: p.source, schema: t.schema, name: t.name })) ?? []) {
@@ -267,7 +276,7 @@ async function gatherFacts(o: EraseOptions, found: FindResult, info: (t: Qualifi
       }
     }
   }
-  return { map: o.map, found, tableInfo: info, held, others, pinned, legalMinimum, exempt };
+  return { map: o.map, found, tableInfo: info, held, others, pinned, legalMinimum, exempt, retentionDates };
 }
 
 
@@ -413,8 +422,11 @@ async function writeBatch(trx: Kysely<any>, b: Batch, needles: readonly string[]
       let n = 0;
       for (const r of rs) {
         if (typeof r.__text !== 'string') continue;
-        const next = redactText(r.__text, needles);
+        let next = redactText(r.__text, needles);
         if (next === r.__text) continue;
+        // Longer than the column allows (an identifier shorter than the marker): each span masked in its own length.
+        const max = b.table.columns.find((x) => x.name === col)?.maxLength ?? null;
+        if (max !== null && next.length > max) next = redactText(r.__text, needles, (span) => '*'.repeat(span.length));
         await sql`update ${t} set ${sql.id(col)} = ${next} where ${keyWhere(r)}`.execute(trx);
         n++;
       }
@@ -423,7 +435,8 @@ async function writeBatch(trx: Kysely<any>, b: Batch, needles: readonly string[]
     case 'anonymise': {
       const cols = Object.keys(b.columns!);
       const rs = (await sql<Record<string, unknown>>`select ${sql.join([...new Set([...pk, ...cols])].map((c) => sql.id(c)))} from ${t} where ${where}`.execute(trx)).rows;
-      const unique = new Set((b.table.uniqueKeys ?? []).filter((u) => u.length === 1).map((u) => u[0]!));
+      // Unique: a value of its own for every column of a key (one in a composite UNIQUE too, and an email primary key).
+      const unique = new Set([...pk, ...(b.table.uniqueKeys ?? []).flat()]);
       let n = 0;
       for (const r of rs) {
         const keyText = JSON.stringify(pk.map((k) => jsonSafe(r[k])));
@@ -442,16 +455,20 @@ async function writeBatch(trx: Kysely<any>, b: Batch, needles: readonly string[]
 
 // ---- apply
 
-function planFromManifest(job: Job, map: SubjectMap, info: (t: QualifiedTable) => TableInfo | undefined): ErasurePlan {
-  const stored = (job.options.rows ?? []) as (StoredRow & { src: string })[];
+/** The plan a run sealed in the manifest, or null when it does not open (altered in the state store, or damaged). */
+function planFromManifest(job: Job, map: SubjectMap, info: (t: QualifiedTable) => TableInfo | undefined, key: Buffer): ErasurePlan | null {
+  const opened = unseal(key, `${job.id}\0${String(job.options.erasureId)}`, job.options.sealed) as { rows?: unknown; deleteOrder?: unknown } | undefined;
+  if (!opened || !Array.isArray(opened.rows) || !Array.isArray(opened.deleteOrder)) return null;
+  const stored = opened.rows as (StoredRow & { src: string })[];
   const rows: PlannedRow[] = stored.map((r) => {
     const ti = info({ source: r.src, schema: r.s, name: r.t });
     const pk = ti?.primaryKey ?? r.k.map((_, i) => `#${i}`);
-    const key = Object.fromEntries(pk.map((k, i) => [k, r.k[i]]));
+    const values = ti ? reviveKey(ti, r.k) : r.k;
+    const key = Object.fromEntries(pk.map((k, i) => [k, values[i]]));
     return { source: r.src, schema: r.s, name: r.t, key, action: r.a, reason: 'planned', ...(typeof r.c === 'string' ? { column: r.c } : r.c ? { columns: r.c } : {}) };
   });
   void map;
-  const plan: ErasurePlan = { rows, tables: [], deleteOrder: (job.options.deleteOrder ?? []) as string[] };
+  const plan: ErasurePlan = { rows, tables: [], deleteOrder: opened.deleteOrder as string[] };
   return { ...plan, tables: summariseStored(rows) };
 }
 
@@ -553,7 +570,12 @@ async function apply(o: EraseOptions, manifest: Job, plan: ErasurePlan, resumed:
             record: () => ({ lastKey: [done], counts }),
           });
           if (stage === 'text') return { result: null, counts, entry: { erasureId, source, redacted: counts.redact ?? 0, unlinked: counts.unlink ?? 0 } };
-          await verifyGone(src, plan, source, info);
+          // A deleted row back (the application wrote it again): named, not certified; the next run deletes again from the first batch.
+          await verifyGone(src, plan, source, info).catch(async (e: unknown) => {
+            done = 0;
+            await run.checkpoint({ lastKey: [0], counts });
+            throw e;
+          });
           const c = certificateOf(erasureId, source, plan, info, new Date().toISOString());
           return { result: c, counts, entry: { ...c } };
         },

@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
+import { AuthenticationFailed, gcmOpen, gcmSeal, NONCE_BYTES, randomNonce } from '../crypto/primitives.js';
 import type { TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import type { Identifier } from './identifiers.js';
@@ -29,6 +30,55 @@ export async function requestHash(store: StateStore, secretName: string, ids: re
   const secret = await store.holds.secret(secretName);
   const text = ids.map((i) => `${i.kind}\0${i.table ?? ''}\0${i.column ?? ''}\0${i.value}`).sort().join('\n');
   return createHmac('sha256', secret).update(`${text}\n\0${extra}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * The key that seals a request's manifest (its plan: tables and row keys): derived from
+ * the store's secret and the identifiers, so only a run given the same identifiers opens
+ * it. Sealed, the manifest shows no key (an email primary key is an identifier) and a
+ * plan edited in the state store (another table, another row, SQL in a name) does not
+ * open: Steward runs only a plan it wrote itself.
+ */
+export async function requestKey(store: StateStore, secretName: string, ids: readonly Identifier[], extra = ''): Promise<Buffer> {
+  const secret = await store.holds.secret(secretName);
+  const text = ids.map((i) => `${i.kind}\0${i.table ?? ''}\0${i.column ?? ''}\0${i.value}`).sort().join('\n');
+  return createHmac('sha256', secret).update(`manifest\n\0${text}\n\0${extra}`).digest();
+}
+
+/** `value` as JSON, AES-256-GCM under `key`, bound to `aad` (the job's id): base64 of nonce, ciphertext and tag. */
+export function seal(key: Buffer, aad: string, value: unknown): string {
+  const nonce = randomNonce();
+  return Buffer.concat([nonce, gcmSeal(key, nonce, Buffer.from(aad), Buffer.from(JSON.stringify(value)))]).toString('base64');
+}
+
+/** What {@link seal} sealed, or undefined when it does not open (another key, another job, a changed byte). */
+export function unseal(key: Buffer, aad: string, text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  const raw = Buffer.from(text, 'base64');
+  if (raw.length <= NONCE_BYTES) return undefined;
+  try {
+    return JSON.parse(gcmOpen(key, raw.subarray(0, NONCE_BYTES), Buffer.from(aad), raw.subarray(NONCE_BYTES)).toString('utf8'));
+  } catch (e) {
+    if (e instanceof AuthenticationFailed || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/** What a manifest that does not open says. */
+export function tampered(what: string): string {
+  return `the record of ${what} in the state store was altered or damaged since the run that planned it (its seal does not open): nothing is written, Steward runs only a plan it wrote itself. Check who can write the state store (.steward/state.db or state.url) and restore it from a backup`;
+}
+
+/** A key as the job record keeps it (see {@link jsonSafe}) as the driver compares it again: bytes from hex, instants from ISO text. */
+export function reviveKey(t: TableInfo, values: readonly unknown[]): unknown[] {
+  return t.primaryKey.map((c, i) => {
+    const v = values[i];
+    const tc = t.columns.find((x) => x.name === c)?.typeClass;
+    if (typeof v !== 'string') return v;
+    if (tc === 'binary' && /^(?:[0-9a-f]{2})*$/.test(v)) return Buffer.from(v, 'hex');
+    if ((tc === 'timestamp' || tc === 'date') && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v)) return new Date(v);
+    return v;
+  });
 }
 
 export const chunk = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));

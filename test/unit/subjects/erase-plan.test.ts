@@ -71,7 +71,7 @@ const baseRows: SubjectRow[] = [
   row('invoices', { id: 500, order_id: 10, billing_email: 'alice@example.com', amount: 5 }, ['link']),
   row('tickets', { id: 1, customer_id: 1, body: 'my lamp' }, ['link']),
 ];
-const found = (o: Partial<FindResult> = {}): FindResult => ({ identifiers: [{ kind: 'email', value: 'alice@example.com', given: true }], rows: baseRows, mentions: [], references: [], notMerged: [], ambiguous: null, stats: { hops: 1, queries: 1, durationMs: 1 }, ...o });
+const found = (o: Partial<FindResult> = {}): FindResult => ({ identifiers: [{ kind: 'email', value: 'alice@example.com', given: true }], rows: baseRows, mentions: [], references: [], notMerged: [], ambiguous: null, unsearched: [], notDecrypted: [], stats: { hops: 1, queries: 1, durationMs: 1 }, ...o });
 const facts = (o: Partial<PlanFacts> = {}): PlanFacts => ({
   map,
   found: found(),

@@ -105,7 +105,8 @@ export interface FindOptions {
 }
 
 type Kind3 = Exclude<IdentifierKind, 'key'>;
-const rowKey = (t: QualifiedTable, key: Record<string, unknown>) => `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : String(v))))}`;
+/** A row's identity: its table and key (binary keys as hex: two byte strings that are not UTF-8 must not read alike). */
+const rowKey = (t: QualifiedTable, key: Record<string, unknown>) => `${tableKey(t)}\0${JSON.stringify(Object.values(key).map((v) => (v === null || v === undefined ? null : Buffer.isBuffer(v) || v instanceof Uint8Array ? `0x${Buffer.from(v).toString('hex')}` : String(v))))}`;
 const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /** Finds one person's rows. Throws SourceError (exit 4) when a source fails mid-search: nothing partial is returned as complete. */

@@ -864,7 +864,7 @@ async function main(): Promise<void> {
       console.log(`  ${t.source}:${t.schema}.${t.name}  ${t.role}${t.depth ? ` (${t.depth} hop)` : ''}${t.identifiers.length ? `  by ${t.identifiers.map((i) => `${i.column}:${i.kind}${i.indexed === false ? ' (no index)' : ''}`).join(', ')}` : ''}${t.freeText.length ? `  free text: ${t.freeText.join(', ')}` : ''}`);
     }
     for (const l of map.links) console.log(`  link ${l.child.name}.${l.child.columns.join(',')} → ${l.parent.name}.${l.parent.columns.join(',')}  ${l.origin}${l.origin === 'inferred' ? ` (confidence ${l.confidence})` : ''}${l.used ? '' : '  NOT USED'}`);
-    for (const f of map.findings.filter((x) => x.rule !== 'subjects.link-inferred')) console.log(`  finding: ${f.message}`);
+    for (const f of map.findings.filter((x) => x.rule !== 'subjects.link-inferred')) console.log(`  finding: ${f.message}\n    ${f.remedy}`);
     if (extra) console.log(`extra indexes for the second phase (${extra.seconds.toFixed(0)} s to build, dropped afterwards):\n  ${extra.statements.join('\n  ')}`);
 
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

@@ -7,6 +7,7 @@
  * Every identifier goes through `sql.id`; every value is a bound parameter.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { NATIONAL_ID_LOOKUP, PHONE_LOOKUP } from './lookup-expressions.js';
 import type { SourceKind, TableInfo, TableRef } from './types.js';
 
 const tableId = (t: TableRef, kind: SourceKind) => (kind === 'sqlite' ? sql.id(t.name) : sql.id(t.schema, t.name));
@@ -27,10 +28,13 @@ export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: read
   if (schemas.length === 0) return out;
   try {
     if (kind === 'postgres') {
-      const r = await sql<{ s: string; t: string; lead: string }>`select n.nspname as s, c.relname as t, pg_get_indexdef(i.indexrelid, 1, true) as lead
+      // Indexes other than btree and hash serve no equality lookup: reported as `am:<expr> <opclass>` (`gin:lower(body) gin_trgm_ops`).
+      const r = await sql<{ s: string; t: string; lead: string; am: string; opc: string | null }>`select n.nspname as s, c.relname as t, pg_get_indexdef(i.indexrelid, 1, true) as lead,
+          am.amname as am, (select opcname from pg_opclass where oid = i.indclass[0]) as opc
         from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+          join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
         where n.nspname in (${sql.join(schemas)}) and i.indpred is null`.execute(db);
-      for (const row of r.rows) add(row.s, row.t, row.lead);
+      for (const row of r.rows) add(row.s, row.t, row.am === 'btree' || row.am === 'hash' ? row.lead : `${row.am}:${row.lead} ${row.opc ?? ''}`.trim());
     } else if (kind === 'mysql') {
       const r = await sql<{ s: string; t: string; lead: string | null }>`select table_schema as s, table_name as t, column_name as lead
         from information_schema.statistics where seq_in_index = 1 and table_schema in (${sql.join(schemas)})`.execute(db);
@@ -45,8 +49,7 @@ export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: read
           if (first.name) add(t.schema, t.name, first.name);
           else {
             const def = (await sql<{ sql: string | null }>`select sql from sqlite_master where type = 'index' and name = ${idx.name}`.execute(db)).rows[0]?.sql ?? '';
-            const m = /\(\s*([^,]+?(?:\([^)]*\))?)\s*[,)]/.exec(def.slice(def.search(/\bon\b/i)));
-            add(t.schema, t.name, m?.[1] ?? null);
+            add(t.schema, t.name, firstIndexExpression(def));
           }
         }
       }
@@ -57,24 +60,48 @@ export async function indexLeads(db: Kysely<any>, kind: SourceKind, tables: read
   return out;
 }
 
-/** The characters a phone number or ID is written with that comparison ignores. */
-const SEPARATORS = [' ', '-', '(', ')', '.', '+', '/'];
+/**
+ * The first key expression of a `CREATE INDEX … ON t (expr, …)` statement as written
+ * (nested parentheses and quoted strings kept whole); null when it cannot be read.
+ */
+export function firstIndexExpression(def: string): string | null {
+  const on = def.search(/\bon\b/i);
+  if (on < 0) return null;
+  const open = def.indexOf('(', on);
+  if (open < 0) return null;
+  let depth = 0;
+  for (let i = open + 1; i < def.length; i++) {
+    const ch = def[i]!;
+    if (ch === "'" || ch === '"' || ch === '`') {
+      const close = def.indexOf(ch, i + 1);
+      if (close < 0) return null;
+      i = close; // a doubled quote inside is read as two quoted runs: same span
+    } else if (ch === '(') depth++;
+    else if (ch === ')' && depth > 0) depth--;
+    else if ((ch === ')' || ch === ',') && depth === 0) return def.slice(open + 1, i).trim() || null;
+  }
+  return null;
+}
 
-const stripped = (c: RawBuilder<unknown>, chars: readonly string[]) => chars.reduce<RawBuilder<unknown>>((e, ch) => sql`replace(${e}, ${ch}, '')`, c);
+// The separators are constants written as literals (lookup-expressions.ts checks they need no escaping): bound
+// parameters would keep SQLite, and a generic plan on Postgres, from using an index on the same expression.
+const stripped = (c: RawBuilder<unknown>, chars: readonly string[]) => chars.reduce<RawBuilder<unknown>>((e, ch) => sql`replace(${e}, ${sql.lit(ch)}, '')`, c);
 
 /**
  * `column` compared with already-normalised values (see subjects/identifiers.ts):
  * emails by `lower(col)` (an index on `lower(col)` serves it; MySQL's collations fold
  * case by themselves, so a plain index does), phones by their digits in any of the
- * given variants, national IDs upper-cased without separators.
+ * given variants, national IDs upper-cased without separators (the expressions of
+ * lookup-expressions.ts: an index on exactly them serves the lookup where the dialect
+ * has one, see `SourceDialect.lookupIndexStatement`).
  */
 export function identifierMatch(kind: SourceKind, idKind: 'email' | 'phone' | 'nationalId', column: string, values: readonly string[]): RawBuilder<unknown> {
   const c = sql.id(column);
   const text = kind === 'mysql' ? sql`cast(${c} as char)` : kind === 'postgres' ? sql`${c}::text` : sql`cast(${c} as text)`;
   const list = sql.join(values.map((v) => sql`${v}`));
   if (idKind === 'email') return kind === 'mysql' ? sql`${c} in (${list})` : sql`lower(${c}) in (${list})`;
-  if (idKind === 'phone') return sql`${stripped(text, SEPARATORS)} in (${list})`;
-  return sql`upper(${stripped(text, [' ', '-', '.', '/'])}) in (${list})`;
+  if (idKind === 'phone') return sql`${stripped(text, PHONE_LOOKUP.strip)} in (${list})`;
+  return sql`upper(${stripped(text, NATIONAL_ID_LOOKUP.strip)}) in (${list})`;
 }
 
 /** `col in (…)` with blind indexes (text, compared exactly: an index on the column serves it). */

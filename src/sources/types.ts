@@ -4,6 +4,7 @@ import type { ConnectionStringTransport, SessionTransport, TransitAdvice } from 
 import type { RowWriter } from './column-writer.js';
 import type { SourceCommand, SourceKind } from './kinds.js';
 import type { ColumnInfo, TableInfo, TableRef } from './table-info.js';
+import type { LookupExpression } from './lookup-expressions.js';
 
 export type { ColumnWriter, RowWriter, SwapRow, SwapOptions } from './column-writer.js';
 
@@ -93,7 +94,21 @@ export interface SourceDialect {
    * index where equality already folds case). `name` is used where the dialect
    * requires an index name.
    */
-  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;  /**
+  indexStatement(table: TableRef, column: string, options: { readonly caseInsensitive: boolean; readonly name: string }): string;
+  /**
+   * The expression a lookup compares `column` by (phones by their characters without
+   * separators, see lookup-expressions.ts), as subject-queries.ts#identifierMatch writes it;
+   * null where the database cannot index an expression so that the lookup uses it.
+   */
+  lookupExpression(column: string, expression: LookupExpression): string | null;
+  /** The statement that indexes {@link lookupExpression}; null where there is none. */
+  lookupIndexStatement(table: TableRef, column: string, expression: LookupExpression, options: { readonly name: string }): string | null;
+  /**
+   * Free-text mentions (`lower(col) like '%…%'`): the statement for an index that serves them
+   * (Postgres: a pg_trgm GIN index), and the index lead subject-queries.ts#indexLeads reports
+   * for it; null where the database has none.
+   */
+  readonly freeTextIndex: { statement(table: TableRef, column: string): string; lead(column: string): string } | null;  /**
    * Where the database has no accounts of its own (SQLite: a file, guarded by its
    * permissions): the principal names an `access.authorized` entry may use, and the
    * sentence telling a user so. Null: principals are the database's roles or accounts.

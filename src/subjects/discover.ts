@@ -142,7 +142,9 @@ export async function discoverSubjectMap(options: DiscoverOptions): Promise<Disc
   for (const [name, source] of options.sources) {
     let tables: TableInfo[];
     try {
-      tables = (await source.introspect()).filter((t) => t.kind === 'table');
+      // The schemas steward.yml limits the source to (`sources[].schemas`), as the audit reads them.
+      const limit = options.config.sources.find((c) => c.name === name)?.schemas;
+      tables = (await source.introspect(limit ? { schemas: limit } : {})).filter((t) => t.kind === 'table');
     } catch (e) {
       if (!isStewardError(e)) throw e;
       problems.push({ source: name, message: e.message });

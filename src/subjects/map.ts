@@ -21,12 +21,30 @@
  */
 import type { InventoryItem } from '../audit/types.js';
 import { dialectOf } from '../sources/dialects.js';
+import { NATIONAL_ID_LOOKUP, PHONE_LOOKUP, type LookupExpression } from '../sources/lookup-expressions.js';
 import type { ColumnInfo, SourceKind, TableInfo, TableRef } from '../sources/types.js';
 import { shellCommand } from '../shell.js';
 import { IDENTIFIER_CATEGORIES, type IdentifierKind } from './identifiers.js';
 
 /** The blind-index normaliser that fits each identifier kind (what a lookup can reproduce). */
 const BLIND_NORMALIZER: Readonly<Record<Exclude<IdentifierKind, 'key'>, BlindIndexNormalizer>> = { email: 'email', phone: 'digits', nationalId: 'trim' };
+
+/** How phones and national IDs are compared (the expression an index must be on). */
+const LOOKUPS: Readonly<Record<'phone' | 'nationalId', LookupExpression>> = { phone: PHONE_LOOKUP, nationalId: NATIONAL_ID_LOOKUP };
+
+/**
+ * An index lead or lookup expression reduced for comparison: Postgres deparses `"phone"::text`
+ * as `phone`, `(phone)::text` or with `' '::text` literals; quotes, spacing and case differ.
+ */
+const normLead = (x: string) =>
+  x
+    .toLowerCase()
+    .replace(/::(text|character varying|varchar)\b/g, '')
+    .replace(/[\s"`]/g, '')
+    .replace(/\((\w+)\)/g, (m, w: string, at: number, all: string) => (at > 0 && /\w/.test(all[at - 1]!) ? m : w));
+
+/** Free-text columns of tables above this many rows (estimated) get a finding when no index serves mention search. */
+export const FREE_TEXT_INDEX_ROWS = 10_000;
 
 export type TableRole = 'identity' | 'identified' | 'child' | 'excluded' | 'unreachable' | 'unrelated';
 
@@ -128,7 +146,7 @@ export interface SubjectTable extends QualifiedTable {
 }
 
 export interface SubjectMapFinding {
-  readonly rule: 'subjects.identifier-not-indexed' | 'subjects.unreachable-personal-data' | 'subjects.link-inferred' | 'subjects.encrypted-identifier-unsearchable';
+  readonly rule: 'subjects.identifier-not-indexed' | 'subjects.unreachable-personal-data' | 'subjects.link-inferred' | 'subjects.encrypted-identifier-unsearchable' | 'subjects.free-text-not-indexed';
   readonly severity: 'medium' | 'low' | 'info';
   readonly location: QualifiedTable & { readonly column?: string };
   readonly message: string;
@@ -322,13 +340,15 @@ export function deriveSubjectMap(
       const q: QualifiedTable = { source: s.source, schema: t.schema, name: t.name };
       const inv = s.inventory.filter((i) => i.schema === t.schema && i.table === t.name);
       const leads = s.indexLeads ? (s.indexLeads.get(plainKey(t)) ?? []) : undefined;
-      // Only email lookups can use an index (`lower(col)`; MySQL's collations fold case themselves):
-      // phones and national IDs are compared by their digits, written any way, which scans.
+      // Email lookups use an index on `lower(col)` (MySQL's collations fold case themselves: on the column);
+      // phones and national IDs one on exactly the expression they are compared by (`lookupExpression`),
+      // where the dialect can index it (elsewhere they scan: false, with a finding that says so).
       const indexedFor = (column: string, kind: Exclude<IdentifierKind, 'key'>): boolean | null => {
-        if (!leads || kind !== 'email') return null;
-        const norm = (x: string) => x.toLowerCase().replace(/[\s"`]/g, '');
-        const want = dialectOf(s.kind).capabilities.textEqualityFoldsCase ? norm(column) : `lower(${norm(column)})`;
-        return leads.some((l) => norm(l) === want);
+        if (!leads) return null;
+        const d = dialectOf(s.kind);
+        if (kind === 'email') return leads.some((l) => normLead(l) === (d.capabilities.textEqualityFoldsCase ? normLead(column) : `lower(${normLead(column)})`));
+        const want = d.lookupExpression(column, LOOKUPS[kind]);
+        return want !== null && leads.some((l) => normLead(l) === normLead(want));
       };
       const plainIndexed = (column: string): boolean | null => (leads ? leads.some((l) => l.toLowerCase().replace(/[\s"`]/g, '') === column.toLowerCase()) : null);
       // What the state store says about an encrypted column overrides the inventory (which may
@@ -450,18 +470,36 @@ export function deriveSubjectMap(
               severity: 'low',
               location: { ...d.q, column: i.blindIndex.column },
               message: `${plainKey(d.q)}.${i.column} identifies people (${i.kind}, encrypted) but no index serves the lookup by its blind index ${i.blindIndex.column}: every request scans the table.`,
-              remedy: `Add one: ${createIndexSql(d.kind, d.t, { column: i.blindIndex.column, kind: 'nationalId' })}`,
+              remedy: `Add one: ${createIndexSql(d.kind, d.t, { column: i.blindIndex.column, kind: 'key' })}`,
             });
           }
           continue;
         }
         if (i.indexed !== false) continue;
+        const statement = createIndexSql(d.kind, d.t, i);
         findings.push({
           rule: 'subjects.identifier-not-indexed',
-          severity: 'low',
+          severity: statement ? 'low' : 'info',
           location: { ...d.q, column: i.column },
-          message: `${plainKey(d.q)}.${i.column} identifies people (${i.kind}) but no index serves the lookup: every request scans the table.`,
-          remedy: `Add one: ${createIndexSql(d.kind, d.t, i)}`,
+          message: statement
+            ? `${plainKey(d.q)}.${i.column} identifies people (${i.kind}) but no index serves the lookup: every request scans the table.`
+            : `${plainKey(d.q)}.${i.column} identifies people (${i.kind}): ${dialectOf(d.kind).displayName} compares it by its characters without separators, an expression it cannot index, so every request scans the table (${d.t.rowEstimate >= 0 ? `~${d.t.rowEstimate} rows` : 'size unknown'}).`,
+          remedy: statement ? `Add one: ${statement}` : 'None Steward can suggest on this database (an index on a generated column is not used for the expression either): the lookup stays correct, its time grows with the table.',
+        });
+      }
+    }
+    // Free-text mention search (`lower(col) like '%…%'`) scans; where the dialect has an index for it, suggest it on large tables.
+    const ft = dialectOf(d.kind).freeTextIndex;
+    const leads = schemas.find((x) => x.source === d.q.source)?.indexLeads?.get(plainKey(d.q));
+    if (ft && leads && role !== 'excluded' && d.t.rowEstimate > FREE_TEXT_INDEX_ROWS) {
+      for (const column of d.freeText) {
+        if (leads.some((l) => normLead(l) === normLead(ft.lead(column)))) continue;
+        findings.push({
+          rule: 'subjects.free-text-not-indexed',
+          severity: 'info',
+          location: { ...d.q, column },
+          message: `${plainKey(d.q)}.${column} is searched for mentions of every identifier (~${d.t.rowEstimate} rows): no index serves the search, so every request scans the table.`,
+          remedy: `Add one: ${ft.statement(d.t, column)}`,
         });
       }
     }
@@ -479,10 +517,16 @@ export function deriveSubjectMap(
   return { tables, links, findings, problems };
 }
 
-/** The index a lookup by this identifier needs, as SQL for the dialect. */
-export function createIndexSql(kind: SourceKind, t: TableRef, i: Pick<IdentifierColumn, 'column' | 'kind'>): string {
+/**
+ * The index a lookup by this identifier needs, as SQL for the dialect: on the column (or `lower(col)`) for
+ * emails, on the expression phones and national IDs are compared by, on the column for keys (a blind index
+ * is compared exactly); null where the dialect cannot index that expression.
+ */
+export function createIndexSql(kind: SourceKind, t: TableRef, i: { readonly column: string; readonly kind: IdentifierKind }): string | null {
   const d = dialectOf(kind);
-  return d.indexStatement(t, i.column, { caseInsensitive: i.kind === 'email' && !d.capabilities.textEqualityFoldsCase, name: `${t.name}_${i.column}_subject` });
+  const name = `${t.name}_${i.column}_subject`;
+  if (i.kind === 'phone' || i.kind === 'nationalId') return d.lookupIndexStatement(t, i.column, LOOKUPS[i.kind], { name });
+  return d.indexStatement(t, i.column, { caseInsensitive: i.kind === 'email' && !d.capabilities.textEqualityFoldsCase, name });
 }
 
 /** The tables a request visits in order: identity and identified first, then children by depth. */

@@ -38,5 +38,10 @@ export const MYSQL_DIALECT: SourceDialect = Object.freeze({
   archive: MYSQL_ARCHIVE,
   // The default collations fold case: the plain column serves a case-insensitive lookup.
   indexStatement: (t, column, o) => `CREATE INDEX ${q(o.name)} ON ${q(t.schema)}.${q(t.name)} (${q(column)});`,
+  // MariaDB has no index on an expression, and (before 11.8) does not use an index on a generated
+  // column for a query that writes its expression: a lookup by digits scans.
+  lookupExpression: () => null,
+  lookupIndexStatement: () => null,
+  freeTextIndex: null,
   fixedPrincipals: null,
 } satisfies SourceDialect);

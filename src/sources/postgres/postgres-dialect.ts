@@ -1,4 +1,5 @@
 /** What Steward knows of PostgreSQL without a connection (see `SourceDialect`). */
+import { lookupExpressionText } from '../lookup-expressions.js';
 import type { SourceCapabilities, SourceDialect } from '../types.js';
 import { POSTGRES_ARCHIVE } from './postgres-archive.js';
 import { POSTGRES_TRANSIT_ADVICE, postgresConnectionTransport } from './postgres-transport.js';
@@ -36,5 +37,13 @@ export const POSTGRES_DIALECT: SourceDialect = Object.freeze({
   archive: POSTGRES_ARCHIVE,
   // Postgres names the index itself; the schema qualifies the table.
   indexStatement: (t, column, o) => `CREATE INDEX ON ${q(t.schema)}.${q(t.name)} ${o.caseInsensitive ? `(lower(${q(column)}))` : `(${q(column)})`};`,
+  lookupExpression: (column, e) => lookupExpressionText(`${q(column)}::text`, e),
+  // An expression is indexed in its own parentheses.
+  lookupIndexStatement: (t, column, e) => `CREATE INDEX ON ${q(t.schema)}.${q(t.name)} ((${lookupExpressionText(`${q(column)}::text`, e)}));`,
+  // pg_trgm's GIN operator class serves `lower(col) like '%…%'` (indexLeads reports it as `gin:<expr> <opclass>`).
+  freeTextIndex: Object.freeze({
+    statement: (t: { schema: string; name: string }, column: string) => `CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX ON ${q(t.schema)}.${q(t.name)} USING gin (lower(${q(column)}) gin_trgm_ops);`,
+    lead: (column: string) => `gin:lower(${q(column)}) gin_trgm_ops`,
+  }),
   fixedPrincipals: null,
 } satisfies SourceDialect);

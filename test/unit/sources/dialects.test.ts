@@ -12,6 +12,8 @@ import { POSTGRES_WRITER } from '../../../src/sources/postgres/postgres-writer.j
 import { MYSQL_WRITER } from '../../../src/sources/mysql/mysql-writer.js';
 import { sqliteWriter } from '../../../src/sources/sqlite/sqlite-writer.js';
 import { createIndexSql } from '../../../src/subjects/map.js';
+import { NATIONAL_ID_LOOKUP, PHONE_LOOKUP } from '../../../src/sources/lookup-expressions.js';
+import { identifierMatch, mentionMatch } from '../../../src/sources/subject-queries.js';
 import type { TableInfo } from '../../../src/sources/types.js';
 
 const compilers: Record<SourceKind, Kysely<any>> = {
@@ -59,11 +61,48 @@ describe('dialects', () => {
   it('write the index statement the subject map suggests, for every dialect and lookup', () => {
     const t = { schema: 'public', name: 'cust"omers' };
     for (const k of SOURCE_KINDS) {
-      for (const kind of ['email', 'phone'] as const) {
+      for (const kind of ['email', 'key'] as const) {
         const column = 'e`mail';
         expect(dialectOf(k).indexStatement(t, column, { caseInsensitive: kind === 'email' && !dialectOf(k).capabilities.textEqualityFoldsCase, name: `${t.name}_${column}_subject` }), `${k} ${kind}`).toBe(createIndexSql(k, t, { column, kind }));
       }
     }
+  });
+
+  it('index phones and national IDs on exactly the expression the lookup compares (separators as literals), or say there is none', () => {
+    const t = { schema: 'public', name: 'cust"omers' };
+    const column = 'ph`o"ne';
+    const expected: Record<SourceKind, boolean> = { postgres: true, mysql: false, sqlite: true };
+    for (const k of SOURCE_KINDS) {
+      for (const [kind, e] of [['phone', PHONE_LOOKUP], ['nationalId', NATIONAL_ID_LOOKUP]] as const) {
+        const compiled = compilers[k].selectFrom('t').selectAll().where(identifierMatch(k, kind, column, ['442079460001', '4420']) as never).compile();
+        // The values are bound; the separators are not.
+        expect(compiled.parameters, `${k} ${kind}`).toEqual(['442079460001', '4420']);
+        const statement = createIndexSql(k, t, { column, kind });
+        const expression = dialectOf(k).lookupExpression(column, e);
+        expect(statement !== null, `${k} ${kind}`).toBe(expected[k]);
+        expect(expression !== null, `${k} ${kind}`).toBe(expected[k]);
+        if (!statement || !expression) continue;
+        expect(statement).toContain(expression);
+        expect(compiled.sql, `${k} ${kind}`).toContain(`where ${expression} in (`);
+      }
+    }
+    expect(createIndexSql('postgres', { schema: 'shop', name: 'customers' }, { column: 'phone', kind: 'phone' })).toBe(
+      `CREATE INDEX ON "shop"."customers" ((replace(replace(replace(replace(replace(replace(replace("phone"::text, ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '+', ''), '/', '')));`,
+    );
+    expect(createIndexSql('sqlite', { schema: 'main', name: 'contacts' }, { column: 'phone', kind: 'phone' })).toBe(
+      `CREATE INDEX "contacts_phone_subject" ON "contacts" (replace(replace(replace(replace(replace(replace(replace(cast("phone" as text), ' ', ''), '-', ''), '(', ''), ')', ''), '.', ''), '+', ''), '/', ''));`,
+    );
+  });
+
+  it('suggest a trigram index for free-text mentions only where one serves them', () => {
+    expect(SOURCE_DIALECTS.map((d) => [d.kind, d.freeTextIndex !== null])).toEqual([
+      ['postgres', true],
+      ['mysql', false],
+      ['sqlite', false],
+    ]);
+    expect(dialectOf('postgres').freeTextIndex!.statement({ schema: 'shop', name: 'tickets' }, 'body')).toBe('CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX ON "shop"."tickets" USING gin (lower("body") gin_trgm_ops);');
+    const compiled = compilers.postgres.selectFrom('t').selectAll().where(mentionMatch('body', ['alice@example.com']) as never).compile();
+    expect(compiled.sql).toContain('lower("body") like $1');
   });
 });
 

@@ -67,5 +67,30 @@ describe('subject map', () => {
   it('writes the index a lookup needs, quoted for the dialect', () => {
     expect(createIndexSql('postgres', { schema: 'public', name: 'we"ird' }, { column: 'email', kind: 'email' })).toBe('CREATE INDEX ON "public"."we""ird" (lower("email"));');
     expect(createIndexSql('mysql', { schema: 'shop', name: 'customers' }, { column: 'email', kind: 'email' })).toBe('CREATE INDEX `customers_email_subject` ON `shop`.`customers` (`email`);');
+    expect(createIndexSql('mysql', { schema: 'shop', name: 'customers' }, { column: 'phone', kind: 'phone' })).toBeNull();
+  });
+  it('rates phone lookups by an index on their exact expression, as Postgres deparses it; says so where none can be had', () => {
+    const pg = (leads: string[]): SourceSchema => ({ ...schema, kind: 'postgres', tables: [customers], indexLeads: new Map([['main.customers', leads]]) });
+    const phoneOf = (s: SourceSchema) => deriveSubjectMap([s], []).tables.find((t) => t.name === 'customers')!.identifiers.find((i) => i.column === 'phone')!.indexed;
+    const deparsed = `replace(replace(replace(replace(replace(replace(replace(phone, ' '::text, ''::text), '-'::text, ''::text), '('::text, ''::text), ')'::text, ''::text), '.'::text, ''::text), '+'::text, ''::text), '/'::text, ''::text)`;
+    expect(phoneOf(pg([deparsed]))).toBe(true);
+    expect(phoneOf(pg(['phone', 'lower(email)']))).toBe(false); // a plain index does not serve the digits lookup
+    expect(phoneOf(pg([deparsed.replace(`'+'`, `'*'`)]))).toBe(false);
+    const finding = deriveSubjectMap([pg([])], []).findings.find((f) => f.location.column === 'phone')!;
+    expect(finding).toMatchObject({ rule: 'subjects.identifier-not-indexed', severity: 'low' });
+    expect(finding.remedy).toContain(createIndexSql('postgres', customers, { column: 'phone', kind: 'phone' })!);
+    const my = deriveSubjectMap([{ ...schema, kind: 'mysql', tables: [customers], indexLeads: new Map([['main.customers', ['email']]]) }], []).findings.filter((f) => f.rule === 'subjects.identifier-not-indexed');
+    expect(my.map((f) => [f.location.column, f.severity])).toEqual([['phone', 'info']]);
+    expect(my[0]!.message).toMatch(/cannot index, so every request scans the table/);
+  });
+  it('suggests a trigram index for free text in large Postgres tables only, until one exists', () => {
+    const tickets = { ...table('tickets', [col('id', 'integer'), col('customer_id', 'integer'), col('body')], ['id'], [{ name: 'fk', columns: ['customer_id'], referencedSchema: 'main', referencedTable: 'customers', referencedColumns: ['id'] }]), rowEstimate: 50_000 };
+    const s = (kind: SourceSchema['kind'], leads: string[], rows = 50_000): SourceSchema => ({ source: 's', kind, tables: [customers, { ...tickets, rowEstimate: rows }], inventory: [inv('customers', 'email', 'contact.email'), inv('tickets', 'body', 'content.free_text')], indexLeads: new Map([['main.tickets', leads]]) });
+    const rules = (x: SourceSchema) => deriveSubjectMap([x], []).findings.filter((f) => f.rule === 'subjects.free-text-not-indexed');
+    expect(rules(s('postgres', ['customer_id']))).toEqual([expect.objectContaining({ severity: 'info', location: expect.objectContaining({ name: 'tickets', column: 'body' }), remedy: 'Add one: CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX ON "main"."tickets" USING gin (lower("body") gin_trgm_ops);' })]);
+    expect(rules(s('postgres', ['gin:lower(body) gin_trgm_ops']))).toEqual([]);
+    expect(rules(s('postgres', ['lower(body)']))).toHaveLength(1); // a btree on lower(body) does not serve like '%…%'
+    expect(rules(s('postgres', [], 9_000))).toEqual([]);
+    expect(rules(s('sqlite', []))).toEqual([]);
   });
 });

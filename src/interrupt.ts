@@ -17,3 +17,24 @@ export function throwIfInterrupted(signal: AbortSignal | undefined, what: string
     hint: 'Nothing is half done: run the same command again to resume where it stopped',
   });
 }
+
+/**
+ * Runs `fn` with a signal that Ctrl-C or SIGTERM aborts (the CLI's destructive commands):
+ * the job stops after the batch in flight; `onStop` says so once. The handlers are removed
+ * when `fn` settles.
+ */
+export async function stopOnSignals<T>(fn: (signal: AbortSignal) => Promise<T>, onStop?: () => void): Promise<T> {
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (!stop.signal.aborted) onStop?.();
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(stop.signal);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

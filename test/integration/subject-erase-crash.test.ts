@@ -100,6 +100,10 @@ forEachDialect('subject erase killed and resumed (sec)', (d) => {
     const left = async () => Number((await d.query<{ n: unknown }>(`select count(*) as n from order_items where order_id <= ${ORDERS}`))[0]!.n);
     const cli = (delay: number | null) =>
       runAndKillAfterProgress({ bin: BIN, args: ['subject', 'erase', '--email', 'alice@example.com', '--batch-size', '10'], cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stateDb: path.join(dir, '.steward', 'state.db'), delayMs: delay });
+    // Ctrl-C after progress: stops after the batch in flight, exit 130, logged; the same command resumes.
+    const int = await runAndKillAfterProgress({ bin: BIN, args: ['subject', 'erase', '--email', 'alice@example.com', '--batch-size', '10'], cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stateDb: path.join(dir, '.steward', 'state.db'), delayMs: 50, signal: 'SIGINT' });
+    expect(int.code, int.stderr).toBe(130);
+    expect(int.stderr).toContain('stopping after the batch in flight');
     let killed = 0;
     let midway = 0;
     let seed = 7;
@@ -156,7 +160,9 @@ forEachDialect('subject erase killed and resumed (sec)', (d) => {
       expect(count('customers', 'anonymise')).toBe(1);
       expect((await list('subject.erase.finished')).length).toBe(1);
       const interrupted = [...(await list('subject.erase.rows.interrupted')), ...(await list('subject.erase.text.interrupted'))];
-      expect(interrupted.map((e) => e.details)).toEqual([]); // SIGKILL leaves no entry: the resumed runs say so
+      // SIGKILL leaves no entry (the resumed runs say so); the Ctrl-C run left one, with its counts and no value.
+      expect(interrupted.length).toBe(1);
+      for (const e of interrupted) expect((e.details as { error?: string }).error).toBe('INTERRUPTED');
       const resumed = (await list('subject.erase.rows.started')).filter((e) => (e.details as { resumed?: boolean }).resumed);
       expect(resumed.length + (await list('subject.erase.text.started')).filter((e) => (e.details as { resumed?: boolean }).resumed).length).toBeGreaterThan(0);
     } finally {

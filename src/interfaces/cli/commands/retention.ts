@@ -17,6 +17,7 @@ import { masterKeySource } from './encrypt.js';
 import { openSource } from '../../../sources/index.js';
 import { currentActor } from '../../../state/audit-history.js';
 import { openStateStore } from '../../../state/index.js';
+import { stopOnSignals } from '../../../interrupt.js';
 import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 
 export interface RetentionOptions {
@@ -225,18 +226,12 @@ export async function retentionApply(options: RetentionOptions, io: Io): Promise
   const skipped: Skipped[] = [];
   const failures: PolicyFailure[] = [];
   // Ctrl-C / SIGTERM: stop after the batch in flight (the job logs retention.interrupted; the same command resumes).
-  const stop = new AbortController();
-  const onSignal = () => {
-    if (!stop.signal.aborted) io.stderr.write('steward: stopping after the batch in flight…\n');
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    certs = await withEach(options, io, (ctx) => applyPolicy({ ...ctx, signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }), skipped, failures);
+    certs = await stopOnSignals(
+      (signal) => withEach(options, io, (ctx) => applyPolicy({ ...ctx, signal, onProgress: (p) => bar.update(p.done, p.total, `${ctx.policy.name} (${Math.round(p.rowsPerSecond)} rows/s)`) }), skipped, failures),
+      () => io.stderr.write('steward: stopping after the batch in flight…\n'),
+    );
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     bar.done();
   }
   if (options.json) {

@@ -22,6 +22,7 @@ import type { ErasurePlan } from '../../../subjects/erase-plan.js';
 import { findSubject, type FindResult } from '../../../subjects/find.js';
 import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
 import type { SubjectMap } from '../../../subjects/map.js';
+import { stopOnSignals } from '../../../interrupt.js';
 import { progressBar, shown, stringifyJson, useColor, type Io } from '../output.js';
 import { masterKeySource } from './encrypt.js';
 
@@ -290,34 +291,27 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
       const { config, store, sources, discovered } = ctx;
       const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
       const bar = progressBar(io, !options.json && !options.dryRun);
-      const stop = new AbortController();
-      const onSignal = () => {
-        if (!stop.signal.aborted) io.stderr.write('steward: stopping after the batch in flight…\n');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       let r: EraseResult;
       try {
-        const keyring = await requestKeyring(ctx, io);
-        r = await eraseSubject({
-          keyring,
-          config,
-          map: discovered.map,
-          schemas: discovered.schemas,
-          sources,
-          store,
-          identifiers,
-          defaultCountry: config.subjects.defaultCountry,
-          dryRun: options.dryRun === true,
-          actor: currentActor(),
-          ...(batchSize ? { batchSize } : {}),
-          signal: stop.signal,
-          onProgress: (p) => bar.update(p.done, p.total, `${p.stage} in ${p.source}`),
-        });
+        r = await stopOnSignals(async (signal) => {
+          const keyring = await requestKeyring(ctx, io);
+          return eraseSubject({
+            keyring,
+            config,
+            map: discovered.map,
+            schemas: discovered.schemas,
+            sources,
+            store,
+            identifiers,
+            defaultCountry: config.subjects.defaultCountry,
+            dryRun: options.dryRun === true,
+            actor: currentActor(),
+            ...(batchSize ? { batchSize } : {}),
+            signal,
+            onProgress: (p) => bar.update(p.done, p.total, `${p.stage} in ${p.source}`),
+          });
+        }, () => io.stderr.write('steward: stopping after the batch in flight…\n'));
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
         bar.done();
       }
       if (!r.erasureId && options.dryRun) {
@@ -390,16 +384,10 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
       const set = parseSet(options.set!, config.subjects.defaultCountry);
       const identifiers = parseIdentifiers(options, config.subjects.defaultCountry ? { defaultCountry: config.subjects.defaultCountry as never } : {});
       const bar = progressBar(io, !options.json && !options.dryRun);
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       let r: CorrectResult;
       try {
-        r = await correctSubject({ keyring: await requestKeyring(ctx, io), config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal: stop.signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) });
+        r = await stopOnSignals((signal) => requestKeyring(ctx, io).then((keyring) => correctSubject({ keyring, config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) })), () => io.stderr.write('steward: stopping after the batch in flight…\n'));
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
         bar.done();
       }
       const code = r.ambiguous ? 1 : r.problems.length > 0 ? 2 : 0;

@@ -111,7 +111,7 @@ export function planErasure(f: PlanFacts): ErasurePlan {
       rows.set(id, Object.keys(cols).length > 0 ? { ...base, action: 'anonymise', reason: why, columns: cols } : { ...base, action: 'keep', reason: why });
     } else if ((f.pinned.get(id) ?? 0) > 0) {
       rows.set(id, anonymisedOrKept(base, mt(t), f.tableInfo(t), `${f.pinned.get(id)} row(s) outside the subject map point at it`, dates(t)));
-    } else rows.set(id, { ...base, action: 'delete', reason: 'erased' });
+    } else rows.set(id, { ...base, action: 'delete', reason: 'nothing keeps it: no hold, legal minimum, exemption or other owner' });
   }
 
   // 2. A row that stays keeps the rows it points at: a parent of a kept row is anonymised, not deleted

@@ -40,6 +40,8 @@ export { exportSubject, exportRecipients, type ExportOptions, type ExportResult 
 export { eraseSubject, type EraseOptions, type EraseResult, type ErasureCertificate } from './subjects/erase.js';
 export { planErasure, placeholderValue, redactText, REDACTED, type ErasurePlan, type PlannedRow, type EraseAction } from './subjects/erase-plan.js';
 export { correctSubject, parseSet, type CorrectOptions, type CorrectResult, type CorrectionCertificate, type EncryptHook } from './subjects/correct.js';
+export { subjectKeysDigest } from './subjects/rows.js';
+export { withSubjectLease, type AbandonedStep } from './subjects/lease.js';
 export { parseIdentifiers, normaliseEmail, normalisePhone, normaliseNationalId, type Identifier, type IdentifierKind, type IdentifierInput } from './subjects/identifiers.js';
 export { deriveSubjectMap, linkCandidates, type SubjectMap, type SubjectTable, type SubjectLink } from './subjects/map.js';
 export {

@@ -14,7 +14,7 @@ import { runStateOperation, type StateBackend } from './backend.js';
 import type { ColumnJobsTable, StateDatabase } from './tables.js';
 
 /** What a job does. A `restore` is run unrecorded (it is safe to run again from the start). */
-export type JobOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention' | 'restore' | 'subject-erase' | 'subject-correct';
+export type JobOperation = 'encrypt' | 'decrypt' | 'rotate' | 'retention' | 'restore' | 'subject-erase' | 'subject-correct' | 'subject-lease';
 export type JobStatus = 'running' | 'done' | 'failed';
 /** The process running a job: a host and a pid on it. */
 export interface JobOwner {
@@ -164,6 +164,13 @@ export class StateJobStore {
       q = expected ? q.where('owner_host', '=', expected.host).where('owner_pid', '=', expected.pid) : q.where('owner_pid', 'is', null);
       return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
     });
+  }
+
+  /** Gives the job up: its owner cleared, only if it is still `owner` (a lease held between runs, src/subjects/lease.ts). */
+  async release(id: string, owner: JobOwner, at: string): Promise<void> {
+    await this.#run('release a job in', () =>
+      this.#db.updateTable('column_jobs').set({ owner_host: null, owner_pid: null, updated_at: at }).where('id', '=', id).where('owner_host', '=', owner.host).where('owner_pid', '=', owner.pid).execute(),
+    );
   }
 
   /**

@@ -27,11 +27,12 @@ import type { Source, TableInfo } from '../sources/types.js';
 import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
 import { keysDigest } from './erase-plan.js';
+import { abandonManifest, withSubjectLease, type AbandonedStep } from './lease.js';
 import { SubjectDecryptor, type SubjectKeyring } from './decrypt.js';
 import { findSubject, type FindResult } from './find.js';
 import { IDENTIFIER_CATEGORIES, parseIdentifiers, type Identifier } from './identifiers.js';
 import { tableKey, type QualifiedTable, type SourceSchema, type SubjectMap } from './map.js';
-import { chunk, groupBy, jsonSafe, keyEquals, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
+import { certificateKey, chunk, groupBy, jsonSafe, keyEquals, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
 
 /** `email` → `contact.email`: the identifier kinds as categories. */
 const ALIASES: Readonly<Record<string, string>> = { email: 'contact.email', phone: 'contact.phone', nationalId: 'identity.government_id', 'national-id': 'identity.government_id' };
@@ -52,6 +53,8 @@ export interface CorrectOptions {
   /** `contact.email=alice@new.example` parsed: the category and the new value. */
   readonly set: { readonly category: string; readonly value: string };
   readonly dryRun: boolean;
+  /** Give up the unfinished correction of these identifiers and this value (see erase.ts `abandon`). */
+  readonly abandon?: boolean;
   readonly actor: string;
   readonly batchSize?: number;
   readonly encrypt?: EncryptHook | undefined;
@@ -71,7 +74,7 @@ export interface CorrectionCertificate {
   readonly correctionId: string;
   readonly source: string;
   readonly category: string;
-  readonly tables: readonly (QualifiedTable & { readonly columns: readonly string[]; readonly rows: number; readonly keysSha256: string })[];
+  readonly tables: readonly (QualifiedTable & { readonly columns: readonly string[]; readonly rows: number; readonly keysHmacSha256: string })[];
   readonly finishedAt: string;
 }
 
@@ -87,6 +90,8 @@ export interface CorrectResult {
   readonly ambiguous: FindResult['ambiguous'];
   readonly notFound: boolean;
   readonly certificates: readonly CorrectionCertificate[];
+  /** With `abandon`: what the abandoned run had done, per source. */
+  readonly abandoned?: readonly AbandonedStep[];
 }
 
 const SECRET = 'subject-correction';
@@ -115,8 +120,25 @@ interface Target {
   readonly keys: readonly Readonly<Record<string, unknown>>[];
 }
 
-/** Corrects (or plans to correct) one category of one person's data. */
+/** Corrects (or plans to correct) one category of one person's data; a run that writes holds the subject lease (lease.ts). */
 export async function correctSubject(options: CorrectOptions): Promise<CorrectResult> {
+  if (options.abandon) return withSubjectLease(options.store, 'Abandoning the correction', () => abandonCorrection(options));
+  if (options.dryRun) return correctNow(options);
+  return withSubjectLease(options.store, 'The correction', () => correctNow(options));
+}
+
+async function abandonCorrection(o: CorrectOptions): Promise<CorrectResult> {
+  const category = ALIASES[o.set.category] ?? o.set.category;
+  const hash = await requestHash(o.store, SECRET, o.identifiers, `${category}\0${o.set.value}`);
+  const manifest = await o.store.jobs.open({ source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` }, 'subject-correct');
+  if (!manifest) throw new UsageError('There is no unfinished correction for these identifiers and this value: nothing to abandon', { hint: 'A correction is found by the identifiers and the --set it was started with: give the same ones' });
+  const correctionId = String(manifest.options.correctionId);
+  const names = [...new Set([...o.config.sources.map((s) => s.name), ...o.sources.keys()])].sort();
+  const abandoned = await abandonManifest(o.store, manifest, names.map((source) => ({ id: `${manifest.id}:${source}`, source, stage: 'rows' })), { actor: o.actor, action: 'subject.correct.abandoned', subject: { correctionId }, what: `The correction ${correctionId.slice(0, 8)}` });
+  return { correctionId, dryRun: false, resumed: true, category, tables: [], mentions: 0, problems: [], ambiguous: null, notFound: false, certificates: [], abandoned: abandoned.filter((x) => x.status !== 'not started') };
+}
+
+async function correctNow(options: CorrectOptions): Promise<CorrectResult> {
   // Encrypted columns: through the given hook, or the keyring when it is open.
   let o = options;
   if (!o.encrypt && o.keyring?.fields) {
@@ -185,12 +207,13 @@ export async function correctSubject(options: CorrectOptions): Promise<CorrectRe
   }
   const correctionId = String(job.options.correctionId);
   const certificates: CorrectionCertificate[] = [];
+  const digestKey = await certificateKey(o.store);
   for (const [source, ts] of [...groupBy(targets, (x) => x.source)].sort(([a], [b]) => a.localeCompare(b))) {
     const src = o.sources.get(source)!;
     const batches = ts.flatMap((x) => chunk(x.keys, o.batchSize ?? 200).map((keys) => ({ ...x, keys })));
     const jobId = `${job.id}:${source}`;
     const existing = await o.store.jobs.get(jobId);
-    const certOf = (finishedAt: string): CorrectionCertificate => ({ correctionId, source, category, tables: ts.map((x) => ({ source, schema: x.t.schema, name: x.t.name, columns: x.columns, rows: x.keys.length, keysSha256: keysDigest(x.keys.map((k) => Object.fromEntries(x.t.primaryKey.map((c) => [c, jsonSafe(k[c])])))) })), finishedAt });
+    const certOf = (finishedAt: string): CorrectionCertificate => ({ correctionId, source, category, tables: ts.map((x) => ({ source, schema: x.t.schema, name: x.t.name, columns: x.columns, rows: x.keys.length, keysHmacSha256: keysDigest(x.keys.map((k) => Object.fromEntries(x.t.primaryKey.map((c) => [c, jsonSafe(k[c])]))), digestKey) })), finishedAt });
     if (existing?.status === 'done') {
       certificates.push(certOf(existing.finishedAt ?? new Date().toISOString()));
       continue;

@@ -21,7 +21,7 @@
  * Anonymisation, not pseudonymisation: a cleanup method `hash` (a keyed hash still
  * links the records to the person, Recital 26) is replaced by the placeholder here.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { cleanValue } from '../retention/cleanup.js';
 import type { ColumnInfo, TableInfo } from '../sources/types.js';
 import type { FindResult } from './find.js';
@@ -299,8 +299,12 @@ export function redactText(text: string, needles: readonly string[], marker: str
   return typeof marker === 'string' ? text.replace(re, () => marker) : text.replace(re, marker);
 }
 
-/** SHA-256 of a table's affected keys, sorted: the certificate proves which rows without naming them. */
-export function keysDigest(keys: readonly Readonly<Record<string, unknown>>[]): string {
+/**
+ * A table's affected keys, sorted, as one digest: the certificate proves which rows
+ * without naming them. Keyed (HMAC-SHA256) when `key` is given, as certificates are: a
+ * plain hash of `[42]` is undone by trying every id, and would say whose rows went.
+ */
+export function keysDigest(keys: readonly Readonly<Record<string, unknown>>[], key?: Buffer): string {
   const lines = keys.map((k) => JSON.stringify(Object.values(k).map((v) => (v === null || v === undefined ? null : String(v))))).sort();
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
+  return (key ? createHmac('sha256', key) : createHash('sha256')).update(lines.join('\n')).digest('hex');
 }

@@ -41,9 +41,10 @@ import { tablesNamed } from '../sources/table-names.js';
 import type { Source, TableInfo } from '../sources/types.js';
 import type { Job } from '../state/jobs.js';
 import type { StateStore } from '../state/store.js';
-import { chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
+import { certificateKey, chunk, groupBy, jsonSafe, keyEquals, keyListIn, requestHash, requestKey, reviveKey, seal, tampered, unseal } from './rows.js';
 import { anonymisedValue, keysDigest, planErasure, redactText, rowId, type ErasurePlan, type PlannedRow } from './erase-plan.js';
 import type { SubjectKeyring } from './decrypt.js';
+import { abandonManifest, withSubjectLease, type AbandonedStep } from './lease.js';
 import { findSubject, type FindResult } from './find.js';
 import { normaliseStored, phoneSpellings, type Identifier, type IdentifierKind } from './identifiers.js';
 import { tableKey, type QualifiedTable, type SourceSchema, type SubjectMap } from './map.js';
@@ -60,6 +61,12 @@ export interface EraseOptions {
   readonly keyring?: SubjectKeyring | undefined;
   /** Plan and try (in a transaction rolled back), change nothing. */
   readonly dryRun: boolean;
+  /**
+   * Give up the unfinished erasure of these identifiers (one a kill left whose plan can no
+   * longer run: a row the data changed under it, a manifest that does not open): what it
+   * did stays done, the log says what, and the next run plans again. See {@link abandonManifest}.
+   */
+  readonly abandon?: boolean;
   readonly actor: string;
   /** Rows per batch. Default 200. */
   readonly batchSize?: number;
@@ -73,7 +80,8 @@ export interface CertificateTable extends QualifiedTable {
   readonly action: PlannedRow['action'];
   readonly rows: number;
   readonly columns?: Readonly<Record<string, string>>;
-  readonly keysSha256: string;
+  /** HMAC-SHA256 of the affected keys under the store's certificate key (rows.ts `subjectKeysDigest` recomputes it for a list of keys). */
+  readonly keysHmacSha256: string;
 }
 
 export interface ErasureCertificate {
@@ -94,6 +102,8 @@ export interface EraseResult {
   readonly ambiguous: FindResult['ambiguous'];
   readonly notFound: boolean;
   readonly certificates: readonly ErasureCertificate[];
+  /** With `abandon`: what the abandoned run had done, per source and stage. */
+  readonly abandoned?: readonly AbandonedStep[];
 }
 
 const MANIFEST_SOURCE = '(subjects)';
@@ -112,8 +122,28 @@ interface StoredRow {
 
 
 
-/** Erases (or plans to erase) one person's data. */
+/**
+ * Erases (or plans to erase) one person's data. A run that writes holds the state
+ * store's subject lease (lease.ts): one erasure or correction at a time.
+ */
 export async function eraseSubject(o: EraseOptions): Promise<EraseResult> {
+  if (o.abandon) return withSubjectLease(o.store, 'Abandoning the erasure', () => abandonErasure(o));
+  if (o.dryRun) return eraseNow(o);
+  return withSubjectLease(o.store, 'The erasure', () => eraseNow(o));
+}
+
+async function abandonErasure(o: EraseOptions): Promise<EraseResult> {
+  const hash = await requestHash(o.store, SECRET, o.identifiers);
+  const manifest = await o.store.jobs.open({ source: MANIFEST_SOURCE, table: TABLE, target: `subject:${hash}` }, 'subject-erase');
+  if (!manifest) throw new UsageError('There is no unfinished erasure for these identifiers: nothing to abandon', { hint: 'An erasure is found by the identifiers it was started with: give the same ones (steward subject erase --dry-run shows what an erasure would do now)' });
+  const erasureId = String(manifest.options.erasureId);
+  const names = [...new Set([...o.config.sources.map((s) => s.name), ...o.sources.keys()])].sort();
+  const steps = STAGES.flatMap((stage) => names.map((source) => ({ id: `${manifest.id}:${stage}:${source}`, source, stage })));
+  const abandoned = await abandonManifest(o.store, manifest, steps, { actor: o.actor, action: 'subject.erase.abandoned', subject: { erasureId }, what: `The erasure ${erasureId.slice(0, 8)}` });
+  return { erasureId, dryRun: false, resumed: true, plan: null, problems: [], ambiguous: null, notFound: false, certificates: [], abandoned: abandoned.filter((x) => x.status !== 'not started') };
+}
+
+async function eraseNow(o: EraseOptions): Promise<EraseResult> {
   const now = o.now ?? new Date();
   const hash = await requestHash(o.store, SECRET, o.identifiers);
   const key = await requestKey(o.store, SECRET, o.identifiers);
@@ -511,6 +541,7 @@ async function apply(o: EraseOptions, manifest: Job, plan: ErasurePlan, resumed:
   };
 
   const certificates: ErasureCertificate[] = [];
+  const digestKey = await certificateKey(o.store);
   for (const stage of STAGES) {
     for (const source of sources) {
       const src = o.sources.get(source)!;
@@ -518,7 +549,7 @@ async function apply(o: EraseOptions, manifest: Job, plan: ErasurePlan, resumed:
       const jobId = `${manifest.id}:${stage}:${source}`;
       const existing = await o.store.jobs.get(jobId);
       if (existing?.status === 'done') {
-        if (stage === 'rows') certificates.push(certificateOf(erasureId, source, plan, info, existing.finishedAt ?? now.toISOString()));
+        if (stage === 'rows') certificates.push(certificateOf(erasureId, source, plan, info, existing.finishedAt ?? now.toISOString(), digestKey));
         continue;
       }
       if (stage === 'text' && batches.length > 0) await readNeedles();
@@ -576,7 +607,7 @@ async function apply(o: EraseOptions, manifest: Job, plan: ErasurePlan, resumed:
             await run.checkpoint({ lastKey: [0], counts });
             throw e;
           });
-          const c = certificateOf(erasureId, source, plan, info, new Date().toISOString());
+          const c = certificateOf(erasureId, source, plan, info, new Date().toISOString(), digestKey);
           return { result: c, counts, entry: { ...c } };
         },
       );
@@ -603,13 +634,13 @@ async function verifyGone(src: Source, plan: ErasurePlan, source: string, info: 
   }
 }
 
-function certificateOf(erasureId: string, source: string, plan: ErasurePlan, info: (t: QualifiedTable) => TableInfo | undefined, finishedAt: string): ErasureCertificate {
+function certificateOf(erasureId: string, source: string, plan: ErasurePlan, info: (t: QualifiedTable) => TableInfo | undefined, finishedAt: string, digestKey: Buffer): ErasureCertificate {
   const tables: CertificateTable[] = [];
   for (const [, rs] of groupBy(plan.rows.filter((r) => r.source === source), (r) => `${r.action}\0${tableKey(r)}`)) {
     const r0 = rs[0]!;
     const ti = info(r0);
     const keys = rs.map((r) => Object.fromEntries((ti?.primaryKey ?? Object.keys(r.key)).map((k) => [k, jsonSafe(r.key[k])])));
-    tables.push({ source, schema: r0.schema, name: r0.name, action: r0.action, rows: rs.length, ...(r0.columns ? { columns: r0.columns } : {}), keysSha256: keysDigest(keys) });
+    tables.push({ source, schema: r0.schema, name: r0.name, action: r0.action, rows: rs.length, ...(r0.columns ? { columns: r0.columns } : {}), keysHmacSha256: keysDigest(keys, digestKey) });
   }
   return { erasureId, source, tables, finishedAt };
 }

@@ -7,6 +7,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { AuthenticationFailed, gcmOpen, gcmSeal, NONCE_BYTES, randomNonce } from '../crypto/primitives.js';
 import type { TableInfo } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
+import { keysDigest } from './erase-plan.js';
 import type { Identifier } from './identifiers.js';
 
 /** `k in (…)`, or for a composite key `(k1 = ? and k2 = ?) or …` (SQLite has no row-value lists). */
@@ -30,6 +31,16 @@ export async function requestHash(store: StateStore, secretName: string, ids: re
   const secret = await store.holds.secret(secretName);
   const text = ids.map((i) => `${i.kind}\0${i.table ?? ''}\0${i.column ?? ''}\0${i.value}`).sort().join('\n');
   return createHmac('sha256', secret).update(`${text}\n\0${extra}`).digest('hex').slice(0, 32);
+}
+
+/** The key of certificates' key digests (`keysHmacSha256`): one per state store, so a digest proves a list of keys to whoever runs Steward on it, and names no one to a reader of the log. */
+export async function certificateKey(store: StateStore): Promise<Buffer> {
+  return store.holds.secret('subject-certificate');
+}
+
+/** The `keysHmacSha256` of a certificate's table for these keys (primary-key column → value): a list of keys checked against a certificate. */
+export async function subjectKeysDigest(store: StateStore, keys: readonly Readonly<Record<string, unknown>>[]): Promise<string> {
+  return keysDigest(keys.map((k) => Object.fromEntries(Object.entries(k).map(([c, v]) => [c, jsonSafe(v)]))), await certificateKey(store));
 }
 
 /**

@@ -195,7 +195,7 @@ forEachDialect('data-subject erasure (sub)', (d) => {
     expect(log.code, log.err).toBe(0);
     const text = log.out;
     expect(text.toLowerCase()).not.toContain('alice');
-    const entries = JSON.parse(text) as { details: { source: string; tables: { name: string; action: string; rows: number; keysSha256: string }[] } }[];
+    const entries = JSON.parse(text) as { details: { source: string; tables: { name: string; action: string; rows: number; keysHmacSha256: string }[] } }[];
     const shop = entries.find((e) => e.details.source === 'shop')!.details.tables;
     expect(shop.find((t) => t.name === 'order_items' && t.action === 'delete')!.rows).toBe(3);
     expect(shop.find((t) => t.name === 'customers' && t.action === 'anonymise')!.rows).toBe(1);
@@ -233,7 +233,7 @@ forEachDialect('data-subject erasure (sub)', (d) => {
     expect(strip(after)).toBe(strip(snapshot));
     const log = await run('log', '--action', 'subject.correction-certificate', '--json');
     expect(log.out.toLowerCase()).not.toContain('bob@');
-    expect(log.out).toContain('keysSha256');
+    expect(log.out).toContain('keysHmacSha256');
     const found = await run('subject', 'find', '--email', 'bob@new.example', '--json');
     expect((JSON.parse(found.out) as { rows: unknown[] }).rows.length).toBeGreaterThanOrEqual(3);
   });

@@ -483,17 +483,21 @@ Examples:
     .option('-s, --source <name>', 'only this source (repeatable, or comma-separated)', collect)
     .option('--dry-run', 'print the plan (what goes, what stays and why) and try it in a transaction that is rolled back; change nothing')
     .option('--batch-size <n>', 'rows per batch (one short transaction each; default 200)')
+    .option('--abandon', 'give up the unfinished erasure of these identifiers (its plan can no longer run): what it did stays done and is logged; the next run plans again')
     .option('--json', 'machine-readable plan and certificates')
     .addHelpText('after', `
 Always run --dry-run first. Rows that belong to someone else too (an address another
 customer's order points at) are kept and only the subject's link goes; identifiers that
 match several people stop the erasure (exit 1) before anything is written. A table dropped
 or a column renamed since the audit stops it too (exit 2). Killed or stopped (Ctrl-C), the
-same command resumes the same plan.
+same command resumes the same plan. One erasure or correction runs at a time per state
+store; another one waits (exit 2 names the run that holds it). When a resumed plan cannot
+go on (the data changed under it), --abandon gives it up and the next run plans again.
 
 Examples:
   $ npx steward subject erase --email alice@example.com --dry-run
   $ npx steward subject erase --email alice@example.com
+  $ npx steward subject erase --email alice@example.com --abandon
   $ npx steward log --action subject.erasure-certificate --json`)
     .action((opts: Record<string, unknown>) => run(import('./commands/subject.js').then((m) => m.subjectErase({ ...opts, config: subjectConfig(opts), color: program.opts().color } as never, io))));
   identifierOptions(subject.command('correct'))
@@ -503,6 +507,7 @@ Examples:
     .requiredOption('--set <category=value>', 'the category and its new value: contact.email=alice@new.example (email=, phone= for short)')
     .option('--dry-run', 'list the tables, columns and rows it would change and try the writes in a transaction that is rolled back')
     .option('--batch-size <n>', 'rows per batch (one short transaction each; default 200)')
+    .option('--abandon', 'give up the unfinished correction of these identifiers and --set: what it did stays done and is logged')
     .option('--json', 'machine-readable plan and certificates')
     .addHelpText('after', `
 Neither the old nor the new value is logged: the certificate names tables, columns, row

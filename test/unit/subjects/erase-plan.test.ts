@@ -356,4 +356,13 @@ describe('keysDigest', () => {
     expect(keysDigest([{ order_id: 1, line_no: 2 }])).not.toBe(keysDigest([{ order_id: 2, line_no: 1 }]));
     expect(keysDigest(a)).toMatch(/^[0-9a-f]{64}$/);
   });
+  it('keyed: an HMAC under the key, unlike the plain hash and unlike under another key; still order-independent', () => {
+    const a = [{ id: 42 }, { id: 7 }];
+    const k1 = Buffer.alloc(32, 1);
+    const k2 = Buffer.alloc(32, 2);
+    expect(keysDigest(a, k1)).not.toBe(keysDigest(a));
+    expect(keysDigest(a, k1)).not.toBe(keysDigest(a, k2));
+    expect(keysDigest(a, k1)).toBe(keysDigest([...a].reverse(), k1));
+    expect(keysDigest(a, k1)).toMatch(/^[0-9a-f]{64}$/);
+  });
 });

@@ -18,6 +18,7 @@ import { openStateStore, type StateStore } from '../../../state/index.js';
 import { discoverSubjectMap, type DiscoveredMap } from '../../../subjects/discover.js';
 import { correctSubject, parseSet, type CorrectResult } from '../../../subjects/correct.js';
 import { eraseSubject, type EraseResult } from '../../../subjects/erase.js';
+import type { AbandonedStep } from '../../../subjects/lease.js';
 import type { ErasurePlan } from '../../../subjects/erase-plan.js';
 import { findSubject, type FindResult } from '../../../subjects/find.js';
 import { maskIdentifier, parseIdentifiers, type IdentifierInput } from '../../../subjects/identifiers.js';
@@ -271,6 +272,7 @@ export async function subjectAccess(options: SubjectAccessOptions, io: Io): Prom
 
 export interface SubjectEraseOptions extends SubjectFindOptions {
   readonly dryRun?: boolean;
+  readonly abandon?: boolean;
   readonly batchSize?: string | number;
 }
 
@@ -284,6 +286,7 @@ export interface SubjectEraseOptions extends SubjectFindOptions {
 export async function subjectErase(options: SubjectEraseOptions, io: Io): Promise<number> {
   const batchSize = options.batchSize === undefined ? undefined : Number(options.batchSize);
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) throw new UsageError(`--batch-size must be a whole number from 1 to 10000, not "${shown(String(options.batchSize))}"`);
+  if (options.abandon && options.dryRun) throw new UsageError('--abandon and --dry-run cannot go together: --abandon changes the state store (it gives up a run)', { hint: 'Run --dry-run alone to see the plan of the run in progress' });
   return withMap(
     options,
     io,
@@ -305,6 +308,7 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
             identifiers,
             defaultCountry: config.subjects.defaultCountry,
             dryRun: options.dryRun === true,
+            abandon: options.abandon === true,
             actor: currentActor(),
             ...(batchSize ? { batchSize } : {}),
             signal,
@@ -324,6 +328,10 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
       }
       const c = pc.createColors(useColor(io, options.color));
       const given = identifiers.map(maskIdentifier).map(shown).join(', ');
+      if (r.abandoned) {
+        io.stdout.write(`${renderAbandoned(`Abandoned the erasure ${r.erasureId!.slice(0, 8)}`, r.abandoned, c)}  Run \`steward subject erase\` with the same identifiers (--dry-run first) to plan again from what the databases hold now.\n`);
+        return 0;
+      }
       if (r.ambiguous) {
         io.stdout.write(`${c.red(c.bold(`Nothing erased. Ambiguous: ${shown(r.ambiguous.message)}.`))}\n`);
         return 1;
@@ -334,7 +342,9 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
       }
       if (r.plan) io.stdout.write(renderPlan(r.plan, c, r.dryRun ? (r.resumed ? `Erasure ${r.erasureId!.slice(0, 8)} is in progress (a run was stopped); its plan:` : `Plan for ${given} (dry run: nothing was changed; every write was tried in a transaction that was rolled back):`) : `Erased ${given}${r.resumed ? ` (resumed erasure ${r.erasureId!.slice(0, 8)})` : ''}:`));
       if (r.problems.length > 0) {
-        io.stdout.write(`\n${c.red(c.bold('The erasure cannot run; nothing was written:'))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
+        const head = r.resumed ? 'The erasure in progress cannot go on; nothing more was written:' : 'The erasure cannot run; nothing was written:';
+        io.stdout.write(`\n${c.red(c.bold(head))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
+        if (r.resumed) io.stdout.write('  Fix what stops it and run the same command again; or give the plan up with --abandon (what it did stays done and is logged) and run the erasure again to plan from what the databases hold now.\n');
         return 2;
       }
       if (!r.dryRun) for (const cert of r.certificates) io.stdout.write(`  certificate for ${shown(cert.source)}: erasure ${cert.erasureId.slice(0, 8)}, ${cert.tables.length} table(s) (steward log --action subject.erasure-certificate)\n`);
@@ -344,6 +354,16 @@ export async function subjectErase(options: SubjectEraseOptions, io: Io): Promis
     // Writable for the dry run too: it tries every write in a transaction that is rolled back.
     true,
   );
+}
+
+function renderAbandoned(title: string, steps: readonly AbandonedStep[], c: ReturnType<typeof pc.createColors>): string {
+  const lines = [c.bold(`${title}: what it did stays done (activity log: ${title.includes('erasure') ? 'subject.erase.abandoned' : 'subject.correct.abandoned'}).`)];
+  for (const s of steps) {
+    const counts = Object.entries(s.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+    lines.push(`  ${shown(s.stage)} in ${shown(s.source)}: ${s.status === 'done' ? 'finished' : `stopped after ${s.batchesDone} batch(es)`}${counts ? ` (${counts})` : ''}`);
+  }
+  if (steps.length === 0) lines.push('  It had written nothing.');
+  return `${lines.join('\n')}\n`;
 }
 
 const VERBS: Record<string, string> = { delete: 'delete', anonymise: 'anonymise', keep: 'keep', shared: 'keep (shared)', unlink: 'unlink', redact: 'redact' };
@@ -363,6 +383,7 @@ function renderPlan(plan: ErasurePlan, c: ReturnType<typeof pc.createColors>, ti
 export interface SubjectCorrectOptions extends SubjectFindOptions {
   readonly set?: string;
   readonly dryRun?: boolean;
+  readonly abandon?: boolean;
   readonly batchSize?: string | number;
 }
 
@@ -376,6 +397,7 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
   if (!options.set) throw new UsageError('--set is required', { hint: 'e.g. --set contact.email=alice@new.example' });
   const batchSize = options.batchSize === undefined ? undefined : Number(options.batchSize);
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)) throw new UsageError(`--batch-size must be a whole number from 1 to 10000, not "${shown(String(options.batchSize))}"`);
+  if (options.abandon && options.dryRun) throw new UsageError('--abandon and --dry-run cannot go together: --abandon changes the state store (it gives up a run)', { hint: 'Run --dry-run alone to see the plan of the run in progress' });
   return withMap(
     options,
     io,
@@ -386,7 +408,7 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
       const bar = progressBar(io, !options.json && !options.dryRun);
       let r: CorrectResult;
       try {
-        r = await stopOnSignals((signal) => requestKeyring(ctx, io).then((keyring) => correctSubject({ keyring, config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) })), () => io.stderr.write('steward: stopping after the batch in flight…\n'));
+        r = await stopOnSignals((signal) => requestKeyring(ctx, io).then((keyring) => correctSubject({ keyring, config, map: discovered.map, schemas: discovered.schemas, sources, store, identifiers, defaultCountry: config.subjects.defaultCountry, set, dryRun: options.dryRun === true, abandon: options.abandon === true, actor: currentActor(), ...(batchSize ? { batchSize } : {}), signal, onProgress: (p) => bar.update(p.done, p.total, `correct in ${p.source}`) })), () => io.stderr.write('steward: stopping after the batch in flight…\n'));
       } finally {
         bar.done();
       }
@@ -397,6 +419,10 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
       }
       const c = pc.createColors(useColor(io, options.color));
       const given = identifiers.map(maskIdentifier).map(shown).join(', ');
+      if (r.abandoned) {
+        io.stdout.write(renderAbandoned(`Abandoned the correction ${r.correctionId!.slice(0, 8)}`, r.abandoned, c));
+        return 0;
+      }
       if (r.ambiguous) {
         io.stdout.write(`${c.red(c.bold(`Nothing corrected. Ambiguous: ${shown(r.ambiguous.message)}.`))}\n`);
         return 1;
@@ -410,7 +436,7 @@ export async function subjectCorrect(options: SubjectCorrectOptions, io: Io): Pr
       if (r.mentions > 0) lines.push(c.yellow(`  ${r.mentions} mention(s) in free text quote the subject: listed by steward subject find, not rewritten`));
       io.stdout.write(`${lines.join('\n')}\n`);
       if (r.problems.length > 0) {
-        io.stdout.write(`\n${c.red(c.bold('The correction cannot run; nothing was written:'))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
+        io.stdout.write(`\n${c.red(c.bold(r.resumed ? 'The correction in progress cannot go on; nothing more was written (--abandon gives it up):' : 'The correction cannot run; nothing was written:'))}\n${r.problems.map((p) => `  - ${shown(p)}`).join('\n')}\n`);
         return 2;
       }
       for (const cert of r.certificates) io.stdout.write(`  certificate for ${shown(cert.source)}: correction ${cert.correctionId.slice(0, 8)} (steward log --action subject.correction-certificate)\n`);

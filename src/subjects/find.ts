@@ -16,6 +16,11 @@
  * - when the identifiers given are all weak and they match rows with different
  *   strong identifiers, the answer is `ambiguous`: the caller must ask for one more
  *   identifier (erasure refuses to run).
+ * - a row a link reaches downwards that also points at a person the subject is not
+ *   (Alice's order shipped to Bob's address, reached from Bob's address), or that is a
+ *   person of its own (an identity row with another email under a shared account), is
+ *   another person's: listed under `otherPeople`, its identifiers and children not
+ *   followed, and taken as the subject's only if the person it points at turns out to be.
  * A table pointing at itself (referred_by → id) gives `references`: other people's
  * rows that point at the subject, never the subject's own.
  *
@@ -76,6 +81,13 @@ export interface FindResult {
   readonly references: readonly (SubjectRow & { readonly column: string })[];
   /** Rows that share a weak identifier (a phone) but carry another strong one: not merged. */
   readonly notMerged: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>>; readonly shared: IdentifierKind; readonly reason: string })[];
+  /**
+   * Rows a link reached that belong to another person: they also point at a person the
+   * subject is not (Alice's order shipped to Bob's address, found from Bob's address), or
+   * are a person of their own (an identity row with another email under a shared account).
+   * Not the subject's: not exported, not erased, their identifiers and children not followed.
+   */
+  readonly otherPeople?: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>>; readonly reason: string })[];
   /** Set when the identifiers given match more than one person; rows are then empty. */
   readonly ambiguous: { readonly message: string; readonly candidates: readonly (QualifiedTable & { readonly key: Readonly<Record<string, unknown>> })[] } | null;
   /** Encrypted identifier columns that were not searched, and why. */
@@ -206,6 +218,53 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     return false;
   };
 
+  // Rows reached down a link that belong to another person (see FindResult.otherPeople): held
+  // apart, and accepted once the person they point at turns out to be the subject's.
+  // A table of persons: an identity table, or one whose strong identifier is unique (one row per person: users, contacts).
+  const personTable = (t: SubjectTable): boolean =>
+    t.role === 'identity' ||
+    (t.role === 'identified' && t.identifiers.some((i) => STRONG.has(i.kind) && (tableInfo(t).uniqueKeys ?? []).some((u) => u.length === 1 && u[0] === i.column)));
+  const persons = new Set(options.map.tables.filter(personTable).map(tableKey));
+  const held = new Map<string, { mt: SubjectTable; g: Got; via: string; reason: string }>();
+  const otherPerson = (mt: SubjectTable, g: Got, from: SubjectLink): string | null => {
+    for (const l of options.map.links) {
+      if (!l.used || l.reference || l === from || tableKey(l.child) !== tableKey(mt) || !persons.has(tableKey(l.parent))) continue;
+      const tuple = l.child.columns.map((c) => g.row[c]);
+      if (tuple.some((v) => v === null || v === undefined)) continue;
+      const want = JSON.stringify(tuple.map(String));
+      const mine = [...rows.values()].some((r) => tableKey(r.t) === tableKey(l.parent) && JSON.stringify(l.parent.columns.map((c) => String(r.got.row[c]))) === want);
+      if (!mine) return `points at a row of ${l.parent.name} (through ${l.child.columns.join(', ')}) that is not the subject's`;
+    }
+    if (persons.has(tableKey(mt))) {
+      const strong = strongOf(mt, g.view);
+      const known = strongValues();
+      if (strong.length > 0 && !strong.some((x) => known.has(x))) return `is a person of its own: holds another ${strong[0]!.split('\0')[0]}`;
+    }
+    return null;
+  };
+  const acceptDown = (mt: SubjectTable, g: Got, l: SubjectLink): boolean => {
+    const k = rowKey(mt, keyOf(tableInfo(mt), g.row));
+    if (rows.has(k)) return accept(mt, g, linkLabel(l));
+    const reason = otherPerson(mt, g, l);
+    if (reason) {
+      if (!held.has(k)) held.set(k, { mt, g, via: linkLabel(l), reason });
+      return false;
+    }
+    held.delete(k);
+    return accept(mt, g, linkLabel(l));
+  };
+  /** Held rows whose person has since been found: accepted (the closure goes on from them). */
+  const release = (): boolean => {
+    let any = false;
+    for (const [k, h] of held) {
+      const l = options.map.links.find((x) => linkLabel(x) === h.via)!;
+      if (otherPerson(h.mt, h.g, l)) continue;
+      held.delete(k);
+      if (accept(h.mt, h.g, h.via)) any = true;
+    }
+    return any;
+  };
+
   const searchable = options.map.tables.filter((t) => t.role !== 'excluded' && t.identifiers.length > 0 && options.sources.has(t.source));
   let hops = 0;
   for (; hops < (options.maxHops ?? 8); hops++) {
@@ -302,7 +361,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             if (!rows.has(k)) references.set(k, { source: childMt.source, schema: childMt.schema, name: childMt.name, key, row: r, via: [linkLabel(l)], column: l.child.columns.join(', ') });
             continue;
           }
-          if (accept(childMt, await read(childMt, r), linkLabel(l))) changed = true;
+          if (acceptDown(childMt, await read(childMt, r), l)) changed = true;
         }
       }
     }
@@ -332,7 +391,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
         for (const r of found) if (accept(parentMt, await read(parentMt, r), `ref:${linkLabel(l)}`)) changed = true;
       }
     }
-    if (!changed) break;
+    if (!changed && !release()) break;
   }
 
   // Encrypted identifier columns that could not be searched whatever the identifiers: none
@@ -403,6 +462,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     mentions,
     references: ambiguous ? [] : [...references.values()].filter((r) => !rows.has(rowKey(r, r.key))),
     notMerged: [...notMerged.values()],
+    ...(held.size > 0 && !ambiguous ? { otherPeople: [...held.values()].map((h) => ({ source: h.mt.source, schema: h.mt.schema, name: h.mt.name, key: keyOf(tableInfo(h.mt), h.g.row), reason: h.reason })) } : {}),
     ambiguous,
     unsearched: [...unsearched.values()],
     notDecrypted: notDecryptedSummary(out),

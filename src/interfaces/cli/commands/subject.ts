@@ -222,6 +222,10 @@ function renderFind(r: FindResult, c: ReturnType<typeof pc.createColors>, keyrin
     out.push('', c.yellow(`${r.notMerged.length} row(s) share an identifier but are another person's (not merged)`));
     for (const m of r.notMerged) out.push(`  ${t3(m)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${shown(m.reason)}`);
   }
+  if (r.otherPeople?.length) {
+    out.push('', c.yellow(`${r.otherPeople.length} row(s) a link reached are another person's (left out: not exported, not erased)`));
+    for (const m of r.otherPeople) out.push(`  ${t3(m)} key ${shown(Object.values(plain(m.key)).join('/'))} · ${shown(m.reason)}`);
+  }
   out.push(...encryptionNotes(r, keyring, c));
   return `${out.join('\n')}\n`;
 }

@@ -111,6 +111,17 @@ const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: M
 
 /** Finds one person's rows. Throws SourceError (exit 4) when a source fails mid-search: nothing partial is returned as complete. */
 export async function findSubject(options: FindOptions): Promise<FindResult> {
+  const inflight: Promise<unknown>[] = [];
+  try {
+    return await find(options, inflight);
+  } catch (e) {
+    // Nothing left running (a mention search started early) against a source the caller may close next.
+    await Promise.allSettled(inflight);
+    throw e;
+  }
+}
+
+async function find(options: FindOptions, inflight: Promise<unknown>[]): Promise<FindResult> {
   const started = Date.now();
   const chunk = options.chunk ?? 500;
   const country = options.defaultCountry as Parameters<typeof normaliseStored>[2];
@@ -244,7 +255,10 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
         });
       }),
     );
-    for (const p of mentionBatches.at(-1)!.flat()) p.catch(() => {});
+    for (const p of mentionBatches.at(-1)!.flat()) {
+      p.catch(() => {});
+      inflight.push(p);
+    }
   };
   if (!givenAllWeak) startMentions();
   let hops = 0;

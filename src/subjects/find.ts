@@ -6,7 +6,9 @@
  * Set-based: per hop, one query per (table, identifier column) with every value
  * found so far that it has not been asked for, and one query per link with every
  * parent key found so far; never one query per row. Rows are kept by primary key,
- * so a row reached twice is one row with two reasons.
+ * so a row reached twice is one row with two reasons. The queries of a hop that do not
+ * depend on each other run at once (`Wave`), their rows taken in the order above; the
+ * mention search runs beside them, started with the identifiers given and topped up.
  *
  * Merging rules (a household must not become one person):
  * - a row matched by a strong identifier (email, national ID, key) is the subject's;
@@ -218,7 +220,8 @@ async function find(options: FindOptions, inflight: Promise<unknown>[]): Promise
   };
 
   const searchable = options.map.tables.filter((t) => t.role !== 'excluded' && t.identifiers.length > 0 && options.sources.has(t.source));
-  const byKey = new Map(options.map.tables.map((m) => [tableKey(m), m]));
+  const byKey = new Map<string, SubjectTable>();
+  for (const m of options.map.tables) if (!byKey.has(tableKey(m))) byKey.set(tableKey(m), m);
   const downLinks = options.map.links.filter((x) => x.used && options.sources.has(x.child.source) && options.sources.has(x.parent.source));
   const upLinks = downLinks.filter((x) => !x.reference);
   /** What accepting a row of `mt` can change: its table's rows and the kinds of identifier it carries. */
@@ -232,7 +235,7 @@ async function find(options: FindOptions, inflight: Promise<unknown>[]): Promise
     startMentions();
   };
   // Mentions depend only on the identifiers: searched for those known as soon as they are known,
-  // beside the row queries, and topped up for the ones found later (mentions.ts-style merge below).
+  // beside the row queries, and topped up for the ones found later (merged in step 4 below).
   const mentionTables = options.map.tables.filter((t) => t.role !== 'excluded' && t.freeText.length > 0 && options.sources.has(t.source) && tableInfo(t).primaryKey.length > 0);
   const mentionWords = new Set<string>();
   const mentionBatches: Promise<Record<string, unknown>[]>[][][] = []; // batch → table → column → chunk rows (flattened per column)

@@ -238,7 +238,7 @@ async function peerFind(p: Peer, given: readonly Identifier[]): Promise<{ result
     for (const column of mt.freeText) {
       for (let at = 0; at < texts.length; at += 50) {
         queries++;
-        const found = (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${mentionMatch(column, texts.slice(at, at + 50))}`.execute(src.db)).rows;
+        const found = (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${mentionMatch(column, texts.slice(at, at + 50), src.kind)}`.execute(src.db)).rows;
         for (const r of found) {
           const key = Object.fromEntries(pkOf(mt).map((k) => [k, r[k]]));
           const text = String(r[column] ?? '').toLowerCase();

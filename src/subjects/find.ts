@@ -6,7 +6,9 @@
  * Set-based: per hop, one query per (table, identifier column) with every value
  * found so far that it has not been asked for, and one query per link with every
  * parent key found so far; never one query per row. Rows are kept by primary key,
- * so a row reached twice is one row with two reasons.
+ * so a row reached twice is one row with two reasons. The queries of a hop that do not
+ * depend on each other run at once (`Wave`), their rows taken in the order above; the
+ * mention search runs beside them, started with the identifiers given and topped up.
  *
  * Merging rules (a household must not become one person):
  * - a row matched by a strong identifier (email, national ID, key) is the subject's;
@@ -123,6 +125,17 @@ const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: M
 
 /** Finds one person's rows. Throws SourceError (exit 4) when a source fails mid-search: nothing partial is returned as complete. */
 export async function findSubject(options: FindOptions): Promise<FindResult> {
+  const inflight: Promise<unknown>[] = [];
+  try {
+    return await find(options, inflight);
+  } catch (e) {
+    // Nothing left running (a mention search started early) against a source the caller may close next.
+    await Promise.allSettled(inflight);
+    throw e;
+  }
+}
+
+async function find(options: FindOptions, inflight: Promise<unknown>[]): Promise<FindResult> {
   const started = Date.now();
   const chunk = options.chunk ?? 500;
   const country = options.defaultCountry as Parameters<typeof normaliseStored>[2];
@@ -266,12 +279,57 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
   };
 
   const searchable = options.map.tables.filter((t) => t.role !== 'excluded' && t.identifiers.length > 0 && options.sources.has(t.source));
+  const byKey = new Map<string, SubjectTable>();
+  for (const m of options.map.tables) if (!byKey.has(tableKey(m))) byKey.set(tableKey(m), m);
+  const downLinks = options.map.links.filter((x) => x.used && options.sources.has(x.child.source) && options.sources.has(x.parent.source));
+  const upLinks = downLinks.filter((x) => !x.reference);
+  /** What accepting a row of `mt` can change: its table's rows and the kinds of identifier it carries. */
+  const writesOf = (mt: SubjectTable) => [`rows\0${tableKey(mt)}`, ...mt.identifiers.map((c) => `known\0${c.kind}`)];
+  // Queries that do not depend on each other go out together (a wave) and are processed in the
+  // order the sequential search would have run them, so the result does not depend on which
+  // returns first. A query whose input an earlier one in the wave may change waits for the next.
+  const wave = new Wave();
+  const flush = async () => {
+    await wave.flush();
+    startMentions();
+  };
+  // Mentions depend only on the identifiers: searched for those known as soon as they are known,
+  // beside the row queries, and topped up for the ones found later (merged in step 4 below).
+  const mentionTables = options.map.tables.filter((t) => t.role !== 'excluded' && t.freeText.length > 0 && options.sources.has(t.source) && tableInfo(t).primaryKey.length > 0);
+  const mentionWords = new Set<string>();
+  const mentionBatches: Promise<Record<string, unknown>[]>[][][] = []; // batch → table → column → chunk rows (flattened per column)
+  const startMentions = () => {
+    if (mentionTables.length === 0 || pendingWeak.length > 0) return;
+    const words = [...known.values()].filter((i) => i.kind !== 'key' && !mentionWords.has(`${i.kind}\0${i.value}`));
+    if (words.length === 0) return;
+    for (const w of words) mentionWords.add(`${w.kind}\0${w.value}`);
+    const texts = words.flatMap((w) => (w.kind === 'phone' ? phoneSpellings(w.value) : [w.value]));
+    if (texts.length === 0) return;
+    mentionBatches.push(
+      mentionTables.map((mt) => {
+        const src = sourceOf(mt);
+        return mt.freeText.map(async (column) => {
+          const out: Record<string, unknown>[] = [];
+          const parts = chunks(texts, 50).map((part) => run(mt, 'search free text in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${mentionMatch(column, part, src.kind)}`.execute(src.db)).rows));
+          for (const p of parts) p.catch(() => {});
+          for (const p of parts) out.push(...(await p));
+          return out;
+        });
+      }),
+    );
+    for (const p of mentionBatches.at(-1)!.flat()) {
+      p.catch(() => {});
+      inflight.push(p);
+    }
+  };
+  if (!givenAllWeak) startMentions();
   let hops = 0;
   for (; hops < (options.maxHops ?? 8); hops++) {
     let changed = false;
-    // 1. Identifier lookups, strong kinds first.
+    // 1. Identifier lookups, strong kinds first; the values of a kind are those known when its turn comes.
     const order: Kind3[] = ['email', 'nationalId', 'phone'];
     for (const kind of order) {
+      if (wave.writes.has(`known\0${kind}`)) await flush();
       const values = [...known.values()].filter((i) => i.kind === kind).map((i) => i.value);
       if (values.length === 0) continue;
       for (const mt of searchable) {
@@ -282,8 +340,13 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             const fresh = freshFor(mt, col.column, 'plain', values);
             const compare = kind === 'phone' ? [...new Set(fresh.flatMap((v) => phoneDigitVariants(v, country)))] : fresh;
             for (const part of chunks(compare, chunk)) {
-              const found = await run(mt, `find the subject in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${identifierMatch(src.kind, kind, col.column, part)}`.execute(src.db)).rows);
-              for (const r of found) if (consider(mt, await read(mt, r), kind, kind)) changed = true;
+              wave.add(
+                run(mt, `find the subject in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${identifierMatch(src.kind, kind, col.column, part)}`.execute(src.db)).rows),
+                async (found) => {
+                  for (const r of found) if (consider(mt, await read(mt, r), kind, kind)) changed = true;
+                },
+                writesOf(mt),
+              );
             }
           }
           if (!col.encrypted) continue;
@@ -302,17 +365,22 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
           const wanted = new Set(fresh);
           const indexes = [...new Set(fresh.flatMap((v) => blindIndexInputs(kind, col.blindIndex!.normalize, v, country)).map((x) => indexer.index(x)))];
           for (const part of chunks(indexes, chunk)) {
-            const found = await run(mt, `find the subject by blind index in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${blindIndexMatch(col.blindIndex!.column, part)}`.execute(src.db)).rows);
-            for (const r of found) {
-              const g = await read(mt, r);
-              // Confirmed by its plaintext when it decrypts (a truncated HMAC may collide); one that does not is reported.
-              const plain = g.decrypted?.[col.column];
-              if (plain !== undefined) {
-                const v = normaliseStored(kind, plain, country);
-                if (v === null || !wanted.has(v)) continue;
-              }
-              if (consider(mt, g, kind, `${kind} (blind index)`)) changed = true;
-            }
+            wave.add(
+              run(mt, `find the subject by blind index in`, async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${blindIndexMatch(col.blindIndex!.column, part)}`.execute(src.db)).rows),
+              async (found) => {
+                for (const r of found) {
+                  const g = await read(mt, r);
+                  // Confirmed by its plaintext when it decrypts (a truncated HMAC may collide); one that does not is reported.
+                  const plain = g.decrypted?.[col.column];
+                  if (plain !== undefined) {
+                    const v = normaliseStored(kind, plain, country);
+                    if (v === null || !wanted.has(v)) continue;
+                  }
+                  if (consider(mt, g, kind, `${kind} (blind index)`)) changed = true;
+                }
+              },
+              writesOf(mt),
+            );
           }
         }
       }
@@ -325,16 +393,22 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
             const mt = options.map.tables.find((m) => m.source === s.source && m.schema === t.schema && m.name === t.name);
             if (!mt || mt.role === 'excluded' || !t.columns.some((c) => c.name === i.column)) continue;
             const src = sourceOf(mt);
-            const found = await run(mt, 'find the subject in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${sql.id(i.column!)} = ${i.value}`.execute(src.db)).rows);
-            for (const r of found) if (accept(mt, await read(mt, r), 'key')) changed = true;
+            wave.add(
+              run(mt, 'find the subject in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${sql.id(i.column!)} = ${i.value}`.execute(src.db)).rows),
+              async (found) => {
+                for (const r of found) if (accept(mt, await read(mt, r), 'key')) changed = true;
+              },
+              writesOf(mt),
+            );
           }
         }
       }
     }
     // 2. Links, parent → child, with every parent key found so far.
-    for (const l of options.map.links.filter((x) => x.used && options.sources.has(x.child.source) && options.sources.has(x.parent.source))) {
-      const childMt = options.map.tables.find((m) => tableKey(m) === tableKey(l.child));
+    for (const l of downLinks) {
+      const childMt = byKey.get(tableKey(l.child));
       if (!childMt || childMt.role === 'excluded') continue;
+      if (wave.writes.has(`rows\0${tableKey(l.parent)}`)) await flush();
       // A row reached only upwards (an address the subject's order points at) is not followed down: its other children are other people's.
       const parentRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.parent) && [...r.via].some((v) => !v.startsWith('ref:')));
       const lk = JSON.stringify([l.parent, l.child]);
@@ -353,23 +427,29 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
           cols.length === 1
             ? sql`${cols[0]!} in (${sql.join(part.map((tu) => sql`${tu[0]}`))})`
             : sql`(${sql.join(part.map((tu) => sql`(${sql.join(cols.map((c, i) => sql`${c} = ${tu[i]}`), sql` and `)})`), sql` or `)})`;
-        const found = await run(childMt, 'follow a link into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(childMt, src.kind)} where ${where}`.execute(src.db)).rows);
-        for (const r of found) {
-          if (l.reference) {
-            const key = keyOf(tableInfo(childMt), r);
-            const k = rowKey(childMt, key);
-            if (!rows.has(k)) references.set(k, { source: childMt.source, schema: childMt.schema, name: childMt.name, key, row: r, via: [linkLabel(l)], column: l.child.columns.join(', ') });
-            continue;
-          }
-          if (acceptDown(childMt, await read(childMt, r), l)) changed = true;
-        }
+        wave.add(
+          run(childMt, 'follow a link into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(childMt, src.kind)} where ${where}`.execute(src.db)).rows),
+          async (found) => {
+            for (const r of found) {
+              if (l.reference) {
+                const key = keyOf(tableInfo(childMt), r);
+                const k = rowKey(childMt, key);
+                if (!rows.has(k)) references.set(k, { source: childMt.source, schema: childMt.schema, name: childMt.name, key, row: r, via: [linkLabel(l)], column: l.child.columns.join(', ') });
+                continue;
+              }
+              if (acceptDown(childMt, await read(childMt, r), l)) changed = true;
+            }
+          },
+          writesOf(childMt),
+        );
       }
     }
     // 3. Links upwards, child → parent, into tables that hold personal data and are no person themselves
     // (the shipping address an order points at): the subject's data too, though maybe shared (erase.ts counts the other owners).
-    for (const l of options.map.links.filter((x) => x.used && !x.reference && options.sources.has(x.child.source) && options.sources.has(x.parent.source))) {
-      const parentMt = options.map.tables.find((m) => tableKey(m) === tableKey(l.parent));
+    for (const l of upLinks) {
+      const parentMt = byKey.get(tableKey(l.parent));
       if (!parentMt || parentMt.role === 'excluded' || parentMt.role === 'identity' || parentMt.role === 'identified' || parentMt.personalColumns.length === 0) continue;
+      if (wave.writes.has(`rows\0${tableKey(l.child)}`)) await flush();
       const childRows = [...rows.values()].filter((r) => tableKey(r.t) === tableKey(l.child) && [...r.via].some((v) => !v.startsWith('ref:')));
       const lk = JSON.stringify(['up', l.parent, l.child]);
       const done = followed.get(lk) ?? new Set<string>();
@@ -387,10 +467,16 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
           cols.length === 1
             ? sql`${cols[0]!} in (${sql.join(part.map((tu) => sql`${tu[0]}`))})`
             : sql`(${sql.join(part.map((tu) => sql`(${sql.join(cols.map((c, i) => sql`${c} = ${tu[i]}`), sql` and `)})`), sql` or `)})`;
-        const found = await run(parentMt, 'follow a link up into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(parentMt, src.kind)} where ${where}`.execute(src.db)).rows);
-        for (const r of found) if (accept(parentMt, await read(parentMt, r), `ref:${linkLabel(l)}`)) changed = true;
+        wave.add(
+          run(parentMt, 'follow a link up into', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(parentMt, src.kind)} where ${where}`.execute(src.db)).rows),
+          async (found) => {
+            for (const r of found) if (accept(parentMt, await read(parentMt, r), `ref:${linkLabel(l)}`)) changed = true;
+          },
+          writesOf(parentMt),
+        );
       }
     }
+    await flush();
     if (!changed && !release()) break;
   }
 
@@ -420,6 +506,7 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
       // One person: accept the held-back rows and run the closure again from them.
       for (const p of pendingWeak) accept(p.mt, p.got, p.via);
       pendingWeak.length = 0;
+      await Promise.allSettled(mentionBatches.flat(2));
       const again = await findSubject({ ...options, identifiers: [...known.values()].map(({ given: _g, ...i }) => i) });
       return {
         ...again,
@@ -429,24 +516,29 @@ export async function findSubject(options: FindOptions): Promise<FindResult> {
     }
   }
 
-  // 3. Mentions in free text: every identifier, one query per free-text column.
+  // 4. Mentions in free text: every identifier, one query per free-text column and batch of
+  // identifiers (most started above, beside the row queries); merged in table, column, batch order.
   const mentions: Mention[] = [];
-  if (!ambiguous) {
-    const words = [...known.values()].filter((i) => i.kind !== 'key').map((i) => ({ kind: i.kind, text: i.value }));
-    for (const mt of options.map.tables.filter((t) => t.role !== 'excluded' && t.freeText.length > 0 && options.sources.has(t.source))) {
+  if (ambiguous) await Promise.allSettled(mentionBatches.flat(2));
+  else {
+    startMentions();
+    const words = [...known.values()].filter((i) => i.kind !== 'key').map((i) => ({ kind: i.kind, spellings: (i.kind === 'phone' ? phoneSpellings(i.value) : [i.value]).map((x) => x.toLowerCase()) }));
+    const settled = await Promise.allSettled(mentionBatches.flat(2));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    const seen = new Set<string>();
+    for (const [ti, mt] of mentionTables.entries()) {
       const info = tableInfo(mt);
-      if (info.primaryKey.length === 0) continue;
-      const src = sourceOf(mt);
-      for (const column of mt.freeText) {
-        const texts = words.flatMap((w) => (w.kind === 'phone' ? phoneSpellings(w.text) : [w.text]));
-        if (texts.length === 0) continue;
-        for (const part of chunks(texts, 50)) {
-          const found = await run(mt, 'search free text in', async () => (await sql<Record<string, unknown>>`select * from ${subjectTableSql(mt, src.kind)} where ${mentionMatch(column, part)}`.execute(src.db)).rows);
-          for (const r of found) {
-            const text = String(r[column] ?? '').toLowerCase();
-            const kinds = [...new Set(words.filter((w) => (w.kind === 'phone' ? phoneSpellings(w.text) : [w.text]).some((s) => text.includes(s.toLowerCase()))).map((w) => w.kind))];
+      for (const [ci, column] of mt.freeText.entries()) {
+        for (const batch of mentionBatches) {
+          for (const r of await batch[ti]![ci]!) {
             const key = keyOf(info, r);
-            if (!mentions.some((m) => rowKey(m, m.key) === rowKey(mt, key) && m.column === column)) mentions.push({ source: mt.source, schema: mt.schema, name: mt.name, key, column, kinds });
+            const k = `${rowKey(mt, key)}\0${column}`;
+            if (seen.has(k)) continue;
+            seen.add(k);
+            const text = String(r[column] ?? '').toLowerCase();
+            const kinds = [...new Set(words.filter((w) => w.spellings.some((x) => text.includes(x))).map((w) => w.kind))];
+            mentions.push({ source: mt.source, schema: mt.schema, name: mt.name, key, column, kinds });
           }
         }
       }
@@ -496,3 +588,26 @@ export function blindIndexInputs(kind: Exclude<IdentifierKind, 'key'>, normalize
 }
 
 const linkLabel = (l: SubjectLink) => `link:${l.child.name}.${l.child.columns.join(',')} → ${l.parent.name}.${l.parent.columns.join(',')}`;
+
+/** Queries in flight together; their rows are processed in the order they were added, one after another. */
+class Wave {
+  private readonly items: { readonly rows: Promise<Record<string, unknown>[]>; readonly then: (rows: Record<string, unknown>[]) => Promise<void> }[] = [];
+  /** What processing the wave's rows may change (`rows\0<table>`, `known\0<kind>`): a query reading one of them waits for the next wave. */
+  readonly writes = new Set<string>();
+  add(rows: Promise<Record<string, unknown>[]>, then: (rows: Record<string, unknown>[]) => Promise<void>, writes: readonly string[]): void {
+    rows.catch(() => {}); // awaited in flush; a failure is thrown there, not reported as unhandled
+    this.items.push({ rows, then });
+    for (const w of writes) this.writes.add(w);
+  }
+  async flush(): Promise<void> {
+    const items = this.items.splice(0);
+    this.writes.clear();
+    try {
+      for (const i of items) await i.then(await i.rows);
+    } catch (e) {
+      // Nothing left running against a source the caller may close next.
+      await Promise.allSettled(items.map((i) => i.rows));
+      throw e;
+    }
+  }
+}

@@ -110,4 +110,20 @@ forEachDialect('subject map indexes (sidx)', (d) => {
     const r = await sql<{ 'QUERY PLAN': string }>`explain select * from ${subjectTableSql({ schema: d.schema, name: 'sidx_tickets' }, d.kind)} where ${search}`.execute(d.db);
     expect(r.rows.map((x) => x['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on sidx_tickets_lower_idx/);
   });
+  it('mention search in the form of each dialect: `%`, `_`, `!` and `\\` in an identifier match only themselves, any case; on Postgres the trigram index serves it', async () => {
+    const text = d.pick({ postgres: 'text', mysql: 'varchar(200)', sqlite: 'text' });
+    await d.exec(`create table sidx_notes (id integer primary key, body ${text})`);
+    const bodies = ['mail A_B@X.org here', 'mail axb@x.org here', 'pct 50%off', 'pct 50xoff', 'back a\\b!c', 'back ab!c', 'back a\\bxc', 'nothing'];
+    await d.db.insertInto(`sidx_notes`).values(bodies.map((body, i) => ({ id: i + 1, body }))).execute();
+    const t = { schema: d.schema, name: 'sidx_notes' };
+    const ids = async (values: string[]) => (await sql<{ id: unknown }>`select id from ${subjectTableSql(t, d.kind)} where ${mentionMatch('body', values, d.kind)}`.execute(d.db)).rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    expect(await ids(['a_b@x.org'])).toEqual([1]);
+    expect(await ids(['50%off'])).toEqual([3]);
+    expect(await ids(['a\\b!c'])).toEqual([5]);
+    expect(await ids(['a_b@x.org', '50%off', 'zzz'])).toEqual([1, 3]);
+    if (d.kind === 'postgres') {
+      await d.exec(`create index sidx_notes_trgm on sidx_notes using gin (lower(body) gin_trgm_ops)`);
+      expect(await plan(mentionMatch('body', ['a_b@x.org', '50%off'], d.kind), 'sidx_notes')).toMatch(/Bitmap Index Scan on sidx_notes_trgm/);
+    }
+  });
 });
